@@ -1,0 +1,270 @@
+//! The [`Client`]: configuration, the shared connection pool and the API key.
+
+use std::fmt;
+use std::sync::Arc;
+
+use ureq::http::Method;
+use ureq::tls::{RootCerts, TlsConfig};
+
+use crate::config::{DEFAULT_HOST, Settings};
+use crate::error::{Error, Result};
+use crate::http::ApiCall;
+
+/// The API key, kept out of every `Debug` and `Display` output.
+#[derive(Clone)]
+struct ApiKey(Arc<str>);
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(***)")
+    }
+}
+
+struct Shared {
+    agent: ureq::Agent,
+    host: String,
+    api_key: ApiKey,
+}
+
+/// A blocking Ango Hub client.
+///
+/// Cheap to clone: clones share one connection pool. Safe to use from many threads.
+/// Every method sends the same request as the official Python SDK `imerit-ango` 1.4.10.
+#[derive(Clone)]
+pub struct Client {
+    shared: Arc<Shared>,
+    settings: Arc<Settings>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("host", &self.shared.host)
+            .field("api_key", &self.shared.api_key)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+/// Builds a [`Client`] with non-default settings.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ClientBuilder {
+    api_key: ApiKey,
+    host: String,
+    settings: Settings,
+}
+
+impl ClientBuilder {
+    /// The API host, such as `https://imeritapi.ango.ai` (a trailing `/` is ignored).
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+
+    /// All settings at once.
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Time allowed to connect (`None`: no limit).
+    pub fn connect_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.settings.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for one whole API request (`None`: no limit).
+    pub fn request_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.settings.request_timeout = timeout;
+        self
+    }
+
+    /// Retries after a failed attempt (`0` turns retrying off).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.settings.retry.max_retries = retries;
+        self
+    }
+
+    /// The full retry policy.
+    pub fn retry_policy(mut self, policy: crate::config::RetryPolicy) -> Self {
+        self.settings.retry = policy;
+        self
+    }
+
+    /// Parallel transfers for bulk work (at least 1).
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.settings.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Progress bars for bulk work.
+    pub fn progress(mut self, mode: crate::config::ProgressMode) -> Self {
+        self.settings.progress = mode;
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.settings.user_agent = user_agent.into();
+        self
+    }
+
+    /// Builds the client: validates the host and sets up TLS and the connection pool.
+    pub fn build(self) -> Result<Client> {
+        let host = self.host.trim().trim_end_matches('/').to_string();
+        if !(host.starts_with("https://") || host.starts_with("http://")) {
+            return Err(Error::invalid(format!(
+                "host must start with https:// or http://, got {host:?}"
+            )));
+        }
+        if self.api_key.0.is_empty() {
+            return Err(Error::invalid("the API key is empty"));
+        }
+        let agent = build_agent(&self.settings)?;
+        Ok(Client {
+            shared: Arc::new(Shared {
+                agent,
+                host,
+                api_key: self.api_key,
+            }),
+            settings: Arc::new(self.settings),
+        })
+    }
+}
+
+/// One agent (connection pool) per client, verifying TLS against the platform trust
+/// store, or against the PEM bundle named by `SSL_CERT_FILE` when that is set.
+fn build_agent(settings: &Settings) -> Result<ureq::Agent> {
+    let roots = match std::env::var_os("SSL_CERT_FILE") {
+        Some(path) if !path.is_empty() => {
+            let pem = std::fs::read(&path).map_err(|e| {
+                Error::io(
+                    format!("reading SSL_CERT_FILE {}", path.to_string_lossy()),
+                    e,
+                )
+            })?;
+            let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(cert)) => Some(cert),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(Error::invalid(format!(
+                    "SSL_CERT_FILE {} holds no certificates",
+                    path.to_string_lossy()
+                )));
+            }
+            RootCerts::new_with_certs(&certs)
+        }
+        _ => RootCerts::PlatformVerifier,
+    };
+    let config = ureq::Agent::config_builder()
+        .tls_config(TlsConfig::builder().root_certs(roots).build())
+        .timeout_connect(settings.connect_timeout)
+        .timeout_global(settings.request_timeout)
+        .http_status_as_error(false)
+        .user_agent(settings.user_agent.as_str())
+        .max_idle_connections_per_host(settings.concurrency.max(4) * 2)
+        .build();
+    Ok(config.into())
+}
+
+impl Client {
+    /// A client for `host` with default settings (timeouts and retries on).
+    pub fn new(api_key: impl Into<String>, host: impl Into<String>) -> Result<Client> {
+        Client::builder(api_key).host(host).build()
+    }
+
+    /// A builder starting from [`Settings::from_env`] and the default host.
+    pub fn builder(api_key: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            api_key: ApiKey(Arc::from(api_key.into())),
+            host: DEFAULT_HOST.to_string(),
+            settings: Settings::from_env(),
+        }
+    }
+
+    /// A client from `ANGO_API_KEY` and `ANGO_HOST` (default host when unset), with
+    /// settings from the environment (see [`Settings::from_env`]).
+    pub fn from_env() -> Result<Client> {
+        let api_key =
+            std::env::var("ANGO_API_KEY").map_err(|_| Error::invalid("ANGO_API_KEY is not set"))?;
+        let mut builder = Client::builder(api_key);
+        if let Ok(host) = std::env::var("ANGO_HOST")
+            && !host.trim().is_empty()
+        {
+            builder = builder.host(host);
+        }
+        builder.build()
+    }
+
+    /// The API host, without a trailing slash.
+    pub fn host(&self) -> &str {
+        &self.shared.host
+    }
+
+    /// The settings in force for this client.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// A client sharing this one's connection pool and key, with changed settings:
+    /// the way to override timeouts, retries or concurrency for some calls.
+    pub fn with_settings(&self, change: impl FnOnce(&mut Settings)) -> Client {
+        let mut settings = (*self.settings).clone();
+        change(&mut settings);
+        settings.concurrency = settings.concurrency.max(1);
+        Client {
+            shared: Arc::clone(&self.shared),
+            settings: Arc::new(settings),
+        }
+    }
+
+    pub(crate) fn agent(&self) -> &ureq::Agent {
+        &self.shared.agent
+    }
+
+    pub(crate) fn api_key_value(&self) -> &str {
+        &self.shared.api_key.0
+    }
+
+    pub(crate) fn get(&self, path: impl Into<String>) -> ApiCall<'_> {
+        ApiCall::new(self, Method::GET, path)
+    }
+
+    pub(crate) fn post(&self, path: impl Into<String>) -> ApiCall<'_> {
+        ApiCall::new(self, Method::POST, path)
+    }
+
+    pub(crate) fn delete(&self, path: impl Into<String>) -> ApiCall<'_> {
+        ApiCall::new(self, Method::DELETE, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_key() {
+        let client = Client::new("super-secret-key", "http://127.0.0.1:1").unwrap();
+        let text = format!("{client:?}");
+        assert!(!text.contains("super-secret-key"), "{text}");
+        assert!(text.contains("***"));
+    }
+
+    #[test]
+    fn bad_hosts_and_empty_keys_are_refused() {
+        assert!(matches!(
+            Client::new("k", "imeritapi.ango.ai"),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            Client::new("", "https://x"),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert_eq!(Client::new("k", "https://x/").unwrap().host(), "https://x");
+    }
+}

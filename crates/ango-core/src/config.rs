@@ -1,0 +1,186 @@
+//! Client settings: timeouts, retries, backoff, concurrency and progress.
+//!
+//! One [`Settings`] value is held by a [`Client`](crate::Client); a copy with other
+//! values can be used for a single call through [`Client::with_settings`](crate::Client::with_settings).
+
+use std::time::Duration;
+
+/// The official Ango Hub API host.
+pub const DEFAULT_HOST: &str = "https://imeritapi.ango.ai";
+
+/// When and how failed requests are tried again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt; `0` turns retrying off.
+    pub max_retries: u32,
+    /// The first backoff ceiling; each retry doubles it.
+    pub initial_backoff: Duration,
+    /// The largest backoff ceiling.
+    pub max_backoff: Duration,
+    /// The longest `Retry-After` we honour before giving up instead of waiting.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 4,
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(20),
+            max_retry_after: Duration::from_secs(120),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// The backoff before retry number `attempt` (1-based): full jitter over an
+    /// exponentially growing, capped ceiling.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = attempt.saturating_sub(1).min(30);
+        let ceiling = self
+            .initial_backoff
+            .saturating_mul(1u32 << exp)
+            .min(self.max_backoff);
+        let nanos = ceiling.as_nanos() as u64;
+        if nanos == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_nanos(random_u64() % (nanos + 1))
+    }
+}
+
+/// Whether bulk operations draw a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProgressMode {
+    /// A bar on stderr when stderr is a terminal, nothing otherwise.
+    #[default]
+    Auto,
+    /// Never draw a bar.
+    Off,
+    /// Always draw a bar on stderr.
+    On,
+}
+
+/// Every tunable of a client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Time allowed to establish a connection.
+    pub connect_timeout: Option<Duration>,
+    /// Time allowed for one whole request (sending, waiting, receiving the body).
+    /// Large downloads (exports) use [`Settings::download_timeout`] instead.
+    pub request_timeout: Option<Duration>,
+    /// Time allowed for a file transfer to or from signed storage URLs.
+    pub download_timeout: Option<Duration>,
+    /// Retry behaviour.
+    pub retry: RetryPolicy,
+    /// Parallel transfers for bulk operations (uploads, page prefetch).
+    pub concurrency: usize,
+    /// Progress bars for bulk operations.
+    pub progress: ProgressMode,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            connect_timeout: Some(Duration::from_secs(10)),
+            request_timeout: Some(Duration::from_secs(120)),
+            download_timeout: Some(Duration::from_secs(3600)),
+            retry: RetryPolicy::default(),
+            concurrency: 8,
+            progress: ProgressMode::Auto,
+            user_agent: format!("ango-rs/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, overridden by the environment: `ANGO_TIMEOUT` (seconds, `0` = none),
+    /// `ANGO_CONNECT_TIMEOUT` (seconds), `ANGO_MAX_RETRIES`, `ANGO_CONCURRENCY`,
+    /// `ANGO_PROGRESS` (`0`/`false`/`off` or `1`/`true`/`on`).
+    ///
+    /// Unparsable values are ignored in favour of the default, so a typo never stops a program.
+    pub fn from_env() -> Self {
+        Settings::default().apply_env(|name| std::env::var(name).ok())
+    }
+
+    /// Applies overrides from a variable lookup (used by [`Settings::from_env`]; testable).
+    pub fn apply_env(mut self, var: impl Fn(&str) -> Option<String>) -> Self {
+        let seconds = |name: &str| -> Option<Option<Duration>> {
+            let raw = var(name)?;
+            let value: f64 = raw.trim().parse().ok()?;
+            if !value.is_finite() || value < 0.0 {
+                return None;
+            }
+            Some((value > 0.0).then(|| Duration::from_secs_f64(value)))
+        };
+        if let Some(timeout) = seconds("ANGO_TIMEOUT") {
+            self.request_timeout = timeout;
+        }
+        if let Some(timeout) = seconds("ANGO_CONNECT_TIMEOUT") {
+            self.connect_timeout = timeout;
+        }
+        if let Some(retries) = var("ANGO_MAX_RETRIES").and_then(|v| v.trim().parse().ok()) {
+            self.retry.max_retries = retries;
+        }
+        if let Some(n) = var("ANGO_CONCURRENCY").and_then(|v| v.trim().parse::<usize>().ok()) {
+            self.concurrency = n.max(1);
+        }
+        if let Some(p) = var("ANGO_PROGRESS") {
+            match p.trim().to_ascii_lowercase().as_str() {
+                "0" | "false" | "off" | "no" => self.progress = ProgressMode::Off,
+                "1" | "true" | "on" | "yes" => self.progress = ProgressMode::On,
+                _ => {}
+            }
+        }
+        self
+    }
+}
+
+/// A random 64-bit value from the OS-seeded UUID generator (jitter, colours, file names).
+pub(crate) fn random_u64() -> u64 {
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    u64::from_le_bytes([
+        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[9], bytes[10],
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_apply_and_bad_values_are_ignored() {
+        let s = Settings::default().apply_env(|name| match name {
+            "ANGO_TIMEOUT" => Some("2.5".into()),
+            "ANGO_MAX_RETRIES" => Some("0".into()),
+            "ANGO_CONCURRENCY" => Some("nope".into()),
+            "ANGO_PROGRESS" => Some("0".into()),
+            _ => None,
+        });
+        assert_eq!(s.request_timeout, Some(Duration::from_millis(2500)));
+        assert_eq!(s.retry.max_retries, 0);
+        assert_eq!(s.concurrency, Settings::default().concurrency);
+        assert_eq!(s.progress, ProgressMode::Off);
+        let off = Settings::default().apply_env(|n| (n == "ANGO_TIMEOUT").then(|| "0".into()));
+        assert_eq!(off.request_timeout, None);
+    }
+
+    #[test]
+    fn backoff_stays_under_the_capped_ceiling() {
+        let policy = RetryPolicy::default();
+        for attempt in 1..40 {
+            assert!(policy.backoff(attempt) <= policy.max_backoff);
+        }
+        assert!(policy.backoff(1) <= policy.initial_backoff);
+    }
+}

@@ -1,0 +1,1 @@
+//! Request models: filters, options, enums (being written).

@@ -1,0 +1,111 @@
+//! The wire layer: headers, JSON bodies, errors and retries.
+
+mod support;
+
+use ango_core::Error;
+use serde_json::json;
+use support::{Recorder, Reply};
+
+#[test]
+fn sends_apikey_and_json_content_type_and_python_style_body() {
+    let server = Recorder::start();
+    server.client().purge_project("p1", "My Project é").unwrap();
+    let r = server.only();
+    assert_eq!(r.method, "POST");
+    assert_eq!(r.path, "/v2/project/p1/purge");
+    assert_eq!(r.header("apikey"), Some("test-key"));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.body_text(), r#"{"confirmName": "My Project \u00e9"}"#);
+}
+
+#[test]
+fn http_errors_carry_status_and_the_body_text() {
+    let server = Recorder::start();
+    server.push(Reply::status(
+        404,
+        r#"{"status":"fail","message":"Project not found"}"#,
+    ));
+    let err = server.client().get_project("nope").unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    assert_eq!(
+        err.to_string(),
+        r#"{"status":"fail","message":"Project not found"}"#
+    );
+    assert_eq!(err.code(), "HTTP");
+}
+
+#[test]
+fn malformed_responses_are_typed_errors() {
+    let server = Recorder::start();
+    let client = server.client();
+    server.push(Reply::status(502, "<html><body>Bad Gateway</body></html>"));
+    assert_eq!(client.get_project("p").unwrap_err().status(), Some(502));
+    server.push(Reply::bytes(b"{\"status\": \"succ".to_vec()));
+    assert!(matches!(
+        client.get_project("p").unwrap_err(),
+        Error::Decode { .. }
+    ));
+    server.push(Reply::bytes(Vec::new()));
+    assert!(matches!(
+        client.get_project("p").unwrap_err(),
+        Error::Decode { .. }
+    ));
+    server.push(Reply::bytes(b"<html>ok</html>".to_vec()));
+    assert!(matches!(
+        client.get_project("p").unwrap_err(),
+        Error::Decode { .. }
+    ));
+}
+
+#[test]
+fn idempotent_calls_are_retried_and_honour_retry_after() {
+    let server = Recorder::start();
+    server.push(Reply::status(503, "busy").with_header("retry-after-ms", "10"));
+    server.push(Reply::status(429, "slow down").with_header("retry-after", "0"));
+    server.push(Reply::json(
+        json!({"status": "success", "data": {"project": {"_id": "p"}}}),
+    ));
+    let client = ango_core::Client::builder("k")
+        .host(&server.url)
+        .max_retries(3)
+        .build()
+        .unwrap();
+    let project = client.get_project("p").unwrap();
+    assert_eq!(project["data"]["project"]["_id"], "p");
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[test]
+fn auth_errors_are_never_retried_and_rate_limits_report_retry_after() {
+    let server = Recorder::start();
+    server.push(Reply::status(401, "unauthorized"));
+    let client = ango_core::Client::builder("k")
+        .host(&server.url)
+        .max_retries(3)
+        .build()
+        .unwrap();
+    assert_eq!(client.get_project("p").unwrap_err().status(), Some(401));
+    assert_eq!(server.requests().len(), 1);
+
+    let limited = Recorder::start();
+    limited.push(Reply::status(429, "limit").with_header("retry-after", "7"));
+    let err = limited.client().get_project("p").unwrap_err();
+    assert_eq!(err.code(), "RATE_LIMITED");
+    assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(7)));
+}
+
+#[test]
+fn connection_refused_is_a_connection_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let client = ango_core::Client::builder("k")
+        .host(url)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    assert!(matches!(
+        client.get_project("p").unwrap_err(),
+        Error::Connection(_)
+    ));
+}
