@@ -1,1 +1,306 @@
-//! A local, stateful, in-memory emulator of the Ango Hub REST API (work in progress).
+//! A local, stateful, in-memory emulator of the iMerit Ango Hub REST API.
+//!
+//! The emulator serves the `/v2` endpoints used by the official SDKs (projects,
+//! tasks, assets, batches, issues, exports, uploads, storages, LLM configs,
+//! organization members and more), keeps consistent state in memory, and can
+//! inject faults (latency, 429/503 answers, dropped connections) on demand.
+//!
+//! ```no_run
+//! use ango_emulator::{Emulator, EmulatorConfig};
+//!
+//! let emu = Emulator::start(EmulatorConfig::default().seed_demo(true))?;
+//! println!("{} {}", emu.url(), emu.api_key());
+//! let project_id = emu.seed_project("bench", 1_000);
+//! # let _ = project_id;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+mod faults;
+mod filters;
+mod http;
+mod multipart;
+mod query;
+mod routes;
+mod seed;
+mod server;
+mod state;
+mod util;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+pub use faults::FaultSettings;
+
+use crate::faults::Faults;
+use crate::state::State;
+
+/// Configuration of an emulator instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmulatorConfig {
+    /// TCP port on 127.0.0.1 (0 = any free port).
+    pub port: u16,
+    /// The API key clients must send in the `apikey` header (None = random).
+    pub api_key: Option<String>,
+    /// Latency added to every `/v2` request, in milliseconds.
+    pub latency_ms: u64,
+    /// Probability (0..=1) that a `/v2` request is answered 429 or 503 (half each).
+    pub fail_rate: f64,
+    /// Probability (0..=1) that a `/v2` request's connection is closed without an answer.
+    pub drop_rate: f64,
+    /// Seed of the fault-injection random generator (for reproducible runs).
+    pub rng_seed: u64,
+    /// Create a demo project with an ontology and some tasks at start.
+    pub seed_demo: bool,
+    /// Number of pooled connection threads (more are spawned on demand).
+    pub workers: usize,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            port: 0,
+            api_key: None,
+            latency_ms: 0,
+            fail_rate: 0.0,
+            drop_rate: 0.0,
+            rng_seed: 0x5EED,
+            seed_demo: false,
+            workers: 8,
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// Sets the port (0 = any).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+    /// Sets a fixed API key.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+    /// Sets the added latency in milliseconds.
+    pub fn latency_ms(mut self, ms: u64) -> Self {
+        self.latency_ms = ms;
+        self
+    }
+    /// Sets the 429/503 rate (0..=1).
+    pub fn fail_rate(mut self, rate: f64) -> Self {
+        self.fail_rate = rate;
+        self
+    }
+    /// Sets the dropped-connection rate (0..=1).
+    pub fn drop_rate(mut self, rate: f64) -> Self {
+        self.drop_rate = rate;
+        self
+    }
+    /// Sets the fault RNG seed.
+    pub fn rng_seed(mut self, seed: u64) -> Self {
+        self.rng_seed = seed;
+        self
+    }
+    /// Enables or disables the demo project.
+    pub fn seed_demo(mut self, on: bool) -> Self {
+        self.seed_demo = on;
+        self
+    }
+    /// Sets the number of pooled connection threads.
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = n;
+        self
+    }
+}
+
+/// One logged request (see `GET /__emulator/requests`).
+#[derive(Debug, Clone)]
+pub(crate) struct LoggedRequest {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub fault: &'static str,
+}
+
+/// Request counters and a bounded log of recent requests.
+#[derive(Debug, Default)]
+pub(crate) struct RequestLog {
+    pub total: u64,
+    pub faulted: u64,
+    pub recent: VecDeque<LoggedRequest>,
+}
+
+/// State shared by all server threads.
+pub(crate) struct Ctx {
+    pub state: RwLock<State>,
+    pub files: RwLock<HashMap<String, Arc<Vec<u8>>>>,
+    pub base_url: String,
+    pub api_key: String,
+    pub faults: Faults,
+    pub log: Mutex<RequestLog>,
+}
+
+impl Ctx {
+    /// Read access to the state (recovers from poisoning).
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+    /// Write access to the state (recovers from poisoning).
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+    /// Stores a file in the in-memory object store.
+    pub(crate) fn put_file(&self, key: &str, bytes: Vec<u8>) {
+        self.files
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_string(), Arc::new(bytes));
+    }
+    /// Reads a file from the in-memory object store.
+    pub(crate) fn get_file(&self, key: &str) -> Option<Arc<Vec<u8>>> {
+        self.files
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+    }
+    /// A signed URL on the emulator for a stored-file key.
+    pub(crate) fn file_url(&self, key: &str) -> String {
+        let path: Vec<String> = key.split('/').map(query::percent_encode).collect();
+        format!(
+            "{}/files/{}?signature={}&expires=120000",
+            self.base_url,
+            path.join("/"),
+            &util::hex32()[..16]
+        )
+    }
+}
+
+/// A running emulator. Stops when dropped.
+pub struct Emulator {
+    ctx: Arc<Ctx>,
+    server: Option<server::Server>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("url", &self.ctx.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Binds 127.0.0.1 and starts serving in background threads.
+    pub fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
+        let api_key = config
+            .api_key
+            .clone()
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| format!("emu-{}", util::hex32()));
+        // Bind first so the base URL (which appears in signed URLs) is known.
+        let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))?;
+        let port = listener.local_addr()?.port();
+        let ctx = Arc::new(Ctx {
+            state: RwLock::new(State::new("admin@emulator.local")),
+            files: RwLock::new(HashMap::new()),
+            base_url: format!("http://127.0.0.1:{port}"),
+            api_key,
+            faults: Faults::new(
+                FaultSettings {
+                    latency_ms: config.latency_ms,
+                    fail_rate: config.fail_rate,
+                    drop_rate: config.drop_rate,
+                },
+                config.rng_seed,
+            ),
+            log: Mutex::new(RequestLog::default()),
+        });
+        if config.seed_demo {
+            seed::seed_demo(&ctx);
+        }
+        let handler_ctx = ctx.clone();
+        let handler: Arc<server::Handler> = Arc::new(move |req| routes::handle(&handler_ctx, req));
+        let server = server::Server::start(listener, config.workers, handler)?;
+        Ok(Emulator {
+            ctx,
+            server: Some(server),
+        })
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:PORT` (API under `/v2`).
+    pub fn url(&self) -> &str {
+        &self.ctx.base_url
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.server.as_ref().map_or(0, |s| s.addr().port())
+    }
+
+    /// The API key clients must send in the `apikey` header.
+    pub fn api_key(&self) -> &str {
+        &self.ctx.api_key
+    }
+
+    /// The emulated organization's id.
+    pub fn organization_id(&self) -> String {
+        self.ctx.read().org_id.clone()
+    }
+
+    /// The email of the API key's user (an organization admin).
+    pub fn admin_email(&self) -> String {
+        self.ctx.read().admin_email.clone()
+    }
+
+    /// Creates a project with a demo ontology and `n_tasks` assets/tasks in
+    /// the Label stage; returns the project id. Fast enough for 50,000+ tasks.
+    pub fn seed_project(&self, name: &str, n_tasks: usize) -> String {
+        seed::seed_project(&self.ctx, name, n_tasks, &seed::SeedOptions::default())
+    }
+
+    /// Like [`Emulator::seed_project`], with every task annotated with
+    /// `objects_per_task` bounding boxes and (if `completed`) moved to Complete.
+    pub fn seed_project_with(
+        &self,
+        name: &str,
+        n_tasks: usize,
+        objects_per_task: usize,
+        completed: bool,
+    ) -> String {
+        let opts = seed::SeedOptions {
+            objects_per_task,
+            completed,
+        };
+        seed::seed_project(&self.ctx, name, n_tasks, &opts)
+    }
+
+    /// Current fault settings.
+    pub fn faults(&self) -> FaultSettings {
+        self.ctx.faults.settings()
+    }
+
+    /// Replaces the fault settings; `seed` (if any) resets the fault RNG.
+    pub fn set_faults(&self, settings: FaultSettings, seed: Option<u64>) {
+        self.ctx.faults.update(settings, seed);
+    }
+
+    /// Number of requests received so far (all paths).
+    pub fn request_count(&self) -> u64 {
+        self.ctx.log.lock().map(|l| l.total).unwrap_or(0)
+    }
+
+    /// Stops the server and joins its threads. Idempotent.
+    pub fn stop(&mut self) {
+        if let Some(mut s) = self.server.take() {
+            s.stop();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
