@@ -1,0 +1,150 @@
+//! Annotation payloads and the official merge rule of `annotate_task`.
+
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+
+/// A task answer: objects (tools), classifications and relations, as JSON objects.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Answer {
+    /// Objects drawn with tools (`tools` in the task's stored answer).
+    pub objects: Vec<Value>,
+    /// Classification answers.
+    pub classifications: Vec<Value>,
+    /// Relations between objects.
+    pub relations: Vec<Value>,
+}
+
+impl Answer {
+    /// `{"objects", "classifications", "relations"}`.
+    pub fn to_value(&self) -> Value {
+        json!({
+            "objects": self.objects,
+            "classifications": self.classifications,
+            "relations": self.relations,
+        })
+    }
+}
+
+/// What `annotate_task` sends.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AnnotationPayload {
+    /// The answer (an empty one when `None`).
+    pub answer: Option<Answer>,
+    /// URL of an uploaded brush mask.
+    pub brush_data_url: Option<String>,
+    /// URL of an uploaded medical brush mask.
+    pub medical_brush_data_url: Option<String>,
+}
+
+impl AnnotationPayload {
+    /// The request body, as the official `toDict()` (with `"duration": 0`).
+    pub fn to_value(&self) -> Value {
+        let answer = self.answer.clone().unwrap_or_default();
+        json!({
+            "answer": answer.to_value(),
+            "brushDataUrl": self.brush_data_url,
+            "medicalBrushDataUrl": self.medical_brush_data_url,
+            "duration": 0,
+        })
+    }
+}
+
+/// Merges a task's stored answer into a new one, by the official rule: the new answer's
+/// classifications win by `schemaId`, the stored ones with other schemaIds are kept, and
+/// every stored object (`tools`) and relation is appended after the new ones.
+///
+/// A missing or `null` stored answer (or part of one) counts as empty.
+pub fn merge_annotations(existing: &Value, new: Answer) -> Result<Answer> {
+    let existing = match existing {
+        Value::Null => return Ok(new),
+        Value::Object(map) => map,
+        other => {
+            return Err(Error::decode(
+                "the task's stored answer is not an object",
+                other.to_string().as_bytes(),
+            ));
+        }
+    };
+    let list = |key: &str| -> Result<Vec<Value>> {
+        match existing.get(key) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => Ok(items.clone()),
+            Some(other) => Err(Error::decode(
+                format!("the task's stored answer has a non-list {key:?}"),
+                other.to_string().as_bytes(),
+            )),
+        }
+    };
+    let Answer {
+        mut objects,
+        mut classifications,
+        mut relations,
+    } = new;
+    let new_schema_ids: Vec<Option<Value>> = classifications
+        .iter()
+        .map(|c| c.get("schemaId").cloned())
+        .collect();
+    for stored in list("classifications")? {
+        let schema_id = stored.get("schemaId").cloned();
+        if !new_schema_ids.contains(&schema_id) {
+            classifications.push(stored);
+        }
+    }
+    objects.extend(list("tools")?);
+    relations.extend(list("relations")?);
+    Ok(Answer {
+        objects,
+        classifications,
+        relations,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_classifications_win_and_stored_objects_are_appended() {
+        let stored = json!({
+            "tools": [{"objectId": "old"}],
+            "classifications": [{"schemaId": "a", "answer": "old"}, {"schemaId": "b", "answer": "keep"}],
+            "relations": [{"objectId": "r"}]
+        });
+        let new = Answer {
+            objects: vec![json!({"objectId": "new"})],
+            classifications: vec![json!({"schemaId": "a", "answer": "new"})],
+            relations: vec![],
+        };
+        let merged = merge_annotations(&stored, new).unwrap();
+        assert_eq!(
+            merged.objects,
+            vec![json!({"objectId": "new"}), json!({"objectId": "old"})]
+        );
+        assert_eq!(
+            merged.classifications,
+            vec![
+                json!({"schemaId": "a", "answer": "new"}),
+                json!({"schemaId": "b", "answer": "keep"})
+            ]
+        );
+        assert_eq!(merged.relations, vec![json!({"objectId": "r"})]);
+    }
+
+    #[test]
+    fn missing_parts_are_empty_and_garbage_is_an_error() {
+        let merged = merge_annotations(&json!({"tools": null}), Answer::default()).unwrap();
+        assert_eq!(merged, Answer::default());
+        assert!(merge_annotations(&json!("text"), Answer::default()).is_err());
+        assert!(merge_annotations(&json!({"tools": 5}), Answer::default()).is_err());
+    }
+
+    #[test]
+    fn payload_matches_the_official_dict() {
+        let p = AnnotationPayload::default();
+        assert_eq!(
+            crate::pyjson::to_string(&p.to_value()),
+            r#"{"answer": {"objects": [], "classifications": [], "relations": []}, "brushDataUrl": null, "medicalBrushDataUrl": null, "duration": 0}"#
+        );
+    }
+}

@@ -1,0 +1,175 @@
+//! Asset-builder templates: HTML templates filled from CSV rows.
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, Result};
+
+/// The tags a data column can be rendered as.
+pub const DATA_CONFIG_TYPES: &[&str] =
+    &["text", "link", "image", "audio", "video", "iframe", "pdf"];
+const MEDIA_TYPES: &[&str] = &["image", "audio", "video", "pdf"];
+
+/// How one input column is used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataConfigItem {
+    /// One of [`DATA_CONFIG_TYPES`].
+    pub kind: String,
+    /// The storage id for media columns (or `Public`).
+    pub storage: Option<String>,
+    /// Whether the column goes into the asset's context data (and so the export).
+    pub include_in_export: bool,
+}
+
+impl DataConfigItem {
+    /// A checked item: a known type, and a storage for media types.
+    pub fn new(
+        kind: impl Into<String>,
+        storage: Option<String>,
+        include_in_export: bool,
+    ) -> Result<Self> {
+        let kind = kind.into();
+        if !DATA_CONFIG_TYPES.contains(&kind.as_str()) {
+            return Err(Error::invalid(format!(
+                "type must be one of {DATA_CONFIG_TYPES:?}, got '{kind}'"
+            )));
+        }
+        if MEDIA_TYPES.contains(&kind.as_str()) && storage.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::invalid(format!(
+                "storage is required for type '{kind}'"
+            )));
+        }
+        Ok(DataConfigItem {
+            kind,
+            storage,
+            include_in_export,
+        })
+    }
+
+    /// `{"type", "includeInExport", "storage"?}`.
+    pub fn to_value(&self) -> Value {
+        let mut v = json!({ "type": self.kind, "includeInExport": self.include_in_export });
+        if let Some(storage) = self.storage.as_ref().filter(|s| !s.is_empty()) {
+            v["storage"] = Value::from(storage.as_str());
+        }
+        v
+    }
+}
+
+/// An asset-builder template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetBuilderTemplate {
+    /// Template name.
+    pub name: String,
+    /// The HTML template with `{{column}}` placeholders.
+    pub template: String,
+    /// The column that gives each asset's external id.
+    pub external_id_column: String,
+    /// Column settings, in order.
+    pub data_config: Vec<(String, DataConfigItem)>,
+    /// Description.
+    pub description: String,
+    /// The column naming each asset's batches (`;`-separated).
+    pub batch_column: String,
+    /// Pre-label configuration, passed through as given.
+    pub pre_label_config: Map<String, Value>,
+}
+
+impl AssetBuilderTemplate {
+    /// The official checks, with its messages.
+    pub fn validate(&self) -> Result<()> {
+        let has = |column: &str| self.data_config.iter().any(|(k, _)| k == column);
+        if self.name.is_empty() {
+            return Err(Error::invalid("name cannot be empty"));
+        }
+        if self.data_config.is_empty() {
+            return Err(Error::invalid("data_config cannot be empty"));
+        }
+        if self.external_id_column.is_empty() {
+            return Err(Error::invalid("external_id_column cannot be empty"));
+        }
+        if self.template.is_empty() {
+            return Err(Error::invalid("template cannot be empty"));
+        }
+        if !self.batch_column.is_empty() && !has(&self.batch_column) {
+            return Err(Error::invalid(format!(
+                "batch_column '{}' not found in data_config",
+                self.batch_column
+            )));
+        }
+        if !has(&self.external_id_column) {
+            return Err(Error::invalid(format!(
+                "external_id_column '{}' not found in data_config",
+                self.external_id_column
+            )));
+        }
+        Ok(())
+    }
+
+    /// The request body, as the official `to_dict()`.
+    pub fn to_value(&self) -> Value {
+        let data_config: Map<String, Value> = self
+            .data_config
+            .iter()
+            .map(|(k, item)| (k.clone(), item.to_value()))
+            .collect();
+        json!({
+            "description": self.description,
+            "name": self.name,
+            "template": self.template,
+            "batchColumn": self.batch_column,
+            "selectedExternalId": self.external_id_column,
+            "dataConfig": data_config,
+            "preLabelConfig": self.pre_label_config,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template() -> AssetBuilderTemplate {
+        AssetBuilderTemplate {
+            name: "t".into(),
+            template: "<p>{{text}}</p>".into(),
+            external_id_column: "id".into(),
+            data_config: vec![
+                (
+                    "id".into(),
+                    DataConfigItem::new("text", None, true).unwrap(),
+                ),
+                (
+                    "text".into(),
+                    DataConfigItem::new("text", None, false).unwrap(),
+                ),
+            ],
+            description: String::new(),
+            batch_column: String::new(),
+            pre_label_config: Map::new(),
+        }
+    }
+
+    #[test]
+    fn validation_follows_the_official_rules() {
+        assert!(template().validate().is_ok());
+        let mut t = template();
+        t.batch_column = "nope".into();
+        assert_eq!(
+            t.validate().unwrap_err().to_string(),
+            "batch_column 'nope' not found in data_config"
+        );
+        let mut t = template();
+        t.external_id_column = "missing".into();
+        assert!(t.validate().is_err());
+        assert!(DataConfigItem::new("image", None, false).is_err());
+        assert!(DataConfigItem::new("gif", None, false).is_err());
+    }
+
+    #[test]
+    fn dict_matches_the_official_order() {
+        assert_eq!(
+            crate::pyjson::to_string(&template().to_value()),
+            r#"{"description": "", "name": "t", "template": "<p>{{text}}</p>", "batchColumn": "", "selectedExternalId": "id", "dataConfig": {"id": {"type": "text", "includeInExport": true}, "text": {"type": "text", "includeInExport": false}}, "preLabelConfig": {}}"#
+        );
+    }
+}

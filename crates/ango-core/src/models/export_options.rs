@@ -1,0 +1,205 @@
+//! `ExportOptions` and `TimeFilter`: what an export contains and in which format.
+
+use serde_json::{Map, Value};
+
+use super::Timestamp;
+use super::enums::{ExportFormat, ExportType, TaskType};
+use crate::pyjson;
+
+/// A time window on `updatedAt` / `createdAt`, written with microsecond precision.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TimeFilter {
+    /// Strictly after this time.
+    pub from_date: Option<Timestamp>,
+    /// Strictly before this time.
+    pub to_date: Option<Timestamp>,
+}
+
+impl TimeFilter {
+    /// `{"$gt": ..., "$lt": ...}` with the bounds that are set.
+    pub fn to_value(&self) -> Value {
+        let mut map = Map::new();
+        if let Some(from) = &self.from_date {
+            map.insert("$gt".into(), Value::String(from.format_micros()));
+        }
+        if let Some(to) = &self.to_date {
+            map.insert("$lt".into(), Value::String(to.format_micros()));
+        }
+        Value::Object(map)
+    }
+
+    /// The window as Python's `json.dumps` writes it.
+    pub fn to_json(&self) -> String {
+        pyjson::to_string(&self.to_value())
+    }
+}
+
+/// What to export. `Default` matches the official defaults: JSON, tasks of the default
+/// type in the `Complete` stage, with metadata and history, no e-mail, no notification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportOptions {
+    /// Stages to export; `None` means every stage.
+    pub stage: Option<Vec<String>>,
+    /// Batches to export (ids or names as the server accepts them).
+    pub batches: Option<Vec<String>>,
+    /// Task types to export.
+    pub task_types: Vec<TaskType>,
+    /// JSON or NDJSON.
+    pub export_format: ExportFormat,
+    /// Tasks or issues.
+    pub export_type: ExportType,
+    /// Keep only key frames of videos.
+    pub include_key_frames_only: bool,
+    /// Include idle and blur durations.
+    pub include_idle_blur_durations: bool,
+    /// Also e-mail the export.
+    pub send_email: bool,
+    /// Include asset metadata.
+    pub include_metadata: bool,
+    /// Include the stage history.
+    pub include_history: bool,
+    /// Notify the project's members.
+    pub notify: bool,
+    /// Only tasks updated in this window.
+    pub updated_at: Option<TimeFilter>,
+    /// Only tasks created in this window.
+    pub created_at: Option<TimeFilter>,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        ExportOptions::new(None, None)
+    }
+}
+
+impl ExportOptions {
+    /// Options for one task type with the official stage default: when no stage is
+    /// given and the type is `default`, only the `Complete` stage is exported.
+    pub fn new(stage: Option<Vec<String>>, task_type: Option<TaskType>) -> Self {
+        let task_type = task_type.unwrap_or(TaskType::Default);
+        let stage = match stage {
+            None if task_type == TaskType::Default => Some(vec!["Complete".to_string()]),
+            other => other,
+        };
+        ExportOptions {
+            stage,
+            batches: None,
+            task_types: vec![task_type],
+            export_format: ExportFormat::Json,
+            export_type: ExportType::Task,
+            include_key_frames_only: false,
+            include_idle_blur_durations: false,
+            send_email: false,
+            include_metadata: true,
+            include_history: true,
+            notify: false,
+            updated_at: None,
+            created_at: None,
+        }
+    }
+
+    /// The export format.
+    pub fn export_format(&self) -> ExportFormat {
+        self.export_format
+    }
+
+    /// The query parameters, in the official order (`project` is added by the caller).
+    pub fn to_query(&self) -> Vec<(String, String)> {
+        let flag = |b: bool| if b { "true" } else { "false" }.to_string();
+        let mut query = vec![
+            ("sendEmail".to_string(), flag(self.send_email)),
+            ("includeMetadata".to_string(), flag(self.include_metadata)),
+            ("includeHistory".to_string(), flag(self.include_history)),
+            ("doNotNotify".to_string(), flag(!self.notify)),
+            (
+                "format".to_string(),
+                self.export_format.as_str().to_string(),
+            ),
+            ("type".to_string(), self.export_type.as_str().to_string()),
+            (
+                "includeOnlyKeyFrames".to_string(),
+                flag(self.include_key_frames_only),
+            ),
+            (
+                "includeIdleBlurDurations".to_string(),
+                flag(self.include_idle_blur_durations),
+            ),
+        ];
+        if let Some(batches) = self.batches.as_ref().filter(|b| !b.is_empty()) {
+            query.push(("batches".into(), pyjson::to_string(batches)));
+        }
+        if !self.task_types.is_empty() {
+            let types: Vec<&str> = self.task_types.iter().map(TaskType::as_str).collect();
+            query.push(("taskTypes".into(), pyjson::to_string(&types)));
+        }
+        if let Some(stage) = self.stage.as_ref().filter(|s| !s.is_empty())
+            && self.export_type == ExportType::Task
+        {
+            query.push(("stage".into(), pyjson::to_string(stage)));
+        }
+        if let Some(t) = &self.updated_at {
+            query.push(("updatedAt".into(), t.to_json()));
+        }
+        if let Some(t) = &self.created_at {
+            query.push(("createdAt".into(), t.to_json()));
+        }
+        query
+    }
+
+    /// The query parameters as a JSON object (what the official `toDict()` returns).
+    pub fn to_value(&self) -> Value {
+        Value::Object(
+            self.to_query()
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_official_query() {
+        let q = ExportOptions::default().to_query();
+        let text: Vec<String> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(
+            text,
+            vec![
+                "sendEmail=false",
+                "includeMetadata=true",
+                "includeHistory=true",
+                "doNotNotify=true",
+                "format=json",
+                "type=task",
+                "includeOnlyKeyFrames=false",
+                "includeIdleBlurDurations=false",
+                r#"taskTypes=["default"]"#,
+                r#"stage=["Complete"]"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn issue_exports_drop_the_stage_and_windows_use_microseconds() {
+        let mut o = ExportOptions::new(None, Some(TaskType::Benchmark));
+        assert_eq!(o.stage, None);
+        o.export_type = ExportType::Issue;
+        o.stage = Some(vec!["Label".into()]);
+        o.batches = Some(vec!["b1".into(), "b2".into()]);
+        o.updated_at = Some(TimeFilter {
+            from_date: Some(Timestamp::new(2024, 3, 1, 12, 0, 0, 5).unwrap()),
+            to_date: None,
+        });
+        let q = o.to_query();
+        assert!(q.iter().all(|(k, _)| k != "stage"));
+        assert!(q.contains(&("batches".into(), r#"["b1", "b2"]"#.into())));
+        assert!(q.contains(&("taskTypes".into(), r#"["benchmark"]"#.into())));
+        assert!(q.contains(&(
+            "updatedAt".into(),
+            r#"{"$gt": "2024-03-01T12:00:00.000005Z"}"#.into()
+        )));
+    }
+}

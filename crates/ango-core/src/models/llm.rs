@@ -1,0 +1,52 @@
+//! LLM configurations for chat projects.
+
+use serde_json::{Value, json};
+
+use super::enums::LlmProvider;
+
+/// An LLM configuration to create.
+#[derive(Clone, PartialEq)]
+pub struct Llm {
+    /// Display name.
+    pub name: String,
+    /// The provider.
+    pub provider: LlmProvider,
+    /// The model name.
+    pub model: String,
+    /// The provider API key (never printed by `Debug`).
+    pub api_key: String,
+    /// A custom base URL.
+    pub base_url: Option<String>,
+    /// Whether responses stream.
+    pub is_streamable: bool,
+}
+
+impl std::fmt::Debug for Llm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Llm")
+            .field("name", &self.name)
+            .field("provider", &self.provider)
+            .field("model", &self.model)
+            .field("api_key", &"***")
+            .field("base_url", &self.base_url)
+            .field("is_streamable", &self.is_streamable)
+            .finish()
+    }
+}
+
+impl Llm {
+    /// The request body, as the official `to_dict()`.
+    pub fn to_value(&self) -> Value {
+        let mut configuration = json!({ "apiKey": self.api_key });
+        if let Some(url) = self.base_url.as_ref().filter(|u| !u.is_empty()) {
+            configuration["baseUrl"] = Value::from(url.as_str());
+        }
+        json!({
+            "name": self.name,
+            "provider": self.provider.as_str(),
+            "model": self.model,
+            "isStreamable": self.is_streamable,
+            "configuration": configuration,
+        })
+    }
+}

@@ -1,0 +1,62 @@
+//! Cloud storage integrations.
+
+use serde_json::{Value, json};
+
+use super::enums::StorageProvider;
+
+/// A storage integration to create.
+#[derive(Clone, PartialEq)]
+pub struct Storage {
+    /// Display name.
+    pub name: String,
+    /// The provider.
+    pub provider: StorageProvider,
+    /// Access key id (AWS).
+    pub public_key: Option<String>,
+    /// Secret key (AWS).
+    pub private_key: Option<String>,
+    /// Region (default `eu-central-1`, as the official SDK).
+    pub region: String,
+    /// Provider credentials (GCP/Azure).
+    pub credentials: Option<String>,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redact = |s: &Option<String>| s.as_ref().map(|_| "***");
+        f.debug_struct("Storage")
+            .field("name", &self.name)
+            .field("provider", &self.provider)
+            .field("public_key", &self.public_key)
+            .field("private_key", &redact(&self.private_key))
+            .field("region", &self.region)
+            .field("credentials", &redact(&self.credentials))
+            .finish()
+    }
+}
+
+impl Storage {
+    /// A storage with the official default region.
+    pub fn new(name: impl Into<String>, provider: StorageProvider) -> Self {
+        Storage {
+            name: name.into(),
+            provider,
+            public_key: None,
+            private_key: None,
+            region: "eu-central-1".into(),
+            credentials: None,
+        }
+    }
+
+    /// The request body, as the official `to_dict()` (absent keys sent as `null`).
+    pub fn to_value(&self) -> Value {
+        json!({
+            "name": self.name,
+            "provider": self.provider.as_str(),
+            "publicKey": self.public_key,
+            "privateKey": self.private_key,
+            "region": self.region,
+            "credentials": self.credentials,
+        })
+    }
+}

@@ -1,0 +1,391 @@
+//! `TaskFilter` and its parts: the Mongo-style task filter of `get_tasks`.
+
+use serde_json::{Map, Number, Value};
+
+use super::Timestamp;
+use crate::pyjson;
+
+/// A date range on a task field, written with millisecond precision.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DateRange {
+    /// Strictly after.
+    pub gt: Option<Timestamp>,
+    /// At or after.
+    pub gte: Option<Timestamp>,
+    /// Strictly before.
+    pub lt: Option<Timestamp>,
+    /// At or before.
+    pub lte: Option<Timestamp>,
+}
+
+impl DateRange {
+    /// The operators as a JSON object (`$gt`, `$gte`, `$lt`, `$lte`).
+    pub fn to_value(&self) -> Value {
+        let mut map = Map::new();
+        for (op, value) in [
+            ("$gt", &self.gt),
+            ("$gte", &self.gte),
+            ("$lt", &self.lt),
+            ("$lte", &self.lte),
+        ] {
+            if let Some(t) = value {
+                map.insert(op.into(), Value::String(t.format_millis()));
+            }
+        }
+        Value::Object(map)
+    }
+
+    /// True when no bound is set.
+    pub fn is_empty(&self) -> bool {
+        self.gt.is_none() && self.gte.is_none() && self.lt.is_none() && self.lte.is_none()
+    }
+}
+
+/// A numeric comparison on a task field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NumberRange {
+    /// Equal to.
+    pub eq: Option<Number>,
+    /// Not equal to.
+    pub ne: Option<Number>,
+    /// Greater than.
+    pub gt: Option<Number>,
+    /// Greater than or equal to.
+    pub gte: Option<Number>,
+    /// Less than.
+    pub lt: Option<Number>,
+    /// Less than or equal to.
+    pub lte: Option<Number>,
+}
+
+impl NumberRange {
+    /// The operators as a JSON object.
+    pub fn to_value(&self) -> Value {
+        let mut map = Map::new();
+        for (op, value) in [
+            ("$eq", &self.eq),
+            ("$ne", &self.ne),
+            ("$gt", &self.gt),
+            ("$gte", &self.gte),
+            ("$lt", &self.lt),
+            ("$lte", &self.lte),
+        ] {
+            if let Some(n) = value {
+                map.insert(op.into(), Value::Number(n.clone()));
+            }
+        }
+        Value::Object(map)
+    }
+
+    /// True when no comparison is set.
+    pub fn is_empty(&self) -> bool {
+        self.to_value().as_object().is_none_or(Map::is_empty)
+    }
+}
+
+/// A string comparison on a task field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StringFilter {
+    /// Equal to.
+    pub eq: Option<String>,
+    /// Not equal to.
+    pub ne: Option<String>,
+    /// Matches this regular expression.
+    pub regex: Option<String>,
+    /// One of these.
+    pub in_list: Option<Vec<String>>,
+    /// None of these.
+    pub nin: Option<Vec<String>>,
+    /// The field exists (or not).
+    pub exists: Option<bool>,
+}
+
+impl StringFilter {
+    /// The operators as a JSON object (`$eq`, `$ne`, `$regex`, `$in`, `$nin`, `$exists`).
+    pub fn to_value(&self) -> Value {
+        let mut map = Map::new();
+        if let Some(v) = &self.eq {
+            map.insert("$eq".into(), Value::from(v.as_str()));
+        }
+        if let Some(v) = &self.ne {
+            map.insert("$ne".into(), Value::from(v.as_str()));
+        }
+        if let Some(v) = &self.regex {
+            map.insert("$regex".into(), Value::from(v.as_str()));
+        }
+        if let Some(v) = &self.in_list {
+            map.insert("$in".into(), Value::from(v.clone()));
+        }
+        if let Some(v) = &self.nin {
+            map.insert("$nin".into(), Value::from(v.clone()));
+        }
+        if let Some(v) = self.exists {
+            map.insert("$exists".into(), Value::Bool(v));
+        }
+        Value::Object(map)
+    }
+
+    /// True when no comparison is set.
+    pub fn is_empty(&self) -> bool {
+        self.eq.is_none()
+            && self.ne.is_none()
+            && self.regex.is_none()
+            && self.in_list.is_none()
+            && self.nin.is_none()
+            && self.exists.is_none()
+    }
+}
+
+/// The `stage` criterion: one stage (sent as is), any of several, or a full filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StageFilter {
+    /// One stage id or name, sent as a bare string (as the official SDK does).
+    Is(String),
+    /// Any of these stages (`$in`).
+    AnyOf(Vec<String>),
+    /// A full string filter.
+    Filter(StringFilter),
+}
+
+/// The `batches` criterion: any of several batches, or a full filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchFilter {
+    /// Any of these batches (`$in`).
+    AnyOf(Vec<String>),
+    /// A full string filter.
+    Filter(StringFilter),
+}
+
+/// A string field criterion: equality or a full filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TextFilter {
+    /// Equal to (`$eq`).
+    Is(String),
+    /// A full string filter.
+    Filter(StringFilter),
+}
+
+impl From<&str> for TextFilter {
+    fn from(value: &str) -> Self {
+        TextFilter::Is(value.to_string())
+    }
+}
+
+/// A numeric field criterion: equality or a range.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CountFilter {
+    /// Equal to (`$eq`).
+    Is(Number),
+    /// A range.
+    Range(NumberRange),
+}
+
+/// Server-side task filtering for `get_tasks` and `iter_tasks`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskFilter {
+    /// Stage.
+    pub stage: Option<StageFilter>,
+    /// Batches.
+    pub batches: Option<BatchFilter>,
+    /// Task status (`TODO`, `Completed`, ...).
+    pub status: Option<TextFilter>,
+    /// Review status.
+    pub review_status: Option<TextFilter>,
+    /// Task type (`default`, `consensus`, `benchmark`).
+    pub task_type: Option<TextFilter>,
+    /// Assignee email.
+    pub assignee: Option<TextFilter>,
+    /// Asset external id.
+    pub external_id: Option<TextFilter>,
+    /// Creation time.
+    pub created_at: Option<DateRange>,
+    /// Last update time.
+    pub updated_at: Option<DateRange>,
+    /// Creator.
+    pub created_by: Option<TextFilter>,
+    /// Last updater.
+    pub updated_by: Option<TextFilter>,
+    /// Priority.
+    pub priority: Option<CountFilter>,
+    /// Duration.
+    pub duration: Option<NumberRange>,
+    /// Total duration.
+    pub total_duration: Option<NumberRange>,
+    /// Open issue count.
+    pub open_issues_count: Option<CountFilter>,
+    /// Draft flag.
+    pub is_draft: Option<bool>,
+    /// Skipped flag.
+    pub is_skipped: Option<bool>,
+    /// Benchmark flag.
+    pub is_benchmark: Option<bool>,
+}
+
+fn text_value(filter: &TextFilter) -> Option<Value> {
+    match filter {
+        TextFilter::Is(v) => Some(serde_json::json!({ "$eq": v })),
+        TextFilter::Filter(f) => (!f.is_empty()).then(|| f.to_value()),
+    }
+}
+
+fn count_value(filter: &CountFilter) -> Option<Value> {
+    match filter {
+        CountFilter::Is(n) => Some(serde_json::json!({ "$eq": n })),
+        CountFilter::Range(r) => (!r.is_empty()).then(|| r.to_value()),
+    }
+}
+
+impl TaskFilter {
+    /// The filter object, keys in the official order; empty criteria are left out.
+    pub fn to_value(&self) -> Value {
+        let mut map = Map::new();
+        let mut put = |key: &str, value: Option<Value>| {
+            if let Some(v) = value {
+                map.insert(key.to_string(), v);
+            }
+        };
+        put(
+            "stage",
+            self.stage.as_ref().and_then(|s| match s {
+                StageFilter::Is(name) => Some(Value::from(name.as_str())),
+                StageFilter::AnyOf(list) => Some(serde_json::json!({ "$in": list })),
+                StageFilter::Filter(f) => (!f.is_empty()).then(|| f.to_value()),
+            }),
+        );
+        put(
+            "batches",
+            self.batches.as_ref().and_then(|b| match b {
+                BatchFilter::AnyOf(list) => Some(serde_json::json!({ "$in": list })),
+                BatchFilter::Filter(f) => (!f.is_empty()).then(|| f.to_value()),
+            }),
+        );
+        put("status", self.status.as_ref().and_then(text_value));
+        put(
+            "reviewStatus",
+            self.review_status.as_ref().and_then(text_value),
+        );
+        put("type", self.task_type.as_ref().and_then(text_value));
+        put("assignee", self.assignee.as_ref().and_then(text_value));
+        put("externalId", self.external_id.as_ref().and_then(text_value));
+        let date = |d: &Option<DateRange>| {
+            d.as_ref()
+                .filter(|d| !d.is_empty())
+                .map(DateRange::to_value)
+        };
+        put("createdAt", date(&self.created_at));
+        put("updatedAt", date(&self.updated_at));
+        put("createdBy", self.created_by.as_ref().and_then(text_value));
+        put("updatedBy", self.updated_by.as_ref().and_then(text_value));
+        put("priority", self.priority.as_ref().and_then(count_value));
+        let range = |r: &Option<NumberRange>| {
+            r.as_ref()
+                .filter(|r| !r.is_empty())
+                .map(NumberRange::to_value)
+        };
+        put("duration", range(&self.duration));
+        put("totalDuration", range(&self.total_duration));
+        put(
+            "openIssuesCount",
+            self.open_issues_count.as_ref().and_then(count_value),
+        );
+        let flag = |b: Option<bool>| b.map(|b| serde_json::json!({ "$eq": b }));
+        put("isDraft", flag(self.is_draft));
+        put("isSkipped", flag(self.is_skipped));
+        put("isBenchmark", flag(self.is_benchmark));
+        Value::Object(map)
+    }
+
+    /// The filter as Python's `json.dumps` writes it (the `filter` query parameter).
+    pub fn to_json(&self) -> String {
+        pyjson::to_string(&self.to_value())
+    }
+
+    /// True when the filter would constrain nothing.
+    pub fn is_empty(&self) -> bool {
+        self.to_value().as_object().is_none_or(Map::is_empty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(y: i32, m: u8, d: u8) -> Timestamp {
+        Timestamp::new(y, m, d, 0, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn empty_filters_serialise_to_nothing() {
+        assert!(TaskFilter::default().is_empty());
+        let f = TaskFilter {
+            status: Some(TextFilter::Filter(StringFilter::default())),
+            duration: Some(NumberRange::default()),
+            created_at: Some(DateRange::default()),
+            ..TaskFilter::default()
+        };
+        assert!(f.is_empty());
+        assert_eq!(f.to_json(), "{}");
+    }
+
+    #[test]
+    fn every_field_in_official_order_and_format() {
+        let f = TaskFilter {
+            stage: Some(StageFilter::AnyOf(vec!["Label".into(), "Review".into()])),
+            batches: Some(BatchFilter::AnyOf(vec!["b1".into()])),
+            status: Some("TODO".into()),
+            review_status: Some(TextFilter::Filter(StringFilter {
+                ne: Some("Rejected".into()),
+                ..Default::default()
+            })),
+            task_type: Some("default".into()),
+            assignee: Some(TextFilter::Filter(StringFilter {
+                regex: Some("@x.com$".into()),
+                exists: Some(true),
+                ..Default::default()
+            })),
+            external_id: Some("a.jpg".into()),
+            created_at: Some(DateRange {
+                gte: Some(ts(2024, 1, 1)),
+                lt: Some(ts(2024, 2, 1)),
+                ..Default::default()
+            }),
+            updated_at: None,
+            created_by: None,
+            updated_by: Some("u@x.com".into()),
+            priority: Some(CountFilter::Is(5.into())),
+            duration: Some(NumberRange {
+                gt: Number::from_f64(1.5),
+                ..Default::default()
+            }),
+            total_duration: None,
+            open_issues_count: Some(CountFilter::Range(NumberRange {
+                gte: Some(1.into()),
+                ..Default::default()
+            })),
+            is_draft: Some(false),
+            is_skipped: None,
+            is_benchmark: Some(true),
+        };
+        assert_eq!(
+            f.to_json(),
+            r#"{"stage": {"$in": ["Label", "Review"]}, "batches": {"$in": ["b1"]}, "status": {"$eq": "TODO"}, "reviewStatus": {"$ne": "Rejected"}, "type": {"$eq": "default"}, "assignee": {"$regex": "@x.com$", "$exists": true}, "externalId": {"$eq": "a.jpg"}, "createdAt": {"$gte": "2024-01-01T00:00:00.000Z", "$lt": "2024-02-01T00:00:00.000Z"}, "updatedBy": {"$eq": "u@x.com"}, "priority": {"$eq": 5}, "duration": {"$gt": 1.5}, "openIssuesCount": {"$gte": 1}, "isDraft": {"$eq": false}, "isBenchmark": {"$eq": true}}"#
+        );
+    }
+
+    #[test]
+    fn a_single_stage_is_sent_bare() {
+        let f = TaskFilter {
+            stage: Some(StageFilter::Is("Complete".into())),
+            ..Default::default()
+        };
+        assert_eq!(f.to_json(), r#"{"stage": "Complete"}"#);
+        let g = TaskFilter {
+            stage: Some(StageFilter::Filter(StringFilter {
+                nin: Some(vec!["A".into()]),
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        assert_eq!(g.to_json(), r#"{"stage": {"$nin": ["A"]}}"#);
+    }
+}
