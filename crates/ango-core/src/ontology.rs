@@ -670,7 +670,9 @@ mod tests {
 
     #[test]
     fn trees_flatten_into_path_options_and_given_keys_are_kept() {
-        let tree = TreeOption::with_key("A", Some("ka".into()), None).children(vec![
+        // As in the official SDK, a node without a value gets a fresh id as its value.
+        assert_eq!(TreeOption::with_key("A", Some("ka".into()), None).value.len(), 32);
+        let tree = TreeOption::with_key("A", Some("ka".into()), Some("va".into())).children(vec![
             TreeOption::with_key("B", Some("kb".into()), Some("vb".into())),
         ]);
         let c = ClassificationCategory::new(Classification::TreeDropdown, "Q")
@@ -679,7 +681,7 @@ mod tests {
             .tree_options(vec![tree]);
         assert_eq!(
             pyjson::to_string(&c.to_value()),
-            r##"{"treeOptions": [{"title": "A", "children": [{"title": "B", "children": [], "key": "kb", "value": "vb"}], "key": "ka", "value": "ka"}], "tool": "tree-dropdown", "title": "Q", "required": false, "columnField": false, "color": "#000000", "shortcutKey": "", "classifications": [], "options": [{"value": "A", "schemaId": "ka"}, {"value": "A / B", "schemaId": "kb"}], "schemaId": "s", "regex": null, "parentOptionId": null, "frameSpecific": false, "showDropdown": false, "richText": false, "exportName": null, "displayName": null, "abbreviatedName": null, "attributeType": null, "defaultValue": null}"##
+            r##"{"treeOptions": [{"title": "A", "children": [{"title": "B", "children": [], "key": "kb", "value": "vb"}], "key": "ka", "value": "va"}], "tool": "tree-dropdown", "title": "Q", "required": false, "columnField": false, "color": "#000000", "shortcutKey": "", "classifications": [], "options": [{"value": "A", "schemaId": "ka"}, {"value": "A / B", "schemaId": "kb"}], "schemaId": "s", "regex": null, "parentOptionId": null, "frameSpecific": false, "showDropdown": false, "richText": false, "exportName": null, "displayName": null, "abbreviatedName": null, "attributeType": null, "defaultValue": null}"##
         );
     }
 

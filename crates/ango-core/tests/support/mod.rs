@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
-use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -98,7 +97,7 @@ pub fn decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 => {
+            b'%' if i + 2 < bytes.len() => {
                 let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
                 match u8::from_str_radix(hex, 16) {
                     Ok(b) => {
@@ -249,5 +248,31 @@ impl Drop for Recorder {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+impl Recorded {
+    /// Asserts the whole request of one JSON-API call: method, path, decoded query pairs
+    /// in order, the `apikey` header, the JSON content type and the exact body text
+    /// (`""` for no body).
+    pub fn assert_call(&self, method: &str, path: &str, query: &[(&str, &str)], body: &str) {
+        assert_eq!(self.method, method, "method of {self:#?}");
+        assert_eq!(self.path, path, "path of {self:#?}");
+        let expected: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(self.query, expected, "query of {self:#?}");
+        assert_eq!(
+            self.header("apikey"),
+            Some("test-key"),
+            "apikey of {self:#?}"
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/json"),
+            "content type of {self:#?}"
+        );
+        assert_eq!(self.body_text(), body, "body of {self:#?}");
     }
 }
