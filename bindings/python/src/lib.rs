@@ -1,0 +1,37 @@
+//! `imerit_ango._native`: the Rust core of the `imerit_ango` Python package.
+//!
+//! Thin by design: argument conversion, one call into `ango_core` without the GIL, and
+//! result/error conversion. The pure-Python package keeps the official SDK's names and
+//! signatures on top of it.
+
+use pyo3::prelude::*;
+
+mod client;
+mod convert;
+mod errors;
+mod hub;
+
+/// Converts any JSON-able Python object (with `Enum`s and model objects) to plain
+/// Python data, as the core would send it; used by tests and the model classes.
+#[pyfunction]
+fn to_json_data(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let value = convert::from_py(obj)?;
+    Ok(convert::to_py(py, &value)?.unbind())
+}
+
+/// Python's `json.dumps(obj)` text, written by the core's serializer.
+#[pyfunction]
+fn dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    Ok(ango_core::pyjson::to_string(&convert::from_py(obj)?))
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("DEFAULT_HOST", ango_core::DEFAULT_HOST)?;
+    m.add_class::<client::Client>()?;
+    m.add_class::<hub::LocalHub>()?;
+    m.add_function(wrap_pyfunction!(to_json_data, m)?)?;
+    m.add_function(wrap_pyfunction!(dumps, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,122 @@
+"""Asset builder templates (HTML templates filled from CSV rows)."""
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Dict, List, Optional, TypedDict
+
+
+class DataConfigItemTags(Enum):
+    TEXT = 'text'
+    LINK = 'link'
+    IMAGE = 'image'
+    AUDIO = 'audio'
+    VIDEO = 'video'
+    IFRAME = 'iframe'
+    PDF = 'pdf'
+
+
+_MEDIA_TYPES = ('image', 'audio', 'video', 'pdf')
+
+
+@dataclass
+class DataConfigItem:
+    """How one CSV column is used: its type, its storage and whether it is exported."""
+    type: str
+    storage: Optional[str] = None
+    include_in_export: bool = False
+
+    def __post_init__(self) -> None:
+        allowed = [tag.value for tag in DataConfigItemTags]
+        if self.type not in allowed:
+            raise ValueError(f"type must be one of {allowed}, got '{self.type}'")
+        if self.type in _MEDIA_TYPES and not self.storage:
+            raise ValueError(f"storage is required for type '{self.type}'")
+
+    def to_dict(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {"type": self.type, "includeInExport": self.include_in_export}
+        if self.storage:
+            out["storage"] = self.storage
+        return out
+
+    @staticmethod
+    def from_dict(data: Dict[str, Any]) -> "DataConfigItem":
+        return DataConfigItem(type=data.get("type", ""), storage=data.get("storage"),
+                              include_in_export=data.get("includeInExport", False))
+
+
+class PreLabelOption(TypedDict):
+    value: str
+    schemaId: str
+
+
+class PreLabelCla(TypedDict, total=False):
+    schemaId: str
+    tool: str
+    title: str
+    required: bool
+    classifications: List[Any]
+    multiple: bool
+    options: List[PreLabelOption]
+    shortcutKey: str
+    frameSpecific: bool
+
+
+class PreLabelConfigItem(TypedDict):
+    cla: PreLabelCla
+    value: str
+
+
+PreLabelConfig = Dict[str, PreLabelConfigItem]
+
+
+@dataclass
+class AssetBuilderTemplate:
+    """A template: HTML with ``{{column}}`` placeholders plus how each column is used."""
+    name: str
+    template: str
+    external_id_column: str
+    data_config: Dict[str, DataConfigItem]
+    description: str = ""
+    batch_column: str = ""
+    pre_label_config: PreLabelConfig = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("batch_column", "description", "name", "external_id_column", "template"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string")
+        for name in ("data_config", "pre_label_config"):
+            if not isinstance(getattr(self, name), dict):
+                raise ValueError(f"{name} must be a dictionary")
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "description": self.description,
+            "name": self.name,
+            "template": self.template,
+            "batchColumn": self.batch_column,
+            "selectedExternalId": self.external_id_column,
+            "dataConfig": {key: item.to_dict() for key, item in self.data_config.items()},
+            "preLabelConfig": self.pre_label_config,
+        }
+
+    @staticmethod
+    def from_dict(data: Dict[str, Any]) -> "AssetBuilderTemplate":
+        return AssetBuilderTemplate(
+            batch_column=data.get("batchColumn", ""),
+            data_config={k: DataConfigItem.from_dict(v) for k, v in data.get("dataConfig", {}).items()},
+            description=data.get("description", ""),
+            name=data.get("name", ""),
+            external_id_column=data.get("selectedExternalId", ""),
+            template=data.get("template", ""),
+            pre_label_config=data.get("preLabelConfig", {}),
+        )
+
+    def validate(self) -> bool:
+        """Raises ``ValueError`` when the template cannot be used; ``True`` otherwise."""
+        for name in ("name", "data_config", "external_id_column", "template"):
+            if not getattr(self, name):
+                raise ValueError(f"{name} cannot be empty")
+        if self.batch_column and self.batch_column not in self.data_config:
+            raise ValueError(f"batch_column '{self.batch_column}' not found in data_config")
+        if self.external_id_column not in self.data_config:
+            raise ValueError(f"external_id_column '{self.external_id_column}' not found in data_config")
+        return True

@@ -1,0 +1,16 @@
+"""Testing helpers: ``LocalHub``, an in-process Ango Hub emulator (written in Rust).
+
+    from imerit_ango.sdk import SDK
+    from imerit_ango.testing import LocalHub
+
+    with LocalHub(latency_ms=0, fail_rate=0.0) as hub:
+        sdk = SDK(hub.api_key, host=hub.url)
+        project_id = sdk.create_project("demo")["data"]["project"]["_id"]
+
+The hub listens on 127.0.0.1 only and keeps everything in memory; it stops when the
+``with`` block ends (or on ``stop()``). ``fail_rate`` answers that share of requests
+with 429/503 and ``drop_rate`` closes that share of connections, to exercise retries.
+"""
+from imerit_ango._native import LocalHub
+
+__all__ = ["LocalHub"]

@@ -1,0 +1,30 @@
+import logging
+from typing import Iterator
+
+import pytest
+
+from imerit_ango import _native
+from imerit_ango.sdk import SDK
+from imerit_ango.testing import LocalHub
+
+
+def needs_core(*methods: str):
+    """Skips a test until the core (and so the binding) has these client methods."""
+    missing = [m for m in methods if not hasattr(_native.Client, m)]
+    return pytest.mark.skipif(bool(missing), reason=f"core methods not bound yet: {', '.join(missing)}")
+
+
+@pytest.fixture
+def hub() -> Iterator[LocalHub]:
+    with LocalHub(latency_ms=0, fail_rate=0.0) as h:
+        yield h
+
+
+@pytest.fixture
+def sdk(hub: LocalHub) -> SDK:
+    return SDK(hub.api_key, host=hub.url, max_retries=0)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
