@@ -33,7 +33,13 @@ pub mod storage;
 pub mod tasks;
 pub mod upload;
 
+pub use assets::GetAssetsParams;
 pub use client::{Client, ClientBuilder};
+pub use issues::{CreateIssueParams, GetIssuesParams, UpdateIssueParams};
+pub use pagination::Pages;
+pub use projects::{CloneProjectOptions, UpdateLabelValidationParams};
+pub use storage::ListStorageFilesParams;
+pub use tasks::{AnnotateOptions, GetTasksParams, RequeueTasksParams};
 pub use config::{DEFAULT_HOST, ProgressMode, RetryPolicy, Settings};
 pub use error::{Error, Result};
 pub use serde_json::Value;

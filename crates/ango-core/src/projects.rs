@@ -6,6 +6,7 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::http::encode_component;
 use crate::models::{AssetBuilderTemplate, Metrics, ProjectRole, ProjectType, Timestamp};
+use crate::ontology::CategorySchema;
 
 /// What [`Client::clone_project`] copies into the new project; everything by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +107,28 @@ impl Client {
     pub fn purge_project(&self, project_id: &str, confirm_name: &str) -> Result<Value> {
         self.post(format!("{}/purge", project_path(project_id)))
             .json(&json!({ "confirmName": confirm_name }))
+            .send()
+    }
+
+    /// Sets a project's label set (ontology) (`POST /v2/project/{id}` with
+    /// `{"categorySchema": ...}`).
+    ///
+    /// `schema` holds the tools, classifications and relations. When
+    /// `raw_category_schema` is given and not empty (Python truthiness: not `null`, `{}`,
+    /// `[]`, `""`, `0` or `false`) it is sent as is instead, as the official SDK does.
+    pub fn create_label_set(
+        &self,
+        project_id: &str,
+        schema: &CategorySchema,
+        raw_category_schema: Option<&Value>,
+    ) -> Result<Value> {
+        let category_schema = match raw_category_schema.filter(|raw| python_truthy(raw)) {
+            Some(raw) => raw.clone(),
+            None => schema.to_value(),
+        };
+        self.post(project_path(project_id))
+            .json(&json!({ "categorySchema": category_schema }))
+            .idempotent()
             .send()
     }
 
@@ -256,6 +279,18 @@ impl Client {
         ))
         .json(&json!({ "stageId": webhook_stage_id }))
         .send()
+    }
+}
+
+/// Whether Python's `if value:` takes this JSON value as true.
+fn python_truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
     }
 }
 
