@@ -468,6 +468,52 @@ pub(crate) fn get_external(client: &Client, url: &str) -> Result<http::Response<
     }
 }
 
+/// PUTs a local file to a signed storage URL, streamed from disk with its length, and
+/// checks the status (the official SDK does not). Never sends the API key; retried as
+/// a PUT is idempotent (the file is reopened for each attempt).
+pub(crate) fn put_file_external(client: &Client, url: &str, path: &std::path::Path) -> Result<()> {
+    let settings = client.settings();
+    let mut attempt = 0;
+    loop {
+        let file = std::fs::File::open(path)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        let request = client
+            .agent()
+            .put(url)
+            .config()
+            .timeout_connect(settings.connect_timeout)
+            .timeout_global(settings.download_timeout)
+            .http_status_as_error(false)
+            .build();
+        let failure = match request.send(file) {
+            Ok(response) if response.status().is_success() => return Ok(()),
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                let retry_after = retry_after_of(response.headers());
+                let mut text = String::new();
+                let _ = response
+                    .body_mut()
+                    .as_reader()
+                    .take(64 * 1024)
+                    .read_to_string(&mut text);
+                Failure::fatal(Error::Http {
+                    status,
+                    body: text,
+                    retry_after,
+                })
+            }
+            Err(e) => Failure::from_transport(e),
+        };
+        match retry_decision(&failure, Replay::Idempotent, attempt, settings) {
+            Some(wait) => {
+                attempt += 1;
+                std::thread::sleep(wait);
+            }
+            None => return Err(failure.error),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,11 +35,11 @@ pub mod upload;
 
 pub use assets::GetAssetsParams;
 pub use client::{Client, ClientBuilder};
+pub use config::{DEFAULT_HOST, ProgressMode, RetryPolicy, Settings};
+pub use error::{Error, Result};
 pub use issues::{CreateIssueParams, GetIssuesParams, UpdateIssueParams};
 pub use pagination::Pages;
 pub use projects::{CloneProjectOptions, UpdateLabelValidationParams};
+pub use serde_json::Value;
 pub use storage::ListStorageFilesParams;
 pub use tasks::{AnnotateOptions, GetTasksParams, RequeueTasksParams};
-pub use config::{DEFAULT_HOST, ProgressMode, RetryPolicy, Settings};
-pub use error::{Error, Result};
-pub use serde_json::Value;

@@ -671,7 +671,12 @@ mod tests {
     #[test]
     fn trees_flatten_into_path_options_and_given_keys_are_kept() {
         // As in the official SDK, a node without a value gets a fresh id as its value.
-        assert_eq!(TreeOption::with_key("A", Some("ka".into()), None).value.len(), 32);
+        assert_eq!(
+            TreeOption::with_key("A", Some("ka".into()), None)
+                .value
+                .len(),
+            32
+        );
         let tree = TreeOption::with_key("A", Some("ka".into()), Some("va".into())).children(vec![
             TreeOption::with_key("B", Some("kb".into()), Some("vb".into())),
         ]);

@@ -115,7 +115,10 @@ impl Pages {
     fn first_page(&mut self) -> Result<()> {
         let page = (self.shared.fetch)(1)?;
         let items = items_of(&page, self.shared.list_key)?;
-        let total = page.get("data").and_then(|d| d.get("total")).and_then(Value::as_u64);
+        let total = page
+            .get("data")
+            .and_then(|d| d.get("total"))
+            .and_then(Value::as_u64);
         match total {
             Some(total) => {
                 self.reported_total = Some(total);
@@ -168,7 +171,11 @@ impl Pages {
                 Some(total) => page >= total.div_ceil(self.page_size.max(1)),
                 None => (items.len() as u64) < self.page_size,
             };
-            self.sequential_page = if last || items.is_empty() { None } else { Some(page + 1) };
+            self.sequential_page = if last || items.is_empty() {
+                None
+            } else {
+                Some(page + 1)
+            };
             let empty = items.is_empty();
             self.push_items(items);
             return Ok(!empty);
@@ -201,7 +208,9 @@ impl Pages {
 fn worker(shared: Arc<Shared>) {
     loop {
         let page = {
-            let Ok(mut state) = shared.state.lock() else { return };
+            let Ok(mut state) = shared.state.lock() else {
+                return;
+            };
             loop {
                 if state.cancelled || state.next_page > state.last_page {
                     return;
@@ -219,7 +228,9 @@ fn worker(shared: Arc<Shared>) {
             page
         };
         let result = (shared.fetch)(page).and_then(|v| items_of(&v, shared.list_key));
-        let Ok(mut state) = shared.state.lock() else { return };
+        let Ok(mut state) = shared.state.lock() else {
+            return;
+        };
         if result.is_err() {
             // No page after a failed one is useful: stop the others.
             state.last_page = state.last_page.min(page);
@@ -233,7 +244,10 @@ fn items_of(page: &Value, key: &str) -> Result<Vec<Value>> {
     match page.get("data").and_then(|d| d.get(key)) {
         Some(Value::Array(items)) => Ok(items.clone()),
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(other) => Err(Error::decode(format!("data.{key} is not a list"), other.to_string().as_bytes())),
+        Some(other) => Err(Error::decode(
+            format!("data.{key} is not a list"),
+            other.to_string().as_bytes(),
+        )),
     }
 }
 
@@ -290,7 +304,9 @@ impl Drop for Pages {
 fn page_size(size: Option<u64>) -> Result<u64> {
     match size.unwrap_or(DEFAULT_PAGE_SIZE) {
         0 => Err(Error::invalid("page_size must be at least 1")),
-        n if n > MAX_PAGE_SIZE => Err(Error::invalid(format!("page_size must be at most {MAX_PAGE_SIZE}"))),
+        n if n > MAX_PAGE_SIZE => Err(Error::invalid(format!(
+            "page_size must be at most {MAX_PAGE_SIZE}"
+        ))),
         n => Ok(n),
     }
 }
@@ -302,11 +318,23 @@ impl Client {
 
     /// Every task of a project matching `params` (its `page` and `limit` are ignored),
     /// `page_size` per request (default 100, at most 1000).
-    pub fn iter_tasks(&self, project_id: &str, params: &GetTasksParams, page_size: Option<u64>) -> Result<Pages> {
+    pub fn iter_tasks(
+        &self,
+        project_id: &str,
+        params: &GetTasksParams,
+        page_size: Option<u64>,
+    ) -> Result<Pages> {
         let size = self::page_size(page_size)?;
         let (client, project_id, params) = (self.clone(), project_id.to_string(), params.clone());
         Ok(Pages::new("tasks", size, self.prefetch(), move |page| {
-            client.get_tasks(&project_id, &GetTasksParams { page, limit: size, ..params.clone() })
+            client.get_tasks(
+                &project_id,
+                &GetTasksParams {
+                    page,
+                    limit: size,
+                    ..params.clone()
+                },
+            )
         }))
     }
 
@@ -320,7 +348,14 @@ impl Client {
         let size = self::page_size(page_size)?;
         let (client, project_id, filters) = (self.clone(), project_id.to_string(), filters.clone());
         Ok(Pages::new("assets", size, self.prefetch(), move |page| {
-            client.get_assets(&project_id, &GetAssetsParams { page, limit: size, filters: filters.clone() })
+            client.get_assets(
+                &project_id,
+                &GetAssetsParams {
+                    page,
+                    limit: size,
+                    filters: filters.clone(),
+                },
+            )
         }))
     }
 
@@ -328,6 +363,8 @@ impl Client {
     pub fn iter_projects(&self, page_size: Option<u64>) -> Result<Pages> {
         let size = self::page_size(page_size)?;
         let client = self.clone();
-        Ok(Pages::new("projects", size, self.prefetch(), move |page| client.list_projects(page, size)))
+        Ok(Pages::new("projects", size, self.prefetch(), move |page| {
+            client.list_projects(page, size)
+        }))
     }
 }

@@ -53,23 +53,37 @@ impl Default for StderrBar {
         StderrBar {
             total: AtomicU64::new(0),
             done: AtomicU64::new(0),
-            state: Mutex::new(BarState { label: String::new(), started: Instant::now(), last_draw: None }),
+            state: Mutex::new(BarState {
+                label: String::new(),
+                started: Instant::now(),
+                last_draw: None,
+            }),
         }
     }
 }
 
 impl StderrBar {
     fn draw(&self, force: bool) {
-        let Ok(mut state) = self.state.lock() else { return };
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
         let now = Instant::now();
-        if !force && state.last_draw.is_some_and(|t| now.duration_since(t) < Duration::from_millis(100)) {
+        if !force
+            && state
+                .last_draw
+                .is_some_and(|t| now.duration_since(t) < Duration::from_millis(100))
+        {
             return;
         }
         state.last_draw = Some(now);
         let done = self.done.load(Ordering::Relaxed);
         let total = self.total.load(Ordering::Relaxed);
         let elapsed = now.duration_since(state.started).as_secs_f64();
-        let rate = if elapsed > 0.0 { done as f64 / elapsed } else { 0.0 };
+        let rate = if elapsed > 0.0 {
+            done as f64 / elapsed
+        } else {
+            0.0
+        };
         let line = if total > 0 {
             let width = 30usize;
             let filled = ((done.min(total) as f64 / total as f64) * width as f64) as usize;
@@ -124,13 +138,20 @@ pub struct FnProgress<F: Fn(u64, u64) + Send + Sync> {
 impl<F: Fn(u64, u64) + Send + Sync> FnProgress<F> {
     /// Wraps `callback(done, total)`.
     pub fn new(callback: F) -> Self {
-        FnProgress { callback, total: AtomicU64::new(0), done: AtomicU64::new(0) }
+        FnProgress {
+            callback,
+            total: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+        }
     }
 }
 
 impl<F: Fn(u64, u64) + Send + Sync> std::fmt::Debug for FnProgress<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FnProgress").field("done", &self.done).field("total", &self.total).finish()
+        f.debug_struct("FnProgress")
+            .field("done", &self.done)
+            .field("total", &self.total)
+            .finish()
     }
 }
 
@@ -157,7 +178,11 @@ pub fn for_mode(mode: ProgressMode) -> Arc<dyn Progress> {
         ProgressMode::Off => false,
         ProgressMode::Auto => std::io::stderr().is_terminal(),
     };
-    if bar { Arc::new(StderrBar::default()) } else { Arc::new(NoProgress) }
+    if bar {
+        Arc::new(StderrBar::default())
+    } else {
+        Arc::new(NoProgress)
+    }
 }
 
 #[cfg(test)]

@@ -1,1 +1,565 @@
-//! Placeholder: being written.
+//! Uploads: local files (in parallel, with per-file outcomes), cloud URLs, chat assets
+//! and instructions, and the signed URLs they use.
+//!
+//! `upload_files` sends the same requests as the official SDK, but puts files
+//! concurrently, streams each from disk, checks every PUT (the official SDK does not),
+//! retries failed PUTs, and registers only the files whose bytes arrived.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Value, json};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::http::{Multipart, encode_component, put_file_external};
+use crate::models::{ChatAssetCreationConfig, StorageFileType};
+use crate::progress::{self, Progress};
+
+/// One local file to upload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UploadFile {
+    /// Where the file is.
+    pub path: PathBuf,
+    /// The asset's external id (default: the path as given).
+    pub external_id: Option<String>,
+    /// Context data shown to annotators.
+    pub context_data: Option<Value>,
+    /// Asset metadata (`width`, `height`, `frameRate`, ...).
+    pub metadata: Option<Value>,
+}
+
+impl UploadFile {
+    /// A file with no external id, context data or metadata.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        UploadFile {
+            path: path.into(),
+            external_id: None,
+            context_data: None,
+            metadata: None,
+        }
+    }
+}
+
+impl From<&str> for UploadFile {
+    fn from(path: &str) -> Self {
+        UploadFile::new(path)
+    }
+}
+
+impl From<PathBuf> for UploadFile {
+    fn from(path: PathBuf) -> Self {
+        UploadFile::new(path)
+    }
+}
+
+/// Options of [`Client::upload_files`].
+#[derive(Clone, Default)]
+pub struct UploadOptions {
+    /// Upload into this storage integration (checked first).
+    pub storage_id: Option<String>,
+    /// Put the new assets into these batches (names or ids; checked before any upload).
+    pub batches: Option<Vec<String>>,
+    /// Task priority of the new assets.
+    pub priority: i64,
+    /// Where progress goes (default: from the client's progress setting).
+    pub progress: Option<Arc<dyn Progress>>,
+    /// Parallel PUTs (default: the client's concurrency).
+    pub concurrency: Option<usize>,
+}
+
+impl std::fmt::Debug for UploadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadOptions")
+            .field("storage_id", &self.storage_id)
+            .field("batches", &self.batches)
+            .field("priority", &self.priority)
+            .field("progress", &self.progress.as_ref().map(|_| "..."))
+            .field("concurrency", &self.concurrency)
+            .finish()
+    }
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileStatus {
+    /// The bytes arrived and the asset was registered.
+    Uploaded {
+        /// The stored file's URL (the asset's `data`).
+        url: String,
+    },
+    /// The file was not registered; nothing references it.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
+/// One file's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileOutcome {
+    /// The file.
+    pub path: PathBuf,
+    /// Its asset's external id.
+    pub external_id: String,
+    /// What happened.
+    pub status: FileStatus,
+}
+
+impl FileOutcome {
+    /// True when the file was uploaded and registered.
+    pub fn is_uploaded(&self) -> bool {
+        matches!(self.status, FileStatus::Uploaded { .. })
+    }
+}
+
+/// The result of [`Client::upload_files`]: every file's outcome, in input order.
+#[derive(Debug)]
+pub struct UploadReport {
+    /// The asset-registration (cloud import) response, when that call was made and succeeded.
+    pub response: Option<Value>,
+    /// The registration error, when that call failed (all files are then `Failed`).
+    pub registration_error: Option<Error>,
+    /// One outcome per input file.
+    pub files: Vec<FileOutcome>,
+}
+
+impl UploadReport {
+    /// Files uploaded and registered.
+    pub fn uploaded(&self) -> impl Iterator<Item = &FileOutcome> {
+        self.files.iter().filter(|f| f.is_uploaded())
+    }
+
+    /// Files that were not registered.
+    pub fn failed(&self) -> impl Iterator<Item = &FileOutcome> {
+        self.files.iter().filter(|f| !f.is_uploaded())
+    }
+
+    /// True when every file was uploaded and registered.
+    pub fn is_complete(&self) -> bool {
+        self.registration_error.is_none() && self.files.iter().all(FileOutcome::is_uploaded)
+    }
+}
+
+/// The stored name of an uploaded file: a random id plus the file's extension
+/// (`.nii.gz` counts as one extension, as in the official SDK).
+pub fn storage_file_name(path: &Path) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let base = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = if base.to_lowercase().ends_with(".nii.gz") {
+        "nii.gz".to_string()
+    } else {
+        match base.rsplit_once('.') {
+            Some((_, ext)) => ext.to_string(),
+            None => String::new(),
+        }
+    };
+    if ext.is_empty() {
+        id
+    } else {
+        format!("{id}.{ext}")
+    }
+}
+
+fn without_query(url: &str) -> String {
+    url.split('?').next().unwrap_or(url).to_string()
+}
+
+fn data_string(response: &Value, key: &str) -> Result<String> {
+    response
+        .get("data")
+        .and_then(|d| d.get(key))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            Error::decode(
+                format!("the response has no data.{key}"),
+                response.to_string().as_bytes(),
+            )
+        })
+}
+
+impl Client {
+    /// A signed URL to PUT a new file to (`GET /v2/getUploadUrl` → `data.uploadUrl`).
+    pub fn get_upload_url(
+        &self,
+        file_name: &str,
+        project_id: &str,
+        file_type: StorageFileType,
+        storage_id: Option<&str>,
+    ) -> Result<String> {
+        let response = self
+            .get("/v2/getUploadUrl")
+            .query("name", file_name)
+            .query("project", project_id)
+            .query("type", file_type.as_str())
+            .query_opt("storageId", storage_id)
+            .send()?;
+        data_string(&response, "uploadUrl")
+    }
+
+    /// A signed URL to read a stored file (`GET /v2/getSignedUrl` → `data.signedUrl`).
+    pub fn get_signed_url(
+        &self,
+        asset_url: &str,
+        project_id: &str,
+        file_type: StorageFileType,
+        storage_id: Option<&str>,
+    ) -> Result<String> {
+        let response = self
+            .get("/v2/getSignedUrl")
+            .query("name", asset_url)
+            .query("project", project_id)
+            .query("type", file_type.as_str())
+            .query_opt("storageId", storage_id)
+            .send()?;
+        data_string(&response, "signedUrl")
+    }
+
+    fn check_storage(&self, storage_id: Option<&str>) -> Result<()> {
+        match storage_id {
+            Some(id) if !id.is_empty() && !self.storage_exists(id)? => {
+                Err(Error::invalid("Storage ID is Invalid!"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Registers assets by URL (`POST /v2/project/{id}/cloud`).
+    ///
+    /// As the official SDK: the storage is checked, `storage` is set on every asset,
+    /// per-asset and call-level batch names are turned into ids, and the body is
+    /// `{"assets", "uploadLocal", "priority"}`. Unlike it, an HTTP error is an error.
+    pub fn upload_files_cloud(
+        &self,
+        project_id: &str,
+        mut assets: Vec<Value>,
+        storage_id: Option<&str>,
+        batches: Option<&[String]>,
+        priority: i64,
+        upload_local: Option<&str>,
+    ) -> Result<Value> {
+        self.check_storage(storage_id)?;
+        for asset in &mut assets {
+            let Some(obj) = asset.as_object_mut() else {
+                return Err(Error::invalid(format!(
+                    "an asset must be an object, got {asset}"
+                )));
+            };
+            if let Some(id) = storage_id.filter(|s| !s.is_empty()) {
+                obj.insert("storage".into(), Value::from(id));
+            }
+            if let Some(names) = obj.get("batches") {
+                let names: Vec<String> = match names {
+                    Value::Array(items) => items
+                        .iter()
+                        .map(|v| v.as_str().map_or(v.to_string(), str::to_string))
+                        .collect(),
+                    other => {
+                        return Err(Error::invalid(format!(
+                            "an asset's batches must be a list, got {other}"
+                        )));
+                    }
+                };
+                let ids = self.resolve_batch_ids(project_id, &names)?;
+                obj.insert("batches".into(), json!(ids));
+            }
+        }
+        let mut call = self.post(format!(
+            "/v2/project/{}/cloud",
+            encode_component(project_id)
+        ));
+        if let Some(names) = batches.filter(|b| !b.is_empty()) {
+            let ids = self.resolve_batch_ids(project_id, names)?;
+            call = call.query_json("batches", &ids);
+        }
+        call.json(&json!({ "assets": assets, "uploadLocal": upload_local, "priority": priority }))
+            .send()
+    }
+
+    /// Uploads local files and registers them as assets; see the module docs.
+    ///
+    /// Fails before uploading anything when the project is missing or a PCT project,
+    /// the storage is unknown, or a batch is unknown. After that, each file's outcome is
+    /// in the report: a file that can't be read or whose PUT fails is reported and not
+    /// registered, and the others go on.
+    pub fn upload_files(
+        &self,
+        project_id: &str,
+        files: &[UploadFile],
+        options: &UploadOptions,
+    ) -> Result<UploadReport> {
+        let project = self.get_project(project_id).map_err(|e| match e {
+            Error::Http { status: 404, .. } => {
+                Error::NotFound("Project with given ID does not exist.".into())
+            }
+            other => other,
+        })?;
+        let project = project
+            .get("data")
+            .and_then(|d| d.get("project"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        if project.get("type").and_then(Value::as_str) == Some("pct") {
+            return Err(Error::invalid(
+                "Local file upload is not supported for PCT projects. Please use cloud storage integration instead.",
+            ));
+        }
+        let storage_id = options.storage_id.as_deref().filter(|s| !s.is_empty());
+        self.check_storage(storage_id)?;
+        if let Some(names) = options.batches.as_deref() {
+            check_batches_exist(&project, names)?;
+        }
+
+        let progress = options
+            .progress
+            .clone()
+            .unwrap_or_else(|| progress::for_mode(self.settings().progress));
+        progress.start(files.len() as u64, "Uploading");
+        let slots: Vec<Mutex<Option<Result<String>>>> =
+            files.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let workers = options
+            .concurrency
+            .unwrap_or(self.settings().concurrency)
+            .clamp(1, 64)
+            .min(files.len().max(1));
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(file) = files.get(index) else { break };
+                        let result = self.upload_one(project_id, &file.path, storage_id);
+                        if let Ok(mut slot) = slots[index].lock() {
+                            *slot = Some(result);
+                        }
+                        progress.advance(1);
+                    }
+                });
+            }
+        });
+        progress.finish();
+
+        let mut outcomes = Vec::with_capacity(files.len());
+        let mut assets = Vec::new();
+        for (file, slot) in files.iter().zip(slots) {
+            let external_id = file
+                .external_id
+                .clone()
+                .unwrap_or_else(|| file.path.to_string_lossy().into_owned());
+            let result = slot
+                .into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Err(Error::Transport("upload did not run".into())));
+            let status = match result {
+                Ok(url) => {
+                    let mut asset = Map::new();
+                    asset.insert("data".into(), Value::from(url.as_str()));
+                    asset.insert("externalId".into(), Value::from(external_id.as_str()));
+                    asset.insert(
+                        "contextData".into(),
+                        file.context_data.clone().unwrap_or(Value::Null),
+                    );
+                    asset.insert(
+                        "metadata".into(),
+                        file.metadata.clone().unwrap_or(Value::Null),
+                    );
+                    assets.push(Value::Object(asset));
+                    FileStatus::Uploaded { url }
+                }
+                Err(error) => FileStatus::Failed {
+                    error: error.to_string(),
+                },
+            };
+            outcomes.push(FileOutcome {
+                path: file.path.clone(),
+                external_id,
+                status,
+            });
+        }
+        if assets.is_empty() {
+            return Ok(UploadReport {
+                response: None,
+                registration_error: None,
+                files: outcomes,
+            });
+        }
+        match self.upload_files_cloud(
+            project_id,
+            assets,
+            storage_id,
+            options.batches.as_deref(),
+            options.priority,
+            Some("true"),
+        ) {
+            Ok(response) => Ok(UploadReport {
+                response: Some(response),
+                registration_error: None,
+                files: outcomes,
+            }),
+            Err(error) => {
+                for outcome in &mut outcomes {
+                    if let FileStatus::Uploaded { url } = &outcome.status {
+                        outcome.status = FileStatus::Failed {
+                            error: format!(
+                                "stored at {url} but not registered as an asset: {error}"
+                            ),
+                        };
+                    }
+                }
+                Ok(UploadReport {
+                    response: None,
+                    registration_error: Some(error),
+                    files: outcomes,
+                })
+            }
+        }
+    }
+
+    /// Gets an upload URL and PUTs one file; returns the stored file's URL.
+    fn upload_one(
+        &self,
+        project_id: &str,
+        path: &Path,
+        storage_id: Option<&str>,
+    ) -> Result<String> {
+        let metadata = std::fs::metadata(path)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        if !metadata.is_file() {
+            return Err(Error::invalid(format!("{} is not a file", path.display())));
+        }
+        let name = storage_file_name(path);
+        let url = self.get_upload_url(&name, project_id, StorageFileType::Asset, storage_id)?;
+        put_file_external(self, &url, path)?;
+        Ok(without_query(&url))
+    }
+
+    /// Uploads a project's instructions file (`POST /v2/project/{id}/instructions`, multipart).
+    pub fn upload_instructions(
+        &self,
+        project_id: &str,
+        file_path: impl AsRef<Path>,
+        storage_id: Option<&str>,
+        bucket: Option<&str>,
+    ) -> Result<Value> {
+        let path = file_path.as_ref();
+        let content = std::fs::read(path)
+            .map_err(|e| Error::io(format!("File not found: {}", path.display()), e))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.post(format!(
+            "/v2/project/{}/instructions",
+            encode_component(project_id)
+        ))
+        .query_opt("storageId", storage_id.filter(|s| !s.is_empty()))
+        .query_opt("bucket", bucket.filter(|s| !s.is_empty()))
+        .multipart(Multipart::new().file("file", &name, &content))
+        .send()
+    }
+
+    /// Creates chat assets (`POST /v2/project/{id}/chat`), from a conversation file
+    /// (multipart) or as empty conversations (form-encoded).
+    ///
+    /// As the official SDK, an error answer with a JSON body is returned, not raised.
+    pub fn upload_chat_assets(
+        &self,
+        project_id: &str,
+        config: &ChatAssetCreationConfig,
+        priority: i64,
+    ) -> Result<Value> {
+        config.validate()?;
+        let mut fields: Vec<(String, String)> = vec![
+            ("projectId".into(), project_id.to_string()),
+            ("priority".into(), priority.to_string()),
+        ];
+        if let Some(id) = &config.storage_id {
+            fields.push(("storageId".into(), id.clone()));
+        }
+        if let Some(bucket) = &config.bucket_name {
+            fields.push(("bucket".into(), bucket.clone()));
+        }
+        fields.push((
+            "numberOfConversations".into(),
+            config.number_of_assets.to_string(),
+        ));
+        fields.push((
+            "namingStrategy".into(),
+            crate::pyjson::to_string(&json!({ "type": config.naming_strategy.kind })),
+        ));
+        if let Some(id) = &config.llm_config_id {
+            fields.push((
+                "llmConfig".into(),
+                crate::pyjson::to_string(&json!({ "id": id })),
+            ));
+        }
+        let call = self.post(format!("/v2/project/{}/chat", encode_component(project_id)));
+        let call = match &config.conversation_json {
+            Some(path) => {
+                let content = std::fs::read(path)
+                    .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let mut body = Multipart::new();
+                for (k, v) in &fields {
+                    body = body.text(k, v);
+                }
+                call.multipart(body.file("file", &name, &content))
+            }
+            None => call.form(fields),
+        };
+        match call.send() {
+            Err(Error::Http {
+                body,
+                status,
+                retry_after,
+            }) => serde_json::from_str(&body).map_err(|_| Error::Http {
+                status,
+                body,
+                retry_after,
+            }),
+            other => other,
+        }
+    }
+}
+
+fn check_batches_exist(project: &Value, names: &[String]) -> Result<()> {
+    let batches = project
+        .get("batches")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for name in names {
+        let known = batches.iter().any(|b| {
+            b.get("_id").and_then(Value::as_str) == Some(name)
+                || b.get("name").and_then(Value::as_str) == Some(name)
+        });
+        if !known {
+            return Err(Error::NotFound(format!("Batch {name} not found")));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_keep_the_extension() {
+        let name = storage_file_name(Path::new("/data/scan.NII.GZ"));
+        assert!(name.ends_with(".nii.gz") && name.len() == 32 + 7, "{name}");
+        assert!(storage_file_name(Path::new("a/b/photo.jpeg")).ends_with(".jpeg"));
+        assert_eq!(storage_file_name(Path::new("README")).len(), 32);
+        assert_eq!(without_query("http://x/f.png?sig=1&b=2"), "http://x/f.png");
+    }
+}
