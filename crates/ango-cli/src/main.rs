@@ -118,7 +118,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match &cli.command {
-        Command::Projects { page, limit } => print_json(&mut out, &client.list_projects(*page, *limit)?)?,
+        Command::Projects { page, limit } => {
+            print_json(&mut out, &client.list_projects(*page, *limit)?)?
+        }
         Command::Project { id } => print_json(&mut out, &client.get_project(id)?)?,
         Command::Tasks(args) => commands::tasks(&client, args, &mut out)?,
         Command::Assets(args) => commands::assets(&client, args, &mut out)?,
@@ -135,16 +137,21 @@ fn client(cli: &Cli) -> Result<Client, CliError> {
         .api_key
         .clone()
         .filter(|k| !k.is_empty())
-        .ok_or_else(|| CliError::Message("no API key: pass --api-key or set ANGO_API_KEY".into()))?;
+        .ok_or_else(|| {
+            CliError::Message("no API key: pass --api-key or set ANGO_API_KEY".into())
+        })?;
     let mut builder = Client::builder(api_key);
     if let Some(host) = cli.host.as_deref().filter(|h| !h.is_empty()) {
         builder = builder.host(host);
     }
     if let Some(seconds) = cli.timeout {
         if !seconds.is_finite() || seconds < 0.0 {
-            return Err(CliError::Message("--timeout must be a number of seconds, 0 or more".into()));
+            return Err(CliError::Message(
+                "--timeout must be a number of seconds, 0 or more".into(),
+            ));
         }
-        builder = builder.request_timeout((seconds > 0.0).then(|| Duration::from_secs_f64(seconds)));
+        builder =
+            builder.request_timeout((seconds > 0.0).then(|| Duration::from_secs_f64(seconds)));
     }
     if let Some(retries) = cli.retries {
         builder = builder.max_retries(retries);

@@ -1,0 +1,254 @@
+//! The subcommands that take more than a line.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use ango_core::models::{
+    BatchFilter, ExportFormat, ExportOptions, StageFilter, TaskFilter, TaskType, TextFilter,
+};
+use ango_core::upload::{FileStatus, UploadFile, UploadOptions};
+use ango_core::{Client, GetTasksParams, Value};
+use ango_emulator::{Emulator, EmulatorConfig};
+use clap::Args;
+
+use crate::{CliError, print_json, print_line};
+
+/// Arguments of `ango tasks`.
+#[derive(Debug, Args)]
+pub(crate) struct TasksArgs {
+    /// Project id.
+    project: String,
+    /// Only tasks in these stages (repeatable).
+    #[arg(long)]
+    stage: Vec<String>,
+    /// Only tasks with this status (`TODO`, `Completed`).
+    #[arg(long)]
+    status: Option<String>,
+    /// Only tasks in these batches (ids; repeatable).
+    #[arg(long)]
+    batch: Vec<String>,
+    /// Only tasks assigned to this e-mail.
+    #[arg(long)]
+    assignee: Option<String>,
+    /// Include each task's answer.
+    #[arg(long)]
+    answers: bool,
+    /// Tasks per request (at most 1000).
+    #[arg(long, default_value_t = 500)]
+    page_size: u64,
+    /// Stop after this many tasks.
+    #[arg(long)]
+    max: Option<u64>,
+}
+
+/// Arguments of `ango assets`.
+#[derive(Debug, Args)]
+pub(crate) struct AssetsArgs {
+    /// Project id.
+    project: String,
+    /// Only the asset with this external id.
+    #[arg(long)]
+    external_id: Option<String>,
+    /// Assets per request (at most 1000).
+    #[arg(long, default_value_t = 500)]
+    page_size: u64,
+}
+
+/// Arguments of `ango export`.
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// Project id.
+    project: String,
+    /// Stages to export (repeatable; default: Complete).
+    #[arg(long)]
+    stage: Vec<String>,
+    /// Batches to export (repeatable).
+    #[arg(long)]
+    batch: Vec<String>,
+    /// Task type: default, consensus or benchmark.
+    #[arg(long, default_value = "default")]
+    task_type: String,
+    /// Export issues instead of tasks.
+    #[arg(long)]
+    issues: bool,
+    /// Save the zip here instead of printing rows.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+/// Arguments of `ango upload`.
+#[derive(Debug, Args)]
+pub(crate) struct UploadArgs {
+    /// Project id.
+    project: String,
+    /// Files to upload.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Put the new assets into these batches (names or ids; repeatable).
+    #[arg(long)]
+    batch: Vec<String>,
+    /// Upload into this storage integration.
+    #[arg(long)]
+    storage: Option<String>,
+    /// Task priority of the new assets.
+    #[arg(long, default_value_t = 0)]
+    priority: i64,
+}
+
+/// Arguments of `ango emulator`.
+#[derive(Debug, Args)]
+pub(crate) struct EmulatorArgs {
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// The API key clients must send (default: a random one).
+    #[arg(long = "emulator-key")]
+    key: Option<String>,
+    /// Added latency per API request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Share of API requests answered 429/503 (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    fail_rate: f64,
+    /// Share of API requests whose connection is dropped (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    drop_rate: f64,
+    /// Start with a demo project.
+    #[arg(long)]
+    demo: bool,
+}
+
+pub(crate) fn tasks(
+    client: &Client,
+    args: &TasksArgs,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let filter = TaskFilter {
+        stage: match args.stage.len() {
+            0 => None,
+            1 => Some(StageFilter::Is(args.stage[0].clone())),
+            _ => Some(StageFilter::AnyOf(args.stage.clone())),
+        },
+        batches: (!args.batch.is_empty()).then(|| BatchFilter::AnyOf(args.batch.clone())),
+        status: args.status.as_deref().map(TextFilter::from),
+        assignee: args.assignee.as_deref().map(TextFilter::from),
+        ..TaskFilter::default()
+    };
+    let params = GetTasksParams {
+        include_answer: args.answers,
+        task_filter: Some(filter),
+        ..GetTasksParams::default()
+    };
+    let pages = client.iter_tasks(&args.project, &params, Some(args.page_size))?;
+    write_rows(pages.take(args.max.map_or(usize::MAX, |m| m as usize)), out)
+}
+
+pub(crate) fn assets(
+    client: &Client,
+    args: &AssetsArgs,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let mut filters = serde_json::Map::new();
+    if let Some(id) = &args.external_id {
+        filters.insert("externalId".into(), Value::from(id.as_str()));
+    }
+    write_rows(
+        client.iter_assets(&args.project, &filters, Some(args.page_size))?,
+        out,
+    )
+}
+
+pub(crate) fn export(
+    client: &Client,
+    args: &ExportArgs,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let task_type: TaskType = args.task_type.parse()?;
+    let stage = (!args.stage.is_empty()).then(|| args.stage.clone());
+    let mut options = ExportOptions::new(stage, Some(task_type));
+    options.batches = (!args.batch.is_empty()).then(|| args.batch.clone());
+    if args.issues {
+        options.export_type = ango_core::models::ExportType::Issue;
+    }
+    if let Some(path) = &args.output {
+        let bytes = client.export_to_file(&args.project, &options, path)?;
+        eprintln!("saved {} ({bytes} bytes)", path.display());
+        return Ok(());
+    }
+    options.export_format = ExportFormat::Ndjson;
+    write_rows(client.export_rows(&args.project, &options)?, out)
+}
+
+pub(crate) fn upload(
+    client: &Client,
+    args: &UploadArgs,
+    quiet: bool,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let files: Vec<UploadFile> = args.files.iter().cloned().map(UploadFile::from).collect();
+    let options = UploadOptions {
+        storage_id: args.storage.clone(),
+        batches: (!args.batch.is_empty()).then(|| args.batch.clone()),
+        priority: args.priority,
+        progress: quiet.then(|| std::sync::Arc::new(ango_core::progress::NoProgress) as _),
+        concurrency: None,
+    };
+    let report = client.upload_files(&args.project, &files, &options)?;
+    for file in &report.files {
+        let row = match &file.status {
+            FileStatus::Uploaded { url } => {
+                serde_json::json!({"path": file.path, "externalId": file.external_id, "ok": true, "url": url})
+            }
+            FileStatus::Failed { error } => {
+                serde_json::json!({"path": file.path, "externalId": file.external_id, "ok": false, "error": error})
+            }
+        };
+        print_line(out, &row)?;
+    }
+    if let Some(response) = &report.response {
+        print_json(out, response)?;
+    }
+    let failed = report.failed().count();
+    if failed > 0 {
+        return Err(CliError::Message(format!(
+            "{failed} of {} files were not uploaded",
+            report.files.len()
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn emulator(args: &EmulatorArgs) -> Result<(), CliError> {
+    let mut config = EmulatorConfig::default()
+        .port(args.port)
+        .latency_ms(args.latency_ms)
+        .fail_rate(args.fail_rate)
+        .drop_rate(args.drop_rate)
+        .seed_demo(args.demo);
+    if let Some(key) = &args.key {
+        config = config.api_key(key.clone());
+    }
+    let emulator = Emulator::start(config)
+        .map_err(|e| CliError::Message(format!("starting the emulator: {e}")))?;
+    println!("{} {}", emulator.url(), emulator.api_key());
+    eprintln!("Ango Hub emulator at {} (Ctrl-C to stop)", emulator.url());
+    eprintln!(
+        "  export ANGO_HOST={} ANGO_API_KEY={}",
+        emulator.url(),
+        emulator.api_key()
+    );
+    std::io::stdout().flush()?;
+    loop {
+        std::thread::park();
+    }
+}
+
+fn write_rows(
+    rows: impl Iterator<Item = ango_core::Result<Value>>,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    for row in rows {
+        print_line(out, &row?)?;
+    }
+    Ok(())
+}
