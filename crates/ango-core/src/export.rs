@@ -374,7 +374,7 @@ impl Client {
     /// The server keeps one export file per project: concurrent exports of the same
     /// project may overwrite each other (as with the official SDK).
     pub fn request_export(&self, project_id: &str, options: &ExportOptions) -> Result<String> {
-        let mut call = self.get("/v2/export");
+        let mut call = self.get("/v2/export").without_content_type();
         for (name, value) in options.to_query() {
             call = call.query(&name, value);
         }

@@ -126,6 +126,9 @@ pub(crate) struct ApiCall<'a> {
     query: Vec<(String, String)>,
     body: Body,
     replay: Replay,
+    /// Send `Content-Type: application/json` on a bodiless call, as the official
+    /// SDK's JSON calls do (its raw export and upload-URL calls do not).
+    json_content_type: bool,
 }
 
 impl<'a> ApiCall<'a> {
@@ -142,6 +145,7 @@ impl<'a> ApiCall<'a> {
             query: Vec::new(),
             body: Body::Empty,
             replay,
+            json_content_type: true,
         }
     }
 
@@ -180,6 +184,12 @@ impl<'a> ApiCall<'a> {
     /// Sets a `multipart/form-data` body.
     pub(crate) fn multipart(mut self, body: Multipart) -> Self {
         self.body = Body::Multipart(body);
+        self
+    }
+
+    /// Sends no `Content-Type` when there is no body.
+    pub(crate) fn without_content_type(mut self) -> Self {
+        self.json_content_type = false;
         self
     }
 
@@ -256,7 +266,11 @@ impl<'a> ApiCall<'a> {
             .header("accept", "application/json");
         // The official SDK sends Content-Type: application/json on every JSON-API call,
         // bodiless ones included; servers key body parsing on it.
-        builder = builder.header("content-type", content_type.unwrap_or("application/json"));
+        if let Some(content_type) =
+            content_type.or(self.json_content_type.then_some("application/json"))
+        {
+            builder = builder.header("content-type", content_type);
+        }
         let request = builder
             .body(payload.to_vec())
             .map_err(|e| Failure::fatal(Error::Transport(format!("invalid request: {e}"))))?;

@@ -194,6 +194,7 @@ impl Client {
     ) -> Result<String> {
         let response = self
             .get("/v2/getUploadUrl")
+            .without_content_type()
             .query("name", file_name)
             .query("project", project_id)
             .query("type", file_type.as_str())
@@ -212,6 +213,7 @@ impl Client {
     ) -> Result<String> {
         let response = self
             .get("/v2/getSignedUrl")
+            .without_content_type()
             .query("name", asset_url)
             .query("project", project_id)
             .query("type", file_type.as_str())
