@@ -138,13 +138,11 @@ class SDK:
                          classifications: Optional[List[ClassificationCategory]] = None,
                          relations: Optional[List[RelationCategory]] = None,
                          raw_category_schema: Optional[Dict[str, Any]] = None) -> Any:
-        return self._client.create_label_set(project_id, tools or [], classifications or [], relations or [],
-                                             raw_category_schema or None)
+        return self._client.create_label_set(project_id, tools, classifications, relations, raw_category_schema)
 
     def create_project(self, name: str, description: Optional[str] = None,
                        project_type: Optional[ProjectType] = None) -> Any:
-        return self._client.create_project(name, description or "",
-                                           enum_value(project_type) if project_type else None)
+        return self._client.create_project(name, description or None, project_type or None)
 
     def clone_project(self, project_id: Optional[str], *, category_schema: bool = True, assigned_to: bool = True,
                       batches: bool = True, workflow: bool = True, plugin_presets: bool = True,
@@ -227,7 +225,7 @@ class SDK:
             options = ExportOptions(export_format=ExportFormats.NDJSON)
         elif options.export_format != ExportFormats.NDJSON:
             raise ValueError("export_iter needs ExportOptions(export_format=ExportFormats.NDJSON)")
-        return self._client.export_iter(project_id, options)  # type: ignore[no-any-return]
+        return self._client.export_iter(project_id, options)
 
     def get_assets(self, project_id: Optional[str], page: Any = 1, limit: Any = 10,
                    filters: Optional[Dict[str, Any]] = None, *, asset_id: Optional[str] = None,
@@ -318,17 +316,39 @@ class SDK:
         official SDK does. ``progress`` may be a bool (progress bar) or a callable
         ``(done, total)``; per-file outcomes are in :meth:`upload_files_report`'s result
         and in ``self.last_upload_report``."""
-        report = self.upload_files_report(project_id, file_paths, storage_id, batches, priority, progress=progress)
+        report, registration_error = self._upload(project_id, file_paths, storage_id, batches, priority, progress)
+        failed = [f for f in report["files"] if not f["ok"]]
+        for outcome in failed:
+            self.logger.warning("not uploaded: %s (%s)", outcome["path"], outcome["error"])
+        if registration_error is not None:
+            raise registration_error
+        if report["response"] is None and failed:
+            raise AngoError(f"none of the {len(failed)} files could be uploaded: {failed[0]['error']}",
+                            code="UPLOAD_FAILED")
         return report["response"]
 
     def upload_files_report(self, project_id: Optional[str], file_paths: List[Any], storage_id: Optional[str] = None,
                             batches: Optional[List[str]] = None, priority: int = 0, *,
                             progress: ProgressArg = None) -> Any:
-        """Like ``upload_files``; returns ``{"response": ..., "files": [per-file outcome]}``."""
-        paths = [os.fspath(p) if isinstance(p, os.PathLike) else p for p in file_paths]
-        report: Dict[str, Any] = self._client.upload_files(project_id, paths, storage_id, batches, priority, progress)
+        """Like ``upload_files``, but never raises for a file or registration failure.
+
+        Returns ``{"response", "registration_error", "files"}``: ``response`` is the
+        import response (``None`` if nothing was registered), ``registration_error`` the
+        import call's error text, and ``files`` one ``{"path", "external_id", "ok",
+        "url", "error"}`` per input file, in order. Invalid arguments (unknown project,
+        storage or batch) still raise before anything is uploaded.
+        """
+        return self._upload(project_id, file_paths, storage_id, batches, priority, progress)[0]
+
+    def _upload(self, project_id: Optional[str], file_paths: List[Any], storage_id: Optional[str],
+                batches: Optional[List[str]], priority: int,
+                progress: ProgressArg) -> Tuple[Dict[str, Any], Optional[BaseException]]:
+        report = self._client.upload_files(project_id, list(file_paths), storage_id or None, batches or None,
+                                           priority, progress)
+        # The registration call's exception (with its status and body), kept out of the report.
+        error: Optional[BaseException] = report.pop("_error", None)
         self.last_upload_report = report
-        return report
+        return report, error
 
     def upload_files_cloud(self, project_id: Optional[str], assets: List[Dict[str, Any]], storage_id: Optional[str] = None,
                            batches: Optional[List[str]] = None, priority: int = 0,
@@ -345,10 +365,7 @@ class SDK:
             self.logger.warning("'storage_id' field is not set, uploading to iMerit's private S3 bucket.")
         if config.llm_config is None:
             self.logger.warning("'llm_config' field is not set, created assets will be 'static'")
-        response = self._client.upload_chat_assets(
-            project_id, priority, config.storage_id, config.bucket_name, config.number_of_assets,
-            config.naming_strategy.type if config.naming_strategy else "random",
-            config.llm_config.id if config.llm_config else None, config.conversation_json)
+        response = self._client.upload_chat_assets(project_id, config, priority)
         if isinstance(response, dict) and response.get("error"):
             error = response["error"]
             status = error.get("statusCode", 500) if isinstance(error, dict) else 500
@@ -419,16 +436,15 @@ class SDK:
         return self._client.get_asset_builder_templates(project_id)
 
     def create_asset_builder_template(self, project_id: Optional[str], template: AssetBuilderTemplate) -> Any:
-        try:
-            template.validate()
-        except Exception as e:
-            raise AngoInvalidArgumentError(f"Invalid template: {e}", code="INVALID_ARGUMENT") from e
-        return self._client.create_asset_builder_template(project_id, template.to_dict())
+        # The core checks the template ("Invalid template: ...") before sending it.
+        return self._client.create_asset_builder_template(project_id, template)
 
     def upload_files_with_asset_builder(self, project_id: Optional[str], template_id: str, input_file_path: str,
                                         parse_config: Optional[Dict[str, Any]] = None, priority: int = 0) -> None:
-        self._client.upload_files_with_asset_builder(project_id, template_id, os.fspath(input_file_path),
-                                                     parse_config or {}, priority)
+        # Parsing CSV/Excel input into assets (the official AssetBuilderUploader) is not
+        # in the Rust core yet; fail loudly rather than upload something different.
+        raise NotImplementedError("upload_files_with_asset_builder is not supported by this SDK yet; "
+                                  "build the assets yourself and call upload_files_cloud")
 
     def upload_instructions(self, project_id: Optional[str], file_path: str, storage_id: Optional[str] = None,
                             bucket: Optional[str] = None) -> Any:
@@ -456,17 +472,17 @@ class SDK:
                    task_filter: Optional[TaskFilter] = None, sort: Optional[str] = None,
                    fields: Optional[str] = None) -> Iterator[Dict[str, Any]]:
         """Every task of the project, fetched page by page as you iterate."""
-        return self._client.iter_tasks(project_id, page_size, status, stage, batches, include_answer,  # type: ignore[no-any-return]
+        return self._client.iter_tasks(project_id, page_size, status, stage, batches, include_answer,
                                        task_filter, sort, fields)
 
     def iter_assets(self, project_id: Optional[str], *, page_size: int = 100,
                     filters: Optional[Dict[str, Any]] = None) -> Iterator[Dict[str, Any]]:
         """Every asset of the project, fetched page by page as you iterate."""
-        return self._client.iter_assets(project_id, page_size, filters or {})  # type: ignore[no-any-return]
+        return self._client.iter_assets(project_id, page_size, filters or {})
 
     def iter_projects(self, *, page_size: int = 100) -> Iterator[Dict[str, Any]]:
         """Every project visible to the key, fetched page by page as you iterate."""
-        return self._client.iter_projects(page_size)  # type: ignore[no-any-return]
+        return self._client.iter_projects(page_size)
 
     # ------------------------------------------------------------------------------------------------------------
     # Lower level (used by plugins)
@@ -480,11 +496,21 @@ class SDK:
 
     def _get_upload_url(self, file_name: str, project: str, file_type: StorageFileTypes,
                         storage_id: Optional[str] = None) -> str:
-        return self._client.get_upload_url(file_name, project, enum_value(file_type), storage_id)  # type: ignore[no-any-return]
+        return self._client.get_upload_url(file_name, project, enum_value(file_type), storage_id)
 
     def _get_signed_url(self, asset_url: str, project: str, file_type: StorageFileTypes,
                         storage_id: Optional[str] = None) -> str:
-        return self._client.get_signed_url(asset_url, project, enum_value(file_type), storage_id)  # type: ignore[no-any-return]
+        return self._client.get_signed_url(asset_url, project, enum_value(file_type), storage_id)
+
+    def upload_brush_array(self, project_id: str, arr: Any, medical: bool = False) -> str:
+        # Encoding masks needs numpy (and NRRD for medical volumes); this SDK has no
+        # runtime dependencies, so it asks for an already uploaded mask URL instead.
+        raise NotImplementedError("upload_brush_array is not supported by this SDK; upload the PNG mask and pass "
+                                  "AnnotationPayload(brush_data_url=...)")
+
+    def make_request(self, method: str, endpoint: str, payload: Optional[Dict[str, Any]] = None) -> Any:
+        # Raw requests would bypass the core's typed endpoints; not offered yet.
+        raise NotImplementedError("make_request is not supported by this SDK; use the SDK method for the endpoint")
 
     def _plugin_log(self, log: Dict[str, Any]) -> Any:
         return self._client.plugin_log(log)

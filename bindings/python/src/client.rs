@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::convert::{from_py, opt_value, to_py, value_list, value_map};
 use crate::errors::IntoPyResult;
+use crate::{iter, models};
 
 /// A blocking Ango Hub client (the core's `ango_core::Client`).
 #[pyclass(module = "imerit_ango._native", name = "Client", frozen)]
@@ -595,6 +596,486 @@ impl Client {
             c.delete_organization_invites(&organization_id, &emails)
         })
     }
+
+    // ------------------------------------------------------------ now-bound calls
+
+    #[pyo3(signature = (name, description=None, project_type=None))]
+    fn create_project(
+        &self,
+        py: Python<'_>,
+        name: String,
+        description: Option<String>,
+        project_type: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let kind = opt_enum::<core::models::ProjectType>(project_type)?;
+        let c = &self.inner;
+        run(py, || c.create_project(&name, description.as_deref(), kind))
+    }
+
+    fn add_members_to_project(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        members: &Bound<'_, PyAny>,
+        role: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let members = strings(members)?;
+        let role: core::models::ProjectRole = models::wire(role)?;
+        let c = &self.inner;
+        run(py, || c.add_members_to_project(&project_id, &members, role))
+    }
+
+    #[pyo3(signature = (project_id, tools=None, classifications=None, relations=None, raw_category_schema=None))]
+    fn create_label_set(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        tools: Option<&Bound<'_, PyAny>>,
+        classifications: Option<&Bound<'_, PyAny>>,
+        relations: Option<&Bound<'_, PyAny>>,
+        raw_category_schema: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let schema = models::category_schema(py, tools, classifications, relations)?;
+        let raw = opt_value(raw_category_schema)?;
+        let c = &self.inner;
+        run(py, || {
+            c.create_label_set(&project_id, &schema, raw.as_ref())
+        })
+    }
+
+    fn get_metrics(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        metric: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let metric: core::models::Metrics = models::wire(metric)?;
+        let c = &self.inner;
+        run(py, || c.get_metrics(&project_id, metric))
+    }
+
+    #[pyo3(signature = (project_id, interval=None, batches=None))]
+    fn get_project_performance(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        interval: Option<&Bound<'_, PyAny>>,
+        batches: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let interval = match interval.filter(|i| !i.is_none()) {
+            None => None,
+            Some(window) => {
+                let ends: Vec<Bound<'_, PyAny>> = window.try_iter()?.collect::<PyResult<_>>()?;
+                match ends.as_slice() {
+                    [] => None,
+                    [start, end] => Some((models::timestamp(start)?, models::timestamp(end)?)),
+                    _ => {
+                        return Err(PyValueError::new_err(
+                            "interval must be [start_datetime, end_datetime]",
+                        ));
+                    }
+                }
+            }
+        };
+        let batches = match batches.filter(|b| !b.is_none()) {
+            Some(b) => Some(models::strings_of(b)?),
+            None => None,
+        };
+        let c = &self.inner;
+        run(py, || {
+            c.get_project_performance(&project_id, interval, batches.as_deref())
+        })
+    }
+
+    fn create_asset_builder_template(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        template: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let template = models::asset_builder_template(template)?;
+        let c = &self.inner;
+        run(py, || {
+            c.create_asset_builder_template(&project_id, &template)
+        })
+    }
+
+    #[pyo3(signature = (project_id, page=1, limit=10, status=None, stage=None, batches=None, include_answer=false, task_filter=None, sort=None, fields=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn get_tasks(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        page: u64,
+        limit: u64,
+        status: Option<&Bound<'_, PyAny>>,
+        stage: Option<String>,
+        batches: Option<&Bound<'_, PyAny>>,
+        include_answer: bool,
+        task_filter: Option<&Bound<'_, PyAny>>,
+        sort: Option<String>,
+        fields: Option<String>,
+    ) -> PyResult<Py<PyAny>> {
+        let params = tasks_params(
+            page,
+            limit,
+            status,
+            stage,
+            batches,
+            include_answer,
+            task_filter,
+            sort,
+            fields,
+        )?;
+        let c = &self.inner;
+        run(py, || c.get_tasks(&project_id, &params))
+    }
+
+    #[pyo3(signature = (task_id, payload, overwrite=false, send_to_next_stage=false, is_plugin=false))]
+    fn annotate_task(
+        &self,
+        py: Python<'_>,
+        task_id: String,
+        payload: &Bound<'_, PyAny>,
+        overwrite: bool,
+        send_to_next_stage: bool,
+        is_plugin: bool,
+    ) -> PyResult<bool> {
+        let payload = models::annotation_payload(payload)?;
+        let options = core::AnnotateOptions {
+            overwrite,
+            send_to_next_stage,
+            is_plugin,
+        };
+        let c = &self.inner;
+        py.detach(|| c.annotate_task(&task_id, &payload, options))
+            .py_err(py)
+    }
+
+    #[pyo3(signature = (task_id, review_status, pct_details=None))]
+    fn review_task(
+        &self,
+        py: Python<'_>,
+        task_id: String,
+        review_status: &Bound<'_, PyAny>,
+        pct_details: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let status: core::models::ReviewStatus = models::wire(review_status)?;
+        let pct = opt_value(pct_details)?;
+        let c = &self.inner;
+        run(py, || c.review_task(&task_id, status, pct.as_ref()))
+    }
+
+    fn invite_members_to_org(
+        &self,
+        py: Python<'_>,
+        organization_id: String,
+        invitation: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let invitation = models::invitation(invitation)?;
+        let c = &self.inner;
+        run(py, || {
+            c.invite_members_to_org(&organization_id, &invitation)
+        })
+    }
+
+    fn update_organization_members_role(
+        &self,
+        py: Python<'_>,
+        organization_id: String,
+        role_updates: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let updates = role_updates
+            .try_iter()?
+            .map(|u| models::role_update(&u?))
+            .collect::<PyResult<Vec<_>>>()?;
+        let c = &self.inner;
+        run(py, || {
+            c.update_organization_members_role(&organization_id, &updates)
+        })
+    }
+
+    #[pyo3(signature = (receivers, message, title=None, clickable_link=None))]
+    fn send_notification(
+        &self,
+        py: Python<'_>,
+        receivers: &Bound<'_, PyAny>,
+        message: String,
+        title: Option<String>,
+        clickable_link: Option<String>,
+    ) -> PyResult<Py<PyAny>> {
+        let receivers = strings(receivers)?;
+        let c = &self.inner;
+        run(py, || {
+            c.send_notification(
+                &receivers,
+                &message,
+                title.as_deref(),
+                clickable_link.as_deref(),
+            )
+        })
+    }
+
+    fn create_storage(&self, py: Python<'_>, storage: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let storage = models::storage(storage)?;
+        let c = &self.inner;
+        run(py, || c.create_storage(&storage))
+    }
+
+    fn create_llm(&self, py: Python<'_>, llm: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let llm = models::llm(llm)?;
+        let c = &self.inner;
+        run(py, || c.create_llm(&llm))
+    }
+
+    fn delete_llm(&self, py: Python<'_>, llm_id: String) -> PyResult<Py<PyAny>> {
+        let c = &self.inner;
+        run(py, || c.delete_llm(&llm_id))
+    }
+
+    #[pyo3(signature = (llm_id=None))]
+    fn get_llms(&self, py: Python<'_>, llm_id: Option<String>) -> PyResult<Py<PyAny>> {
+        let c = &self.inner;
+        run(py, || c.get_llms(llm_id.as_deref()))
+    }
+
+    // ------------------------------------------------------------------ export
+
+    /// The official `exportV3` result: the parsed JSON; for NDJSON a `(rows, count)`
+    /// tuple whose rows stream from the downloaded file; `None` when saved to `path`.
+    #[pyo3(signature = (project_id, options, path=None))]
+    fn export(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        options: &Bound<'_, PyAny>,
+        path: Option<String>,
+    ) -> PyResult<Py<PyAny>> {
+        let options = models::export_options(options)?;
+        let c = &self.inner;
+        if let Some(path) = path {
+            py.detach(|| c.export_to_file(&project_id, &options, &path))
+                .py_err(py)?;
+            return Ok(py.None());
+        }
+        if options.export_format == core::models::ExportFormat::Ndjson {
+            let (rows, count) = py
+                .detach(|| {
+                    let archive = c.export_archive(&project_id, &options)?;
+                    let count = archive.count_lines()?;
+                    Ok::<_, core::Error>((archive.rows(options.export_format)?, count))
+                })
+                .py_err(py)?;
+            let rows = Py::new(py, iter::Rows::from_export(rows))?;
+            return Ok((rows, count).into_pyobject(py)?.into_any().unbind());
+        }
+        run(py, || c.export_json(&project_id, &options))
+    }
+
+    /// The export's rows, one at a time, read from the downloaded file as you iterate.
+    fn export_iter(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        options: &Bound<'_, PyAny>,
+    ) -> PyResult<iter::Rows> {
+        let options = models::export_options(options)?;
+        let c = &self.inner;
+        let rows = py
+            .detach(|| c.export_rows(&project_id, &options))
+            .py_err(py)?;
+        Ok(iter::Rows::from_export(rows))
+    }
+
+    // ----------------------------------------------------------------- uploads
+
+    #[pyo3(signature = (file_name, project, file_type, storage_id=None))]
+    fn get_upload_url(
+        &self,
+        py: Python<'_>,
+        file_name: String,
+        project: String,
+        file_type: &Bound<'_, PyAny>,
+        storage_id: Option<String>,
+    ) -> PyResult<String> {
+        let kind: core::models::StorageFileType = models::wire(file_type)?;
+        let c = &self.inner;
+        py.detach(|| c.get_upload_url(&file_name, &project, kind, storage_id.as_deref()))
+            .py_err(py)
+    }
+
+    #[pyo3(signature = (asset_url, project, file_type, storage_id=None))]
+    fn get_signed_url(
+        &self,
+        py: Python<'_>,
+        asset_url: String,
+        project: String,
+        file_type: &Bound<'_, PyAny>,
+        storage_id: Option<String>,
+    ) -> PyResult<String> {
+        let kind: core::models::StorageFileType = models::wire(file_type)?;
+        let c = &self.inner;
+        py.detach(|| c.get_signed_url(&asset_url, &project, kind, storage_id.as_deref()))
+            .py_err(py)
+    }
+
+    #[pyo3(signature = (project_id, assets, storage_id=None, batches=None, priority=0, upload_local=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn upload_files_cloud(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        assets: &Bound<'_, PyAny>,
+        storage_id: Option<String>,
+        batches: Option<&Bound<'_, PyAny>>,
+        priority: i64,
+        upload_local: Option<String>,
+    ) -> PyResult<Py<PyAny>> {
+        let assets = value_list(assets)?;
+        let batches = match batches.filter(|b| !b.is_none()) {
+            Some(b) => Some(models::strings_of(b)?),
+            None => None,
+        };
+        let c = &self.inner;
+        run(py, || {
+            c.upload_files_cloud(
+                &project_id,
+                assets,
+                storage_id.as_deref().filter(|s| !s.is_empty()),
+                batches.as_deref(),
+                priority,
+                upload_local.as_deref(),
+            )
+        })
+    }
+
+    /// Uploads local files; returns `{"response", "registration_error", "files"}` with
+    /// one `{"path", "external_id", "ok", "url" | "error"}` per file, in input order.
+    #[pyo3(signature = (project_id, files, storage_id=None, batches=None, priority=0, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn upload_files(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        files: &Bound<'_, PyAny>,
+        storage_id: Option<String>,
+        batches: Option<&Bound<'_, PyAny>>,
+        priority: i64,
+        progress: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let files = files
+            .try_iter()?
+            .map(|f| upload_file(&f?))
+            .collect::<PyResult<Vec<_>>>()?;
+        let options = core::upload::UploadOptions {
+            storage_id,
+            batches: match batches.filter(|b| !b.is_none()) {
+                Some(b) => Some(models::strings_of(b)?),
+                None => None,
+            },
+            priority,
+            progress: progress_reporter(progress)?,
+            concurrency: None,
+        };
+        let c = &self.inner;
+        let report = py
+            .detach(|| c.upload_files(&project_id, &files, &options))
+            .py_err(py)?;
+        upload_report(py, report)
+    }
+
+    #[pyo3(signature = (project_id, file_path, storage_id=None, bucket=None))]
+    fn upload_instructions(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        file_path: String,
+        storage_id: Option<String>,
+        bucket: Option<String>,
+    ) -> PyResult<Py<PyAny>> {
+        let c = &self.inner;
+        run(py, || {
+            c.upload_instructions(
+                &project_id,
+                &file_path,
+                storage_id.as_deref(),
+                bucket.as_deref(),
+            )
+        })
+    }
+
+    #[pyo3(signature = (project_id, config, priority=0))]
+    fn upload_chat_assets(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        config: &Bound<'_, PyAny>,
+        priority: i64,
+    ) -> PyResult<Py<PyAny>> {
+        let config = models::chat_config(config)?;
+        let c = &self.inner;
+        run(py, || c.upload_chat_assets(&project_id, &config, priority))
+    }
+
+    // -------------------------------------------------------------- pagination
+
+    #[pyo3(signature = (project_id, page_size=None, status=None, stage=None, batches=None, include_answer=false, task_filter=None, sort=None, fields=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn iter_tasks(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        page_size: Option<u64>,
+        status: Option<&Bound<'_, PyAny>>,
+        stage: Option<String>,
+        batches: Option<&Bound<'_, PyAny>>,
+        include_answer: bool,
+        task_filter: Option<&Bound<'_, PyAny>>,
+        sort: Option<String>,
+        fields: Option<String>,
+    ) -> PyResult<iter::Rows> {
+        let params = tasks_params(
+            1,
+            10,
+            status,
+            stage,
+            batches,
+            include_answer,
+            task_filter,
+            sort,
+            fields,
+        )?;
+        let pages = self
+            .inner
+            .iter_tasks(&project_id, &params, page_size)
+            .py_err(py)?;
+        Ok(iter::Rows::from_pages(pages))
+    }
+
+    #[pyo3(signature = (project_id, page_size=None, filters=None))]
+    fn iter_assets(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        page_size: Option<u64>,
+        filters: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<iter::Rows> {
+        let filters = match filters {
+            Some(f) => value_map(f)?,
+            None => serde_json::Map::new(),
+        };
+        let pages = self
+            .inner
+            .iter_assets(&project_id, &filters, page_size)
+            .py_err(py)?;
+        Ok(iter::Rows::from_pages(pages))
+    }
+
+    #[pyo3(signature = (page_size=None))]
+    fn iter_projects(&self, py: Python<'_>, page_size: Option<u64>) -> PyResult<iter::Rows> {
+        let pages = self.inner.iter_projects(page_size).py_err(py)?;
+        Ok(iter::Rows::from_pages(pages))
+    }
 }
 
 fn opt_list(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<Value>>> {
@@ -602,4 +1083,137 @@ fn opt_list(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<Value>>> {
         Some(o) if !o.is_none() => value_list(o).map(Some),
         _ => Ok(None),
     }
+}
+
+fn opt_enum<T: std::str::FromStr<Err = core::Error>>(
+    obj: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<T>> {
+    match obj {
+        Some(o) if !o.is_none() => models::wire(o).map(Some),
+        _ => Ok(None),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tasks_params(
+    page: u64,
+    limit: u64,
+    status: Option<&Bound<'_, PyAny>>,
+    stage: Option<String>,
+    batches: Option<&Bound<'_, PyAny>>,
+    include_answer: bool,
+    task_filter: Option<&Bound<'_, PyAny>>,
+    sort: Option<String>,
+    fields: Option<String>,
+) -> PyResult<core::GetTasksParams> {
+    let status = match status.filter(|s| !s.is_none()) {
+        Some(s) => Some(models::enum_value(s)?.str()?.to_cow()?.into_owned()),
+        None => None,
+    };
+    let batches = match batches.filter(|b| !b.is_none()) {
+        Some(b) => Some(models::strings_of(b)?),
+        None => None,
+    };
+    let task_filter = match task_filter.filter(|f| !f.is_none()) {
+        Some(f) => Some(models::task_filter(f)?),
+        None => None,
+    };
+    Ok(core::GetTasksParams {
+        page,
+        limit,
+        status,
+        stage,
+        batches,
+        include_answer,
+        task_filter,
+        sort,
+        fields,
+    })
+}
+
+/// A path, or a dict `{"data", "externalId"?, "contextData"?, "metadata"?}`.
+fn upload_file(obj: &Bound<'_, PyAny>) -> PyResult<core::upload::UploadFile> {
+    let fspath = |o: &Bound<'_, PyAny>| -> PyResult<String> {
+        o.py().import("os")?.call_method1("fspath", (o,))?.extract()
+    };
+    let Ok(dict) = obj.cast::<pyo3::types::PyDict>() else {
+        return Ok(core::upload::UploadFile::new(fspath(obj)?));
+    };
+    let data = dict
+        .get_item("data")?
+        .ok_or_else(|| PyValueError::new_err("a file dict needs a 'data' path"))?;
+    let mut file = core::upload::UploadFile::new(fspath(&data)?);
+    file.external_id = dict
+        .get_item("externalId")?
+        .filter(|v| !v.is_none())
+        .map(|v| v.extract())
+        .transpose()?;
+    file.context_data = opt_value(dict.get_item("contextData")?.as_ref())?;
+    file.metadata = opt_value(dict.get_item("metadata")?.as_ref())?;
+    Ok(file)
+}
+
+/// `True`/`False` for the core's bar or none, a callable `(done, total)` for callbacks,
+/// `None` for the client's setting.
+fn progress_reporter(
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<std::sync::Arc<dyn core::progress::Progress>>> {
+    let Some(progress) = progress.filter(|p| !p.is_none()) else {
+        return Ok(None);
+    };
+    if progress.is_callable() {
+        let callback: Py<PyAny> = progress.clone().unbind();
+        let reporter = core::progress::FnProgress::new(move |done, total| {
+            Python::attach(|py| {
+                if let Err(error) = callback.call1(py, (done, total)) {
+                    // A failing callback must not abort the upload; Python reports it.
+                    error.write_unraisable(py, Some(callback.bind(py)));
+                }
+            });
+        });
+        return Ok(Some(std::sync::Arc::new(reporter)));
+    }
+    let mode = if progress.is_truthy()? {
+        core::ProgressMode::On
+    } else {
+        core::ProgressMode::Off
+    };
+    Ok(Some(core::progress::for_mode(mode)))
+}
+
+fn upload_report(py: Python<'_>, report: core::upload::UploadReport) -> PyResult<Py<PyAny>> {
+    use pyo3::types::{PyDict, PyList};
+    let out = PyDict::new(py);
+    match &report.response {
+        Some(response) => out.set_item("response", to_py(py, response)?)?,
+        None => out.set_item("response", py.None())?,
+    }
+    out.set_item(
+        "registration_error",
+        report.registration_error.as_ref().map(|e| e.to_string()),
+    )?;
+    let files = PyList::empty(py);
+    for outcome in &report.files {
+        let item = PyDict::new(py);
+        item.set_item("path", outcome.path.to_string_lossy())?;
+        item.set_item("external_id", &outcome.external_id)?;
+        match &outcome.status {
+            core::upload::FileStatus::Uploaded { url } => {
+                item.set_item("ok", true)?;
+                item.set_item("url", url)?;
+                item.set_item("error", py.None())?;
+            }
+            core::upload::FileStatus::Failed { error } => {
+                item.set_item("ok", false)?;
+                item.set_item("url", py.None())?;
+                item.set_item("error", error)?;
+            }
+        }
+        files.append(item)?;
+    }
+    out.set_item("files", files)?;
+    if let Some(error) = report.registration_error {
+        out.set_item("_error", crate::errors::to_pyerr(py, error).into_value(py))?;
+    }
+    Ok(out.into_any().unbind())
 }

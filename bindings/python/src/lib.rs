@@ -10,6 +10,8 @@ mod client;
 mod convert;
 mod errors;
 mod hub;
+mod iter;
+mod models;
 
 /// Converts any JSON-able Python object (with `Enum`s and model objects) to plain
 /// Python data, as the core would send it; used by tests and the model classes.
@@ -31,6 +33,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_HOST", ango_core::DEFAULT_HOST)?;
     m.add_class::<client::Client>()?;
     m.add_class::<hub::LocalHub>()?;
+    m.add_class::<iter::Rows>()?;
+    models::register(m)?;
     m.add_function(wrap_pyfunction!(to_json_data, m)?)?;
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
     Ok(())

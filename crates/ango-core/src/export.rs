@@ -189,8 +189,14 @@ impl ExportArchive {
     /// Parses the whole entry as one JSON document (what the official SDK returns).
     pub fn to_json(&self) -> Result<Value> {
         let reader = open_entry(&self.file.path, &self.entry)?;
-        serde_json::from_reader(reader)
-            .map_err(|e| Error::decode(format!("the export is not valid JSON: {e}"), b""))
+        serde_json::from_reader(reader).map_err(|e| {
+            // A refused or unreadable archive is an archive error, not bad JSON.
+            if e.is_io() {
+                Error::Archive(format!("reading the export: {e}"))
+            } else {
+                Error::decode(format!("the export is not valid JSON: {e}"), b"")
+            }
+        })
     }
 
     /// Counts the rows: non-empty lines of NDJSON (as the official SDK counts them).
@@ -393,11 +399,21 @@ impl Client {
     }
 
     /// Downloads an export archive from its URL (without the API key) into a temporary
-    /// file, and checks it.
+    /// file, and checks it against the default [`ExportLimits`].
     pub fn download_export(&self, url: &str) -> Result<ExportArchive> {
+        self.download_export_with_limits(url, &ExportLimits::default())
+    }
+
+    /// Like [`Client::download_export`], checking the archive against `limits`: lower
+    /// them to refuse big exports early, raise them for an export known to be huge.
+    pub fn download_export_with_limits(
+        &self,
+        url: &str,
+        limits: &ExportLimits,
+    ) -> Result<ExportArchive> {
         let (temp, mut file) = TempFile::create()?;
         self.download_to(url, &mut file)?;
-        let entry = locate_entry(&file, &self.export_limits())?;
+        let entry = locate_entry(&file, limits)?;
         Ok(ExportArchive { file: temp, entry })
     }
 
@@ -409,10 +425,6 @@ impl Client {
         out.flush()
             .map_err(|e| Error::io("writing the export", e))?;
         Ok(copied)
-    }
-
-    fn export_limits(&self) -> ExportLimits {
-        ExportLimits::default()
     }
 
     /// Exports and downloads the archive.

@@ -127,7 +127,8 @@ impl LabelOption {
         json!({ "value": self.value, "schemaId": self.schema_id })
     }
 
-    fn from_value(value: &Value) -> Result<Self> {
+    /// Reads `{"value", "schemaId"}` (a missing schemaId is generated).
+    pub fn from_value(value: &Value) -> Result<Self> {
         let obj = as_object(value, "option")?;
         Ok(LabelOption::with_schema_id(
             str_field(obj, "value")?.unwrap_or_default(),
@@ -192,7 +193,9 @@ impl TreeOption {
         })
     }
 
-    fn from_value(value: &Value) -> Result<Self> {
+    /// Reads `{"title", "key", "value", "children"}`; the official SDK's `schemaId`
+    /// (its misplaced key) is read as the key.
+    pub fn from_value(value: &Value) -> Result<Self> {
         let obj = as_object(value, "tree option")?;
         let key = str_field(obj, "key")?.or(str_field(obj, "schemaId")?);
         let node = TreeOption::with_key(
@@ -314,14 +317,25 @@ macro_rules! base_setters {
             self.base.required = required;
             self
         }
-        /// Sets the schema id.
+        /// Sets the schema id (an empty one keeps the generated id, as the official SDK).
         pub fn schema_id(mut self, schema_id: impl Into<String>) -> Self {
-            self.base.schema_id = schema_id.into();
+            let schema_id = schema_id.into();
+            if !schema_id.is_empty() {
+                self.base.schema_id = schema_id;
+            }
             self
         }
-        /// Sets the colour (`#RRGGBB`).
+        /// Sets the colour, `#RRGGBB` (an empty one keeps the random colour).
         pub fn color(mut self, color: impl Into<String>) -> Self {
-            self.base.color = color.into();
+            let color = color.into();
+            if !color.is_empty() {
+                self.base.color = color;
+            }
+            self
+        }
+        /// Sets the title.
+        pub fn title(mut self, title: impl Into<String>) -> Self {
+            self.base.title = title.into();
             self
         }
         /// Sets the keyboard shortcut.
@@ -490,6 +504,60 @@ impl ClassificationCategory {
         self
     }
 
+    /// Sets whether it is answered per frame (video).
+    pub fn frame_specific(mut self, frame_specific: bool) -> Self {
+        self.frame_specific = frame_specific;
+        self
+    }
+
+    /// Sets the pattern text answers must match.
+    pub fn regex(mut self, regex: impl Into<String>) -> Self {
+        self.regex = Some(regex.into());
+        self
+    }
+
+    /// Sets whether options show as a dropdown.
+    pub fn show_dropdown(mut self, show_dropdown: bool) -> Self {
+        self.show_dropdown = show_dropdown;
+        self
+    }
+
+    /// Sets whether text answers are rich text.
+    pub fn rich_text(mut self, rich_text: bool) -> Self {
+        self.rich_text = rich_text;
+        self
+    }
+
+    /// Sets the name used in exports.
+    pub fn export_name(mut self, name: impl Into<String>) -> Self {
+        self.export_name = Some(name.into());
+        self
+    }
+
+    /// Sets the name shown to annotators.
+    pub fn display_name(mut self, name: impl Into<String>) -> Self {
+        self.display_name = Some(name.into());
+        self
+    }
+
+    /// Sets the short name.
+    pub fn abbreviated_name(mut self, name: impl Into<String>) -> Self {
+        self.abbreviated_name = Some(name.into());
+        self
+    }
+
+    /// Sets the attribute type.
+    pub fn attribute_type(mut self, attribute_type: impl Into<String>) -> Self {
+        self.attribute_type = Some(attribute_type.into());
+        self
+    }
+
+    /// Sets the default answer of a boolean.
+    pub fn default_value(mut self, default_value: bool) -> Self {
+        self.default_value = Some(default_value);
+        self
+    }
+
     /// The category as the official `toDict()` (every optional field present, `null` when unset).
     pub fn to_value(&self) -> Value {
         let mut map = Map::new();
@@ -575,6 +643,35 @@ impl CategorySchema {
         })
     }
 }
+
+/// Serde support through the dict form: serialising writes exactly `to_value()`, and
+/// deserialising reads what `from_value()` reads (camelCase keys, missing ids and colours
+/// generated), so bindings can pass ontology parts as JSON.
+macro_rules! serde_via_value {
+    ($($ty:ty),+) => {$(
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+                self.to_value().serialize(serializer)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+                let value = Value::deserialize(deserializer)?;
+                <$ty>::from_value(&value).map_err(serde::de::Error::custom)
+            }
+        }
+    )+};
+}
+
+serde_via_value!(
+    LabelOption,
+    TreeOption,
+    ToolCategory,
+    ClassificationCategory,
+    RelationCategory,
+    CategorySchema
+);
 
 fn as_object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>> {
     value
@@ -710,5 +807,131 @@ mod tests {
         assert!(ToolCategory::from_value(&json!({"tool": "point", "title": 5})).is_err());
         let filled = ToolCategory::from_value(&json!({"tool": "point"})).unwrap();
         assert_eq!(filled.base.schema_id.len(), 32);
+    }
+
+    /// Expected texts are `json.dumps(x.toDict())` of the official SDK 1.4.10 for the
+    /// same arguments.
+    #[test]
+    fn every_field_matches_the_official_dict() {
+        let c = ClassificationCategory::new(Classification::SingleDropdown, "Color")
+            .required(true)
+            .schema_id("c1")
+            .column_field(true)
+            .color("#ABCDEF")
+            .shortcut_key("1")
+            .classifications(vec![
+                ClassificationCategory::new(Classification::Text, "Note")
+                    .schema_id("n1")
+                    .color("#000000")
+                    .regex("^a$")
+                    .rich_text(true),
+            ])
+            .options(vec![
+                LabelOption::with_schema_id("Red", "r"),
+                LabelOption::with_schema_id("Blue", "b"),
+            ])
+            .frame_specific(true)
+            .parent_option_id("p1")
+            .show_dropdown(true)
+            .export_name("color")
+            .display_name("Colour")
+            .abbreviated_name("C")
+            .attribute_type("attr")
+            .default_value(false);
+        assert_eq!(
+            pyjson::to_string(&c.to_value()),
+            r##"{"treeOptions": [], "tool": "single-dropdown", "title": "Color", "required": true, "columnField": true, "color": "#ABCDEF", "shortcutKey": "1", "classifications": [{"treeOptions": [], "tool": "text", "title": "Note", "required": false, "columnField": false, "color": "#000000", "shortcutKey": "", "classifications": [], "options": [], "schemaId": "n1", "regex": "^a$", "parentOptionId": null, "frameSpecific": false, "showDropdown": false, "richText": true, "exportName": null, "displayName": null, "abbreviatedName": null, "attributeType": null, "defaultValue": null}], "options": [{"value": "Red", "schemaId": "r"}, {"value": "Blue", "schemaId": "b"}], "schemaId": "c1", "regex": null, "parentOptionId": "p1", "frameSpecific": true, "showDropdown": true, "richText": false, "exportName": "color", "displayName": "Colour", "abbreviatedName": "C", "attributeType": "attr", "defaultValue": false}"##
+        );
+        let t = ToolCategory::new(Tool::Polygon, "Poly")
+            .required(true)
+            .schema_id("t1")
+            .column_field(true)
+            .color("#123456")
+            .shortcut_key("p")
+            .options(vec![LabelOption::with_schema_id("o", "os")]);
+        assert_eq!(
+            pyjson::to_string(&t.to_value()),
+            r##"{"tool": "polygon", "title": "Poly", "required": true, "columnField": true, "color": "#123456", "shortcutKey": "p", "classifications": [], "options": [{"value": "o", "schemaId": "os"}], "schemaId": "t1"}"##
+        );
+        let r = RelationCategory::new(Relation::Many, "Rel")
+            .schema_id("r1")
+            .color("#0A0A0A")
+            .classifications(vec![
+                ClassificationCategory::new(Classification::Boolean, "B")
+                    .schema_id("b1")
+                    .color("#111111")
+                    .default_value(true),
+            ]);
+        assert_eq!(
+            pyjson::to_string(&r.to_value()),
+            r##"{"tool": "one-to-many", "title": "Rel", "required": false, "columnField": false, "color": "#0A0A0A", "shortcutKey": "", "classifications": [{"treeOptions": [], "tool": "boolean", "title": "B", "required": false, "columnField": false, "color": "#111111", "shortcutKey": "", "classifications": [], "options": [], "schemaId": "b1", "regex": null, "parentOptionId": null, "frameSpecific": false, "showDropdown": false, "richText": false, "exportName": null, "displayName": null, "abbreviatedName": null, "attributeType": null, "defaultValue": true}], "options": [], "schemaId": "r1"}"##
+        );
+        // Empty ids and colours are generated, as the official `if schemaId:` does.
+        let blank = ToolCategory::new(Tool::Ner, "").schema_id("").color("");
+        assert_eq!(blank.base.schema_id.len(), 32);
+        assert_eq!(blank.base.color.len(), 7);
+    }
+
+    #[test]
+    fn deep_trees_flatten_depth_first_and_replace_options() {
+        let node = |key: &str, title: &str, children: Vec<TreeOption>| {
+            TreeOption::with_key(title, Some(key.into()), Some(format!("v{key}")))
+                .children(children)
+        };
+        let trees = vec![
+            node(
+                "k0",
+                "A",
+                vec![
+                    node("k00", "B", vec![node("k000", "C", vec![])]),
+                    node("k01", "D", vec![]),
+                ],
+            ),
+            node("k1", "E", vec![]),
+        ];
+        let c = ClassificationCategory::new(Classification::TreeDropdown, "Tree")
+            .schema_id("tr")
+            .color("#FFFFFF")
+            .options(vec![LabelOption::with_schema_id("ignored", "x")])
+            .tree_options(trees);
+        assert_eq!(
+            pyjson::to_string(&c.to_value()),
+            r##"{"treeOptions": [{"title": "A", "children": [{"title": "B", "children": [{"title": "C", "children": [], "key": "k000", "value": "vk000"}], "key": "k00", "value": "vk00"}, {"title": "D", "children": [], "key": "k01", "value": "vk01"}], "key": "k0", "value": "vk0"}, {"title": "E", "children": [], "key": "k1", "value": "vk1"}], "tool": "tree-dropdown", "title": "Tree", "required": false, "columnField": false, "color": "#FFFFFF", "shortcutKey": "", "classifications": [], "options": [{"value": "A", "schemaId": "k0"}, {"value": "A / B", "schemaId": "k00"}, {"value": "A / B / C", "schemaId": "k000"}, {"value": "A / D", "schemaId": "k01"}, {"value": "E", "schemaId": "k1"}], "schemaId": "tr", "regex": null, "parentOptionId": null, "frameSpecific": false, "showDropdown": false, "richText": false, "exportName": null, "displayName": null, "abbreviatedName": null, "attributeType": null, "defaultValue": null}"##
+        );
+        // A node without key shares one new id between key and value, as upstream.
+        let fresh = TreeOption::new("N");
+        assert_eq!(fresh.key, fresh.value);
+        // The official `schemaId` spelling of a given key is read as the key.
+        let read =
+            TreeOption::from_value(&json!({"title": "T", "schemaId": "given", "value": "v"}))
+                .unwrap();
+        assert_eq!((read.key.as_str(), read.value.as_str()), ("given", "v"));
+    }
+
+    #[test]
+    fn serde_uses_the_dict_form() {
+        let tool: ToolCategory = serde_json::from_str(
+            r##"{"tool": "point", "title": "P", "schemaId": "s", "color": "#010101", "classifications": [{"tool": "rank", "title": "R", "options": [{"value": "a", "schemaId": "x"}]}]}"##,
+        )
+        .unwrap();
+        assert_eq!(tool.tool, Tool::Point);
+        assert_eq!(
+            tool.base.classifications[0].classification,
+            Classification::Rank
+        );
+        assert_eq!(serde_json::to_value(&tool).unwrap(), tool.to_value());
+        let option: LabelOption = serde_json::from_value(json!({"value": "v"})).unwrap();
+        assert_eq!(option.schema_id.len(), 32);
+        let schema: CategorySchema =
+            serde_json::from_value(json!({"tools": [], "relations": [{"tool": "group"}]})).unwrap();
+        assert_eq!(schema.relations[0].relation, Relation::Group);
+        let err = serde_json::from_value::<RelationCategory>(json!({"tool": "laser"}));
+        assert!(err.is_err());
+        assert!(
+            serde_json::from_value::<ClassificationCategory>(
+                json!({"tool": "checkbox", "frameSpecific": "yes"})
+            )
+            .is_err()
+        );
     }
 }

@@ -3,6 +3,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Dict, List, Optional, TypedDict
 
+from imerit_ango import _native
+
 
 class DataConfigItemTags(Enum):
     TEXT = 'text'
@@ -88,15 +90,8 @@ class AssetBuilderTemplate:
                 raise ValueError(f"{name} must be a dictionary")
 
     def to_dict(self) -> Dict[str, Any]:
-        return {
-            "description": self.description,
-            "name": self.name,
-            "template": self.template,
-            "batchColumn": self.batch_column,
-            "selectedExternalId": self.external_id_column,
-            "dataConfig": {key: item.to_dict() for key, item in self.data_config.items()},
-            "preLabelConfig": self.pre_label_config,
-        }
+        """The request body (written by the core)."""
+        return _native.asset_builder_template_to_dict(self)
 
     @staticmethod
     def from_dict(data: Dict[str, Any]) -> "AssetBuilderTemplate":
@@ -111,12 +106,5 @@ class AssetBuilderTemplate:
         )
 
     def validate(self) -> bool:
-        """Raises ``ValueError`` when the template cannot be used; ``True`` otherwise."""
-        for name in ("name", "data_config", "external_id_column", "template"):
-            if not getattr(self, name):
-                raise ValueError(f"{name} cannot be empty")
-        if self.batch_column and self.batch_column not in self.data_config:
-            raise ValueError(f"batch_column '{self.batch_column}' not found in data_config")
-        if self.external_id_column not in self.data_config:
-            raise ValueError(f"external_id_column '{self.external_id_column}' not found in data_config")
-        return True
+        """Raises ``ValueError`` when the template cannot be used; ``True`` otherwise (the core's checks)."""
+        return _native.validate_asset_builder_template(self)

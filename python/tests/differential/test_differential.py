@@ -22,7 +22,7 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from cases import CASES, DIFFERENT_OUTCOME  # noqa: E402
+from cases import CASES, DIFFERENT_OUTCOME, SKIPPED_REQUESTS  # noqa: E402
 from recorder import Recorder  # noqa: E402
 
 OFFICIAL_PYTHON = os.environ.get("ANGO_OFFICIAL_PYTHON")
@@ -87,6 +87,14 @@ def _body_view(content_type: str, body: bytes) -> Any:
     return ("raw", _normalise(body.decode("latin-1")))
 
 
+def _query_value(name: str, value: str) -> str:
+    # The official SDK builds `fields` from a Python set: its order changes from run to
+    # run (hash randomisation), so compare the field names, not their order.
+    if name == "fields":
+        return ",".join(sorted(value.split(",")))
+    return _normalise(value)
+
+
 def _key(view: Dict[str, Any]) -> str:
     return json.dumps(view, sort_keys=True, default=repr)
 
@@ -96,7 +104,7 @@ def _view(record: Any) -> Dict[str, Any]:
     return {
         "method": record.method,
         "path": _normalise(record.path),
-        "query": sorted((k, _normalise(v)) for k, v in record.query),
+        "query": sorted((k, _query_value(k, v)) for k, v in record.query),
         "apikey": record.apikey,
         "content_type": ctype.split(";")[0].strip().lower() or None,
         "body": _body_view(ctype, record.body),
@@ -108,6 +116,11 @@ def test_same_requests_and_outcome(runs, name: str) -> None:
     (official_outcomes, official_requests), (our_outcomes, our_requests) = runs
     theirs = [_view(r) for r in official_requests.get(name, [])]
     mine = [_view(r) for r in our_requests.get(name, [])]
+    if name in SKIPPED_REQUESTS:
+        method, path = SKIPPED_REQUESTS[name]
+        skipped = next((v for v in theirs if (v["method"], v["path"]) == (method, path)), None)
+        assert skipped is not None, f"{name}: the official SDK no longer sends {method} {path}"
+        theirs.remove(skipped)
     # API calls must match as a multiset (parallel uploads may reorder them); transfers to
     # signed storage URLs only by target, because the official SDK downloads exports twice.
     api = lambda views: sorted((v for v in views if v["path"].startswith("/v2")), key=_key)  # noqa: E731

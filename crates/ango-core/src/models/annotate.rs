@@ -147,4 +147,38 @@ mod tests {
             r#"{"answer": {"objects": [], "classifications": [], "relations": []}, "brushDataUrl": null, "medicalBrushDataUrl": null, "duration": 0}"#
         );
     }
+
+    /// The expected texts are the official `merge_annotations(...).toDict()` and
+    /// `AnnotationPayload(...).toDict()`.
+    #[test]
+    fn merge_drops_every_stored_duplicate_like_the_official_sdk() {
+        let stored = json!({
+            "tools": [{"o": 1}],
+            "classifications": [{"schemaId": "a", "v": 1}, {"schemaId": "b"}, {"schemaId": "a", "v": 2}],
+            "relations": []
+        });
+        let new = Answer {
+            objects: vec![],
+            classifications: vec![json!({"schemaId": "a", "v": 3})],
+            relations: vec![json!({"r": 1})],
+        };
+        let merged = merge_annotations(&stored, new).unwrap();
+        assert_eq!(
+            crate::pyjson::to_string(&merged.to_value()),
+            r#"{"objects": [{"o": 1}], "classifications": [{"schemaId": "a", "v": 3}, {"schemaId": "b"}], "relations": [{"r": 1}]}"#
+        );
+        let payload = AnnotationPayload {
+            answer: Some(Answer {
+                objects: vec![json!({"a": 1})],
+                classifications: vec![json!({"schemaId": "x"})],
+                relations: vec![],
+            }),
+            brush_data_url: Some("u".into()),
+            medical_brush_data_url: None,
+        };
+        assert_eq!(
+            crate::pyjson::to_string(&payload.to_value()),
+            r#"{"answer": {"objects": [{"a": 1}], "classifications": [{"schemaId": "x"}], "relations": []}, "brushDataUrl": "u", "medicalBrushDataUrl": null, "duration": 0}"#
+        );
+    }
 }

@@ -29,8 +29,11 @@ impl DataConfigItem {
     ) -> Result<Self> {
         let kind = kind.into();
         if !DATA_CONFIG_TYPES.contains(&kind.as_str()) {
+            // The list is written as Python prints it, like the official message.
+            let choices: Vec<String> = DATA_CONFIG_TYPES.iter().map(|t| format!("'{t}'")).collect();
             return Err(Error::invalid(format!(
-                "type must be one of {DATA_CONFIG_TYPES:?}, got '{kind}'"
+                "type must be one of [{}], got '{kind}'",
+                choices.join(", ")
             )));
         }
         if MEDIA_TYPES.contains(&kind.as_str()) && storage.as_deref().is_none_or(str::is_empty) {
@@ -43,6 +46,27 @@ impl DataConfigItem {
             storage,
             include_in_export,
         })
+    }
+
+    /// Reads `{"type", "storage"?, "includeInExport"?}` (checked as [`DataConfigItem::new`]).
+    pub fn from_value(value: &Value) -> Result<Self> {
+        let storage = match value.get("storage") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => {
+                return Err(Error::invalid(format!(
+                    "storage must be a string, got {other}"
+                )));
+            }
+        };
+        DataConfigItem::new(
+            value.get("type").and_then(Value::as_str).unwrap_or(""),
+            storage,
+            value
+                .get("includeInExport")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        )
     }
 
     /// `{"type", "includeInExport", "storage"?}`.
@@ -103,6 +127,44 @@ impl AssetBuilderTemplate {
             )));
         }
         Ok(())
+    }
+
+    /// Reads the dict form (`name`, `template`, `selectedExternalId`, `dataConfig`,
+    /// `description`, `batchColumn`, `preLabelConfig`), as the official `from_dict`;
+    /// missing strings are empty. Use [`AssetBuilderTemplate::validate`] to check it.
+    pub fn from_value(value: &Value) -> Result<Self> {
+        let obj = value
+            .as_object()
+            .ok_or_else(|| Error::invalid(format!("a template must be an object, got {value}")))?;
+        let text = |key: &str, python_name: &str| -> Result<String> {
+            match obj.get(key) {
+                None | Some(Value::Null) => Ok(String::new()),
+                Some(Value::String(s)) => Ok(s.clone()),
+                Some(_) => Err(Error::invalid(format!("{python_name} must be a string"))),
+            }
+        };
+        let data_config = match obj.get("dataConfig") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), DataConfigItem::from_value(v)?)))
+                .collect::<Result<Vec<_>>>()?,
+            Some(_) => return Err(Error::invalid("data_config must be a dictionary")),
+        };
+        let pre_label_config = match obj.get("preLabelConfig") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(map)) => map.clone(),
+            Some(_) => return Err(Error::invalid("pre_label_config must be a dictionary")),
+        };
+        Ok(AssetBuilderTemplate {
+            name: text("name", "name")?,
+            template: text("template", "template")?,
+            external_id_column: text("selectedExternalId", "external_id_column")?,
+            data_config,
+            description: text("description", "description")?,
+            batch_column: text("batchColumn", "batch_column")?,
+            pre_label_config,
+        })
     }
 
     /// The request body, as the official `to_dict()`.
@@ -170,6 +232,83 @@ mod tests {
         assert_eq!(
             crate::pyjson::to_string(&template().to_value()),
             r#"{"description": "", "name": "t", "template": "<p>{{text}}</p>", "batchColumn": "", "selectedExternalId": "id", "dataConfig": {"id": {"type": "text", "includeInExport": true}, "text": {"type": "text", "includeInExport": false}}, "preLabelConfig": {}}"#
+        );
+    }
+
+    /// Expected texts are the official SDK's for the same arguments.
+    #[test]
+    fn messages_and_dict_form_match_the_official_sdk() {
+        assert_eq!(
+            DataConfigItem::new("gif", None, false)
+                .unwrap_err()
+                .to_string(),
+            "type must be one of ['text', 'link', 'image', 'audio', 'video', 'iframe', 'pdf'], got 'gif'"
+        );
+        assert_eq!(
+            DataConfigItem::new("video", None, false)
+                .unwrap_err()
+                .to_string(),
+            "storage is required for type 'video'"
+        );
+        let messages: Vec<String> = [
+            AssetBuilderTemplate {
+                name: String::new(),
+                ..template()
+            },
+            AssetBuilderTemplate {
+                data_config: vec![],
+                ..template()
+            },
+            AssetBuilderTemplate {
+                external_id_column: String::new(),
+                ..template()
+            },
+            AssetBuilderTemplate {
+                template: String::new(),
+                ..template()
+            },
+            AssetBuilderTemplate {
+                external_id_column: "zz".into(),
+                ..template()
+            },
+        ]
+        .iter()
+        .map(|t| t.validate().unwrap_err().to_string())
+        .collect();
+        assert_eq!(
+            messages,
+            vec![
+                "name cannot be empty",
+                "data_config cannot be empty",
+                "external_id_column cannot be empty",
+                "template cannot be empty",
+                "external_id_column 'zz' not found in data_config",
+            ]
+        );
+        let mut pre_label = Map::new();
+        pre_label.insert("k".into(), json!({"cla": {"schemaId": "s"}, "value": "a"}));
+        let t = AssetBuilderTemplate {
+            name: "n".into(),
+            template: "<p>{{a}}</p>".into(),
+            external_id_column: "a".into(),
+            data_config: vec![(
+                "a".into(),
+                DataConfigItem::new("image", Some("Public".into()), true).unwrap(),
+            )],
+            description: "d".into(),
+            batch_column: "a".into(),
+            pre_label_config: pre_label,
+        };
+        let text = crate::pyjson::to_string(&t.to_value());
+        assert_eq!(
+            text,
+            r#"{"description": "d", "name": "n", "template": "<p>{{a}}</p>", "batchColumn": "a", "selectedExternalId": "a", "dataConfig": {"a": {"type": "image", "includeInExport": true, "storage": "Public"}}, "preLabelConfig": {"k": {"cla": {"schemaId": "s"}, "value": "a"}}}"#
+        );
+        assert_eq!(AssetBuilderTemplate::from_value(&t.to_value()).unwrap(), t);
+        assert!(AssetBuilderTemplate::from_value(&json!({"name": 1})).is_err());
+        assert!(
+            AssetBuilderTemplate::from_value(&json!({"dataConfig": {"a": {"type": "gif"}}}))
+                .is_err()
         );
     }
 }

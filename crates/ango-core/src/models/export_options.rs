@@ -202,4 +202,70 @@ mod tests {
             r#"{"$gt": "2024-03-01T12:00:00.000005Z"}"#.into()
         )));
     }
+
+    /// Expected pairs are the official `ExportOptions(...).toDict().items()`.
+    #[test]
+    fn every_option_matches_the_official_query() {
+        let mut o = ExportOptions::new(
+            Some(vec!["Label".into(), "Review".into()]),
+            Some(TaskType::Consensus),
+        );
+        o.batches = Some(vec!["b".into()]);
+        o.export_format = ExportFormat::Ndjson;
+        o.include_key_frames_only = true;
+        o.include_idle_blur_durations = true;
+        o.send_email = true;
+        o.include_metadata = false;
+        o.include_history = false;
+        o.notify = true;
+        o.updated_at = Some(TimeFilter {
+            from_date: Some(Timestamp::new(2024, 1, 1, 0, 0, 0, 0).unwrap()),
+            to_date: Some(Timestamp::new(2024, 2, 1, 1, 2, 3, 4).unwrap()),
+        });
+        o.created_at = Some(TimeFilter {
+            from_date: None,
+            to_date: Some(Timestamp::new(2024, 3, 1, 0, 0, 0, 0).unwrap()),
+        });
+        let pairs: Vec<(String, String)> = o.to_query();
+        let expected = [
+            ("sendEmail", "true"),
+            ("includeMetadata", "false"),
+            ("includeHistory", "false"),
+            ("doNotNotify", "false"),
+            ("format", "ndjson"),
+            ("type", "task"),
+            ("includeOnlyKeyFrames", "true"),
+            ("includeIdleBlurDurations", "true"),
+            ("batches", r#"["b"]"#),
+            ("taskTypes", r#"["consensus"]"#),
+            ("stage", r#"["Label", "Review"]"#),
+            (
+                "updatedAt",
+                r#"{"$gt": "2024-01-01T00:00:00.000000Z", "$lt": "2024-02-01T01:02:03.000004Z"}"#,
+            ),
+            ("createdAt", r#"{"$lt": "2024-03-01T00:00:00.000000Z"}"#),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(pairs, expected);
+        assert_eq!(o.export_format(), ExportFormat::Ndjson);
+
+        // Consensus exports have no default stage; an explicit empty stage sends none.
+        let consensus = ExportOptions::new(None, Some(TaskType::Consensus)).to_query();
+        assert!(consensus.iter().all(|(k, _)| k != "stage"));
+        let empty = ExportOptions::new(Some(vec![]), None).to_query();
+        assert!(empty.iter().all(|(k, _)| k != "stage"));
+        // An empty window is still sent, as `{}`.
+        let blank = ExportOptions {
+            updated_at: Some(TimeFilter::default()),
+            ..ExportOptions::default()
+        };
+        assert!(
+            blank
+                .to_query()
+                .contains(&("updatedAt".into(), "{}".into()))
+        );
+    }
 }

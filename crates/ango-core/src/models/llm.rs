@@ -50,3 +50,34 @@ impl Llm {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pyjson;
+
+    /// Expected texts are the official `LLM(...).to_dict()`.
+    #[test]
+    fn body_matches_the_official_dict() {
+        let mut llm = Llm {
+            name: "n".into(),
+            provider: LlmProvider::OpenRouter,
+            model: "m".into(),
+            api_key: "k".into(),
+            base_url: Some("http://b".into()),
+            is_streamable: true,
+        };
+        assert_eq!(
+            pyjson::to_string(&llm.to_value()),
+            r#"{"name": "n", "provider": "openrouter", "model": "m", "isStreamable": true, "configuration": {"apiKey": "k", "baseUrl": "http://b"}}"#
+        );
+        llm.provider = LlmProvider::OpenAi;
+        llm.base_url = Some(String::new());
+        llm.is_streamable = false;
+        assert_eq!(
+            pyjson::to_string(&llm.to_value()),
+            r#"{"name": "n", "provider": "openai", "model": "m", "isStreamable": false, "configuration": {"apiKey": "k"}}"#
+        );
+        assert!(!format!("{llm:?}").contains("\"k\""));
+    }
+}

@@ -3,10 +3,13 @@
 //! official SDK's `toDict()`/`to_dict()` (same keys, same order, same formats).
 
 pub mod annotate;
+pub mod asset_builder;
 pub mod asset_builder_template;
+mod asset_html;
 pub mod chat_asset_creation_config;
 pub mod enums;
 pub mod export_options;
+mod html_entities;
 pub mod invite;
 pub mod llm;
 pub mod storage;
@@ -14,6 +17,7 @@ pub mod task_filter;
 mod timestamp;
 
 pub use annotate::{AnnotationPayload, Answer, merge_annotations};
+pub use asset_builder::{AssetBuilderInput, ParseConfig, replace_batch_names_with_ids};
 pub use asset_builder_template::{AssetBuilderTemplate, DataConfigItem};
 pub use chat_asset_creation_config::{ChatAssetCreationConfig, NamingStrategy};
 pub use enums::*;

@@ -60,3 +60,30 @@ impl Storage {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pyjson;
+
+    /// Expected texts are the official `Storage(...).to_dict()`.
+    #[test]
+    fn body_matches_the_official_dict() {
+        let mut aws = Storage::new("s", StorageProvider::Aws);
+        aws.public_key = Some("pk".into());
+        aws.private_key = Some("sk".into());
+        assert_eq!(
+            pyjson::to_string(&aws.to_value()),
+            r#"{"name": "s", "provider": "AWS", "publicKey": "pk", "privateKey": "sk", "region": "eu-central-1", "credentials": null}"#
+        );
+        let mut gcp = Storage::new("g", StorageProvider::Gcp);
+        gcp.credentials = Some("{}".into());
+        gcp.region = "us".into();
+        assert_eq!(
+            pyjson::to_string(&gcp.to_value()),
+            r#"{"name": "g", "provider": "GCP", "publicKey": null, "privateKey": null, "region": "us", "credentials": "{}"}"#
+        );
+        // Secrets stay out of debug output.
+        assert!(!format!("{aws:?}").contains("sk"));
+    }
+}

@@ -3,6 +3,7 @@
 use serde_json::{Map, Number, Value};
 
 use super::Timestamp;
+use super::enums::{ReviewStatus, TaskStatus, TaskType};
 use crate::pyjson;
 
 /// A date range on a task field, written with millisecond precision.
@@ -168,6 +169,72 @@ pub enum TextFilter {
 impl From<&str> for TextFilter {
     fn from(value: &str) -> Self {
         TextFilter::Is(value.to_string())
+    }
+}
+
+impl From<String> for TextFilter {
+    fn from(value: String) -> Self {
+        TextFilter::Is(value)
+    }
+}
+
+impl From<StringFilter> for TextFilter {
+    fn from(value: StringFilter) -> Self {
+        TextFilter::Filter(value)
+    }
+}
+
+/// Enum criteria compare with the enum's wire value, as the official SDK does.
+macro_rules! text_filter_from_enum {
+    ($($ty:ty),+) => {$(
+        impl From<$ty> for TextFilter {
+            fn from(value: $ty) -> Self {
+                TextFilter::Is(value.as_str().to_string())
+            }
+        }
+    )+};
+}
+text_filter_from_enum!(TaskStatus, ReviewStatus, TaskType);
+
+impl From<&str> for StageFilter {
+    fn from(value: &str) -> Self {
+        StageFilter::Is(value.to_string())
+    }
+}
+
+impl From<Vec<String>> for StageFilter {
+    fn from(value: Vec<String>) -> Self {
+        StageFilter::AnyOf(value)
+    }
+}
+
+impl From<StringFilter> for StageFilter {
+    fn from(value: StringFilter) -> Self {
+        StageFilter::Filter(value)
+    }
+}
+
+impl From<Vec<String>> for BatchFilter {
+    fn from(value: Vec<String>) -> Self {
+        BatchFilter::AnyOf(value)
+    }
+}
+
+impl From<StringFilter> for BatchFilter {
+    fn from(value: StringFilter) -> Self {
+        BatchFilter::Filter(value)
+    }
+}
+
+impl From<i64> for CountFilter {
+    fn from(value: i64) -> Self {
+        CountFilter::Is(value.into())
+    }
+}
+
+impl From<NumberRange> for CountFilter {
+    fn from(value: NumberRange) -> Self {
+        CountFilter::Range(value)
     }
 }
 
@@ -387,5 +454,99 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(g.to_json(), r#"{"stage": {"$nin": ["A"]}}"#);
+    }
+
+    /// The expected text is the official `TaskFilter(...).to_json()` for the same
+    /// arguments.
+    #[test]
+    fn filters_and_enums_match_the_official_json() {
+        let f = TaskFilter {
+            stage: Some(
+                StringFilter {
+                    eq: Some("Label".into()),
+                    in_list: Some(vec!["a".into(), "b".into()]),
+                    exists: Some(false),
+                    ..Default::default()
+                }
+                .into(),
+            ),
+            batches: Some(
+                StringFilter {
+                    nin: Some(vec!["x".into()]),
+                    ..Default::default()
+                }
+                .into(),
+            ),
+            status: Some(TaskStatus::Ready.into()),
+            review_status: Some(ReviewStatus::Accepted.into()),
+            task_type: Some(
+                StringFilter {
+                    regex: Some("^d".into()),
+                    ..Default::default()
+                }
+                .into(),
+            ),
+            assignee: Some("a@b.c".into()),
+            external_id: Some(
+                StringFilter {
+                    ne: Some("e".into()),
+                    ..Default::default()
+                }
+                .into(),
+            ),
+            created_at: Some(DateRange {
+                gt: Some(Timestamp::new(2024, 1, 2, 3, 4, 5, 678_901).unwrap()),
+                lte: Some(Timestamp::new(2024, 12, 31, 23, 59, 59, 999_999).unwrap()),
+                ..Default::default()
+            }),
+            updated_at: Some(DateRange {
+                lt: Some(ts(2023, 1, 1)),
+                ..Default::default()
+            }),
+            created_by: Some(
+                StringFilter {
+                    eq: Some("c".into()),
+                    ..Default::default()
+                }
+                .into(),
+            ),
+            updated_by: Some("u".into()),
+            priority: Some(CountFilter::Range(NumberRange {
+                eq: Some(0.into()),
+                ne: Number::from_f64(1.0),
+                gt: Some((-2).into()),
+                gte: Number::from_f64(2.5),
+                lt: Some(10.into()),
+                lte: None,
+            })),
+            duration: Some(NumberRange {
+                gte: Number::from_f64(0.1),
+                ..Default::default()
+            }),
+            total_duration: Some(NumberRange {
+                lt: Some(3.into()),
+                ..Default::default()
+            }),
+            open_issues_count: Some(0.into()),
+            is_draft: Some(true),
+            is_skipped: Some(false),
+            is_benchmark: Some(false),
+        };
+        assert_eq!(
+            f.to_json(),
+            r#"{"stage": {"$eq": "Label", "$in": ["a", "b"], "$exists": false}, "batches": {"$nin": ["x"]}, "status": {"$eq": "READY"}, "reviewStatus": {"$eq": "Accepted"}, "type": {"$regex": "^d"}, "assignee": {"$eq": "a@b.c"}, "externalId": {"$ne": "e"}, "createdAt": {"$gt": "2024-01-02T03:04:05.678Z", "$lte": "2024-12-31T23:59:59.999Z"}, "updatedAt": {"$lt": "2023-01-01T00:00:00.000Z"}, "createdBy": {"$eq": "c"}, "updatedBy": {"$eq": "u"}, "priority": {"$eq": 0, "$ne": 1.0, "$gt": -2, "$gte": 2.5, "$lt": 10}, "duration": {"$gte": 0.1}, "totalDuration": {"$lt": 3}, "openIssuesCount": {"$eq": 0}, "isDraft": {"$eq": true}, "isSkipped": {"$eq": false}, "isBenchmark": {"$eq": false}}"#
+        );
+        // Empty lists are still criteria; an empty range is none.
+        let g = TaskFilter {
+            stage: Some(Vec::<String>::new().into()),
+            batches: Some(Vec::<String>::new().into()),
+            priority: Some(NumberRange::default().into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            g.to_json(),
+            r#"{"stage": {"$in": []}, "batches": {"$in": []}}"#
+        );
+        assert!(!g.is_empty());
     }
 }

@@ -55,6 +55,24 @@ impl Timestamp {
         })
     }
 
+    /// The same as [`Timestamp::new`], named after its fields.
+    pub fn from_ymd_hms_micro(
+        year: i32,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+        micros: u32,
+    ) -> Result<Self> {
+        Timestamp::new(year, month, day, hour, minute, second, micros)
+    }
+
+    /// The same as [`Timestamp::parse`]: RFC 3339 / ISO 8601 text.
+    pub fn parse_rfc3339(text: &str) -> Result<Self> {
+        Timestamp::parse(text)
+    }
+
     /// The UTC timestamp `micros` microseconds after the Unix epoch.
     pub fn from_unix_micros(micros: i64) -> Result<Self> {
         let secs = micros.div_euclid(1_000_000);

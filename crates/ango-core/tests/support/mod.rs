@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -48,6 +49,8 @@ pub struct Reply {
     pub status: u16,
     pub body: Vec<u8>,
     pub headers: Vec<(String, String)>,
+    /// When set, the body is streamed from this file instead of `body` (large replies).
+    pub body_file: Option<PathBuf>,
 }
 
 impl Reply {
@@ -56,6 +59,7 @@ impl Reply {
             status: 200,
             body: serde_json::to_vec(&value).unwrap(),
             headers: vec![],
+            body_file: None,
         }
     }
     pub fn status(status: u16, body: &str) -> Self {
@@ -63,6 +67,7 @@ impl Reply {
             status,
             body: body.as_bytes().to_vec(),
             headers: vec![],
+            body_file: None,
         }
     }
     pub fn bytes(body: Vec<u8>) -> Self {
@@ -70,6 +75,16 @@ impl Reply {
             status: 200,
             body,
             headers: vec![],
+            body_file: None,
+        }
+    }
+    /// A 200 whose body is streamed from a file, with its length.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        Reply {
+            status: 200,
+            body: Vec::new(),
+            headers: vec![("content-type".into(), "application/zip".into())],
+            body_file: Some(path.into()),
         }
     }
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
@@ -174,17 +189,16 @@ impl Recorder {
                             Reply::json(serde_json::json!({"status": "success", "data": {}}))
                         });
                     requests.lock().unwrap().push(recorded);
-                    let mut response =
-                        tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
+                    let mut headers = Vec::new();
                     let mut has_ct = false;
                     for (k, v) in &reply.headers {
                         has_ct |= k.eq_ignore_ascii_case("content-type");
-                        response.add_header(
+                        headers.push(
                             tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).unwrap(),
                         );
                     }
                     if !has_ct {
-                        response.add_header(
+                        headers.push(
                             tiny_http::Header::from_bytes(
                                 &b"content-type"[..],
                                 &b"application/json"[..],
@@ -192,7 +206,26 @@ impl Recorder {
                             .unwrap(),
                         );
                     }
-                    let _ = request.respond(response);
+                    let status = tiny_http::StatusCode(reply.status);
+                    match &reply.body_file {
+                        Some(path) => {
+                            let file = std::fs::File::open(path).expect("reply file exists");
+                            let len = file.metadata().map(|m| m.len() as usize).ok();
+                            let response = tiny_http::Response::new(status, headers, file, len, None);
+                            let _ = request.respond(response);
+                        }
+                        None => {
+                            let len = reply.body.len();
+                            let response = tiny_http::Response::new(
+                                status,
+                                headers,
+                                std::io::Cursor::new(reply.body),
+                                Some(len),
+                                None,
+                            );
+                            let _ = request.respond(response);
+                        }
+                    }
                 }
             })
         };
@@ -274,5 +307,38 @@ impl Recorded {
             "content type of {self:#?}"
         );
         assert_eq!(self.body_text(), body, "body of {self:#?}");
+    }
+}
+
+/// A fresh directory under the system temp dir, removed (with its content) when dropped.
+pub struct TempDir {
+    pub path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        let path = std::env::temp_dir().join(format!(
+            "ango-core-test-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        TempDir { path }
+    }
+
+    /// Writes `bytes` to `name` inside the directory and returns the file's path.
+    pub fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.path.join(name);
+        std::fs::write(&path, bytes).expect("write temp file");
+        path
+    }
+
+    pub fn join(&self, name: impl AsRef<Path>) -> PathBuf {
+        self.path.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
     }
 }

@@ -1,0 +1,425 @@
+//! Auto-pagination: every item exactly once and in order, whatever the page size and
+//! prefetch; servers that send too much, too little or no total; errors; early drop.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use ango_core::{Client, Error, GetTasksParams, Value};
+use serde_json::json;
+use support::{Recorded, Recorder, Reply};
+
+/// A synthetic listing the fake server pages through.
+#[derive(Debug, Clone, Copy)]
+struct Listing {
+    /// Items the server has.
+    available: u64,
+    /// What it says `total` is (`None`: no total in the answer).
+    reported_total: Option<u64>,
+    /// Send `limit` items on every page, past the end of the list.
+    over_deliver: bool,
+    /// Answer this page with an error.
+    failing_page: Option<u64>,
+}
+
+impl Listing {
+    fn exact(total: u64) -> Listing {
+        Listing {
+            available: total,
+            reported_total: Some(total),
+            over_deliver: false,
+            failing_page: None,
+        }
+    }
+}
+
+fn item(i: u64) -> Value {
+    json!({"_id": format!("id-{i}"), "n": i})
+}
+
+fn number(r: &Recorded, name: &str) -> u64 {
+    r.query_value(name).unwrap().parse().unwrap()
+}
+
+/// One page of `listing` under `key`, as `/v2` answers it.
+fn page_of(listing: &Listing, key: &str, r: &Recorded) -> Reply {
+    let (page, limit) = (number(r, "page"), number(r, "limit"));
+    if listing.failing_page == Some(page) {
+        return Reply::status(400, r#"{"status":"fail","message":"page refused"}"#);
+    }
+    let start = (page - 1) * limit;
+    let end = if listing.over_deliver {
+        start + limit
+    } else {
+        (start + limit).min(listing.available)
+    };
+    let items: Vec<Value> = (start..end.max(start)).map(item).collect();
+    let mut data = serde_json::Map::new();
+    data.insert(key.into(), Value::Array(items));
+    if let Some(total) = listing.reported_total {
+        data.insert("total".into(), json!(total));
+    }
+    Reply::json(json!({"status": "success", "data": data}))
+}
+
+/// A server answering `/v2/project/<total>/tasks` with an exact listing of `<total>` items.
+fn sized_lists() -> Recorder {
+    Recorder::with_responder(|r| {
+        let total: u64 = r
+            .path
+            .strip_prefix("/v2/project/")?
+            .strip_suffix("/tasks")?
+            .parse()
+            .ok()?;
+        Some(page_of(&Listing::exact(total), "tasks", r))
+    })
+}
+
+fn task_server(listing: Listing) -> Recorder {
+    Recorder::with_responder(move |r| {
+        (r.path == "/v2/project/p1/tasks").then(|| page_of(&listing, "tasks", r))
+    })
+}
+
+fn with_concurrency(client: &Client, concurrency: usize) -> Client {
+    client.with_settings(|s| s.concurrency = concurrency)
+}
+
+fn numbers(items: impl IntoIterator<Item = Value>) -> Vec<u64> {
+    items
+        .into_iter()
+        .map(|v| v["n"].as_u64().expect("an item"))
+        .collect()
+}
+
+/// Pages requested so far, with how often each was.
+fn pages_requested(server: &Recorder) -> BTreeMap<u64, usize> {
+    let mut pages = BTreeMap::new();
+    for r in server.requests() {
+        *pages.entry(number(&r, "page")).or_insert(0) += 1;
+    }
+    pages
+}
+
+fn every_item_once_in_order(concurrency: usize) {
+    let server = sized_lists();
+    let client = with_concurrency(&server.client(), concurrency);
+    for total in [0u64, 1, 99, 100, 101, 1001] {
+        for page_size in [1u64, 7, 100] {
+            server.clear();
+            let mut pages = client
+                .iter_tasks(&total.to_string(), &GetTasksParams::default(), Some(page_size))
+                .unwrap();
+            assert_eq!(pages.total(), None, "nothing is read before the first poll");
+            let mut items = Vec::new();
+            for result in pages.by_ref() {
+                items.push(result.unwrap());
+            }
+            assert_eq!(pages.total(), Some(total));
+            assert!(pages.next().is_none(), "a finished iterator stays finished");
+            assert_eq!(
+                numbers(items),
+                (0..total).collect::<Vec<_>>(),
+                "total {total}, page size {page_size}, concurrency {concurrency}"
+            );
+            let expected_pages = total.div_ceil(page_size).max(1);
+            let requested = pages_requested(&server);
+            assert_eq!(
+                requested,
+                (1..=expected_pages).map(|p| (p, 1)).collect(),
+                "total {total}, page size {page_size}, concurrency {concurrency}"
+            );
+            assert!(
+                server
+                    .requests()
+                    .iter()
+                    .all(|r| number(r, "limit") == page_size
+                        && r.query_value("includeAnswer") == Some("false"))
+            );
+        }
+    }
+}
+
+#[test]
+fn every_item_exactly_once_in_order_one_page_at_a_time() {
+    every_item_once_in_order(1);
+}
+
+#[test]
+fn every_item_exactly_once_in_order_with_prefetch() {
+    every_item_once_in_order(8);
+}
+
+#[test]
+fn assets_and_projects_page_the_same_way() {
+    let server = Recorder::with_responder(|r| match r.path.as_str() {
+        "/v2/project/p1/assets" => Some(page_of(&Listing::exact(25), "assets", r)),
+        "/v2/listProjects" => Some(page_of(&Listing::exact(23), "projects", r)),
+        _ => None,
+    });
+    for concurrency in [1, 8] {
+        let client = with_concurrency(&server.client(), concurrency);
+        let mut filters = serde_json::Map::new();
+        filters.insert("externalId".into(), json!("a.jpg"));
+        let assets: Vec<Value> = client
+            .iter_assets("p1", &filters, Some(10))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(numbers(assets), (0..25).collect::<Vec<_>>());
+        let projects: Vec<Value> = client
+            .iter_projects(Some(10))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(numbers(projects), (0..23).collect::<Vec<_>>());
+    }
+    let asset_calls: Vec<Recorded> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/assets"))
+        .collect();
+    assert_eq!(asset_calls.len(), 6);
+    assert!(
+        asset_calls
+            .iter()
+            .all(|r| r.query_value("filters") == Some(r#"{"externalId": "a.jpg"}"#))
+    );
+}
+
+#[test]
+fn a_server_sending_more_than_its_total_is_cut_off() {
+    for concurrency in [1, 8] {
+        // Every page is full, past the end.
+        let server = task_server(Listing {
+            available: 0,
+            reported_total: Some(15),
+            over_deliver: true,
+            failing_page: None,
+        });
+        let client = with_concurrency(&server.client(), concurrency);
+        let items: Vec<Value> = client
+            .iter_tasks("p1", &GetTasksParams::default(), Some(10))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(numbers(items), (0..15).collect::<Vec<_>>());
+        assert_eq!(pages_requested(&server).len(), 2);
+
+        // A first page larger than asked for already holds everything.
+        let server = Recorder::with_responder(|r| {
+            let items: Vec<Value> = (0..50).map(item).collect();
+            (r.path == "/v2/project/p1/tasks").then(|| {
+                Reply::json(json!({"status": "success", "data": {"tasks": items, "total": 15}}))
+            })
+        });
+        let client = with_concurrency(&server.client(), concurrency);
+        let items: Vec<Value> = client
+            .iter_tasks("p1", &GetTasksParams::default(), Some(10))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(numbers(items), (0..15).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn without_a_total_pages_are_read_until_a_short_one() {
+    for concurrency in [1, 8] {
+        for (available, expected_pages) in [(25u64, 3u64), (20, 3), (5, 1), (0, 1)] {
+            let server = task_server(Listing {
+                available,
+                reported_total: None,
+                over_deliver: false,
+                failing_page: None,
+            });
+            let client = with_concurrency(&server.client(), concurrency);
+            let mut pages = client
+                .iter_tasks("p1", &GetTasksParams::default(), Some(10))
+                .unwrap();
+            let items: Vec<Value> = pages.by_ref().map(Result::unwrap).collect();
+            assert_eq!(numbers(items), (0..available).collect::<Vec<_>>());
+            assert_eq!(pages.total(), None);
+            assert_eq!(
+                pages_requested(&server),
+                (1..=expected_pages).map(|p| (p, 1)).collect(),
+                "{available} items, concurrency {concurrency}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_server_running_dry_before_its_total_ends_the_iteration() {
+    for concurrency in [1, 8] {
+        let server = task_server(Listing {
+            available: 30,
+            reported_total: Some(50),
+            over_deliver: false,
+            failing_page: None,
+        });
+        let client = with_concurrency(&server.client(), concurrency);
+        let items: Vec<Value> = client
+            .iter_tasks("p1", &GetTasksParams::default(), Some(10))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(numbers(items), (0..30).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn an_error_on_page_three_is_yielded_once_and_ends_the_iteration() {
+    for concurrency in [1, 8] {
+        let server = task_server(Listing {
+            failing_page: Some(3),
+            ..Listing::exact(100)
+        });
+        let client = with_concurrency(&server.client(), concurrency);
+        let mut pages = client
+            .iter_tasks("p1", &GetTasksParams::default(), Some(10))
+            .unwrap();
+        let mut items = Vec::new();
+        let mut errors = Vec::new();
+        for result in pages.by_ref() {
+            match result {
+                Ok(item) => {
+                    assert!(errors.is_empty(), "no item after the error");
+                    items.push(item);
+                }
+                Err(error) => errors.push(error),
+            }
+        }
+        assert_eq!(numbers(items), (0..20).collect::<Vec<_>>());
+        assert_eq!(errors.len(), 1, "concurrency {concurrency}: {errors:?}");
+        assert_eq!(errors[0].status(), Some(400));
+        assert!(pages.next().is_none());
+        assert!(pages.next().is_none());
+    }
+}
+
+#[test]
+fn a_malformed_page_is_a_decode_error() {
+    let server = Recorder::with_responder(|_| {
+        Some(Reply::json(
+            json!({"status": "success", "data": {"tasks": {"not": "a list"}, "total": 5}}),
+        ))
+    });
+    let mut pages = server
+        .client()
+        .iter_tasks("p1", &GetTasksParams::default(), None)
+        .unwrap();
+    assert!(matches!(pages.next(), Some(Err(Error::Decode { .. }))));
+    assert!(pages.next().is_none());
+}
+
+/// Waits until no request has arrived for a while (in-flight prefetches to land).
+fn settled_request_count(server: &Recorder) -> usize {
+    let mut last = server.requests().len();
+    let mut quiet_rounds = 0;
+    for _ in 0..200 {
+        std::thread::sleep(Duration::from_millis(20));
+        let now = server.requests().len();
+        if now == last {
+            quiet_rounds += 1;
+            if quiet_rounds == 5 {
+                break;
+            }
+        } else {
+            quiet_rounds = 0;
+            last = now;
+        }
+    }
+    last
+}
+
+#[test]
+fn dropping_the_iterator_early_stops_the_prefetch() {
+    let server = task_server(Listing::exact(100_000));
+    let client = with_concurrency(&server.client(), 8);
+    let prefetch_window = 4; // min(concurrency, 4)
+    let mut pages = client
+        .iter_tasks("p1", &GetTasksParams::default(), Some(10))
+        .unwrap();
+    assert_eq!(numbers([pages.next().unwrap().unwrap()]), vec![0]);
+    drop(pages);
+    let seen = settled_request_count(&server);
+    assert!(
+        (1..=1 + prefetch_window).contains(&seen),
+        "{seen} pages requested after taking one item"
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(server.requests().len(), seen, "no request after the workers stopped");
+
+    // Taking a few pages' worth stays within the window ahead of what was consumed.
+    server.clear();
+    let taken: Vec<Value> = client
+        .iter_tasks("p1", &GetTasksParams::default(), Some(10))
+        .unwrap()
+        .take(35)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(numbers(taken), (0..35).collect::<Vec<_>>());
+    let seen = settled_request_count(&server);
+    assert!(seen <= 4 + prefetch_window, "{seen} pages for 4 consumed");
+
+    // One page at a time: exactly the pages consumed.
+    server.clear();
+    let one_by_one = with_concurrency(&client, 1);
+    let first = one_by_one
+        .iter_tasks("p1", &GetTasksParams::default(), Some(10))
+        .unwrap()
+        .next();
+    assert!(first.is_some());
+    assert_eq!(settled_request_count(&server), 1);
+}
+
+#[test]
+fn page_sizes_out_of_range_are_refused_before_any_request() {
+    let server = Recorder::start();
+    let client = server.client();
+    for size in [0, 1001] {
+        let tasks = client.iter_tasks("p1", &GetTasksParams::default(), Some(size));
+        assert!(matches!(tasks, Err(Error::InvalidArgument(_))), "{size}");
+        let assets = client.iter_assets("p1", &serde_json::Map::new(), Some(size));
+        assert!(matches!(assets, Err(Error::InvalidArgument(_))), "{size}");
+        assert!(matches!(
+            client.iter_projects(Some(size)),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+    for size in [Some(1), Some(1000), None] {
+        let pages = client
+            .iter_tasks("p1", &GetTasksParams::default(), size)
+            .unwrap();
+        drop(pages);
+    }
+    assert!(server.requests().is_empty(), "iterators are lazy");
+}
+
+#[test]
+fn the_default_page_size_is_one_hundred_and_filters_are_kept() {
+    let server = task_server(Listing::exact(150));
+    let params = GetTasksParams {
+        page: 7,
+        limit: 3,
+        stage: Some("Label".into()),
+        include_answer: true,
+        ..GetTasksParams::default()
+    };
+    let items: Vec<Value> = with_concurrency(&server.client(), 1)
+        .iter_tasks("p1", &params, None)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(items.len(), 150);
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    for (i, r) in requests.iter().enumerate() {
+        assert_eq!(number(r, "page"), i as u64 + 1, "the given page is ignored");
+        assert_eq!(number(r, "limit"), 100, "the given limit is ignored");
+        assert_eq!(r.query_value("stage"), Some("Label"));
+        assert_eq!(r.query_value("includeAnswer"), Some("true"));
+    }
+}

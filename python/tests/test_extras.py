@@ -1,0 +1,118 @@
+"""The extras beyond the official API, driven against LocalHub: lazy iteration,
+streaming export, per-file upload outcomes and progress callbacks."""
+import os
+from typing import Any, Dict, List, Tuple
+
+import pytest
+
+from imerit_ango import _native
+from imerit_ango.exceptions import AngoError, AngoInvalidArgumentError
+from imerit_ango.models.enums import ExportFormats
+from imerit_ango.models.export_options import ExportOptions
+from imerit_ango.sdk import SDK
+from imerit_ango.testing import LocalHub
+
+
+def test_iterators_walk_every_page(hub: LocalHub, sdk: SDK) -> None:
+    project_id = hub.seed_project("iter", 23)
+    tasks = list(sdk.iter_tasks(project_id, page_size=5))
+    assert len(tasks) == 23 and len({t["_id"] for t in tasks}) == 23
+    assets = list(sdk.iter_assets(project_id, page_size=4))
+    assert len(assets) == 23
+    assert project_id in [p["_id"] for p in sdk.iter_projects(page_size=2)]
+
+
+def test_iterator_can_stop_early_and_close(hub: LocalHub, sdk: SDK) -> None:
+    project_id = hub.seed_project("early", 30)
+    rows = sdk.iter_tasks(project_id, page_size=3)
+    first = next(rows)
+    assert "_id" in first
+    rows.close()  # type: ignore[attr-defined]
+    assert list(rows) == []
+
+
+def test_bad_page_size_is_refused_before_any_request(sdk: SDK) -> None:
+    with pytest.raises(AngoInvalidArgumentError):
+        sdk.iter_projects(page_size=0)
+
+
+def test_export_iter_streams_ndjson_rows(hub: LocalHub, sdk: SDK) -> None:
+    project_id = hub.seed_project("export", 6, completed=True)
+    rows = list(sdk.export_iter(project_id, ExportOptions(export_format=ExportFormats.NDJSON)))
+    iterator, count = sdk.exportV3(project_id, ExportOptions(export_format=ExportFormats.NDJSON))
+    assert count == len(rows) == len(list(iterator))
+    assert rows == sdk.exportV3(project_id, ExportOptions())
+
+
+def test_export_to_zip_file(hub: LocalHub, sdk: SDK, tmp_path: Any) -> None:
+    project_id = hub.seed_project("zip", 2, completed=True)
+    target = tmp_path / "export.zip"
+    assert sdk.exportV3(project_id, zip_file_path=str(target)) is None
+    assert target.stat().st_size > 0
+
+
+def test_upload_report_progress_and_official_return(hub: LocalHub, sdk: SDK, tmp_path: Any) -> None:
+    project_id = sdk.create_project("uploads")["data"]["project"]["_id"]
+    paths = []
+    for i in range(5):
+        path = tmp_path / f"f{i}.png"
+        path.write_bytes(b"png" * (i + 1))
+        paths.append(str(path))
+    calls: List[Tuple[int, int]] = []
+    report = sdk.upload_files_report(project_id, paths + [{"data": paths[0], "externalId": "dict-one"}],
+                                     progress=lambda done, total: calls.append((done, total)))
+    assert report["registration_error"] is None and report["response"] is not None
+    files: List[Dict[str, Any]] = report["files"]
+    assert [f["path"] for f in files] == paths + [paths[0]]
+    assert all(f["ok"] and f["url"] for f in files)
+    assert files[-1]["external_id"] == "dict-one"
+    assert calls[0] == (0, 6) and calls[-1] == (6, 6)
+    assert sdk.last_upload_report is report
+
+    missing = os.path.join(str(tmp_path), "missing.png")
+    response = sdk.upload_files(project_id, [paths[1], missing], progress=False)
+    assert response is not None
+    outcome = {f["path"]: f for f in sdk.last_upload_report["files"]}  # type: ignore[index]
+    assert outcome[paths[1]]["ok"] and not outcome[missing]["ok"] and outcome[missing]["error"]
+    with pytest.raises(AngoError):
+        sdk.upload_files(project_id, [missing])
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_failing_progress_callback_does_not_abort_the_upload(sdk: SDK, tmp_path: Any) -> None:
+    project_id = sdk.create_project("cb")["data"]["project"]["_id"]
+    path = tmp_path / "a.png"
+    path.write_bytes(b"x")
+
+    def explode(done: int, total: int) -> None:
+        raise RuntimeError("callback failed")
+
+    report = sdk.upload_files_report(project_id, [str(path)], progress=explode)
+    assert report["files"][0]["ok"]
+
+
+def test_model_functions_come_from_the_core() -> None:
+    assert len(_native.new_schema_id()) == 32
+    color = _native.random_color()
+    assert color.startswith("#") and len(color) == 7
+    merged = _native.merge_annotations({"tools": [{"objectId": "old"}], "classifications": [
+        {"schemaId": "a", "answer": 1}, {"schemaId": "b", "answer": 2}]},
+        {"objects": [{"objectId": "new"}], "classifications": [{"schemaId": "a", "answer": 3}]})
+    assert merged["objects"] == [{"objectId": "new"}, {"objectId": "old"}]
+    assert merged["classifications"] == [{"schemaId": "a", "answer": 3}, {"schemaId": "b", "answer": 2}]
+    assert merged["relations"] == []
+
+
+def test_api_key_is_never_shown(hub: LocalHub) -> None:
+    sdk = SDK("secret-key-123", host=hub.url, max_retries=0)
+    assert "secret-key-123" not in repr(sdk) and "secret-key-123" not in repr(sdk._client)
+    with pytest.raises(AngoError) as info:
+        sdk.get_project("nope")
+    assert "secret-key-123" not in str(info.value) and "secret-key-123" not in repr(info.value)
+
+
+def test_unsupported_methods_say_so(sdk: SDK) -> None:
+    with pytest.raises(NotImplementedError):
+        sdk.upload_brush_array("p", [[0, 1]])
+    with pytest.raises(NotImplementedError):
+        sdk.make_request("GET", "/v2/listProjects")
