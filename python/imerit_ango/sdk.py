@@ -509,8 +509,7 @@ class SDK:
                                   "AnnotationPayload(brush_data_url=...)")
 
     def make_request(self, method: str, endpoint: str, payload: Optional[Dict[str, Any]] = None) -> Any:
-        # Raw requests would bypass the core's typed endpoints; not offered yet.
-        raise NotImplementedError("make_request is not supported by this SDK; use the SDK method for the endpoint")
+        return self._client.make_request(method, endpoint, payload)
 
     def _plugin_log(self, log: Dict[str, Any]) -> Any:
         return self._client.plugin_log(log)

@@ -114,5 +114,11 @@ def test_api_key_is_never_shown(hub: LocalHub) -> None:
 def test_unsupported_methods_say_so(sdk: SDK) -> None:
     with pytest.raises(NotImplementedError):
         sdk.upload_brush_array("p", [[0, 1]])
-    with pytest.raises(NotImplementedError):
-        sdk.make_request("GET", "/v2/listProjects")
+
+
+def test_make_request_reaches_any_endpoint(sdk: SDK) -> None:
+    created = sdk.make_request("POST", "/v2/project", {"name": "raw", "description": ""})
+    project_id = created["data"]["project"]["_id"]
+    assert sdk.make_request("GET", f"/v2/project/{project_id}")["data"]["project"]["name"] == "raw"
+    with pytest.raises(ValueError):
+        sdk.make_request("FETCH ME", "/v2/listProjects")

@@ -300,6 +300,19 @@ impl Client {
         })
     }
 
+    #[pyo3(signature = (method, endpoint, payload=None))]
+    fn make_request(
+        &self,
+        py: Python<'_>,
+        method: String,
+        endpoint: String,
+        payload: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let payload = payload.map(from_py).transpose()?;
+        let c = &self.inner;
+        run(py, || c.make_request(&method, &endpoint, payload.as_ref()))
+    }
+
     fn plugin_log(&self, py: Python<'_>, log: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let log = from_py(log)?;
         let c = &self.inner;

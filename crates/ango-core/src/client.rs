@@ -222,6 +222,34 @@ impl Client {
         }
     }
 
+    /// Sends any API request, like the official `make_request`: `endpoint` is the path
+    /// and query string as they go on the wire (for example `/v2/project/ID`), `payload`
+    /// the JSON body. For endpoints this crate has no method for yet.
+    ///
+    /// POSTs and PATCHes are retried only when the server cannot have acted on them.
+    pub fn make_request(
+        &self,
+        method: &str,
+        endpoint: &str,
+        payload: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value> {
+        let method: Method = method
+            .trim()
+            .to_ascii_uppercase()
+            .parse()
+            .map_err(|_| Error::invalid(format!("{method:?} is not an HTTP method")))?;
+        if !endpoint.starts_with('/') {
+            return Err(Error::invalid(format!(
+                "the endpoint must start with '/', got {endpoint:?}"
+            )));
+        }
+        let mut call = ApiCall::new(self, method, endpoint);
+        if let Some(body) = payload {
+            call = call.json(body);
+        }
+        call.send()
+    }
+
     pub(crate) fn agent(&self) -> &ureq::Agent {
         &self.shared.agent
     }

@@ -133,7 +133,7 @@ pub(crate) struct ApiCall<'a> {
 
 impl<'a> ApiCall<'a> {
     pub(crate) fn new(client: &'a Client, method: http::Method, path: impl Into<String>) -> Self {
-        let replay = if method == http::Method::POST {
+        let replay = if method == http::Method::POST || method == http::Method::PATCH {
             Replay::Once
         } else {
             Replay::Idempotent

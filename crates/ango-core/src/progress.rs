@@ -129,10 +129,13 @@ impl Progress for StderrBar {
 }
 
 /// Calls a function with `(done, total)` on every event: the bridge to user callbacks.
+///
+/// Calls are serialised, so the callback sees `done` strictly increasing even when
+/// worker threads finish items at the same time.
 pub struct FnProgress<F: Fn(u64, u64) + Send + Sync> {
     callback: F,
     total: AtomicU64,
-    done: AtomicU64,
+    done: Mutex<u64>,
 }
 
 impl<F: Fn(u64, u64) + Send + Sync> FnProgress<F> {
@@ -141,7 +144,7 @@ impl<F: Fn(u64, u64) + Send + Sync> FnProgress<F> {
         FnProgress {
             callback,
             total: AtomicU64::new(0),
-            done: AtomicU64::new(0),
+            done: Mutex::new(0),
         }
     }
 }
@@ -158,13 +161,17 @@ impl<F: Fn(u64, u64) + Send + Sync> std::fmt::Debug for FnProgress<F> {
 impl<F: Fn(u64, u64) + Send + Sync> Progress for FnProgress<F> {
     fn start(&self, total: u64, _label: &str) {
         self.total.store(total, Ordering::Relaxed);
-        self.done.store(0, Ordering::Relaxed);
-        (self.callback)(0, total);
+        if let Ok(mut done) = self.done.lock() {
+            *done = 0;
+            (self.callback)(0, total);
+        }
     }
 
     fn advance(&self, n: u64) {
-        let done = self.done.fetch_add(n, Ordering::Relaxed) + n;
-        (self.callback)(done, self.total.load(Ordering::Relaxed));
+        if let Ok(mut done) = self.done.lock() {
+            *done += n;
+            (self.callback)(*done, self.total.load(Ordering::Relaxed));
+        }
     }
 
     fn finish(&self) {}
@@ -199,6 +206,22 @@ mod tests {
         progress.advance(2);
         progress.finish();
         assert_eq!(*seen.lock().unwrap(), vec![(0, 3), (1, 3), (3, 3)]);
+    }
+
+    #[test]
+    fn concurrent_advances_reach_the_callback_in_order() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let progress = FnProgress::new(move |done, _| sink.lock().unwrap().push(done));
+        progress.start(400, "x");
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| (0..100).for_each(|_| progress.advance(1)));
+            }
+        });
+        let seen = seen.lock().unwrap();
+        assert!(seen.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(seen.last(), Some(&400));
     }
 
     #[test]

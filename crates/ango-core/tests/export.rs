@@ -157,8 +157,7 @@ fn zero_bomb() -> &'static (Vec<u8>, u32) {
                     .compress_vec(&input[consumed..], &mut out, flush)
                     .unwrap();
                 let all_in = (compress.total_in() - start) as usize == input.len();
-                if status == flate2::Status::StreamEnd || (all_in && out.len() < out.capacity())
-                {
+                if status == flate2::Status::StreamEnd || (all_in && out.len() < out.capacity()) {
                     return out;
                 }
             }
@@ -219,14 +218,25 @@ fn the_export_request_is_exact_and_the_download_carries_no_key() {
     expected.push(("project".into(), "p1".into()));
     assert_eq!(export.query, expected);
     assert_eq!(export.header("apikey"), Some("test-key"));
-    assert_eq!(export.header("content-type"), None, "as upstream: no JSON type");
+    assert_eq!(
+        export.header("content-type"),
+        None,
+        "as upstream: no JSON type"
+    );
     assert!(export.body.is_empty());
 
     let download = &requests[1];
     assert_eq!(download.method, "GET");
     assert_eq!(download.path, DOWNLOAD_PATH);
-    assert_eq!(download.raw_query, DOWNLOAD_QUERY, "the signed query is kept as is");
-    assert_eq!(download.header("apikey"), None, "the key must not leak to storage");
+    assert_eq!(
+        download.raw_query, DOWNLOAD_QUERY,
+        "the signed query is kept as is"
+    );
+    assert_eq!(
+        download.header("apikey"),
+        None,
+        "the key must not leak to storage"
+    );
 }
 
 #[test]
@@ -266,7 +276,10 @@ fn ndjson_rows_skip_blank_lines_and_count_lines_agrees() {
     let content = b"{\"a\": 1}\n\n   \n{\"b\": [1, 2]}\r\n\t\n{\"c\": \"x\\ny\"}";
     let server = Recorder::start();
     server.push(Reply::bytes(deflated_zip("p1.ndjson", content)));
-    let archive = server.client().download_export(&download_url(&server)).unwrap();
+    let archive = server
+        .client()
+        .download_export(&download_url(&server))
+        .unwrap();
     assert_eq!(archive.count_lines().unwrap(), 3);
     let rows: Vec<Value> = archive
         .rows(ExportFormat::Ndjson)
@@ -391,7 +404,10 @@ fn entries_with_unsafe_names_are_refused() {
     // The same archive with a plain name is fine: the refusals are about the name.
     let server = Recorder::start();
     server.push(Reply::bytes(raw_deflated("p1.json", b"[1]")));
-    let archive = server.client().download_export(&download_url(&server)).unwrap();
+    let archive = server
+        .client()
+        .download_export(&download_url(&server))
+        .unwrap();
     assert_eq!(archive.to_json().unwrap(), json!([1]));
 }
 
@@ -551,7 +567,10 @@ fn empty_archives_and_non_zip_bodies_are_refused() {
     let message = archive_error(client.download_export(&download_url(&server)));
     assert!(message.contains("empty"), "{message}");
 
-    server.push(Reply::status(200, "<html><body>Access denied</body></html>"));
+    server.push(Reply::status(
+        200,
+        "<html><body>Access denied</body></html>",
+    ));
     let message = archive_error(client.download_export(&download_url(&server)));
     assert!(message.contains("not a zip"), "{message}");
 

@@ -109,7 +109,11 @@ fn every_item_once_in_order(concurrency: usize) {
         for page_size in [1u64, 7, 100] {
             server.clear();
             let mut pages = client
-                .iter_tasks(&total.to_string(), &GetTasksParams::default(), Some(page_size))
+                .iter_tasks(
+                    &total.to_string(),
+                    &GetTasksParams::default(),
+                    Some(page_size),
+                )
                 .unwrap();
             assert_eq!(pages.total(), None, "nothing is read before the first poll");
             let mut items = Vec::new();
@@ -350,7 +354,11 @@ fn dropping_the_iterator_early_stops_the_prefetch() {
         "{seen} pages requested after taking one item"
     );
     std::thread::sleep(Duration::from_millis(100));
-    assert_eq!(server.requests().len(), seen, "no request after the workers stopped");
+    assert_eq!(
+        server.requests().len(),
+        seen,
+        "no request after the workers stopped"
+    );
 
     // Taking a few pages' worth stays within the window ahead of what was consumed.
     server.clear();

@@ -109,3 +109,31 @@ fn connection_refused_is_a_connection_error() {
         Error::Connection(_)
     ));
 }
+
+#[test]
+fn make_request_sends_the_raw_endpoint_and_refuses_bad_methods() {
+    let server = Recorder::start();
+    let client = server.client();
+    client
+        .make_request(
+            "post",
+            "/v2/project/p1?x=a%20b",
+            Some(&json!({"name": "n"})),
+        )
+        .unwrap();
+    let r = server.only();
+    assert_eq!(
+        (r.method.as_str(), r.path.as_str(), r.raw_query.as_str()),
+        ("POST", "/v2/project/p1", "x=a%20b")
+    );
+    assert_eq!(r.body_text(), r#"{"name": "n"}"#);
+    assert!(matches!(
+        client.make_request("GE T", "/v2/x", None),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        client.make_request("GET", "v2/x", None),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert_eq!(server.requests().len(), 1);
+}

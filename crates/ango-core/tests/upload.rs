@@ -124,7 +124,9 @@ fn path_text(path: &std::path::Path) -> String {
 }
 
 fn is_hex32(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn cloud_calls(server: &Recorder) -> Vec<Recorded> {
@@ -263,7 +265,10 @@ fn storage_batches_and_priority_reach_every_call() {
         .iter()
         .map(|r| (r.method.clone(), r.path.clone()))
         .collect();
-    let name = server.requests()[2].query_value("name").unwrap().to_string();
+    let name = server.requests()[2]
+        .query_value("name")
+        .unwrap()
+        .to_string();
     let expected: Vec<(String, String)> = [
         ("GET", "/v2/project/p1".to_string()),
         ("GET", "/v2/storages".to_string()),
@@ -303,7 +308,10 @@ fn a_pct_project_is_refused_before_any_upload() {
         .client()
         .upload_files("p1", &[UploadFile::new(&file)], &UploadOptions::default())
         .unwrap_err();
-    assert!(matches!(&err, Error::InvalidArgument(m) if m.contains("PCT")), "{err:?}");
+    assert!(
+        matches!(&err, Error::InvalidArgument(m) if m.contains("PCT")),
+        "{err:?}"
+    );
     assert_eq!(server.only().path, "/v2/project/p1");
 }
 
@@ -390,7 +398,7 @@ fn unreadable_files_are_reported_and_the_others_registered_in_input_order() {
     assert_eq!(order, input, "outcomes follow the input order");
     assert!(failed_error(&report, 1).contains("missing.jpg"));
     assert!(failed_error(&report, 4).contains("not a file"));
-    assert_eq!(report.uploaded().count(), 5);
+    assert_eq!(report.uploaded().count(), 5, "{report:#?}");
     assert!(!report.is_complete());
     assert!(report.registration_error.is_none());
 
@@ -403,10 +411,19 @@ fn unreadable_files_are_reported_and_the_others_registered_in_input_order() {
             .collect::<Vec<_>>()
     );
     assert_eq!(registered_external_ids(&server), expected);
-    assert_eq!(puts(&server).len(), 5, "nothing is sent for unreadable paths");
+    assert_eq!(
+        puts(&server).len(),
+        5,
+        "nothing is sent for unreadable paths"
+    );
     // Each registered URL is the one its file was PUT to.
     let cloud = &cloud_calls(&server)[0].json();
-    for (asset, outcome) in cloud["assets"].as_array().unwrap().iter().zip(report.uploaded()) {
+    for (asset, outcome) in cloud["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(report.uploaded())
+    {
         let FileStatus::Uploaded { url } = &outcome.status else {
             unreachable!()
         };
@@ -445,10 +462,7 @@ fn a_put_failing_for_good_fails_only_that_file() {
         .unwrap();
     assert!(failed_error(&report, 0).contains("InternalError"));
     assert!(report.files[1].is_uploaded());
-    let broken_puts = puts(&server)
-        .iter()
-        .filter(|p| p.body == b"broken")
-        .count();
+    let broken_puts = puts(&server).iter().filter(|p| p.body == b"broken").count();
     assert_eq!(broken_puts, 3, "one attempt and two retries");
     assert_eq!(registered_external_ids(&server), vec![path_text(&good)]);
 }
@@ -499,7 +513,10 @@ fn a_failed_registration_fails_every_file() {
     for i in 0..2 {
         let message = failed_error(&report, i);
         assert!(message.contains("not registered"), "{message}");
-        assert!(message.contains("/bucket/"), "says where the bytes are: {message}");
+        assert!(
+            message.contains("/bucket/"),
+            "says where the bytes are: {message}"
+        );
     }
     assert_eq!(cloud_calls(&server).len(), 1);
 }
@@ -632,7 +649,14 @@ fn upload_files_cloud_refusals() {
         .unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)));
     let err = client
-        .upload_files_cloud("p1", vec![json!({"data": "x"})], Some("nope"), None, 0, None)
+        .upload_files_cloud(
+            "p1",
+            vec![json!({"data": "x"})],
+            Some("nope"),
+            None,
+            0,
+            None,
+        )
         .unwrap_err();
     assert!(matches!(&err, Error::InvalidArgument(m) if m == "Storage ID is Invalid!"));
     assert!(cloud_calls(&server).is_empty());
@@ -796,7 +820,8 @@ fn chat_error_answers_with_json_are_returned_not_raised() {
         number_of_assets: 1,
         ..ChatAssetCreationConfig::default()
     };
-    let error = json!({"status": "fail", "message": "LLM config not found", "error": {"statusCode": 400}});
+    let error =
+        json!({"status": "fail", "message": "LLM config not found", "error": {"statusCode": 400}});
     server.push(Reply::status(400, &error.to_string()));
     let answer: Value = server
         .client()

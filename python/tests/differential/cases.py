@@ -498,3 +498,11 @@ def delete_llm(sdk, w): return sdk.delete_llm("llm-1")
 def get_llms(sdk, w): return sdk.get_llms()
 @case
 def get_llms_one(sdk, w): return sdk.get_llms("llm-2")
+
+
+@case
+def make_request_get(sdk, w): return sdk.make_request("GET", f"/v2/project/{P}")
+@case
+def make_request_post(sdk, w): return sdk.make_request("POST", "/v2/project", {"name": "Raw", "description": ""})
+@case
+def make_request_delete_body(sdk, w): return sdk.make_request("DELETE", f"/v2/project/{P}/assets", {"assets": ["a1"]})

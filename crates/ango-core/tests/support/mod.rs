@@ -211,7 +211,8 @@ impl Recorder {
                         Some(path) => {
                             let file = std::fs::File::open(path).expect("reply file exists");
                             let len = file.metadata().map(|m| m.len() as usize).ok();
-                            let response = tiny_http::Response::new(status, headers, file, len, None);
+                            let response =
+                                tiny_http::Response::new(status, headers, file, len, None);
                             let _ = request.respond(response);
                         }
                         None => {
@@ -317,10 +318,8 @@ pub struct TempDir {
 
 impl TempDir {
     pub fn new() -> TempDir {
-        let path = std::env::temp_dir().join(format!(
-            "ango-core-test-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("ango-core-test-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&path).expect("create temp dir");
         TempDir { path }
     }
