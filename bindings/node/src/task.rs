@@ -1,0 +1,91 @@
+//! The one `AsyncTask` of the binding: a blocking core call run on the libuv thread pool.
+
+use napi::bindgen_prelude::*;
+use serde_json::Value;
+
+use crate::errors::to_napi;
+
+type Work<T> = Box<dyn FnOnce() -> ango_core::Result<T> + Send>;
+
+/// A core call to run off the event loop; its result resolves the returned Promise.
+pub struct Call<T: Send + 'static> {
+    work: Option<Work<T>>,
+}
+
+/// A core call resolving to a JSON value (the server's answer as a plain JS object).
+pub fn call(
+    work: impl FnOnce() -> ango_core::Result<Value> + Send + 'static,
+) -> AsyncTask<Call<Value>> {
+    call_with(work)
+}
+
+/// A core call resolving to any value napi can convert.
+pub fn call_with<T: Send + 'static>(
+    work: impl FnOnce() -> ango_core::Result<T> + Send + 'static,
+) -> AsyncTask<Call<T>>
+where
+    Call<T>: Task,
+{
+    AsyncTask::new(Call {
+        work: Some(Box::new(work)),
+    })
+}
+
+/// A JSON value on its way to JavaScript (napi converts `serde_json::Value` but gives it
+/// no TypeScript name, which a task's result needs).
+pub struct Json(pub Value);
+
+impl TypeName for Json {
+    fn type_name() -> &'static str {
+        "any"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ToNapiValue for Json {
+    unsafe fn to_napi_value(env: sys::napi_env, value: Self) -> Result<sys::napi_value> {
+        // SAFETY: forwarded unchanged from napi's own call.
+        unsafe { Value::to_napi_value(env, value.0) }
+    }
+}
+
+/// `Task` for each result type: `compute` runs the call on a pool thread, `resolve`
+/// converts the value for JavaScript on the JS thread.
+macro_rules! task_output {
+    ($($ty:ty => $js:ty, $convert:expr);+ $(;)?) => {$(
+        impl Task for Call<$ty> {
+            type Output = $ty;
+            type JsValue = $js;
+
+            fn compute(&mut self) -> Result<$ty> {
+                let work = self
+                    .work
+                    .take()
+                    .ok_or_else(|| Error::from_reason("the call already ran"))?;
+                work().map_err(to_napi)
+            }
+
+            fn resolve(&mut self, _env: Env, output: $ty) -> Result<$js> {
+                Ok($convert(output))
+            }
+        }
+    )+};
+}
+
+task_output!(
+    Value => Json, Json;
+    bool => bool, std::convert::identity;
+    String => String, std::convert::identity;
+    f64 => f64, std::convert::identity;
+    crate::stream::RowStream => crate::stream::RowStream, std::convert::identity;
+    crate::models::UploadReport => crate::models::UploadReport, std::convert::identity;
+    crate::emulator::Emulator => crate::emulator::Emulator, std::convert::identity;
+    Either<Value, crate::stream::RowStream> => Either<Json, crate::stream::RowStream>,
+        |output: Either<Value, crate::stream::RowStream>| match output {
+            Either::A(value) => Either::A(Json(value)),
+            Either::B(rows) => Either::B(rows),
+        };
+);

@@ -1,0 +1,36 @@
+// Types of the package entry: the generated native types (index.d.ts) plus what
+// ango.js adds.
+export * from './index'
+
+/** The machine-readable kind of an `AngoError` (ango-core's `Error::code()`). */
+export type AngoErrorCode =
+  | 'HTTP'
+  | 'RATE_LIMITED'
+  | 'TIMEOUT'
+  | 'CONNECTION'
+  | 'TRANSPORT'
+  | 'DECODE'
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'IO'
+  | 'ARCHIVE'
+
+/** Every error the SDK throws or rejects with. */
+export declare class AngoError extends Error {
+  readonly name: 'AngoError'
+  /** What kind of failure. */
+  readonly code: AngoErrorCode
+  /** The HTTP status, for `HTTP` and `RATE_LIMITED`. */
+  readonly status?: number
+  /** The server's response body, for `HTTP` and `RATE_LIMITED` (also the message). */
+  readonly body?: string
+  /** How long the server asked to wait before retrying, if it said. */
+  readonly retryAfterMs?: number
+}
+
+declare module './index' {
+  interface RowStream extends AsyncIterable<any> {
+    /** Reads the whole stream into an array (for small results). */
+    toArray(): Promise<any[]>
+  }
+}

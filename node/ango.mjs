@@ -1,0 +1,8 @@
+// ESM entry: the same objects as the CommonJS entry.
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const ango = require('./ango.js')
+
+export const { AngoClient, AngoError, RowStream, Emulator, startEmulator } = ango
+export default ango
