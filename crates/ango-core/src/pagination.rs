@@ -114,11 +114,11 @@ impl Pages {
 
     fn first_page(&mut self) -> Result<()> {
         let page = (self.shared.fetch)(1)?;
-        let items = items_of(&page, self.shared.list_key)?;
         let total = page
             .get("data")
             .and_then(|d| d.get("total"))
             .and_then(Value::as_u64);
+        let items = items_of(page, self.shared.list_key)?;
         match total {
             Some(total) => {
                 self.reported_total = Some(total);
@@ -166,7 +166,7 @@ impl Pages {
         }
         if let Some(page) = self.sequential_page {
             let value = (self.shared.fetch)(page)?;
-            let items = items_of(&value, self.shared.list_key)?;
+            let items = items_of(value, self.shared.list_key)?;
             let last = match self.reported_total {
                 Some(total) => page >= total.div_ceil(self.page_size.max(1)),
                 None => (items.len() as u64) < self.page_size,
@@ -227,7 +227,7 @@ fn worker(shared: Arc<Shared>) {
             state.next_page += 1;
             page
         };
-        let result = (shared.fetch)(page).and_then(|v| items_of(&v, shared.list_key));
+        let result = (shared.fetch)(page).and_then(|v| items_of(v, shared.list_key));
         let Ok(mut state) = shared.state.lock() else {
             return;
         };
@@ -240,9 +240,13 @@ fn worker(shared: Arc<Shared>) {
     }
 }
 
-fn items_of(page: &Value, key: &str) -> Result<Vec<Value>> {
-    match page.get("data").and_then(|d| d.get(key)) {
-        Some(Value::Array(items)) => Ok(items.clone()),
+fn items_of(mut page: Value, key: &str) -> Result<Vec<Value>> {
+    match page
+        .get_mut("data")
+        .and_then(|d| d.get_mut(key))
+        .map(Value::take)
+    {
+        Some(Value::Array(items)) => Ok(items),
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(other) => Err(Error::decode(
             format!("data.{key} is not a list"),

@@ -398,6 +398,14 @@ fn unreadable_files_are_reported_and_the_others_registered_in_input_order() {
     assert_eq!(order, input, "outcomes follow the input order");
     assert!(failed_error(&report, 1).contains("missing.jpg"));
     assert!(failed_error(&report, 4).contains("not a file"));
+    if report.uploaded().count() != 5 {
+        for r in server.requests() {
+            eprintln!("REQ {} {} {:?}", r.method, r.path, r.query_value("name"));
+        }
+        for f in &report.files {
+            eprintln!("FILE {:?} {:?}", f.path, f.status);
+        }
+    }
     assert_eq!(report.uploaded().count(), 5, "{report:#?}");
     assert!(!report.is_complete());
     assert!(report.registration_error.is_none());
