@@ -441,10 +441,9 @@ class SDK:
 
     def upload_files_with_asset_builder(self, project_id: Optional[str], template_id: str, input_file_path: str,
                                         parse_config: Optional[Dict[str, Any]] = None, priority: int = 0) -> None:
-        # Parsing CSV/Excel input into assets (the official AssetBuilderUploader) is not
-        # in the Rust core yet; fail loudly rather than upload something different.
-        raise NotImplementedError("upload_files_with_asset_builder is not supported by this SDK yet; "
-                                  "build the assets yourself and call upload_files_cloud")
+        self._client.upload_files_with_asset_builder(project_id, template_id, os.fspath(input_file_path),
+                                                     parse_config, priority)
+        self.logger.info("Successfully uploaded assets to project %s", project_id)
 
     def upload_instructions(self, project_id: Optional[str], file_path: str, storage_id: Optional[str] = None,
                             bucket: Optional[str] = None) -> Any:

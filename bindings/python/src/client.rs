@@ -997,6 +997,33 @@ impl Client {
         upload_report(py, report)
     }
 
+    #[pyo3(signature = (project_id, template_id, input_file_path, parse_config=None, priority=0))]
+    fn upload_files_with_asset_builder(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        template_id: String,
+        input_file_path: String,
+        parse_config: Option<&Bound<'_, PyAny>>,
+        priority: i64,
+    ) -> PyResult<Py<PyAny>> {
+        let parse_config = match parse_config {
+            Some(obj) => core::models::asset_builder::ParseConfig::from_value(&from_py(obj)?),
+            None => Ok(core::models::asset_builder::ParseConfig::default()),
+        }
+        .map_err(|e| crate::errors::to_pyerr(py, e))?;
+        let c = &self.inner;
+        run(py, || {
+            c.upload_files_with_asset_builder(
+                &project_id,
+                &template_id,
+                &input_file_path,
+                &parse_config,
+                priority,
+            )
+        })
+    }
+
     #[pyo3(signature = (project_id, file_path, storage_id=None, bucket=None))]
     fn upload_instructions(
         &self,

@@ -506,3 +506,15 @@ def make_request_get(sdk, w): return sdk.make_request("GET", f"/v2/project/{P}")
 def make_request_post(sdk, w): return sdk.make_request("POST", "/v2/project", {"name": "Raw", "description": ""})
 @case
 def make_request_delete_body(sdk, w): return sdk.make_request("DELETE", f"/v2/project/{P}/assets", {"assets": ["a1"]})
+@case
+def upload_files_with_asset_builder(sdk, w):
+    path = _file(w, "rows.csv", b"id,text\nr1,hello\nr2,world &amp; more <b>x</b>\n")
+    return sdk.upload_files_with_asset_builder(P, "template-1", path)
+@case
+def upload_files_with_asset_builder_delimiter(sdk, w):
+    path = _file(w, "rows.csv", b"id;text\nr1;semi;colon\n")
+    return sdk.upload_files_with_asset_builder(P, "template-1", path, parse_config={"delimiter": ";"}, priority=3)
+@case
+def upload_files_with_asset_builder_unknown_template(sdk, w):
+    path = _file(w, "rows.csv", b"id,text\nr1,hello\n")
+    return sdk.upload_files_with_asset_builder(P, "template-nope", path)
