@@ -183,6 +183,11 @@ export declare class AngoClient {
   uploadFilesCloud(projectId: string, assets: Array<any>, options?: UploadCloudOptions | undefined | null): Promise<any>
   /** Uploads a project's instructions file. */
   uploadInstructions(projectId: string, filePath: string, storageId?: string | undefined | null, bucket?: string | undefined | null): Promise<any>
+  /**
+   * Builds assets from a CSV file with one of the project's asset-builder templates
+   * and registers them; `delimiter` defaults to `,`.
+   */
+  uploadFilesWithAssetBuilder(projectId: string, templateId: string, inputFilePath: string, delimiter?: string | undefined | null, priority?: number | undefined | null): Promise<any>
   /** Creates chat assets. */
   uploadChatAssets(projectId: string, config: ChatAssetCreationConfig, priority?: number | undefined | null): Promise<any>
   /**

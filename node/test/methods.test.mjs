@@ -144,6 +144,21 @@ describe('projects', () => {
     await expectRequest('POST', `/v2/project/${projectId}/assetBuilderTemplates`)
     const templates = await client.getAssetBuilderTemplates(projectId)
     assert.ok(Array.isArray(templates))
+    const csv = join(dir, 'pairs.csv')
+    writeFileSync(csv, 'id;left\nrow-1;hello\nrow-2;world\n')
+    // A project of its own, so that the assets below are counted without these.
+    const builderProject = (await client.createProject('Builder')).data.project._id
+    await client.createAssetBuilderTemplate(builderProject, {
+      name: 'Pair',
+      template: '<div>{{left}}</div>',
+      externalIdColumn: 'id',
+      dataConfig: { id: { type: 'text' }, left: { type: 'text' } },
+    })
+    const [template] = await client.getAssetBuilderTemplates(builderProject)
+    const built = await client.uploadFilesWithAssetBuilder(builderProject, template._id, csv, ';')
+    assert.equal(built.data.assets.assetsCreated, 2)
+    await expectRequest('POST', `/v2/project/${builderProject}/cloud`)
+    await assert.rejects(client.uploadFilesWithAssetBuilder(builderProject, 'nope', csv), { code: 'NOT_FOUND' })
     const stage = (await client.getProject(projectId)).data.project.stages[0].id
     await client.rerunWebhook(projectId, stage).catch(() => {})
     // The official path has a double slash; the emulator logs it normalised.

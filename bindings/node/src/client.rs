@@ -1079,6 +1079,41 @@ impl AngoClient {
         })
     }
 
+    /// Builds assets from a CSV file with one of the project's asset-builder templates
+    /// and registers them; `delimiter` defaults to `,`.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn upload_files_with_asset_builder(
+        &self,
+        project_id: String,
+        template_id: String,
+        input_file_path: String,
+        delimiter: Option<String>,
+        priority: Option<i64>,
+    ) -> napi::Result<AsyncTask<Call<Value>>> {
+        let mut parse_config = ango_core::models::asset_builder::ParseConfig::default();
+        if let Some(text) = delimiter {
+            let mut chars = text.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => parse_config.delimiter = c,
+                _ => {
+                    return Err(crate::errors::to_napi(ango_core::Error::InvalidArgument(
+                        format!("the delimiter must be one character, got {text:?}"),
+                    )));
+                }
+            }
+        }
+        let c = self.inner.clone();
+        Ok(call(move || {
+            c.upload_files_with_asset_builder(
+                &project_id,
+                &template_id,
+                &input_file_path,
+                &parse_config,
+                priority.unwrap_or(0),
+            )
+        }))
+    }
+
     /// Creates chat assets.
     #[napi(ts_return_type = "Promise<any>")]
     pub fn upload_chat_assets(
