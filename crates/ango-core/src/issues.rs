@@ -224,7 +224,7 @@ fn python_repr(value: &Value) -> String {
             } else if let Some(u) = n.as_u64() {
                 u.to_string()
             } else {
-                python_float_repr(n.as_f64().unwrap_or(f64::NAN))
+                crate::pyjson::python_float_repr(n.as_f64().unwrap_or(f64::NAN))
             }
         }
         Value::String(s) => python_string_repr(s),
@@ -240,45 +240,6 @@ fn python_repr(value: &Value) -> String {
                 .join(", ")
         ),
     }
-}
-
-/// Python's `repr()` of a float: shortest round-trip digits, fixed notation for
-/// exponents from -4 to 15, otherwise `1e+16` style.
-fn python_float_repr(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.into();
-    }
-    // Rust's `{:e}` gives the shortest round-trip digits, like Python's repr.
-    let sci = format!("{:e}", x.abs());
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let sign = if x.is_sign_negative() { "-" } else { "" };
-    let text = if (-4..16).contains(&exponent) {
-        if exponent >= 0 {
-            let int_len = exponent as usize + 1;
-            if digits.len() > int_len {
-                format!("{}.{}", &digits[..int_len], &digits[int_len..])
-            } else {
-                format!("{}{}.0", digits, "0".repeat(int_len - digits.len()))
-            }
-        } else {
-            format!("0.{}{}", "0".repeat((-exponent - 1) as usize), digits)
-        }
-    } else {
-        let (first, rest) = digits.split_at(1);
-        let fraction = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
-        let exp_sign = if exponent < 0 { '-' } else { '+' };
-        format!("{first}{fraction}e{exp_sign}{:02}", exponent.abs())
-    };
-    format!("{sign}{text}")
 }
 
 /// Python's `repr()` of a string: single quotes unless it holds `'` and no `"`.

@@ -41,6 +41,10 @@ impl Formatter for PythonFormatter {
         writer.write_all(b": ")
     }
 
+    fn write_f64<W: ?Sized + Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+        writer.write_all(python_float_repr(value).as_bytes())
+    }
+
     fn write_string_fragment<W: ?Sized + Write>(
         &mut self,
         writer: &mut W,
@@ -60,6 +64,44 @@ impl Formatter for PythonFormatter {
             start = index + ch.len_utf8();
         }
         writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+/// `repr(float)`: the shortest round-trip digits, positional for exponents from -4 to
+/// 15, otherwise scientific with a signed, two-digit exponent (`1e+16`, `1.5e-05`).
+pub fn python_float_repr(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".into();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    let scientific = format!("{value:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if (-4..16).contains(&exponent) {
+        let point = exponent + 1;
+        let text = if point <= 0 {
+            format!("0.{}{}", "0".repeat((-point) as usize), digits)
+        } else if point as usize >= digits.len() {
+            format!("{}{}.0", digits, "0".repeat(point as usize - digits.len()))
+        } else {
+            let (whole, fraction) = digits.split_at(point as usize);
+            format!("{whole}.{fraction}")
+        };
+        format!("{sign}{text}")
+    } else {
+        let mantissa = match digits.split_at(1) {
+            (first, "") => first.to_string(),
+            (first, rest) => format!("{first}.{rest}"),
+        };
+        let exp_sign = if exponent < 0 { '-' } else { '+' };
+        format!("{sign}{mantissa}e{exp_sign}{:02}", exponent.abs())
     }
 }
 
@@ -96,5 +138,30 @@ mod tests {
         assert_eq!(to_string(&json!([])), "[]");
         assert_eq!(to_string(&json!({})), "{}");
         assert_eq!(to_string(&json!(["Complete"])), r#"["Complete"]"#);
+    }
+
+    #[test]
+    fn floats_print_like_python_repr() {
+        for (value, python) in [
+            (1.5, "1.5"),
+            (100.0, "100.0"),
+            (0.0, "0.0"),
+            (-2.25, "-2.25"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1.5e-7, "1.5e-07"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e+16"),
+            (-1.2345e20, "-1.2345e+20"),
+            (123456789.125, "123456789.125"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (1e300, "1e+300"),
+        ] {
+            assert_eq!(python_float_repr(value), python, "{value}");
+        }
+        assert_eq!(
+            to_string(&json!({"x": 1e16, "y": 2.5})),
+            r#"{"x": 1e+16, "y": 2.5}"#
+        );
     }
 }
