@@ -3,17 +3,19 @@
 //
 //   node examples/quickstart.mjs            (from node/, after `npm run build`)
 //
-// Against the real service, drop startEmulator() and construct the client with
-// { apiKey: process.env.ANGO_API_KEY } (or just `new AngoClient()`).
+// With ANGO_API_KEY (and optionally ANGO_HOST) set, it runs unchanged against that
+// Ango Hub instead of the embedded emulator.
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import { AngoClient, startEmulator } from 'ango-hub'
 
-const emulator = await startEmulator()
+const emulator = process.env.ANGO_API_KEY ? null : await startEmulator()
 try {
-  const ango = new AngoClient({ apiKey: emulator.apiKey, host: emulator.url, timeoutMs: 30_000 })
+  const ango = emulator
+    ? new AngoClient({ apiKey: emulator.apiKey, host: emulator.url, timeoutMs: 30_000 })
+    : new AngoClient({ timeoutMs: 30_000 })
 
   const { data } = await ango.createProject('Street scenes', 'Vehicles and weather')
   const projectId = data.project._id
@@ -68,5 +70,5 @@ try {
   }
   console.log(`exported ${rows} rows`)
 } finally {
-  emulator.stop()
+  emulator?.stop()
 }
