@@ -24,7 +24,7 @@ const EXPORT_BATCH: usize = 256;
 enum Source {
     Values(Values),
     Export {
-        rows: core::export::ExportRows,
+        rows: Box<core::export::ExportRows>,
         pending: VecDeque<Vec<u8>>,
         failed: Option<core::Error>,
     },
@@ -42,7 +42,7 @@ impl Rows {
     pub fn from_export(rows: core::export::ExportRows) -> Self {
         Rows {
             source: Mutex::new(Some(Source::Export {
-                rows,
+                rows: Box::new(rows),
                 pending: VecDeque::new(),
                 failed: None,
             })),
