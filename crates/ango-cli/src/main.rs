@@ -167,14 +167,23 @@ fn client(cli: &Cli) -> Result<Client, CliError> {
 
 /// Writes one value as pretty JSON.
 pub(crate) fn print_json(out: &mut impl Write, value: &Value) -> Result<(), CliError> {
-    serde_json::to_writer_pretty(&mut *out, value).map_err(|e| CliError::Message(e.to_string()))?;
+    serde_json::to_writer_pretty(&mut *out, value).map_err(json_error)?;
     writeln!(out)?;
     Ok(())
 }
 
 /// Writes one value as a single NDJSON line.
 pub(crate) fn print_line(out: &mut impl Write, value: &Value) -> Result<(), CliError> {
-    serde_json::to_writer(&mut *out, value).map_err(|e| CliError::Message(e.to_string()))?;
+    serde_json::to_writer(&mut *out, value).map_err(json_error)?;
     writeln!(out)?;
     Ok(())
+}
+
+/// A write error keeps its I/O kind, so a closed stdout (`| head`) is not reported.
+fn json_error(error: serde_json::Error) -> CliError {
+    if error.is_io() {
+        CliError::from(io::Error::from(error))
+    } else {
+        CliError::Message(error.to_string())
+    }
 }

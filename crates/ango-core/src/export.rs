@@ -461,6 +461,10 @@ impl Client {
     }
 
     /// Exports and saves the zip as downloaded; returns its size in bytes.
+    ///
+    /// The download goes to a temporary file beside `path`, renamed to `path` once
+    /// complete: a failed export leaves no partial file, and an existing file at `path`
+    /// is only replaced by a whole download.
     pub fn export_to_file(
         &self,
         project_id: &str,
@@ -469,8 +473,87 @@ impl Client {
     ) -> Result<u64> {
         let path = path.as_ref();
         let url = self.request_export(project_id, options)?;
-        let mut file =
-            File::create(path).map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
-        self.download_to(&url, &mut file)
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(format!(".{}.part", uuid::Uuid::new_v4().simple()));
+        let partial = PathBuf::from(partial);
+        let mut file = File::create(&partial)
+            .map_err(|e| Error::io(format!("creating {}", partial.display()), e))?;
+        let saved = self.download_to(&url, &mut file).and_then(|size| {
+            drop(file);
+            std::fs::rename(&partial, path)
+                .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+            Ok(size)
+        });
+        if saved.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+        saved
+    }
+}
+
+/// The rows of an NDJSON export and how many there are: the official SDK's
+/// `(iterator, num_lines)`, streamed.
+#[derive(Debug)]
+pub struct NdjsonRows {
+    rows: ExportRows,
+    line_count: u64,
+}
+
+impl NdjsonRows {
+    /// The number of rows (non-empty lines), counted in a first streaming pass over the
+    /// downloaded archive before any row is yielded.
+    pub fn line_count(&self) -> u64 {
+        self.line_count
+    }
+
+    /// The underlying row stream (for [`ExportRows::next_raw`]).
+    pub fn into_rows(self) -> ExportRows {
+        self.rows
+    }
+}
+
+impl Iterator for NdjsonRows {
+    type Item = Result<Value>;
+
+    fn next(&mut self) -> Option<Result<Value>> {
+        self.rows.next()
+    }
+}
+
+impl ExportArchive {
+    /// Counts the NDJSON rows, then streams them.
+    pub fn ndjson_rows(self) -> Result<NdjsonRows> {
+        let line_count = self.count_lines()?;
+        Ok(NdjsonRows {
+            rows: self.rows(ExportFormat::Ndjson)?,
+            line_count,
+        })
+    }
+}
+
+impl Client {
+    /// Exports as NDJSON (whatever `options.export_format` says) and streams the rows,
+    /// with their count.
+    pub fn export_ndjson(&self, project_id: &str, options: &ExportOptions) -> Result<NdjsonRows> {
+        let options = ExportOptions {
+            export_format: ExportFormat::Ndjson,
+            ..options.clone()
+        };
+        self.export_archive(project_id, &options)?.ndjson_rows()
+    }
+
+    /// Exports as JSON (whatever `options.export_format` says) and streams the elements
+    /// of the top-level array one at a time, without parsing the whole document.
+    pub fn export_json_rows(
+        &self,
+        project_id: &str,
+        options: &ExportOptions,
+    ) -> Result<ExportRows> {
+        let options = ExportOptions {
+            export_format: ExportFormat::Json,
+            ..options.clone()
+        };
+        self.export_archive(project_id, &options)?
+            .rows(ExportFormat::Json)
     }
 }

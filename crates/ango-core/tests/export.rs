@@ -388,6 +388,37 @@ fn export_to_file_writes_the_zip_unchanged() {
 }
 
 #[test]
+fn a_failed_export_to_file_leaves_no_partial_file() {
+    let dir = TempDir::new();
+    let path = dir.join("export.zip");
+    let server = Recorder::start();
+    let client = server.client();
+
+    serve_export(&server, Reply::status(404, "<Error>NoSuchKey</Error>"));
+    let err = client
+        .export_to_file("p1", &ExportOptions::default(), &path)
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let left: Vec<_> = std::fs::read_dir(&dir.path).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    // An earlier export at the path survives a failed one, and is replaced by a good one.
+    std::fs::write(&path, b"earlier export").unwrap();
+    serve_export(&server, Reply::status(500, "oops"));
+    client
+        .export_to_file("p1", &ExportOptions::default(), &path)
+        .unwrap_err();
+    assert_eq!(std::fs::read(&path).unwrap(), b"earlier export");
+    let zip = deflated_zip("p1.json", b"[]");
+    serve_export(&server, Reply::bytes(zip.clone()));
+    client
+        .export_to_file("p1", &ExportOptions::default(), &path)
+        .unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), zip);
+    assert_eq!(std::fs::read_dir(&dir.path).unwrap().count(), 1);
+}
+
+#[test]
 fn entries_with_unsafe_names_are_refused() {
     for name in [
         "../evil.json",
@@ -409,6 +440,47 @@ fn entries_with_unsafe_names_are_refused() {
         .download_export(&download_url(&server))
         .unwrap();
     assert_eq!(archive.to_json().unwrap(), json!([1]));
+}
+
+#[test]
+fn entries_with_a_data_descriptor_are_read() {
+    // Streaming zip writers leave the local header's sizes at zero (flag bit 3) and put
+    // them in a descriptor after the data; the central directory has the real ones.
+    let content = b"{\"a\": 1}\n{\"b\": 2}\n";
+    let data = deflate(content);
+    let mut zip = raw_zip(&RawEntry {
+        name: "p1.ndjson",
+        flags: 1 << 3,
+        method: 8,
+        crc: crc_of(content),
+        data: &data,
+        declared_size: content.len() as u32,
+    });
+    // Zero the local header's CRC and sizes, and insert the descriptor after the data.
+    zip[14..26].fill(0);
+    let data_end = 30 + "p1.ndjson".len() + data.len();
+    let mut descriptor = vec![0x50, 0x4b, 0x07, 0x08];
+    descriptor.extend_from_slice(&crc_of(content).to_le_bytes());
+    descriptor.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    descriptor.extend_from_slice(&(content.len() as u32).to_le_bytes());
+    zip.splice(data_end..data_end, descriptor.iter().copied());
+    // The central directory and the end record moved by the descriptor's length.
+    let end = zip.len() - 22;
+    let central_offset = u32::from_le_bytes(zip[end + 16..end + 20].try_into().unwrap());
+    zip[end + 16..end + 20]
+        .copy_from_slice(&(central_offset + descriptor.len() as u32).to_le_bytes());
+
+    let server = Recorder::start();
+    server.push(Reply::bytes(zip));
+    let rows: Vec<Value> = server
+        .client()
+        .download_export(&download_url(&server))
+        .unwrap()
+        .rows(ExportFormat::Ndjson)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows, vec![json!({"a": 1}), json!({"b": 2})]);
 }
 
 #[test]
@@ -732,8 +804,10 @@ fn a_100_mb_ndjson_export_is_streamed_in_flat_memory() {
 fn read_big_export_in_this_process(zip_path: &Path, expected_rows: u64) {
     let server = Recorder::start();
     let client = server.client();
-    let mut options = ExportOptions::default();
-    options.export_format = ExportFormat::Ndjson;
+    let options = ExportOptions {
+        export_format: ExportFormat::Ndjson,
+        ..ExportOptions::default()
+    };
     serve_export(&server, Reply::file(zip_path));
     let before = peak_rss_bytes().unwrap();
 
@@ -757,4 +831,51 @@ fn read_big_export_in_this_process(zip_path: &Path, expected_rows: u64) {
         growth < 80 << 20,
         "peak RSS grew by {growth} bytes reading a {size}-byte export"
     );
+}
+
+#[test]
+fn export_ndjson_counts_the_rows_then_streams_them() {
+    let content = b"{\"a\": 1}\n\n{\"b\": 2}\n  \n{\"c\": 3}\n";
+    let server = Recorder::start();
+    serve_export(&server, Reply::bytes(deflated_zip("p1.ndjson", content)));
+    // The options say JSON: export_ndjson asks for NDJSON anyway.
+    let rows = server
+        .client()
+        .export_ndjson("p1", &ExportOptions::default())
+        .unwrap();
+    assert_eq!(rows.line_count(), 3);
+    let rows: Vec<Value> = rows.map(Result::unwrap).collect();
+    assert_eq!(
+        rows,
+        vec![json!({"a": 1}), json!({"b": 2}), json!({"c": 3})]
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2, "one export call and one download");
+    assert_eq!(requests[0].query_value("format"), Some("ndjson"));
+    assert_eq!(requests[1].header("apikey"), None);
+}
+
+#[test]
+fn export_json_rows_streams_the_array_elements() {
+    let document = json!([{"externalId": "a.jpg"}, {"externalId": "b.jpg", "x": [1, {"y": "]"}]}]);
+    let server = Recorder::start();
+    serve_export(
+        &server,
+        Reply::bytes(deflated_zip(
+            "p1.json",
+            &serde_json::to_vec_pretty(&document).unwrap(),
+        )),
+    );
+    let options = ExportOptions {
+        export_format: ExportFormat::Ndjson,
+        ..ExportOptions::default()
+    };
+    let rows: Vec<Value> = server
+        .client()
+        .export_json_rows("p1", &options)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(Value::Array(rows), document);
+    assert_eq!(server.requests()[0].query_value("format"), Some("json"));
 }

@@ -398,14 +398,6 @@ fn unreadable_files_are_reported_and_the_others_registered_in_input_order() {
     assert_eq!(order, input, "outcomes follow the input order");
     assert!(failed_error(&report, 1).contains("missing.jpg"));
     assert!(failed_error(&report, 4).contains("not a file"));
-    if report.uploaded().count() != 5 {
-        for r in server.requests() {
-            eprintln!("REQ {} {} {:?}", r.method, r.path, r.query_value("name"));
-        }
-        for f in &report.files {
-            eprintln!("FILE {:?} {:?}", f.path, f.status);
-        }
-    }
     assert_eq!(report.uploaded().count(), 5, "{report:#?}");
     assert!(!report.is_complete());
     assert!(report.registration_error.is_none());
@@ -437,6 +429,59 @@ fn unreadable_files_are_reported_and_the_others_registered_in_input_order() {
         };
         assert_eq!(asset["data"], url.as_str());
     }
+}
+
+#[test]
+fn empty_and_multi_megabyte_files_arrive_intact() {
+    let dir = TempDir::new();
+    let empty = dir.file("empty.txt", b"");
+    let big_bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let big = dir.file("big.bin", &big_bytes);
+    let server = Hub::new().start();
+    let report = server
+        .client()
+        .upload_files(
+            "p1",
+            &[UploadFile::new(&empty), UploadFile::new(&big)],
+            &UploadOptions::default(),
+        )
+        .unwrap();
+    assert!(report.is_complete(), "{report:?}");
+    let puts = puts(&server);
+    assert_eq!(puts.len(), 2);
+    let empty_put = puts.iter().find(|p| p.body.is_empty()).unwrap();
+    assert_eq!(empty_put.header("content-length"), Some("0"));
+    let big_put = puts.iter().find(|p| !p.body.is_empty()).unwrap();
+    assert!(big_put.body == big_bytes, "the big file arrived changed");
+    assert_eq!(big_put.header("content-length"), Some("3000000"));
+    assert_eq!(big_put.header("transfer-encoding"), None);
+}
+
+#[test]
+fn progress_sees_every_file_once() {
+    let dir = TempDir::new();
+    let files: Vec<UploadFile> = (0..6)
+        .map(|i| UploadFile::new(dir.file(&format!("{i}.jpg"), b"x")))
+        .chain([UploadFile::new(dir.join("missing.jpg"))])
+        .collect();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let progress = ango_core::progress::FnProgress::new(move |done, total| {
+        sink.lock().unwrap().push((done, total));
+    });
+    let server = Hub::new().start();
+    let options = UploadOptions {
+        progress: Some(Arc::new(progress)),
+        ..UploadOptions::default()
+    };
+    server
+        .client()
+        .upload_files("p1", &files, &options)
+        .unwrap();
+    let mut seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.remove(0), (0, 7), "start with the file count");
+    seen.sort();
+    assert_eq!(seen, (1..=7).map(|done| (done, 7)).collect::<Vec<_>>());
 }
 
 #[test]
@@ -894,4 +939,180 @@ fn signed_url_helpers_send_the_official_queries() {
         .get_upload_url("x", "p1", ango_core::models::StorageFileType::Asset, None)
         .unwrap_err();
     assert!(matches!(err, Error::Decode { .. }));
+}
+
+fn builder_template() -> Value {
+    json!({
+        "_id": "t1",
+        "template": "<div><p>{{text}}</p><p>{{Q}}</p></div>",
+        "dataConfig": {
+            "id": {"type": "text", "includeInExport": true},
+            "text": {"type": "text"}
+        },
+        "selectedExternalId": "id",
+        "batchColumn": "batch",
+        "preLabelConfig": {}
+    })
+}
+
+/// A project with one asset-builder template, one batch and one classification, whose
+/// batch list grows when `POST /v2/batches/p1` adds names (new ones get id `new-<name>`).
+fn asset_builder_hub() -> Recorder {
+    let batches = Arc::new(Mutex::new(vec![json!({"_id": "b1", "name": "first"})]));
+    Recorder::with_responder(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/v2/project/p1") => Some(Reply::json(json!({
+            "status": "success",
+            "data": {"project": {
+                "_id": "p1",
+                "batches": batches.lock().unwrap().clone(),
+                "categorySchema": {"classifications": [{"title": "Q", "schemaId": "q1"}]},
+                "assetBuilderTemplates": [builder_template()]
+            }}
+        }))),
+        ("POST", "/v2/batches/p1") => {
+            let sent = r.json()["batches"].as_array().cloned().unwrap_or_default();
+            let all: Vec<Value> = sent
+                .into_iter()
+                .map(|b| match b.get("_id") {
+                    Some(_) => b,
+                    None => json!({"_id": format!("new-{}", b["name"].as_str().unwrap()), "name": b["name"]}),
+                })
+                .collect();
+            *batches.lock().unwrap() = all;
+            Some(Reply::json(json!({"status": "success", "data": {}})))
+        }
+        ("POST", "/v2/project/p1/cloud") => Some(Reply::json(
+            json!({"status": "success", "data": {"assets": {"assetsCreated": 2}}}),
+        )),
+        _ => None,
+    })
+}
+
+#[test]
+fn upload_files_with_asset_builder_creates_batches_and_registers_the_rows() {
+    use ango_core::models::{AssetBuilderInput, ParseConfig, replace_batch_names_with_ids};
+    let dir = TempDir::new();
+    // `;` separates both the cells and the batch names, so the batch cell is quoted.
+    let csv = "id;text;batch\na1;Hello;\"first;second;x\"\na2;World;\n".to_string();
+    let input = dir.file("rows.csv", csv.as_bytes());
+    let server = asset_builder_hub();
+    let config = ParseConfig { delimiter: ';' };
+    let response = server
+        .client()
+        .upload_files_with_asset_builder("p1", "t1", &input, &config, 4)
+        .unwrap();
+    assert_eq!(response["data"]["assets"]["assetsCreated"], 2);
+
+    let requests = server.requests();
+    let calls: Vec<(&str, &str)> = requests
+        .iter()
+        .map(|r| (r.method.as_str(), r.path.as_str()))
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            ("GET", "/v2/project/p1"),
+            // create_batches: the current list, then the whole list with the new names.
+            ("GET", "/v2/project/p1"),
+            ("POST", "/v2/batches/p1"),
+            // The ids of the new batches.
+            ("GET", "/v2/project/p1"),
+            // upload_files_cloud resolves each asset's batches, as upstream.
+            ("GET", "/v2/project/p1"),
+            ("GET", "/v2/project/p1"),
+            ("POST", "/v2/project/p1/cloud"),
+        ]
+    );
+    requests[2].assert_call(
+        "POST",
+        "/v2/batches/p1",
+        &[],
+        r#"{"batches": [{"_id": "b1", "name": "first"}, {"name": "second"}, {"name": "x"}]}"#,
+    );
+
+    // The registered assets are the model's preparation with real batch ids.
+    let classifications = vec![json!({"title": "Q", "schemaId": "q1"})];
+    let (assets, names) = AssetBuilderInput::from_csv(&csv, &config)
+        .prepare_assets(&builder_template(), &classifications)
+        .unwrap();
+    assert_eq!(
+        names.into_iter().collect::<Vec<_>>(),
+        vec!["first", "second", "x"]
+    );
+    let expected_assets = replace_batch_names_with_ids(
+        assets,
+        &[
+            json!({"_id": "b1", "name": "first"}),
+            json!({"_id": "new-second", "name": "second"}),
+            json!({"_id": "new-x", "name": "x"}),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        expected_assets[0]["batches"],
+        json!(["b1", "new-second", "new-x"])
+    );
+    assert!(
+        expected_assets[0]["data"]
+            .as_str()
+            .unwrap()
+            .contains("id=\"cla-portal-q1\""),
+        "the project's classification fills its slot: {}",
+        expected_assets[0]["data"]
+    );
+    let body = ango_core::pyjson::to_string(
+        &json!({"assets": expected_assets, "uploadLocal": "true", "priority": 4}),
+    );
+    requests[6].assert_call("POST", "/v2/project/p1/cloud", &[], &body);
+}
+
+#[test]
+fn upload_files_with_asset_builder_refusals() {
+    use ango_core::models::ParseConfig;
+    let dir = TempDir::new();
+    let input = dir.file("rows.csv", b"id,text\na1,Hello\n");
+    let server = asset_builder_hub();
+    let client = server.client();
+    let err = client
+        .upload_files_with_asset_builder("p1", "t-unknown", &input, &ParseConfig::default(), 0)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::NotFound(m) if m.contains("Template with")),
+        "{err:?}"
+    );
+    assert_eq!(server.only().path, "/v2/project/p1", "nothing is created");
+
+    // A project without templates, and a project that does not exist.
+    let bare = Recorder::start();
+    bare.push(Reply::json(
+        json!({"status": "success", "data": {"project": {"_id": "p2"}}}),
+    ));
+    let err = bare
+        .client()
+        .upload_files_with_asset_builder("p2", "t1", &input, &ParseConfig::default(), 0)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("does not have any Asset Builder templates"),
+        "{err}"
+    );
+    bare.push(Reply::status(404, r#"{"status":"fail","message":"nope"}"#));
+    let err = bare
+        .client()
+        .upload_files_with_asset_builder("p9", "t1", &input, &ParseConfig::default(), 0)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::NotFound(m) if m == "Project with given ID does not exist."),
+        "{err:?}"
+    );
+    assert_eq!(bare.requests().len(), 2);
+
+    // An input file the template cannot use is refused before anything is created.
+    server.clear();
+    let no_rows = dir.file("empty.csv", b"id,text\n");
+    let err = client
+        .upload_files_with_asset_builder("p1", "t1", &no_rows, &ParseConfig::default(), 0)
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    assert_eq!(server.only().path, "/v2/project/p1");
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::collections::VecDeque;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -97,11 +98,19 @@ type Responder = dyn Fn(&Recorded) -> Option<Reply> + Send + Sync;
 
 /// The server. Replies come first from the queue pushed with [`Recorder::push`], then
 /// from the responder function, then `{"status":"success","data":{}}`.
+///
+/// A small hand-written HTTP/1.1 server (one thread per connection, keep-alive,
+/// `Content-Length` and chunked request bodies). `tiny_http` was used before, but its
+/// connection pool can leave a new connection queued behind kept-alive ones until one
+/// closes, which stalled concurrent clients (parallel uploads, page prefetch) for the
+/// whole request timeout. Requests are still handled one at a time, in arrival order.
 pub struct Recorder {
-    server: Arc<tiny_http::Server>,
     pub url: String,
+    addr: std::net::SocketAddr,
     requests: Arc<Mutex<Vec<Recorded>>>,
     queue: Arc<Mutex<VecDeque<Reply>>>,
+    stopping: Arc<std::sync::atomic::AtomicBool>,
+    connections: Arc<Mutex<Vec<std::net::TcpStream>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -139,6 +148,164 @@ pub fn parse_query(raw: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// What one connection thread needs.
+struct Handler {
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    queue: Arc<Mutex<VecDeque<Reply>>>,
+    responder: Arc<Responder>,
+    /// Held while a request is answered, so requests are handled one at a time.
+    serial: Arc<Mutex<()>>,
+}
+
+/// Reads one CRLF-terminated line (without the CRLF); `None` at end of stream.
+fn read_line(reader: &mut impl std::io::BufRead) -> Option<String> {
+    let mut line = Vec::new();
+    if reader.read_until(b'\n', &mut line).ok()? == 0 {
+        return None;
+    }
+    while matches!(line.last(), Some(b'\n' | b'\r')) {
+        line.pop();
+    }
+    Some(String::from_utf8_lossy(&line).into_owned())
+}
+
+/// Reads one request; `None` when the client closed the connection or sent garbage.
+fn read_request(reader: &mut impl std::io::BufRead) -> Option<Recorded> {
+    let mut request_line = read_line(reader)?;
+    while request_line.is_empty() {
+        request_line = read_line(reader)?;
+    }
+    let mut parts = request_line.split(' ');
+    let method = parts.next()?.to_ascii_uppercase();
+    let target = parts.next()?.to_string();
+    let mut headers = Vec::new();
+    loop {
+        let line = read_line(reader)?;
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':')?;
+        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+    }
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let mut body = Vec::new();
+    if header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
+        loop {
+            let size_line = read_line(reader)?;
+            let size_text = size_line.split(';').next().unwrap_or("").trim();
+            let size = usize::from_str_radix(size_text, 16).ok()?;
+            if size == 0 {
+                // Trailers, then the blank line.
+                while !read_line(reader)?.is_empty() {}
+                break;
+            }
+            let start = body.len();
+            body.resize(start + size, 0);
+            reader.read_exact(&mut body[start..]).ok()?;
+            read_line(reader)?;
+        }
+    } else if let Some(length) = header("content-length") {
+        let length: usize = length.parse().ok()?;
+        body.resize(length, 0);
+        reader.read_exact(&mut body).ok()?;
+    }
+    let (path, raw_query) = match target.split_once('?') {
+        Some((p, q)) => (p.to_string(), q.to_string()),
+        None => (target.clone(), String::new()),
+    };
+    Some(Recorded {
+        method,
+        query: parse_query(&raw_query),
+        path,
+        raw_query,
+        headers,
+        body,
+    })
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Status",
+    }
+}
+
+/// Writes a reply; `Err` when the client went away.
+fn write_reply(stream: &mut impl Write, reply: Reply) -> std::io::Result<()> {
+    let mut file = match &reply.body_file {
+        Some(path) => Some(std::fs::File::open(path)?),
+        None => None,
+    };
+    let length = match &file {
+        Some(f) => f.metadata()?.len(),
+        None => reply.body.len() as u64,
+    };
+    let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
+    let mut has_content_type = false;
+    for (name, value) in &reply.headers {
+        has_content_type |= name.eq_ignore_ascii_case("content-type");
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !has_content_type {
+        head.push_str("content-type: application/json\r\n");
+    }
+    head.push_str(&format!("content-length: {length}\r\n\r\n"));
+    stream.write_all(head.as_bytes())?;
+    match &mut file {
+        Some(f) => {
+            std::io::copy(f, stream)?;
+        }
+        None => stream.write_all(&reply.body)?,
+    }
+    stream.flush()
+}
+
+impl Handler {
+    fn serve(&self, stream: std::net::TcpStream) {
+        let Ok(read_half) = stream.try_clone() else {
+            return;
+        };
+        let mut reader = std::io::BufReader::new(read_half);
+        let mut writer = std::io::BufWriter::with_capacity(256 * 1024, stream);
+        while let Some(recorded) = read_request(&mut reader) {
+            let close = recorded
+                .header("connection")
+                .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+            let reply = {
+                let _serial = self.serial.lock().unwrap_or_else(|e| e.into_inner());
+                let queued = self.queue.lock().unwrap().pop_front();
+                let reply = queued
+                    .or_else(|| (self.responder)(&recorded))
+                    .unwrap_or_else(|| {
+                        Reply::json(serde_json::json!({"status": "success", "data": {}}))
+                    });
+                self.requests.lock().unwrap().push(recorded);
+                reply
+            };
+            if write_reply(&mut writer, reply).is_err() || close {
+                return;
+            }
+        }
+    }
+}
+
 impl Recorder {
     pub fn start() -> Recorder {
         Recorder::with_responder(|_| None)
@@ -147,94 +314,43 @@ impl Recorder {
     pub fn with_responder(
         responder: impl Fn(&Recorded) -> Option<Reply> + Send + Sync + 'static,
     ) -> Recorder {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind loopback"));
-        let port = server.server_addr().to_ip().expect("ip listener").port();
-        let url = format!("http://127.0.0.1:{port}");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("local address");
+        let url = format!("http://127.0.0.1:{}", addr.port());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let queue: Arc<Mutex<VecDeque<Reply>>> = Arc::new(Mutex::new(VecDeque::new()));
-        let responder: Arc<Responder> = Arc::new(responder);
+        let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let handler = Arc::new(Handler {
+            requests: requests.clone(),
+            queue: queue.clone(),
+            responder: Arc::new(responder),
+            serial: Arc::new(Mutex::new(())),
+        });
         let thread = {
-            let (server, requests, queue) = (server.clone(), requests.clone(), queue.clone());
+            let (stopping, connections) = (stopping.clone(), connections.clone());
             std::thread::spawn(move || {
-                for mut request in server.incoming_requests() {
-                    let mut body = Vec::new();
-                    let _ = request.as_reader().read_to_end(&mut body);
-                    let (path, raw_query) = match request.url().split_once('?') {
-                        Some((p, q)) => (p.to_string(), q.to_string()),
-                        None => (request.url().to_string(), String::new()),
-                    };
-                    let recorded = Recorded {
-                        method: request.method().as_str().to_uppercase(),
-                        query: parse_query(&raw_query),
-                        path,
-                        raw_query,
-                        headers: request
-                            .headers()
-                            .iter()
-                            .map(|h| {
-                                (
-                                    h.field.as_str().as_str().to_ascii_lowercase(),
-                                    h.value.as_str().to_string(),
-                                )
-                            })
-                            .collect(),
-                        body,
-                    };
-                    let reply = queue
-                        .lock()
-                        .unwrap()
-                        .pop_front()
-                        .or_else(|| responder(&recorded))
-                        .unwrap_or_else(|| {
-                            Reply::json(serde_json::json!({"status": "success", "data": {}}))
-                        });
-                    requests.lock().unwrap().push(recorded);
-                    let mut headers = Vec::new();
-                    let mut has_ct = false;
-                    for (k, v) in &reply.headers {
-                        has_ct |= k.eq_ignore_ascii_case("content-type");
-                        headers.push(
-                            tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).unwrap(),
-                        );
+                for stream in listener.incoming() {
+                    if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                        break;
                     }
-                    if !has_ct {
-                        headers.push(
-                            tiny_http::Header::from_bytes(
-                                &b"content-type"[..],
-                                &b"application/json"[..],
-                            )
-                            .unwrap(),
-                        );
+                    let Ok(stream) = stream else { continue };
+                    let _ = stream.set_nodelay(true);
+                    if let Ok(clone) = stream.try_clone() {
+                        connections.lock().unwrap().push(clone);
                     }
-                    let status = tiny_http::StatusCode(reply.status);
-                    match &reply.body_file {
-                        Some(path) => {
-                            let file = std::fs::File::open(path).expect("reply file exists");
-                            let len = file.metadata().map(|m| m.len() as usize).ok();
-                            let response =
-                                tiny_http::Response::new(status, headers, file, len, None);
-                            let _ = request.respond(response);
-                        }
-                        None => {
-                            let len = reply.body.len();
-                            let response = tiny_http::Response::new(
-                                status,
-                                headers,
-                                std::io::Cursor::new(reply.body),
-                                Some(len),
-                                None,
-                            );
-                            let _ = request.respond(response);
-                        }
-                    }
+                    let handler = handler.clone();
+                    std::thread::spawn(move || handler.serve(stream));
                 }
             })
         };
         Recorder {
-            server,
             url,
+            addr,
             requests,
             queue,
+            stopping,
+            connections,
             thread: Some(thread),
         }
     }
@@ -278,9 +394,15 @@ impl Recorder {
 
 impl Drop for Recorder {
     fn drop(&mut self) {
-        self.server.unblock();
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake the accept loop, then end the kept-alive connections.
+        let _ = std::net::TcpStream::connect(self.addr);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        for connection in self.connections.lock().unwrap().drain(..) {
+            let _ = connection.shutdown(std::net::Shutdown::Both);
         }
     }
 }
