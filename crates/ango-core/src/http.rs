@@ -440,11 +440,57 @@ pub(crate) fn retry_decision(
     }
 }
 
-/// Reads a whole request target for a signed storage URL: never sends the API key.
-pub(crate) fn get_external(client: &Client, url: &str) -> Result<http::Response<ureq::Body>> {
+/// A signed storage URL's answer, a success or a failure to judge for retrying.
+fn storage_outcome(
+    result: std::result::Result<http::Response<ureq::Body>, ureq::Error>,
+) -> std::result::Result<http::Response<ureq::Body>, Failure> {
+    match result {
+        Ok(response) if response.status().is_success() => Ok(response),
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            let retry_after = retry_after_of(response.headers());
+            let mut body = String::new();
+            let _ = response
+                .body_mut()
+                .as_reader()
+                .take(64 * 1024)
+                .read_to_string(&mut body);
+            Err(Failure::fatal(Error::Http {
+                status,
+                body,
+                retry_after,
+            }))
+        }
+        Err(e) => Err(Failure::from_transport(e)),
+    }
+}
+
+/// Runs an idempotent request to a signed storage URL until it succeeds or the retry
+/// policy gives up. `attempt` builds and sends one request.
+fn with_storage_retries<T>(
+    client: &Client,
+    mut attempt: impl FnMut(&Settings) -> std::result::Result<T, Failure>,
+) -> Result<T> {
     let settings = client.settings();
-    let mut attempt = 0;
+    let mut retries = 0;
     loop {
+        let failure = match attempt(settings) {
+            Ok(value) => return Ok(value),
+            Err(failure) => failure,
+        };
+        match retry_decision(&failure, Replay::Idempotent, retries, settings) {
+            Some(wait) => {
+                retries += 1;
+                std::thread::sleep(wait);
+            }
+            None => return Err(failure.error),
+        }
+    }
+}
+
+/// GETs a signed storage URL (an export download): never sends the API key.
+pub(crate) fn get_external(client: &Client, url: &str) -> Result<http::Response<ureq::Body>> {
+    with_storage_retries(client, |settings| {
         let request = client
             .agent()
             .get(url)
@@ -453,44 +499,19 @@ pub(crate) fn get_external(client: &Client, url: &str) -> Result<http::Response<
             .timeout_global(settings.download_timeout)
             .http_status_as_error(false)
             .build();
-        let failure = match request.call() {
-            Ok(response) if response.status().is_success() => return Ok(response),
-            Ok(mut response) => {
-                let status = response.status().as_u16();
-                let retry_after = retry_after_of(response.headers());
-                let mut text = String::new();
-                let _ = response
-                    .body_mut()
-                    .as_reader()
-                    .take(64 * 1024)
-                    .read_to_string(&mut text);
-                Failure::fatal(Error::Http {
-                    status,
-                    body: text,
-                    retry_after,
-                })
-            }
-            Err(e) => Failure::from_transport(e),
-        };
-        match retry_decision(&failure, Replay::Idempotent, attempt, settings) {
-            Some(wait) => {
-                attempt += 1;
-                std::thread::sleep(wait);
-            }
-            None => return Err(failure.error),
-        }
-    }
+        storage_outcome(request.call())
+    })
 }
 
 /// PUTs a local file to a signed storage URL, streamed from disk with its length, and
 /// checks the status (the official SDK does not). Never sends the API key; retried as
 /// a PUT is idempotent (the file is reopened for each attempt).
 pub(crate) fn put_file_external(client: &Client, url: &str, path: &std::path::Path) -> Result<()> {
-    let settings = client.settings();
-    let mut attempt = 0;
-    loop {
-        let file = std::fs::File::open(path)
-            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    with_storage_retries(client, |settings| {
+        let file = std::fs::File::open(path).map_err(|e| Failure {
+            error: Error::io(format!("reading {}", path.display()), e),
+            reached_server: false,
+        })?;
         let request = client
             .agent()
             .put(url)
@@ -499,33 +520,8 @@ pub(crate) fn put_file_external(client: &Client, url: &str, path: &std::path::Pa
             .timeout_global(settings.download_timeout)
             .http_status_as_error(false)
             .build();
-        let failure = match request.send(file) {
-            Ok(response) if response.status().is_success() => return Ok(()),
-            Ok(mut response) => {
-                let status = response.status().as_u16();
-                let retry_after = retry_after_of(response.headers());
-                let mut text = String::new();
-                let _ = response
-                    .body_mut()
-                    .as_reader()
-                    .take(64 * 1024)
-                    .read_to_string(&mut text);
-                Failure::fatal(Error::Http {
-                    status,
-                    body: text,
-                    retry_after,
-                })
-            }
-            Err(e) => Failure::from_transport(e),
-        };
-        match retry_decision(&failure, Replay::Idempotent, attempt, settings) {
-            Some(wait) => {
-                attempt += 1;
-                std::thread::sleep(wait);
-            }
-            None => return Err(failure.error),
-        }
-    }
+        storage_outcome(request.send(file)).map(drop)
+    })
 }
 
 #[cfg(test)]

@@ -193,15 +193,14 @@ impl Client {
         file_type: StorageFileType,
         storage_id: Option<&str>,
     ) -> Result<String> {
-        let response = self
-            .get("/v2/getUploadUrl")
-            .without_content_type()
-            .query("name", file_name)
-            .query("project", project_id)
-            .query("type", file_type.as_str())
-            .query_opt("storageId", storage_id)
-            .send()?;
-        data_string(&response, "uploadUrl")
+        self.storage_url(
+            "/v2/getUploadUrl",
+            "uploadUrl",
+            file_name,
+            project_id,
+            file_type,
+            storage_id,
+        )
     }
 
     /// A signed URL to read a stored file (`GET /v2/getSignedUrl` → `data.signedUrl`).
@@ -212,15 +211,35 @@ impl Client {
         file_type: StorageFileType,
         storage_id: Option<&str>,
     ) -> Result<String> {
+        self.storage_url(
+            "/v2/getSignedUrl",
+            "signedUrl",
+            asset_url,
+            project_id,
+            file_type,
+            storage_id,
+        )
+    }
+
+    /// Asks `path` for a signed URL of `name` and reads it from `data.<key>`.
+    fn storage_url(
+        &self,
+        path: &str,
+        key: &str,
+        name: &str,
+        project_id: &str,
+        file_type: StorageFileType,
+        storage_id: Option<&str>,
+    ) -> Result<String> {
         let response = self
-            .get("/v2/getSignedUrl")
+            .get(path)
             .without_content_type()
-            .query("name", asset_url)
+            .query("name", name)
             .query("project", project_id)
             .query("type", file_type.as_str())
             .query_opt("storageId", storage_id)
             .send()?;
-        data_string(&response, "signedUrl")
+        data_string(&response, key)
     }
 
     fn check_storage(&self, storage_id: Option<&str>) -> Result<()> {
