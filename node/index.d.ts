@@ -188,6 +188,12 @@ export declare class AngoClient {
    * and registers them; `delimiter` defaults to `,`.
    */
   uploadFilesWithAssetBuilder(projectId: string, templateId: string, inputFilePath: string, delimiter?: string | undefined | null, priority?: number | undefined | null): Promise<any>
+  /**
+   * Encodes a brush mask (`shape` `[h, w]`, `[h, w, 3]`, `[h, w, 4]`, or with
+   * `medical` a `[z, y, x]` volume; `values` row by row) as PNG or NRRD, uploads it
+   * and resolves to its URL for `brushDataUrl` / `medicalBrushDataUrl`.
+   */
+  uploadBrushArray(projectId: string, shape: Array<number>, values: Array<number>, medical?: boolean | undefined | null): Promise<string>
   /** Creates chat assets. */
   uploadChatAssets(projectId: string, config: ChatAssetCreationConfig, priority?: number | undefined | null): Promise<any>
   /**

@@ -154,6 +154,9 @@ describe('projects', () => {
       externalIdColumn: 'id',
       dataConfig: { id: { type: 'text' }, left: { type: 'text' } },
     })
+    const brushUrl = await client.uploadBrushArray(builderProject, [2, 2], [0, 1, 1, 0])
+    assert.ok(brushUrl.endsWith('.png') && !brushUrl.includes('?'))
+    await assert.rejects(client.uploadBrushArray(builderProject, [2, 2], [0, 1, 1]), { code: 'INVALID_ARGUMENT' })
     const [template] = await client.getAssetBuilderTemplates(builderProject)
     const built = await client.uploadFilesWithAssetBuilder(builderProject, template._id, csv, ';')
     assert.equal(built.data.assets.assetsCreated, 2)

@@ -502,10 +502,9 @@ class SDK:
         return self._client.get_signed_url(asset_url, project, enum_value(file_type), storage_id)
 
     def upload_brush_array(self, project_id: str, arr: Any, medical: bool = False) -> str:
-        # Encoding masks needs numpy (and NRRD for medical volumes); this SDK has no
-        # runtime dependencies, so it asks for an already uploaded mask URL instead.
-        raise NotImplementedError("upload_brush_array is not supported by this SDK; upload the PNG mask and pass "
-                                  "AnnotationPayload(brush_data_url=...)")
+        # A numpy array (via tolist()) or nested lists: (h, w) mask, (h, w, 3) RGB,
+        # (h, w, 4) RGBA, or with medical=True a (z, y, x) volume sent as NRRD.
+        return self._client.upload_brush_array(project_id, arr, bool(medical))
 
     def make_request(self, method: str, endpoint: str, payload: Optional[Dict[str, Any]] = None) -> Any:
         return self._client.make_request(method, endpoint, payload)

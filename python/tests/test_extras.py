@@ -1,6 +1,7 @@
 """The extras beyond the official API, driven against LocalHub: lazy iteration,
 streaming export, per-file upload outcomes and progress callbacks."""
 import os
+import urllib.request
 from typing import Any, Dict, List, Tuple
 
 import pytest
@@ -111,9 +112,28 @@ def test_api_key_is_never_shown(hub: LocalHub) -> None:
     assert "secret-key-123" not in str(info.value) and "secret-key-123" not in repr(info.value)
 
 
-def test_unsupported_methods_say_so(sdk: SDK) -> None:
-    with pytest.raises(NotImplementedError):
-        sdk.upload_brush_array("p", [[0, 1]])
+class _FakeArray:
+    """Stands in for a numpy array: only tolist() is used."""
+
+    def __init__(self, rows: List[List[int]]) -> None:
+        self.rows = rows
+
+    def tolist(self) -> List[List[int]]:
+        return self.rows
+
+
+def test_upload_brush_array(sdk: SDK) -> None:
+    project_id = sdk.create_project("brushes")["data"]["project"]["_id"]
+    url = sdk.upload_brush_array(project_id, _FakeArray([[0, 1], [1, 0]]))
+    assert url.endswith(".png") and "?" not in url
+    with urllib.request.urlopen(url) as response:
+        assert response.read().startswith(b"\x89PNG\r\n\x1a\n")
+    volume = [[[1, 0], [0, 1]], [[0, 0], [2, 2]]]
+    assert sdk.upload_brush_array(project_id, volume, medical=True).endswith(".seg.nrrd")
+    with pytest.raises(ValueError):
+        sdk.upload_brush_array(project_id, [[0, 1], [1]])
+    with pytest.raises(ValueError):
+        sdk.upload_brush_array(project_id, [[[1, 2, 3, 4, 5]]])
 
 
 def test_make_request_reaches_any_endpoint(sdk: SDK) -> None:

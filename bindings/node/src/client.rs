@@ -1114,6 +1114,28 @@ impl AngoClient {
         }))
     }
 
+    /// Encodes a brush mask (`shape` `[h, w]`, `[h, w, 3]`, `[h, w, 4]`, or with
+    /// `medical` a `[z, y, x]` volume; `values` row by row) as PNG or NRRD, uploads it
+    /// and resolves to its URL for `brushDataUrl` / `medicalBrushDataUrl`.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn upload_brush_array(
+        &self,
+        project_id: String,
+        shape: Vec<u32>,
+        values: Vec<f64>,
+        medical: Option<bool>,
+    ) -> napi::Result<AsyncTask<Call<Value>>> {
+        let medical = medical.unwrap_or(false);
+        let shape: Vec<usize> = shape.into_iter().map(|n| n as usize).collect();
+        let mask = ango_core::brush::BrushMask::from_shape(&shape, values, medical)
+            .map_err(crate::errors::to_napi)?;
+        let c = self.inner.clone();
+        Ok(call(move || {
+            c.upload_brush_array(&project_id, &mask, medical)
+                .map(Value::String)
+        }))
+    }
+
     /// Creates chat assets.
     #[napi(ts_return_type = "Promise<any>")]
     pub fn upload_chat_assets(

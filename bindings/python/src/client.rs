@@ -300,6 +300,20 @@ impl Client {
         })
     }
 
+    #[pyo3(signature = (project_id, arr, medical=false))]
+    fn upload_brush_array(
+        &self,
+        py: Python<'_>,
+        project_id: String,
+        arr: &Bound<'_, PyAny>,
+        medical: bool,
+    ) -> PyResult<String> {
+        let mask = models::brush_mask(arr, medical)?;
+        let c = &self.inner;
+        py.detach(|| c.upload_brush_array(&project_id, &mask, medical))
+            .py_err(py)
+    }
+
     #[pyo3(signature = (method, endpoint, payload=None))]
     fn make_request(
         &self,

@@ -524,6 +524,22 @@ pub(crate) fn put_file_external(client: &Client, url: &str, path: &std::path::Pa
     })
 }
 
+/// PUTs bytes to a signed storage URL (brush masks), checking the status and retrying
+/// as a PUT is idempotent. Never sends the API key.
+pub(crate) fn put_bytes_external(client: &Client, url: &str, bytes: &[u8]) -> Result<()> {
+    with_storage_retries(client, |settings| {
+        let request = client
+            .agent()
+            .put(url)
+            .config()
+            .timeout_connect(settings.connect_timeout)
+            .timeout_global(settings.download_timeout)
+            .http_status_as_error(false)
+            .build();
+        storage_outcome(request.send(bytes)).map(drop)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,7 @@ pub mod ontology;
 
 pub mod assets;
 pub mod batches;
+pub mod brush;
 pub mod export;
 pub mod issues;
 pub mod organization;
