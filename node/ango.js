@@ -84,8 +84,8 @@ function wrapMethods(proto, isAsync) {
   }
 }
 
-// On the client only the `iter*` methods are synchronous (they return a RowStream).
-wrapMethods(native.AngoClient.prototype, (name) => !name.startsWith('iter'))
+// On the client only `iter*` (a RowStream) and `withOptions` (a client) are synchronous.
+wrapMethods(native.AngoClient.prototype, (name) => !name.startsWith('iter') && name !== 'withOptions')
 wrapMethods(native.RowStream.prototype, (name) => name === 'nextBatch')
 wrapMethods(native.Emulator.prototype, () => false)
 

@@ -34,6 +34,12 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class AngoClient {
   /** A client; throws `INVALID_ARGUMENT` for a missing key or a malformed host. */
   constructor(options?: ClientOptions | undefined | null)
+  /**
+   * A client sharing this one's connections and key, with some settings changed
+   * (`timeoutMs`, `connectTimeoutMs`, `maxRetries`, `concurrency`, `progress`; the
+   * key and host of `options` are ignored): for a few calls that need other limits.
+   */
+  withOptions(options: ClientOptions): AngoClient
   /** The API host in use, without a trailing slash. */
   get host(): string
   /**

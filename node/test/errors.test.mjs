@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { AngoClient, AngoError } from '../ango.mjs'
+import { AngoClient, AngoError, startEmulator } from '../ango.mjs'
 import { setup } from './helpers.mjs'
 
 let emulator
@@ -97,5 +97,21 @@ test('429 answers are RATE_LIMITED once retries run out', async () => {
     assert.ok([429, 503].includes(error.status))
   } finally {
     flaky.emulator.stop()
+  }
+})
+
+test('withOptions changes limits for some calls and shares the key', async () => {
+  const slow = await startEmulator({ latencyMs: 300 })
+  try {
+    const client = new AngoClient({ apiKey: slow.apiKey, host: slow.url, maxRetries: 0 })
+    const created = await client.createProject('patience')
+    const projectId = created.data.project._id
+    const hurried = client.withOptions({ timeoutMs: 50 })
+    await assert.rejects(hurried.getProject(projectId), { code: 'TIMEOUT' })
+    const project = await client.getProject(projectId)
+    assert.equal(project.data.project.name, 'patience')
+    assert.throws(() => client.withOptions({ timeoutMs: -1 }), { code: 'INVALID_ARGUMENT' })
+  } finally {
+    slow.stop()
   }
 })

@@ -5,6 +5,7 @@ the same request. The work (validation, batch-name resolution, serialisation, re
 uploads, export download) is done by the Rust core, without holding the GIL, so one
 ``SDK`` can be shared by many threads.
 """
+import copy
 import logging
 import os
 import warnings
@@ -76,6 +77,15 @@ class SDK:
         self.setup_logger()
         #: Per-file outcomes of the last ``upload_files`` call made by this thread's SDK.
         self.last_upload_report: Optional[Dict[str, Any]] = None
+
+    def with_options(self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None,
+                     concurrency: Optional[int] = None, progress: Optional[bool] = None) -> "SDK":
+        """A copy of this SDK with some settings changed, for a few calls: it shares the
+        connections and the key, e.g. ``sdk.with_options(timeout=600).exportV3(...)``."""
+        other = copy.copy(self)
+        other._client = self._client.with_options(timeout=timeout, max_retries=max_retries,
+                                                  concurrency=concurrency, progress=progress)
+        return other
 
     @property
     def api_key(self) -> str:

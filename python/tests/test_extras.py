@@ -142,3 +142,18 @@ def test_make_request_reaches_any_endpoint(sdk: SDK) -> None:
     assert sdk.make_request("GET", f"/v2/project/{project_id}")["data"]["project"]["name"] == "raw"
     with pytest.raises(ValueError):
         sdk.make_request("FETCH ME", "/v2/listProjects")
+
+
+def test_with_options_overrides_settings_for_some_calls() -> None:
+    from imerit_ango.exceptions import AngoTimeoutError
+
+    with LocalHub(latency_ms=300) as slow:
+        sdk = SDK(slow.api_key, host=slow.url, max_retries=0)
+        project_id = sdk.create_project("patience")["data"]["project"]["_id"]
+        hurried = sdk.with_options(timeout=0.05)
+        with pytest.raises(AngoTimeoutError):
+            hurried.get_project(project_id)
+        assert sdk.get_project(project_id)["data"]["project"]["name"] == "patience"
+        assert "secret" not in repr(hurried) and hurried.host == sdk.host
+        with pytest.raises(ValueError):
+            sdk.with_options(timeout=-1)

@@ -36,12 +36,7 @@ pub struct ClientOptions {
 }
 
 fn millis(value: f64) -> Result<Option<Duration>> {
-    if !value.is_finite() || value < 0.0 {
-        return Err(invalid(format!(
-            "{value} is not a valid number of milliseconds"
-        )));
-    }
-    Ok((value > 0.0).then(|| Duration::from_secs_f64(value / 1000.0)))
+    ango_core::SettingsOverrides::timeout_from_secs(value / 1000.0).napi()
 }
 
 /// An Ango Hub client. Every method returns a Promise and runs on the libuv thread
@@ -223,6 +218,29 @@ impl AngoClient {
         }
         Ok(AngoClient {
             inner: builder.build().napi()?,
+        })
+    }
+
+    /// A client sharing this one's connections and key, with some settings changed
+    /// (`timeoutMs`, `connectTimeoutMs`, `maxRetries`, `concurrency`, `progress`; the
+    /// key and host of `options` are ignored): for a few calls that need other limits.
+    #[napi]
+    pub fn with_options(&self, options: ClientOptions) -> Result<AngoClient> {
+        let overrides = ango_core::SettingsOverrides {
+            request_timeout: options.timeout_ms.map(millis).transpose()?,
+            connect_timeout: options.connect_timeout_ms.map(millis).transpose()?,
+            max_retries: options.max_retries,
+            concurrency: options.concurrency.map(|n| n as usize),
+            progress: options.progress.map(|on| {
+                if on {
+                    ango_core::ProgressMode::On
+                } else {
+                    ango_core::ProgressMode::Off
+                }
+            }),
+        };
+        Ok(AngoClient {
+            inner: self.inner.with_overrides(&overrides),
         })
     }
 

@@ -27,6 +27,33 @@ where
     Ok(to_py(py, &value)?.unbind())
 }
 
+/// The constructor's and `with_options`' keyword arguments as core overrides
+/// (`timeout` in seconds, 0 meaning no limit).
+fn overrides(
+    py: Python<'_>,
+    timeout: Option<f64>,
+    max_retries: Option<u32>,
+    concurrency: Option<usize>,
+    progress: Option<bool>,
+) -> PyResult<core::SettingsOverrides> {
+    Ok(core::SettingsOverrides {
+        request_timeout: timeout
+            .map(core::SettingsOverrides::timeout_from_secs)
+            .transpose()
+            .py_err(py)?,
+        max_retries,
+        concurrency,
+        progress: progress.map(|on| {
+            if on {
+                core::ProgressMode::On
+            } else {
+                core::ProgressMode::Off
+            }
+        }),
+        ..core::SettingsOverrides::default()
+    })
+}
+
 fn strings(obj: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     if obj.is_none() {
         return Ok(Vec::new());
@@ -47,32 +74,31 @@ impl Client {
         concurrency: Option<usize>,
         progress: Option<bool>,
     ) -> PyResult<Self> {
-        let mut builder = core::Client::builder(api_key).host(host);
-        if let Some(seconds) = timeout {
-            if !seconds.is_finite() || seconds < 0.0 {
-                return Err(PyValueError::new_err(format!(
-                    "timeout must be a non-negative number of seconds, got {seconds}"
-                )));
-            }
-            // 0 means "no limit", as ANGO_TIMEOUT=0 does in the core.
-            builder =
-                builder.request_timeout((seconds > 0.0).then(|| Duration::from_secs_f64(seconds)));
-        }
-        if let Some(retries) = max_retries {
-            builder = builder.max_retries(retries);
-        }
-        if let Some(n) = concurrency {
-            builder = builder.concurrency(n);
-        }
-        if let Some(on) = progress {
-            builder = builder.progress(if on {
-                core::ProgressMode::On
-            } else {
-                core::ProgressMode::Off
-            });
-        }
-        let inner = builder.build().py_err(py)?;
+        let overrides = overrides(py, timeout, max_retries, concurrency, progress)?;
+        let mut settings = core::Settings::from_env();
+        overrides.apply(&mut settings);
+        let inner = core::Client::builder(api_key)
+            .host(host)
+            .settings(settings)
+            .build()
+            .py_err(py)?;
         Ok(Client { inner })
+    }
+
+    /// A client sharing this one's connections and key, with some settings changed.
+    #[pyo3(signature = (*, timeout=None, max_retries=None, concurrency=None, progress=None))]
+    fn with_options(
+        &self,
+        py: Python<'_>,
+        timeout: Option<f64>,
+        max_retries: Option<u32>,
+        concurrency: Option<usize>,
+        progress: Option<bool>,
+    ) -> PyResult<Self> {
+        let overrides = overrides(py, timeout, max_retries, concurrency, progress)?;
+        Ok(Client {
+            inner: self.inner.with_overrides(&overrides),
+        })
     }
 
     /// The API host, without a trailing slash.

@@ -250,6 +250,12 @@ impl Client {
         call.send()
     }
 
+    /// A client sharing this one's connection pool and key, with the given changes:
+    /// what the bindings' `with_options` calls.
+    pub fn with_overrides(&self, overrides: &crate::config::SettingsOverrides) -> Client {
+        self.with_settings(|settings| overrides.apply(settings))
+    }
+
     pub(crate) fn agent(&self) -> &ureq::Agent {
         &self.shared.agent
     }

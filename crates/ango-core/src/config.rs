@@ -146,6 +146,54 @@ impl Settings {
     }
 }
 
+/// Changes to some settings, as the bindings receive them (a client's constructor
+/// options, or a per-call `with_options`); `None` leaves a setting as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SettingsOverrides {
+    /// Time allowed for one request (`Some(None)`: no limit).
+    pub request_timeout: Option<Option<Duration>>,
+    /// Time allowed to connect (`Some(None)`: no limit).
+    pub connect_timeout: Option<Option<Duration>>,
+    /// Retries after a failed attempt.
+    pub max_retries: Option<u32>,
+    /// Parallel transfers (at least 1).
+    pub concurrency: Option<usize>,
+    /// Progress bars.
+    pub progress: Option<ProgressMode>,
+}
+
+impl SettingsOverrides {
+    /// A timeout given in seconds, where `0` means no limit; negative or non-finite
+    /// values are refused.
+    pub fn timeout_from_secs(seconds: f64) -> crate::Result<Option<Duration>> {
+        if !seconds.is_finite() || seconds < 0.0 {
+            return Err(crate::Error::InvalidArgument(format!(
+                "a timeout must be a non-negative number of seconds, got {seconds}"
+            )));
+        }
+        Ok((seconds > 0.0).then(|| Duration::from_secs_f64(seconds)))
+    }
+
+    /// Applies the changes.
+    pub fn apply(&self, settings: &mut Settings) {
+        if let Some(timeout) = self.request_timeout {
+            settings.request_timeout = timeout;
+        }
+        if let Some(timeout) = self.connect_timeout {
+            settings.connect_timeout = timeout;
+        }
+        if let Some(retries) = self.max_retries {
+            settings.retry.max_retries = retries;
+        }
+        if let Some(n) = self.concurrency {
+            settings.concurrency = n.max(1);
+        }
+        if let Some(mode) = self.progress {
+            settings.progress = mode;
+        }
+    }
+}
+
 /// A random 64-bit value from the OS-seeded UUID generator (jitter, colours, file names).
 pub(crate) fn random_u64() -> u64 {
     let bytes = uuid::Uuid::new_v4().into_bytes();
@@ -173,6 +221,22 @@ mod tests {
         assert_eq!(s.progress, ProgressMode::Off);
         let off = Settings::default().apply_env(|n| (n == "ANGO_TIMEOUT").then(|| "0".into()));
         assert_eq!(off.request_timeout, None);
+    }
+
+    #[test]
+    fn overrides_change_only_what_they_name() {
+        let mut s = Settings::default();
+        SettingsOverrides {
+            request_timeout: Some(SettingsOverrides::timeout_from_secs(0.0).unwrap()),
+            max_retries: Some(1),
+            ..SettingsOverrides::default()
+        }
+        .apply(&mut s);
+        assert_eq!(s.request_timeout, None);
+        assert_eq!(s.retry.max_retries, 1);
+        assert_eq!(s.concurrency, Settings::default().concurrency);
+        assert!(SettingsOverrides::timeout_from_secs(-1.0).is_err());
+        assert!(SettingsOverrides::timeout_from_secs(f64::NAN).is_err());
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub mod upload;
 
 pub use assets::GetAssetsParams;
 pub use client::{Client, ClientBuilder};
-pub use config::{DEFAULT_HOST, ProgressMode, RetryPolicy, Settings};
+pub use config::{DEFAULT_HOST, ProgressMode, RetryPolicy, Settings, SettingsOverrides};
 pub use error::{Error, Result};
 pub use issues::{CreateIssueParams, GetIssuesParams, UpdateIssueParams};
 pub use pagination::Pages;
