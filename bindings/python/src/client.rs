@@ -1,8 +1,6 @@
 //! `Client`: the core client, one method per core method. Arguments are converted,
 //! the call runs without the GIL, and the JSON result comes back as Python objects.
 
-use std::time::Duration;
-
 use ango_core as core;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
