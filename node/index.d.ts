@@ -184,7 +184,7 @@ export declare class AngoClient {
    * Uploads local files in parallel and registers them as assets; resolves to each
    * file's outcome and the registration answer.
    */
-  uploadFiles(projectId: string, files: Array<string | UploadFile>, options?: UploadOptions | undefined | null): Promise<UploadReport>
+  uploadFiles(projectId: string, files: Array<string | UploadFile>, options?: UploadOptions | undefined | null, onProgress?: (done: number, total: number) => void): Promise<UploadReport>
   /** Registers assets by URL (`data`, `externalId`, ...). */
   uploadFilesCloud(projectId: string, assets: Array<any>, options?: UploadCloudOptions | undefined | null): Promise<any>
   /** Uploads a project's instructions file. */

@@ -176,12 +176,22 @@ describe('assets, tasks and batches', () => {
       writeFileSync(path, Buffer.from(`image ${name}`))
       return path
     })
-    const report = await client.uploadFiles(projectId, [
-      paths[0],
-      { path: paths[1], externalId: 'second', metadata: { camera: 2 } },
-      paths[2],
-      join(dir, 'missing.jpg'),
-    ])
+    const progress = []
+    const report = await client.uploadFiles(
+      projectId,
+      [
+        paths[0],
+        { path: paths[1], externalId: 'second', metadata: { camera: 2 } },
+        paths[2],
+        join(dir, 'missing.jpg'),
+      ],
+      null,
+      (done, total) => progress.push([done, total]),
+    )
+    // Progress events are queued to the event loop; let them arrive.
+    await new Promise((resolve) => setImmediate(resolve))
+    assert.deepEqual(progress[0], [0, 4])
+    assert.deepEqual(progress.at(-1), [4, 4])
     assert.equal(report.files.length, 4)
     assert.deepEqual(
       report.files.map((f) => f.uploaded),

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use serde_json::Value;
 
@@ -1044,10 +1045,30 @@ impl AngoClient {
         project_id: String,
         files: Vec<Either<String, models::UploadFile>>,
         options: Option<models::UploadOptions>,
+        #[napi(ts_arg_type = "(done: number, total: number) => void")] on_progress: Option<
+            ThreadsafeFunction<
+                FnArgs<(f64, f64)>,
+                Unknown<'static>,
+                FnArgs<(f64, f64)>,
+                Status,
+                false,
+            >,
+        >,
     ) -> AsyncTask<Call<models::UploadReport>> {
         let files: Vec<ango_core::upload::UploadFile> =
             files.into_iter().map(models::upload_file).collect();
-        let options = options.unwrap_or_default().into();
+        let mut options: ango_core::upload::UploadOptions = options.unwrap_or_default().into();
+        if let Some(callback) = on_progress {
+            // Events are queued to the event loop; the upload never waits for JS.
+            options.progress = Some(std::sync::Arc::new(ango_core::progress::FnProgress::new(
+                move |done, total| {
+                    callback.call(
+                        (done as f64, total as f64).into(),
+                        ThreadsafeFunctionCallMode::NonBlocking,
+                    );
+                },
+            )));
+        }
         let c = self.inner.clone();
         call_with(move || {
             c.upload_files(&project_id, &files, &options)
