@@ -40,6 +40,10 @@ fn millis(value: f64) -> Result<Option<Duration>> {
     ango_core::SettingsOverrides::timeout_from_secs(value / 1000.0).napi()
 }
 
+/// A JS `(done, total) => void` called from the upload workers through the event loop.
+type ProgressCallback =
+    ThreadsafeFunction<FnArgs<(f64, f64)>, Unknown<'static>, FnArgs<(f64, f64)>, Status, false>;
+
 /// An Ango Hub client. Every method returns a Promise and runs on the libuv thread
 /// pool; results are the server's JSON answers as plain objects.
 #[napi]
@@ -1046,13 +1050,7 @@ impl AngoClient {
         files: Vec<Either<String, models::UploadFile>>,
         options: Option<models::UploadOptions>,
         #[napi(ts_arg_type = "(done: number, total: number) => void")] on_progress: Option<
-            ThreadsafeFunction<
-                FnArgs<(f64, f64)>,
-                Unknown<'static>,
-                FnArgs<(f64, f64)>,
-                Status,
-                false,
-            >,
+            ProgressCallback,
         >,
     ) -> AsyncTask<Call<models::UploadReport>> {
         let files: Vec<ango_core::upload::UploadFile> =
