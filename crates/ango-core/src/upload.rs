@@ -567,30 +567,7 @@ impl Client {
         priority: i64,
     ) -> Result<Value> {
         config.validate()?;
-        let mut fields: Vec<(String, String)> = vec![
-            ("projectId".into(), project_id.to_string()),
-            ("priority".into(), priority.to_string()),
-        ];
-        if let Some(id) = &config.storage_id {
-            fields.push(("storageId".into(), id.clone()));
-        }
-        if let Some(bucket) = &config.bucket_name {
-            fields.push(("bucket".into(), bucket.clone()));
-        }
-        fields.push((
-            "numberOfConversations".into(),
-            config.number_of_assets.to_string(),
-        ));
-        fields.push((
-            "namingStrategy".into(),
-            crate::pyjson::to_string(&json!({ "type": config.naming_strategy.kind })),
-        ));
-        if let Some(id) = &config.llm_config_id {
-            fields.push((
-                "llmConfig".into(),
-                crate::pyjson::to_string(&json!({ "id": id })),
-            ));
-        }
+        let fields = config.form_fields(project_id, priority);
         let call = self.post(format!("/v2/project/{}/chat", encode_component(project_id)));
         let call = match &config.conversation_json {
             Some(path) => {
