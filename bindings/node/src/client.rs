@@ -568,10 +568,11 @@ impl AngoClient {
         options: Option<AnnotateOptions>,
     ) -> AsyncTask<Call<bool>> {
         let o = options.unwrap_or_default();
+        let d = ango_core::AnnotateOptions::default();
         let options = ango_core::AnnotateOptions {
-            overwrite: o.overwrite.unwrap_or(false),
-            send_to_next_stage: o.send_to_next_stage.unwrap_or(false),
-            is_plugin: o.is_plugin.unwrap_or(false),
+            overwrite: o.overwrite.unwrap_or(d.overwrite),
+            send_to_next_stage: o.send_to_next_stage.unwrap_or(d.send_to_next_stage),
+            is_plugin: o.is_plugin.unwrap_or(d.is_plugin),
         };
         let payload = payload.into();
         let c = self.inner.clone();
@@ -1127,18 +1128,11 @@ impl AngoClient {
         delimiter: Option<String>,
         priority: Option<i64>,
     ) -> napi::Result<AsyncTask<Call<Value>>> {
-        let mut parse_config = ango_core::models::asset_builder::ParseConfig::default();
-        if let Some(text) = delimiter {
-            let mut chars = text.chars();
-            match (chars.next(), chars.next()) {
-                (Some(c), None) => parse_config.delimiter = c,
-                _ => {
-                    return Err(crate::errors::to_napi(ango_core::Error::InvalidArgument(
-                        format!("the delimiter must be one character, got {text:?}"),
-                    )));
-                }
-            }
-        }
+        // The core reads and checks the official `{"delimiter": ...}` form.
+        let parse_config = ango_core::models::asset_builder::ParseConfig::from_value(
+            &serde_json::json!({ "delimiter": delimiter }),
+        )
+        .map_err(crate::errors::to_napi)?;
         let c = self.inner.clone();
         Ok(call(move || {
             c.upload_files_with_asset_builder(

@@ -993,10 +993,11 @@ pub struct UploadOptions {
 
 impl From<UploadOptions> for ango_core::upload::UploadOptions {
     fn from(o: UploadOptions) -> Self {
+        let defaults = ango_core::upload::UploadOptions::default();
         ango_core::upload::UploadOptions {
             storage_id: o.storage_id,
             batches: o.batches,
-            priority: o.priority.unwrap_or(0),
+            priority: o.priority.unwrap_or(defaults.priority),
             progress: None,
             concurrency: o.concurrency.map(|c| c.max(1) as usize),
         }
