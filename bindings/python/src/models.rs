@@ -893,6 +893,20 @@ pub fn validate_asset_builder_template(template: &Bound<'_, PyAny>) -> PyResult<
     Ok(true)
 }
 
+/// `DataConfigItem.to_dict()`, checked by the core's rules (a known type; a storage for
+/// media types): `ValueError` otherwise. Also what `DataConfigItem.__post_init__` runs.
+#[pyfunction]
+#[pyo3(signature = (kind, storage=None, include_in_export=false))]
+pub fn data_config_item_to_dict<'py>(
+    py: Python<'py>,
+    kind: String,
+    storage: Option<String>,
+    include_in_export: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let item = cm::DataConfigItem::new(kind, storage, include_in_export).py_err(py)?;
+    dict(py, &item.to_value())
+}
+
 /// Checks a chat-asset configuration by the core's rules.
 #[pyfunction]
 pub fn validate_chat_config(config: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -934,6 +948,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(asset_builder_template_to_dict, m)?)?;
     m.add_function(wrap_pyfunction!(validate_asset_builder_template, m)?)?;
     m.add_function(wrap_pyfunction!(validate_chat_config, m)?)?;
+    m.add_function(wrap_pyfunction!(data_config_item_to_dict, m)?)?;
     m.add_function(wrap_pyfunction!(merge_annotations, m)?)?;
     Ok(())
 }

@@ -16,9 +16,6 @@ class DataConfigItemTags(Enum):
     PDF = 'pdf'
 
 
-_MEDIA_TYPES = ('image', 'audio', 'video', 'pdf')
-
-
 @dataclass
 class DataConfigItem:
     """How one CSV column is used: its type, its storage and whether it is exported."""
@@ -27,17 +24,11 @@ class DataConfigItem:
     include_in_export: bool = False
 
     def __post_init__(self) -> None:
-        allowed = [tag.value for tag in DataConfigItemTags]
-        if self.type not in allowed:
-            raise ValueError(f"type must be one of {allowed}, got '{self.type}'")
-        if self.type in _MEDIA_TYPES and not self.storage:
-            raise ValueError(f"storage is required for type '{self.type}'")
+        # The core checks the type and the storage (ValueError, as the official SDK).
+        self.to_dict()
 
     def to_dict(self) -> Dict[str, Any]:
-        out: Dict[str, Any] = {"type": self.type, "includeInExport": self.include_in_export}
-        if self.storage:
-            out["storage"] = self.storage
-        return out
+        return _native.data_config_item_to_dict(self.type, self.storage, self.include_in_export)
 
     @staticmethod
     def from_dict(data: Dict[str, Any]) -> "DataConfigItem":
