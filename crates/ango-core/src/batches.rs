@@ -95,7 +95,7 @@ fn batches_of(project: &Value) -> &[Value] {
 }
 
 /// Maps each name or id to the ids of the batches it names.
-fn match_batches(batches: &[Value], names_or_ids: &[String]) -> Result<Vec<String>> {
+pub(crate) fn match_batches(batches: &[Value], names_or_ids: &[String]) -> Result<Vec<String>> {
     let mut ids = Vec::with_capacity(names_or_ids.len());
     for wanted in names_or_ids {
         let before = ids.len();

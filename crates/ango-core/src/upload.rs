@@ -334,7 +334,12 @@ impl Client {
         let storage_id = options.storage_id.as_deref().filter(|s| !s.is_empty());
         self.check_storage(storage_id)?;
         if let Some(names) = options.batches.as_deref() {
-            check_batches_exist(&project, names)?;
+            // Fail before any upload: the same name/id matching the registration uses.
+            let batches = project
+                .get("batches")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice);
+            crate::batches::match_batches(batches.unwrap_or(&[]), names)?;
         }
 
         let progress = options
@@ -598,24 +603,6 @@ impl Client {
             other => other,
         }
     }
-}
-
-fn check_batches_exist(project: &Value, names: &[String]) -> Result<()> {
-    let batches = project
-        .get("batches")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for name in names {
-        let known = batches.iter().any(|b| {
-            b.get("_id").and_then(Value::as_str) == Some(name)
-                || b.get("name").and_then(Value::as_str) == Some(name)
-        });
-        if !known {
-            return Err(Error::NotFound(format!("Batch {name} not found")));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
