@@ -242,6 +242,21 @@ impl Client {
         data_string(&response, key)
     }
 
+    /// `data.project` of the project, with the official message when it does not exist.
+    fn project_to_upload_into(&self, project_id: &str) -> Result<Value> {
+        let response = self.get_project(project_id).map_err(|e| match e {
+            Error::Http { status: 404, .. } => {
+                Error::NotFound("Project with given ID does not exist.".into())
+            }
+            other => other,
+        })?;
+        Ok(response
+            .get("data")
+            .and_then(|d| d.get("project"))
+            .cloned()
+            .unwrap_or(Value::Null))
+    }
+
     fn check_storage(&self, storage_id: Option<&str>) -> Result<()> {
         match storage_id {
             Some(id) if !id.is_empty() && !self.storage_exists(id)? => {
@@ -315,17 +330,7 @@ impl Client {
         files: &[UploadFile],
         options: &UploadOptions,
     ) -> Result<UploadReport> {
-        let project = self.get_project(project_id).map_err(|e| match e {
-            Error::Http { status: 404, .. } => {
-                Error::NotFound("Project with given ID does not exist.".into())
-            }
-            other => other,
-        })?;
-        let project = project
-            .get("data")
-            .and_then(|d| d.get("project"))
-            .cloned()
-            .unwrap_or(Value::Null);
+        let project = self.project_to_upload_into(project_id)?;
         if project.get("type").and_then(Value::as_str) == Some("pct") {
             return Err(Error::invalid(
                 "Local file upload is not supported for PCT projects. Please use cloud storage integration instead.",
@@ -484,17 +489,7 @@ impl Client {
         parse_config: &ParseConfig,
         priority: i64,
     ) -> Result<Value> {
-        let project = self.get_project(project_id).map_err(|e| match e {
-            Error::Http { status: 404, .. } => {
-                Error::NotFound("Project with given ID does not exist.".into())
-            }
-            other => other,
-        })?;
-        let project = project
-            .get("data")
-            .and_then(|d| d.get("project"))
-            .cloned()
-            .unwrap_or(Value::Null);
+        let project = self.project_to_upload_into(project_id)?;
         let templates = project
             .get("assetBuilderTemplates")
             .and_then(Value::as_array)
