@@ -55,6 +55,16 @@ pub enum Error {
     /// An export archive was malformed or refused as unsafe.
     #[error("export archive error: {0}")]
     Archive(String),
+    /// The server's answers contradict each other (a page total that changed, a size
+    /// that does not match), so the result could not be completed without losing data.
+    #[error("inconsistent server response: {0}")]
+    Inconsistent(String),
+    /// The caller cancelled the operation (Ctrl-C, an abort signal) before it finished.
+    #[error("operation cancelled")]
+    Cancelled,
+    /// A bug inside the SDK was caught (a panic) instead of crashing the caller.
+    #[error("internal error in the Ango SDK: {0}")]
+    Internal(String),
 }
 
 /// The crate's result type.
@@ -70,7 +80,8 @@ impl Error {
     }
 
     /// A stable, machine-readable code for bindings: `HTTP`, `RATE_LIMITED`, `TIMEOUT`,
-    /// `CONNECTION`, `TRANSPORT`, `DECODE`, `INVALID_ARGUMENT`, `NOT_FOUND`, `IO`, `ARCHIVE`.
+    /// `CONNECTION`, `TRANSPORT`, `DECODE`, `INVALID_ARGUMENT`, `NOT_FOUND`, `IO`, `ARCHIVE`,
+    /// `INCONSISTENT`, `CANCELLED`, `INTERNAL`.
     pub fn code(&self) -> &'static str {
         match self {
             Error::Http { status: 429, .. } => "RATE_LIMITED",
@@ -83,6 +94,9 @@ impl Error {
             Error::NotFound(_) => "NOT_FOUND",
             Error::Io { .. } => "IO",
             Error::Archive(_) => "ARCHIVE",
+            Error::Inconsistent(_) => "INCONSISTENT",
+            Error::Cancelled => "CANCELLED",
+            Error::Internal(_) => "INTERNAL",
         }
     }
 
