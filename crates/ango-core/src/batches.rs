@@ -65,7 +65,6 @@ impl Client {
                 "batches": batch_ids,
                 "projectId": project_id,
             }))
-            .idempotent()
             .send()
     }
 

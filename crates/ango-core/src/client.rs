@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use ureq::http::Method;
-use ureq::tls::{RootCerts, TlsConfig};
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
 use crate::config::{DEFAULT_HOST, Settings};
 use crate::error::{Error, Result};
@@ -94,7 +94,7 @@ impl ClientBuilder {
 
     /// Parallel transfers for bulk work (at least 1).
     pub fn concurrency(mut self, concurrency: usize) -> Self {
-        self.settings.concurrency = concurrency.max(1);
+        self.settings.concurrency = concurrency.clamp(1, crate::config::MAX_CONCURRENCY);
         self
     }
 
@@ -121,6 +121,20 @@ impl ClientBuilder {
         if self.api_key.0.is_empty() {
             return Err(Error::invalid("the API key is empty"));
         }
+        if ureq::http::HeaderValue::from_str(&self.api_key.0).is_err() {
+            return Err(Error::invalid(
+                "the API key holds characters an HTTP header cannot carry (a line break or control character)",
+            ));
+        }
+        if ureq::http::HeaderValue::from_str(&self.settings.user_agent).is_err() {
+            return Err(Error::invalid(format!(
+                "the user agent {:?} holds characters an HTTP header cannot carry",
+                self.settings.user_agent
+            )));
+        }
+        if let Some(insecure) = plain_http_host(&host) {
+            warn_plain_http_once(insecure);
+        }
         let agent = build_agent(&self.settings)?;
         Ok(Client {
             shared: Arc::new(Shared {
@@ -134,41 +148,140 @@ impl ClientBuilder {
 }
 
 /// One agent (connection pool) per client, verifying TLS against the platform trust
-/// store, or against the PEM bundle named by `SSL_CERT_FILE` when that is set.
+/// store, plus the PEM bundle named by `SSL_CERT_FILE` when that is set. API calls never
+/// follow redirects (the `apikey` header would go along); signed storage downloads opt in.
 fn build_agent(settings: &Settings) -> Result<ureq::Agent> {
     let roots = match std::env::var_os("SSL_CERT_FILE") {
         Some(path) if !path.is_empty() => {
-            let pem = std::fs::read(&path).map_err(|e| {
-                Error::io(
-                    format!("reading SSL_CERT_FILE {}", path.to_string_lossy()),
-                    e,
-                )
-            })?;
-            let certs: Vec<_> = ureq::tls::parse_pem(&pem)
-                .filter_map(|item| match item {
-                    Ok(ureq::tls::PemItem::Certificate(cert)) => Some(cert),
-                    _ => None,
-                })
-                .collect();
-            if certs.is_empty() {
-                return Err(Error::invalid(format!(
-                    "SSL_CERT_FILE {} holds no certificates",
-                    path.to_string_lossy()
-                )));
-            }
+            let path = std::path::PathBuf::from(path);
+            let mut certs = platform_roots();
+            certs.extend(read_pem_bundle(&path)?);
             RootCerts::new_with_certs(&certs)
         }
         _ => RootCerts::PlatformVerifier,
     };
     let config = ureq::Agent::config_builder()
         .tls_config(TlsConfig::builder().root_certs(roots).build())
-        .timeout_connect(settings.connect_timeout)
-        .timeout_global(settings.request_timeout)
+        .timeout_connect(crate::config::cap_timeout(settings.connect_timeout))
+        .timeout_global(crate::config::cap_timeout(settings.request_timeout))
         .http_status_as_error(false)
+        .max_redirects(0)
         .user_agent(settings.user_agent.as_str())
-        .max_idle_connections_per_host(settings.concurrency.max(4) * 2)
+        .max_idle_connections_per_host(
+            settings
+                .concurrency
+                .clamp(4, crate::config::MAX_CONCURRENCY)
+                * 2,
+        )
         .build();
     Ok(config.into())
+}
+
+/// Every certificate of a PEM bundle; any malformed entry is an error naming the file.
+pub(crate) fn read_pem_bundle(path: &std::path::Path) -> Result<Vec<Certificate<'static>>> {
+    let shown = path.display();
+    let pem =
+        std::fs::read(path).map_err(|e| Error::io(format!("reading SSL_CERT_FILE {shown}"), e))?;
+    let mut certs = Vec::new();
+    for (index, item) in ureq::tls::parse_pem(&pem).enumerate() {
+        let entry = index + 1;
+        match item {
+            Ok(PemItem::Certificate(cert)) => {
+                let der = rustls_pki_types::CertificateDer::from(cert.der());
+                if let Err(e) = webpki::anchor_from_trusted_cert(&der) {
+                    return Err(Error::invalid(format!(
+                        "SSL_CERT_FILE {shown}: entry {entry} is not a usable certificate ({e})"
+                    )));
+                }
+                certs.push(cert.to_owned());
+            }
+            // Keys or CRLs in a bundle are not roots; they are left aside.
+            Ok(_) => {}
+            Err(e) => {
+                return Err(Error::invalid(format!(
+                    "SSL_CERT_FILE {shown}: entry {entry} is malformed PEM ({e})"
+                )));
+            }
+        }
+    }
+    if certs.is_empty() {
+        return Err(Error::invalid(format!(
+            "SSL_CERT_FILE {shown} holds no certificates"
+        )));
+    }
+    Ok(certs)
+}
+
+/// The system's trusted roots, read from the usual locations without looking at
+/// `SSL_CERT_FILE` (which is added to them, not put in their place).
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+fn platform_roots() -> Vec<Certificate<'static>> {
+    const FILES: [&str; 6] = [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/ca-bundle.pem",
+        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+        "/etc/ssl/cert.pem",
+        "/etc/pki/tls/cacert.pem",
+    ];
+    let file = FILES.iter().map(std::path::Path::new).find(|p| p.exists());
+    let mut certs = Vec::new();
+    let mut add = |found: rustls_native_certs::CertificateResult| {
+        certs.extend(
+            found
+                .certs
+                .into_iter()
+                .map(|der| Certificate::from_der(der.as_ref()).to_owned()),
+        );
+    };
+    add(rustls_native_certs::load_certs_from_paths(file, None));
+    if file.is_none() {
+        for dir in openssl_probe::candidate_cert_dirs() {
+            add(rustls_native_certs::load_certs_from_paths(None, Some(dir)));
+        }
+    }
+    certs
+}
+
+/// On macOS, iOS, Windows and Android the system store is reached only through the OS
+/// verifier, which cannot be combined with extra roots here: `SSL_CERT_FILE` then holds
+/// the only roots trusted (as OpenSSL-based tools treat it).
+#[cfg(not(all(unix, not(target_vendor = "apple"), not(target_os = "android"))))]
+fn platform_roots() -> Vec<Certificate<'static>> {
+    Vec::new()
+}
+
+/// The host of an `http://` URL when it is not a loopback address, `None` otherwise.
+pub(crate) fn plain_http_host(url: &str) -> Option<&str> {
+    let rest = url
+        .get(..7)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("http://"))
+        .map(|_| &url[7..])?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let host = if let Some(bracketed) = authority.strip_prefix('[') {
+        bracketed.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    let lower = host.to_ascii_lowercase();
+    let loopback = lower == "localhost"
+        || lower.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then_some(host)
+}
+
+/// Warns on stderr, once per process, that the API key travels unencrypted.
+fn warn_plain_http_once(host: &str) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        eprintln!(
+            "warning: the Ango API host {host} is plain http://: the API key and data travel \
+             unencrypted; use https://"
+        );
+    });
 }
 
 impl Client {
@@ -215,7 +328,9 @@ impl Client {
     pub fn with_settings(&self, change: impl FnOnce(&mut Settings)) -> Client {
         let mut settings = (*self.settings).clone();
         change(&mut settings);
-        settings.concurrency = settings.concurrency.max(1);
+        settings.concurrency = settings
+            .concurrency
+            .clamp(1, crate::config::MAX_CONCURRENCY);
         Client {
             shared: Arc::clone(&self.shared),
             settings: Arc::new(settings),
@@ -226,7 +341,10 @@ impl Client {
     /// and query string as they go on the wire (for example `/v2/project/ID`), `payload`
     /// the JSON body. For endpoints this crate has no method for yet.
     ///
-    /// POSTs and PATCHes are retried only when the server cannot have acted on them.
+    /// The endpoint is percent-encoded as the official SDK's `requests` does (a space
+    /// becomes `%20`, non-ASCII text its UTF-8 escapes, existing `%XX` escapes stay).
+    /// Retries follow the crate's retry table: an endpoint it does not know is retried
+    /// only for `GET`, or when the request cannot have reached the server.
     pub fn make_request(
         &self,
         method: &str,
@@ -243,7 +361,7 @@ impl Client {
                 "the endpoint must start with '/', got {endpoint:?}"
             )));
         }
-        let mut call = ApiCall::new(self, method, endpoint);
+        let mut call = ApiCall::new(self, method, crate::http::requote_endpoint(endpoint));
         if let Some(body) = payload {
             call = call.json(body);
         }

@@ -8,6 +8,32 @@ use std::time::Duration;
 /// The official Ango Hub API host.
 pub const DEFAULT_HOST: &str = "https://imeritapi.ango.ai";
 
+/// The longest timeout applied (one year): longer ones, from options, the environment
+/// or a [`Settings`] value set directly, are reduced to it, since a deadline that far
+/// cannot be represented on every platform's clock.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// `timeout`, capped at [`MAX_TIMEOUT`].
+pub(crate) fn cap_timeout(timeout: Option<Duration>) -> Option<Duration> {
+    timeout.map(|t| t.min(MAX_TIMEOUT))
+}
+
+/// A timeout of `seconds` (`0`: no limit); `None` for negative or NaN values. Values
+/// beyond [`MAX_TIMEOUT`], infinity included, become [`MAX_TIMEOUT`].
+fn timeout_of_secs(seconds: f64) -> Option<Option<Duration>> {
+    if seconds.is_nan() || seconds < 0.0 {
+        return None;
+    }
+    if seconds == 0.0 {
+        return Some(None);
+    }
+    let timeout = Duration::try_from_secs_f64(seconds).unwrap_or(MAX_TIMEOUT);
+    Some(Some(timeout.min(MAX_TIMEOUT)))
+}
+
+/// The most parallel transfers a client runs (larger requests are reduced to it).
+pub const MAX_CONCURRENCY: usize = 256;
+
 /// When and how failed requests are tried again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
@@ -49,11 +75,11 @@ impl RetryPolicy {
             .initial_backoff
             .saturating_mul(1u32 << exp)
             .min(self.max_backoff);
-        let nanos = ceiling.as_nanos() as u64;
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
         if nanos == 0 {
             return Duration::ZERO;
         }
-        Duration::from_nanos(random_u64() % (nanos + 1))
+        Duration::from_nanos(random_u64() % nanos.saturating_add(1))
     }
 }
 
@@ -108,7 +134,9 @@ impl Settings {
     /// `ANGO_CONNECT_TIMEOUT` (seconds), `ANGO_MAX_RETRIES`, `ANGO_CONCURRENCY`,
     /// `ANGO_PROGRESS` (`0`/`false`/`off` or `1`/`true`/`on`).
     ///
-    /// Unparsable values are ignored in favour of the default, so a typo never stops a program.
+    /// Unparsable, negative or NaN values are ignored in favour of the default, so a typo
+    /// never stops a program; timeouts beyond [`MAX_TIMEOUT`] become [`MAX_TIMEOUT`] and
+    /// concurrency is capped at [`MAX_CONCURRENCY`].
     pub fn from_env() -> Self {
         Settings::default().apply_env(|name| std::env::var(name).ok())
     }
@@ -116,12 +144,8 @@ impl Settings {
     /// Applies overrides from a variable lookup (used by [`Settings::from_env`]; testable).
     pub fn apply_env(mut self, var: impl Fn(&str) -> Option<String>) -> Self {
         let seconds = |name: &str| -> Option<Option<Duration>> {
-            let raw = var(name)?;
-            let value: f64 = raw.trim().parse().ok()?;
-            if !value.is_finite() || value < 0.0 {
-                return None;
-            }
-            Some((value > 0.0).then(|| Duration::from_secs_f64(value)))
+            let value: f64 = var(name)?.trim().parse().ok()?;
+            timeout_of_secs(value)
         };
         if let Some(timeout) = seconds("ANGO_TIMEOUT") {
             self.request_timeout = timeout;
@@ -133,7 +157,7 @@ impl Settings {
             self.retry.max_retries = retries;
         }
         if let Some(n) = var("ANGO_CONCURRENCY").and_then(|v| v.trim().parse::<usize>().ok()) {
-            self.concurrency = n.max(1);
+            self.concurrency = n.clamp(1, MAX_CONCURRENCY);
         }
         if let Some(p) = var("ANGO_PROGRESS") {
             match p.trim().to_ascii_lowercase().as_str() {
@@ -163,15 +187,26 @@ pub struct SettingsOverrides {
 }
 
 impl SettingsOverrides {
-    /// A timeout given in seconds, where `0` means no limit; negative or non-finite
-    /// values are refused.
+    /// A timeout given in seconds, where `0` means no limit; negative, NaN or infinite
+    /// values are refused, and finite ones beyond [`MAX_TIMEOUT`] become [`MAX_TIMEOUT`].
     pub fn timeout_from_secs(seconds: f64) -> crate::Result<Option<Duration>> {
-        if !seconds.is_finite() || seconds < 0.0 {
-            return Err(crate::Error::InvalidArgument(format!(
+        match timeout_of_secs(seconds) {
+            Some(timeout) if seconds.is_finite() => Ok(timeout),
+            _ => Err(crate::Error::InvalidArgument(format!(
                 "a timeout must be a non-negative number of seconds, got {seconds}"
-            )));
+            ))),
         }
-        Ok((seconds > 0.0).then(|| Duration::from_secs_f64(seconds)))
+    }
+
+    /// A timeout given in milliseconds (JavaScript style), with the rules of
+    /// [`SettingsOverrides::timeout_from_secs`].
+    pub fn timeout_from_millis(millis: f64) -> crate::Result<Option<Duration>> {
+        match timeout_of_secs(millis / 1000.0) {
+            Some(timeout) if millis.is_finite() => Ok(timeout),
+            _ => Err(crate::Error::InvalidArgument(format!(
+                "a timeout must be a non-negative number of milliseconds, got {millis}"
+            ))),
+        }
     }
 
     /// Applies the changes.
@@ -186,7 +221,7 @@ impl SettingsOverrides {
             settings.retry.max_retries = retries;
         }
         if let Some(n) = self.concurrency {
-            settings.concurrency = n.max(1);
+            settings.concurrency = n.clamp(1, MAX_CONCURRENCY);
         }
         if let Some(mode) = self.progress {
             settings.progress = mode;

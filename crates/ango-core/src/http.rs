@@ -14,19 +14,10 @@ use crate::client::Client;
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::pyjson;
+use crate::retry::{self, RetryClass};
 
 /// The largest JSON response we accept (a page of 1000 tasks with answers can be big).
 const MAX_JSON_RESPONSE: u64 = 1 << 30;
-
-/// How safe a call is to send twice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Replay {
-    /// Sending it again has the same effect (GET, DELETE, PUT, "set" style POSTs).
-    Idempotent,
-    /// Sending it again could create duplicates: retried only when the server cannot
-    /// have acted on it (connection refused, 429, 503).
-    Once,
-}
 
 /// A request body.
 #[derive(Debug, Clone)]
@@ -90,8 +81,22 @@ impl Multipart {
     }
 }
 
+/// Escapes a multipart `name`/`filename` parameter so it stays one quoted string on
+/// one header line: `"`, CR and LF are percent-encoded as the WHATWG form encoding (and
+/// so `requests`/urllib3, the official SDK's stack) does, and a backslash is doubled so
+/// parsers that read quoted-string escapes get it back.
 fn escape_quoted(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("%22"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Percent-encodes a query or path component (everything but RFC 3986 unreserved characters).
@@ -106,6 +111,104 @@ pub(crate) fn encode_component(s: &str) -> String {
         }
     }
     out
+}
+
+/// An endpoint given by a caller (`make_request`) made fit for the request line the way
+/// the official SDK's `requests` does it: the fragment is dropped, `.`/`..` path segments
+/// are resolved, bytes outside the characters allowed in a path or query (space, quotes,
+/// braces, non-ASCII UTF-8, ...) are percent-encoded, existing `%XX` escapes are kept
+/// (upper-cased, and decoded when they stand for an unreserved character) unless some `%`
+/// in that part is not an escape, in which case every `%` there becomes `%25`.
+pub(crate) fn requote_endpoint(endpoint: &str) -> String {
+    let endpoint = endpoint.split('#').next().unwrap_or("");
+    let (path, query) = match endpoint.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (endpoint, None),
+    };
+    let mut out = requote_part(&remove_dot_segments(path), false);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(&requote_part(query, true));
+    }
+    out
+}
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// One part (path or query) of [`requote_endpoint`].
+fn requote_part(part: &str, query: bool) -> String {
+    let bytes = part.as_bytes();
+    let is_escape = |i: usize| {
+        bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+    };
+    let all_escapes_valid = (0..bytes.len()).all(|i| bytes[i] != b'%' || is_escape(i));
+    let mut out = String::with_capacity(part.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' && all_escapes_valid {
+            let hex = &part[i + 1..i + 3];
+            match u8::from_str_radix(hex, 16) {
+                Ok(decoded) if is_unreserved(decoded) => out.push(decoded as char),
+                _ => {
+                    out.push('%');
+                    out.push_str(&hex.to_ascii_uppercase());
+                }
+            }
+            i += 3;
+            continue;
+        }
+        let allowed = is_unreserved(b)
+            || matches!(
+                b,
+                b'!' | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+                    | b'/'
+            )
+            || (query && b == b'?');
+        if allowed {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Resolves `.` and `..` path segments as urllib3 does for http(s) URLs (RFC 3986
+/// section 5.2.4).
+fn remove_dot_segments(path: &str) -> String {
+    let mut output: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "." => {}
+            ".." => {
+                output.pop();
+            }
+            other => output.push(other),
+        }
+    }
+    if path.starts_with('/') && output.first().is_none_or(|first| !first.is_empty()) {
+        output.insert(0, "");
+    }
+    if path.ends_with("/.") || path.ends_with("/..") {
+        output.push("");
+    }
+    output.join("/")
 }
 
 /// Builds `a=b&c=d` with every name and value percent-encoded.
@@ -125,7 +228,6 @@ pub(crate) struct ApiCall<'a> {
     path: String,
     query: Vec<(String, String)>,
     body: Body,
-    replay: Replay,
     /// Send `Content-Type: application/json` on a bodiless call, as the official
     /// SDK's JSON calls do (its raw export and upload-URL calls do not).
     json_content_type: bool,
@@ -133,18 +235,12 @@ pub(crate) struct ApiCall<'a> {
 
 impl<'a> ApiCall<'a> {
     pub(crate) fn new(client: &'a Client, method: http::Method, path: impl Into<String>) -> Self {
-        let replay = if method == http::Method::POST || method == http::Method::PATCH {
-            Replay::Once
-        } else {
-            Replay::Idempotent
-        };
         ApiCall {
             client,
             method,
             path: path.into(),
             query: Vec::new(),
             body: Body::Empty,
-            replay,
             json_content_type: true,
         }
     }
@@ -193,10 +289,24 @@ impl<'a> ApiCall<'a> {
         self
     }
 
-    /// Marks a POST as safe to repeat (it sets state rather than creating it).
-    pub(crate) fn idempotent(mut self) -> Self {
-        self.replay = Replay::Idempotent;
+    /// Kept for call sites written before the retry table: the class now comes from
+    /// [`retry`]'s table alone. In debug builds this checks that the table agrees the
+    /// call is safe to repeat, so a stale `.idempotent()` cannot hide a mismatch.
+    #[allow(dead_code)]
+    pub(crate) fn idempotent(self) -> Self {
+        debug_assert_eq!(
+            self.retry_class(),
+            RetryClass::Safe,
+            "{} {} is not Safe in the retry table",
+            self.method,
+            self.path
+        );
         self
+    }
+
+    /// How this call may be retried, from the one table in [`retry`].
+    pub(crate) fn retry_class(&self) -> RetryClass {
+        retry::class_of(&self.method, &self.path)
     }
 
     /// The full URL this call goes to.
@@ -233,12 +343,13 @@ impl<'a> ApiCall<'a> {
             }
         };
         let has_body = !matches!(self.body, Body::Empty);
+        let class = self.retry_class();
         let mut attempt: u32 = 0;
         loop {
             let outcome = self.attempt(&url, settings, content_type.as_deref(), &payload, has_body);
             let retry_wait = match &outcome {
                 Ok(_) => None,
-                Err(failure) => retry_decision(failure, self.replay, attempt, settings),
+                Err(failure) => retry_decision(failure, class, attempt, settings),
             };
             match (outcome, retry_wait) {
                 (Ok(bytes), _) => return Ok(bytes),
@@ -277,9 +388,11 @@ impl<'a> ApiCall<'a> {
         let agent = self.client.agent();
         let mut config = agent
             .configure_request(request)
-            .timeout_connect(settings.connect_timeout)
-            .timeout_global(settings.request_timeout)
-            .http_status_as_error(false);
+            .timeout_connect(crate::config::cap_timeout(settings.connect_timeout))
+            .timeout_global(crate::config::cap_timeout(settings.request_timeout))
+            .http_status_as_error(false)
+            // Never follow a redirect with the API key (the agent is set so too).
+            .max_redirects(0);
         if has_body || self.method == http::Method::DELETE {
             config = config.allow_non_standard_methods(true);
         }
@@ -307,6 +420,10 @@ fn read_response(
 ) -> std::result::Result<Vec<u8>, Failure> {
     let status = response.status().as_u16();
     let retry_after = retry_after_of(response.headers());
+    let location = response
+        .headers()
+        .get("location")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let body = response
         .body_mut()
         .with_config()
@@ -315,6 +432,9 @@ fn read_response(
         .map_err(Failure::from_transport_after_send)?;
     if (200..300).contains(&status) {
         return Ok(body);
+    }
+    if (300..400).contains(&status) {
+        return Err(Failure::fatal(redirect_refused(status, location, &body)));
     }
     Err(Failure {
         error: Error::Http {
@@ -326,25 +446,57 @@ fn read_response(
     })
 }
 
+/// The error for a redirect answer to an API call: never followed, since the `apikey`
+/// header must not reach any other origin. The text is the body, or says what happened.
+fn redirect_refused(status: u16, location: Option<String>, body: &[u8]) -> Error {
+    let text = String::from_utf8_lossy(body).trim().to_string();
+    let body = if text.is_empty() {
+        format!(
+            "HTTP {status}: the server redirected to {}; API calls do not follow redirects \
+             (the API key is only sent to the configured host)",
+            location.as_deref().unwrap_or("(no location)")
+        )
+    } else {
+        text
+    };
+    Error::Http {
+        status,
+        body,
+        retry_after: None,
+    }
+}
+
 /// The server's `retry-after-ms` or `Retry-After` (seconds or HTTP date), if present.
+///
+/// Any header value is accepted without panicking: negative, NaN or unparsable values
+/// count as absent, dates in the past as zero, and waits too long to represent as
+/// [`Duration::MAX`] (which every retry policy refuses to wait for).
 pub(crate) fn retry_after_of(headers: &http::HeaderMap) -> Option<Duration> {
-    if let Some(ms) = headers
+    if let Some(wait) = headers
         .get("retry-after-ms")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|v| v.is_finite() && *v >= 0.0)
+        .and_then(|ms| seconds_to_wait(ms / 1000.0))
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        return Some(wait);
     }
     let raw = headers.get("retry-after")?.to_str().ok()?.trim();
     if let Ok(seconds) = raw.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+        return seconds_to_wait(seconds);
     }
     let when = httpdate::parse_http_date(raw).ok()?;
     Some(
         when.duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
     )
+}
+
+/// A wait of `seconds`: `None` when negative or NaN, saturated at [`Duration::MAX`].
+fn seconds_to_wait(seconds: f64) -> Option<Duration> {
+    if seconds.is_nan() || seconds < 0.0 {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
 }
 
 /// A failed attempt, with whether the server may have acted on it.
@@ -406,27 +558,27 @@ pub(crate) fn map_transport(error: ureq::Error) -> Error {
     }
 }
 
-/// Whether (and after how long) to try a failed attempt again.
+/// Whether (and after how long) to try a failed attempt again, following the call's
+/// [`RetryClass`].
 pub(crate) fn retry_decision(
     failure: &Failure,
-    replay: Replay,
+    class: RetryClass,
     attempt: u32,
     settings: &Settings,
 ) -> Option<Duration> {
     let policy = &settings.retry;
-    if attempt >= policy.max_retries {
+    if attempt >= policy.max_retries || class == RetryClass::Never {
         return None;
     }
+    let safe = class == RetryClass::Safe;
     let retryable = match &failure.error {
         Error::Http { status, .. } => match status {
             // The server refused to start the work: safe to repeat even for a POST.
             429 | 503 => true,
-            408 | 500 | 502 | 504 => replay == Replay::Idempotent,
+            408 | 500 | 502 | 504 => safe,
             _ => false,
         },
-        Error::Connection(_) | Error::Timeout(_) => {
-            replay == Replay::Idempotent || !failure.reached_server
-        }
+        Error::Connection(_) | Error::Timeout(_) => safe || !failure.reached_server,
         _ => false,
     };
     if !retryable {
@@ -478,7 +630,7 @@ fn with_storage_retries<T>(
             Ok(value) => return Ok(value),
             Err(failure) => failure,
         };
-        match retry_decision(&failure, Replay::Idempotent, retries, settings) {
+        match retry_decision(&failure, RetryClass::Safe, retries, settings) {
             Some(wait) => {
                 retries += 1;
                 std::thread::sleep(wait);
@@ -488,16 +640,28 @@ fn with_storage_retries<T>(
     }
 }
 
+/// Redirects followed for a signed storage download.
+const STORAGE_MAX_REDIRECTS: u32 = 10;
+
+fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+}
+
 /// GETs a signed storage URL (an export download): never sends the API key.
 pub(crate) fn get_external(client: &Client, url: &str) -> Result<http::Response<ureq::Body>> {
     with_storage_retries(client, |settings| {
+        // Signed URLs carry no key, so their redirects may be followed, but never from
+        // https to http: `https_only` applies to every hop.
         let request = client
             .agent()
             .get(url)
             .config()
-            .timeout_connect(settings.connect_timeout)
-            .timeout_global(settings.download_timeout)
+            .timeout_connect(crate::config::cap_timeout(settings.connect_timeout))
+            .timeout_global(crate::config::cap_timeout(settings.download_timeout))
             .http_status_as_error(false)
+            .max_redirects(STORAGE_MAX_REDIRECTS)
+            .https_only(is_https(url))
             .build();
         storage_outcome(request.call())
     })
@@ -516,8 +680,8 @@ pub(crate) fn put_file_external(client: &Client, url: &str, path: &std::path::Pa
             .agent()
             .put(url)
             .config()
-            .timeout_connect(settings.connect_timeout)
-            .timeout_global(settings.download_timeout)
+            .timeout_connect(crate::config::cap_timeout(settings.connect_timeout))
+            .timeout_global(crate::config::cap_timeout(settings.download_timeout))
             .http_status_as_error(false)
             .build();
         storage_outcome(request.send(file)).map(drop)
@@ -532,8 +696,8 @@ pub(crate) fn put_bytes_external(client: &Client, url: &str, bytes: &[u8]) -> Re
             .agent()
             .put(url)
             .config()
-            .timeout_connect(settings.connect_timeout)
-            .timeout_global(settings.download_timeout)
+            .timeout_connect(crate::config::cap_timeout(settings.connect_timeout))
+            .timeout_global(crate::config::cap_timeout(settings.download_timeout))
             .http_status_as_error(false)
             .build();
         storage_outcome(request.send(bytes)).map(drop)
@@ -566,6 +730,86 @@ mod tests {
     }
 
     #[test]
+    fn hostile_retry_after_values_never_panic() {
+        let mut headers = http::HeaderMap::new();
+        for (name, value, expected) in [
+            ("retry-after", "1e30", Some(Duration::MAX)),
+            ("retry-after", "inf", Some(Duration::MAX)),
+            ("retry-after", "-5", None),
+            ("retry-after", "NaN", None),
+            ("retry-after", "nonsense", None),
+            ("retry-after-ms", "1e40", Some(Duration::MAX)),
+            ("retry-after-ms", "-1", None),
+        ] {
+            headers.clear();
+            headers.insert(name, value.parse().unwrap());
+            assert_eq!(retry_after_of(&headers), expected, "{name}: {value}");
+        }
+        headers.clear();
+        headers.insert("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT".parse().unwrap());
+        assert!(retry_after_of(&headers).unwrap() > Duration::from_secs(3600 * 24 * 365));
+        // A wait no policy accepts gives up instead of sleeping.
+        let failure = Failure {
+            error: Error::Http {
+                status: 429,
+                body: String::new(),
+                retry_after: Some(Duration::MAX),
+            },
+            reached_server: true,
+        };
+        assert!(retry_decision(&failure, RetryClass::Safe, 0, &Settings::default()).is_none());
+    }
+
+    #[test]
+    fn endpoints_are_requoted_as_requests_does() {
+        // Expected values printed by requests 2.3x / urllib3 2.x `PreparedRequest.path_url`.
+        for (given, wire) in [
+            ("/v2/a b", "/v2/a%20b"),
+            ("/v2/\u{e9}?x=\u{fc}", "/v2/%C3%A9?x=%C3%BC"),
+            ("/v2/x%20y", "/v2/x%20y"),
+            ("/v2/x%2fy", "/v2/x%2Fy"),
+            ("/v2/x%41y", "/v2/xAy"),
+            ("/v2/100%", "/v2/100%25"),
+            ("/v2/%zz", "/v2/%25zz"),
+            (
+                "/v2/a[b]{c}|d\\e^f`g\"h<i>",
+                "/v2/a%5Bb%5D%7Bc%7D%7Cd%5Ce%5Ef%60g%22h%3Ci%3E",
+            ),
+            ("/v2/q?a=b c&d={\"k\": 1}", "/v2/q?a=b%20c&d=%7B%22k%22:%201%7D"),
+            ("/v2/p?x=a%2Bb+c", "/v2/p?x=a%2Bb+c"),
+            ("/v2/p#frag ment", "/v2/p"),
+            ("/v2/../x", "/x"),
+            ("/v2/a?b?c", "/v2/a?b?c"),
+            ("/v2/!$&'()*+,;=:@", "/v2/!$&'()*+,;=:@"),
+            ("/v2/x?y=%", "/v2/x?y=%25"),
+            ("/v2/x%41%zz", "/v2/x%2541%25zz"),
+            ("/v2/\t\n", "/v2/%09%0A"),
+            ("/v2/\u{65e5}\u{672c}", "/v2/%E6%97%A5%E6%9C%AC"),
+            ("/v2/x?q=[1]", "/v2/x?q=%5B1%5D"),
+            ("/v2/a%7e", "/v2/a~"),
+            ("/v2/%E2%82%AC", "/v2/%E2%82%AC"),
+            ("/v2/./a/b/../c", "/v2/a/c"),
+            ("/v2/x?a=../b", "/v2/x?a=../b"),
+            ("/../x", "/x"),
+            ("/v2/project/abc", "/v2/project/abc"),
+        ] {
+            assert_eq!(requote_endpoint(given), wire, "{given:?}");
+        }
+    }
+
+    #[test]
+    fn multipart_parameters_cannot_break_the_header() {
+        let body = Multipart::new()
+            .text("a\"b\r\nX-Injected: 1", "v")
+            .file("f", "evil\"\r\n.txt\\", b"x");
+        let (_, bytes) = body.finish();
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.contains("name=\"a%22b%0D%0AX-Injected: 1\""), "{text}");
+        assert!(text.contains("filename=\"evil%22%0D%0A.txt\\\\\""), "{text}");
+        assert!(!text.contains("\r\nX-Injected"), "{text}");
+    }
+
+    #[test]
     fn posts_are_not_retried_after_reaching_the_server() {
         let settings = Settings::default();
         let err = |status| Failure {
@@ -576,26 +820,28 @@ mod tests {
             },
             reached_server: true,
         };
-        assert!(retry_decision(&err(502), Replay::Once, 0, &settings).is_none());
-        assert!(retry_decision(&err(502), Replay::Idempotent, 0, &settings).is_some());
-        assert!(retry_decision(&err(429), Replay::Once, 0, &settings).is_some());
+        assert!(retry_decision(&err(502), RetryClass::BeforeSend, 0, &settings).is_none());
+        assert!(retry_decision(&err(502), RetryClass::Safe, 0, &settings).is_some());
+        assert!(retry_decision(&err(429), RetryClass::BeforeSend, 0, &settings).is_some());
         for status in [400, 401, 403, 404, 451] {
-            assert!(retry_decision(&err(status), Replay::Idempotent, 0, &settings).is_none());
+            assert!(retry_decision(&err(status), RetryClass::Safe, 0, &settings).is_none());
         }
         let dropped = Failure {
             error: Error::Connection("reset".into()),
             reached_server: true,
         };
-        assert!(retry_decision(&dropped, Replay::Once, 0, &settings).is_none());
+        assert!(retry_decision(&dropped, RetryClass::BeforeSend, 0, &settings).is_none());
         let refused = Failure {
             error: Error::Connection("refused".into()),
             reached_server: false,
         };
-        assert!(retry_decision(&refused, Replay::Once, 0, &settings).is_some());
+        assert!(retry_decision(&refused, RetryClass::BeforeSend, 0, &settings).is_some());
+        assert!(retry_decision(&refused, RetryClass::Never, 0, &settings).is_none());
+        assert!(retry_decision(&err(503), RetryClass::Never, 0, &settings).is_none());
         assert!(
             retry_decision(
                 &err(503),
-                Replay::Idempotent,
+                RetryClass::Safe,
                 settings.retry.max_retries,
                 &settings
             )

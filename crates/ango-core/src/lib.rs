@@ -17,6 +17,7 @@ pub mod config;
 pub mod error;
 mod http;
 pub mod pyjson;
+mod retry;
 
 pub mod models;
 pub mod ontology;

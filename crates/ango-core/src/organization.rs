@@ -23,7 +23,6 @@ impl Client {
         let users: Vec<Value> = role_updates.iter().map(RoleUpdate::to_value).collect();
         self.post(users_path(organization_id))
             .json(&json!({ "users": users }))
-            .idempotent()
             .send()
     }
 

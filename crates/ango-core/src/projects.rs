@@ -128,7 +128,6 @@ impl Client {
         };
         self.post(project_path(project_id))
             .json(&json!({ "categorySchema": category_schema }))
-            .idempotent()
             .send()
     }
 
@@ -136,7 +135,6 @@ impl Client {
     pub fn update_workflow_stages(&self, project_id: &str, stages: &[Value]) -> Result<Value> {
         self.post(project_path(project_id))
             .json(&json!({ "stages": stages }))
-            .idempotent()
             .send()
     }
 
@@ -157,10 +155,7 @@ impl Client {
         if let Some(cutoff) = benchmark_cutoff {
             body.insert("benchmarkCutoff".into(), json!(cutoff));
         }
-        self.post(project_path(project_id))
-            .json(&body)
-            .idempotent()
-            .send()
+        self.post(project_path(project_id)).json(&body).send()
     }
 
     /// Changes a project's label validation (`POST /v2/project/{id}/labelValidation`).
@@ -181,7 +176,6 @@ impl Client {
         }
         self.post(format!("{}/labelValidation", project_path(project_id)))
             .json(&body)
-            .idempotent()
             .send()
     }
 
@@ -232,8 +226,6 @@ impl Client {
         }
         self.post(format!("/v2/performance/{}", encode_component(project_id)))
             .json(&body)
-            // A read: repeating it changes nothing.
-            .idempotent()
             .send()
     }
 

@@ -167,7 +167,6 @@ impl Client {
                 "user": email,
                 "stage": stage_filter,
             }))
-            .idempotent()
             .send()
     }
 
@@ -176,7 +175,6 @@ impl Client {
     pub fn import_labels(&self, project_id: &str, labels: &[Value]) -> Result<Value> {
         self.post("/v2/import/labels")
             .json(&json!({ "project": project_id, "jsonContent": labels }))
-            .idempotent()
             .send()
     }
 
@@ -205,7 +203,6 @@ impl Client {
             .query("nextStage", options.send_to_next_stage)
             .query("isPlugin", options.is_plugin)
             .json(&payload.to_value())
-            .idempotent()
             .send()?;
         Ok(!response.is_null())
     }
@@ -224,7 +221,6 @@ impl Client {
         }
         self.post(format!("/v2/review/{}", encode_component(task_id)))
             .json(&body)
-            .idempotent()
             .send()
     }
 
@@ -261,7 +257,6 @@ impl Client {
             encode_component(project_id)
         ))
         .json(&json!({ "filters": filters, "priority": priority }))
-        .idempotent()
         .send()
     }
 
@@ -278,7 +273,6 @@ impl Client {
             encode_component(project_id)
         ))
         .json(&json!({ "tasks": task_ids, "isBenchmark": is_benchmark }))
-        .idempotent()
         .send()
     }
 

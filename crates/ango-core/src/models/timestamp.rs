@@ -92,7 +92,8 @@ impl Timestamp {
         )
     }
 
-    /// The UTC timestamp `millis` milliseconds after the Unix epoch (JavaScript `Date`).
+    /// The UTC timestamp `millis` milliseconds after the Unix epoch (JavaScript `Date`);
+    /// out of range (outside years 1 to 9999) is an error.
     pub fn from_unix_millis(millis: i64) -> Result<Self> {
         Timestamp::from_unix_micros(millis.saturating_mul(1000))
     }
@@ -122,12 +123,21 @@ impl Timestamp {
             } else if let Some(pos) = time.rfind(['+', '-']) {
                 let (c, off) = time.split_at(pos);
                 let sign = if off.starts_with('-') { -1 } else { 1 };
-                let digits: String = off[1..].chars().filter(|c| *c != ':').collect();
-                if digits.len() != 4 {
+                // `off` starts with the one-byte sign; only ASCII digits (and one
+                // optional colon) may follow, so no slice below can split a character.
+                let digits: Vec<i64> = off[1..]
+                    .chars()
+                    .filter(|c| *c != ':')
+                    .map(|c| c.to_digit(10).map(i64::from))
+                    .collect::<Option<_>>()
+                    .ok_or_else(bad)?;
+                let [h1, h2, m1, m2] = digits[..] else {
+                    return Err(bad());
+                };
+                let (h, m) = (h1 * 10 + h2, m1 * 10 + m2);
+                if h > 23 || m > 59 {
                     return Err(bad());
                 }
-                let h: i64 = digits[..2].parse().map_err(|_| bad())?;
-                let m: i64 = digits[2..].parse().map_err(|_| bad())?;
                 (c, sign * (h * 60 + m))
             } else {
                 (time, 0)
@@ -152,6 +162,9 @@ impl Timestamp {
                 }
             },
         };
+        if hms.next().is_some() {
+            return Err(bad());
+        }
         let local = Timestamp::new(year, month, day, hour, minute, second, micros)?;
         if offset_minutes == 0 {
             return Ok(local);
