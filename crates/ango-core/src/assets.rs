@@ -32,13 +32,26 @@ impl Default for GetAssetsParams {
 impl Client {
     /// Lists a project's assets, one page at a time (`GET /v2/project/{id}/assets`).
     pub fn get_assets(&self, project_id: &str, params: &GetAssetsParams) -> Result<Value> {
+        self.get_assets_page(project_id, params.page, params.limit, Some(&params.filters))
+    }
+
+    /// [`Client::get_assets`] with the filters as the official SDK takes them: `None`
+    /// sends `filters=null`, as the official sends for `filters=None`; `Some` sends the
+    /// map as JSON (`{}` when empty).
+    pub fn get_assets_page(
+        &self,
+        project_id: &str,
+        page: u64,
+        limit: u64,
+        filters: Option<&Map<String, Value>>,
+    ) -> Result<Value> {
         self.get(format!(
             "/v2/project/{}/assets",
             encode_component(project_id)
         ))
-        .query("page", params.page)
-        .query("limit", params.limit)
-        .query_json("filters", &params.filters)
+        .query("page", page)
+        .query("limit", limit)
+        .query_json("filters", &filters)
         .send()
     }
 

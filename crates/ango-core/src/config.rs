@@ -282,4 +282,80 @@ mod tests {
         }
         assert!(policy.backoff(1) <= policy.initial_backoff);
     }
+
+    #[test]
+    fn absurd_timeouts_are_capped_or_refused() {
+        for value in ["1e20", "inf", "1e400", "18446744073709551616"] {
+            let s = Settings::default().apply_env(|n| (n == "ANGO_TIMEOUT").then(|| value.into()));
+            assert_eq!(s.request_timeout, Some(MAX_TIMEOUT), "{value}");
+        }
+        for value in ["NaN", "-1", "-inf", ""] {
+            let s = Settings::default().apply_env(|n| (n == "ANGO_TIMEOUT").then(|| value.into()));
+            assert_eq!(
+                s.request_timeout,
+                Settings::default().request_timeout,
+                "{value}"
+            );
+        }
+        assert_eq!(
+            SettingsOverrides::timeout_from_secs(1e25).unwrap(),
+            Some(MAX_TIMEOUT)
+        );
+        assert_eq!(
+            SettingsOverrides::timeout_from_millis(1e25).unwrap(),
+            Some(MAX_TIMEOUT)
+        );
+        assert!(SettingsOverrides::timeout_from_secs(f64::INFINITY).is_err());
+        assert!(SettingsOverrides::timeout_from_millis(-1.0).is_err());
+        assert_eq!(cap_timeout(Some(Duration::MAX)), Some(MAX_TIMEOUT));
+        let huge = RetryPolicy {
+            initial_backoff: Duration::MAX,
+            max_backoff: Duration::MAX,
+            ..RetryPolicy::default()
+        };
+        let _ = huge.backoff(u32::MAX);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_environment_gives_usable_settings(values in proptest::collection::vec(any::<String>(), 5)) {
+                let names = ["ANGO_TIMEOUT", "ANGO_CONNECT_TIMEOUT", "ANGO_MAX_RETRIES", "ANGO_CONCURRENCY", "ANGO_PROGRESS"];
+                let s = Settings::default().apply_env(|name| {
+                    names.iter().position(|n| *n == name).map(|i| values[i].clone())
+                });
+                prop_assert!(s.request_timeout.is_none_or(|t| t <= MAX_TIMEOUT));
+                prop_assert!(s.connect_timeout.is_none_or(|t| t <= MAX_TIMEOUT));
+                prop_assert!((1..=MAX_CONCURRENCY).contains(&s.concurrency));
+            }
+
+            #[test]
+            fn numeric_environment_values_never_panic(value in any::<f64>(), millis in any::<f64>()) {
+                let text = format!("{value}");
+                let s = Settings::default().apply_env(|n| (n == "ANGO_CONNECT_TIMEOUT").then(|| text.clone()));
+                prop_assert!(s.connect_timeout.is_none_or(|t| t <= MAX_TIMEOUT));
+                if let Ok(Some(t)) = SettingsOverrides::timeout_from_secs(value) {
+                    prop_assert!(t <= MAX_TIMEOUT);
+                }
+                if let Ok(Some(t)) = SettingsOverrides::timeout_from_millis(millis) {
+                    prop_assert!(t <= MAX_TIMEOUT);
+                }
+            }
+
+            #[test]
+            fn any_backoff_policy_never_panics(initial in any::<u64>(), max in any::<u64>(), attempt in any::<u32>()) {
+                let policy = RetryPolicy {
+                    initial_backoff: Duration::from_nanos(initial),
+                    max_backoff: Duration::from_nanos(max),
+                    ..RetryPolicy::default()
+                };
+                prop_assert!(policy.backoff(attempt) <= policy.max_backoff);
+            }
+        }
+    }
 }

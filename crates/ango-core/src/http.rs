@@ -321,9 +321,7 @@ impl<'a> ApiCall<'a> {
 
     /// Sends the call (with retries) and decodes the JSON response.
     pub(crate) fn send(self) -> Result<Value> {
-        let bytes = self.send_raw()?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| Error::decode(format!("invalid JSON: {e}"), &bytes))
+        decode_json(&self.send_raw()?)
     }
 
     /// Sends the call (with retries) and returns the raw success body.
@@ -400,6 +398,12 @@ impl<'a> ApiCall<'a> {
         let response = agent.run(request).map_err(Failure::from_transport)?;
         read_response(response)
     }
+}
+
+/// Decodes a success body as JSON; anything else (invalid UTF-8, nesting deeper than
+/// serde_json's limit, trailing bytes) is [`Error::Decode`], never a panic.
+pub(crate) fn decode_json(bytes: &[u8]) -> Result<Value> {
+    serde_json::from_slice(bytes).map_err(|e| Error::decode(format!("invalid JSON: {e}"), bytes))
 }
 
 fn form_encode(fields: &[(String, String)]) -> String {
@@ -746,7 +750,10 @@ mod tests {
             assert_eq!(retry_after_of(&headers), expected, "{name}: {value}");
         }
         headers.clear();
-        headers.insert("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT".parse().unwrap());
+        headers.insert(
+            "retry-after",
+            "Fri, 31 Dec 9999 23:59:59 GMT".parse().unwrap(),
+        );
         assert!(retry_after_of(&headers).unwrap() > Duration::from_secs(3600 * 24 * 365));
         // A wait no policy accepts gives up instead of sleeping.
         let failure = Failure {
@@ -775,7 +782,10 @@ mod tests {
                 "/v2/a[b]{c}|d\\e^f`g\"h<i>",
                 "/v2/a%5Bb%5D%7Bc%7D%7Cd%5Ce%5Ef%60g%22h%3Ci%3E",
             ),
-            ("/v2/q?a=b c&d={\"k\": 1}", "/v2/q?a=b%20c&d=%7B%22k%22:%201%7D"),
+            (
+                "/v2/q?a=b c&d={\"k\": 1}",
+                "/v2/q?a=b%20c&d=%7B%22k%22:%201%7D",
+            ),
             ("/v2/p?x=a%2Bb+c", "/v2/p?x=a%2Bb+c"),
             ("/v2/p#frag ment", "/v2/p"),
             ("/v2/../x", "/x"),
@@ -799,13 +809,17 @@ mod tests {
 
     #[test]
     fn multipart_parameters_cannot_break_the_header() {
-        let body = Multipart::new()
-            .text("a\"b\r\nX-Injected: 1", "v")
-            .file("f", "evil\"\r\n.txt\\", b"x");
+        let body =
+            Multipart::new()
+                .text("a\"b\r\nX-Injected: 1", "v")
+                .file("f", "evil\"\r\n.txt\\", b"x");
         let (_, bytes) = body.finish();
         let text = String::from_utf8(bytes).unwrap();
         assert!(text.contains("name=\"a%22b%0D%0AX-Injected: 1\""), "{text}");
-        assert!(text.contains("filename=\"evil%22%0D%0A.txt\\\\\""), "{text}");
+        assert!(
+            text.contains("filename=\"evil%22%0D%0A.txt\\\\\""),
+            "{text}"
+        );
         assert!(!text.contains("\r\nX-Injected"), "{text}");
     }
 
@@ -847,5 +861,85 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            ProptestConfig {
+                cases: 400,
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            }
+        }
+
+        fn header_map(name: &'static str, raw: &[u8]) -> Option<http::HeaderMap> {
+            let value = http::HeaderValue::from_bytes(raw).ok()?;
+            let mut headers = http::HeaderMap::new();
+            headers.insert(name, value);
+            Some(headers)
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn retry_after_parsing_never_panics(raw in proptest::collection::vec(any::<u8>(), 0..64)) {
+                for name in ["retry-after", "retry-after-ms"] {
+                    if let Some(headers) = header_map(name, &raw) {
+                        let _ = retry_after_of(&headers);
+                    }
+                }
+            }
+
+            #[test]
+            fn numeric_retry_after_is_never_negative_or_panicking(value in any::<f64>()) {
+                for (name, text) in [("retry-after", format!("{value}")), ("retry-after-ms", format!("{value:e}"))] {
+                    let headers = header_map(name, text.as_bytes()).unwrap();
+                    let wait = retry_after_of(&headers);
+                    prop_assert_eq!(wait.is_some(), !value.is_nan() && value >= 0.0, "{}: {}", name, text);
+                    let failure = Failure {
+                        error: Error::Http { status: 503, body: String::new(), retry_after: wait },
+                        reached_server: true,
+                    };
+                    let settings = Settings::default();
+                    if let Some(sleep) = retry_decision(&failure, RetryClass::Safe, 0, &settings) {
+                        prop_assert!(sleep <= settings.retry.max_retry_after.max(settings.retry.max_backoff));
+                    }
+                }
+            }
+
+            #[test]
+            fn response_bodies_decode_or_fail_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+                match decode_json(&bytes) {
+                    Ok(value) => prop_assert_eq!(serde_json::from_slice::<Value>(&bytes).ok(), Some(value)),
+                    Err(Error::Decode { body_snippet, .. }) => prop_assert!(body_snippet.chars().count() <= 200),
+                    Err(other) => prop_assert!(false, "unexpected {other:?}"),
+                }
+            }
+
+            #[test]
+            fn json_like_bodies_decode_or_fail_cleanly(text in r#"[\[\]{}":,0-9eE.+\-a-z\\ ]{0,200}"#) {
+                let _ = decode_json(text.as_bytes());
+            }
+
+            #[test]
+            fn requoted_endpoints_always_make_a_valid_request_line(endpoint in any::<String>()) {
+                let wire = requote_endpoint(&format!("/{endpoint}"));
+                prop_assert!(wire.is_ascii(), "{}", wire);
+                let uri = format!("http://127.0.0.1{wire}");
+                prop_assert!(uri.parse::<http::Uri>().is_ok(), "{}", uri);
+                // Requoting what is already on the wire changes nothing.
+                prop_assert_eq!(requote_endpoint(&wire), wire.clone());
+            }
+
+            #[test]
+            fn multipart_parameters_stay_one_quoted_string(name in any::<String>()) {
+                let escaped = escape_quoted(&name);
+                prop_assert!(!escaped.contains(['"', '\r', '\n']), "{:?}", escaped);
+            }
+        }
     }
 }

@@ -12,6 +12,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod args;
 mod client;
 pub mod config;
 pub mod error;
@@ -35,6 +36,7 @@ pub mod storage;
 pub mod tasks;
 pub mod upload;
 
+pub use args::page_param;
 pub use assets::GetAssetsParams;
 pub use client::{Client, ClientBuilder};
 pub use config::{DEFAULT_HOST, ProgressMode, RetryPolicy, Settings, SettingsOverrides};

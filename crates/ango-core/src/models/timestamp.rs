@@ -279,4 +279,48 @@ mod tests {
             "1969-12-31T23:59:59.999999Z"
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 500, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_text_parses_or_fails_cleanly(text in any::<String>()) {
+                let _ = Timestamp::parse(&text);
+            }
+
+            #[test]
+            fn iso_like_text_parses_or_fails_cleanly(text in r"[0-9+\-:.TZz ]{0,40}") {
+                if let Ok(t) = Timestamp::parse(&text) {
+                    prop_assert_eq!(Timestamp::parse(&t.format_micros()).unwrap(), t);
+                }
+            }
+
+            #[test]
+            fn any_instant_converts_or_fails_cleanly(micros in any::<i64>()) {
+                if let Ok(t) = Timestamp::from_unix_micros(micros) {
+                    prop_assert_eq!(t.unix_micros(), micros);
+                    prop_assert_eq!(Timestamp::parse(&t.format_micros()).unwrap(), t);
+                }
+                let _ = Timestamp::from_unix_millis(micros);
+            }
+        }
+    }
+
+    #[test]
+    fn odd_offsets_are_errors_not_panics() {
+        for text in [
+            "2024-01-01T10:00+\u{20ac}0",
+            "2024-01-01T10:00-\u{e9}\u{e9}",
+            "2024-01-01T10:00+99:99",
+            "2024-01-01T10:00:00:00",
+            "2024-01-01T10:00+",
+            "-2024-01-01",
+        ] {
+            assert!(Timestamp::parse(text).is_err(), "{text}");
+        }
+    }
 }
