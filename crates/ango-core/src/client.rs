@@ -419,4 +419,102 @@ mod tests {
         ));
         assert_eq!(Client::new("k", "https://x/").unwrap().host(), "https://x");
     }
+
+    /// A self-signed CA certificate made for these tests (P-256, valid until 2126).
+    const TEST_ROOT: &str = "-----BEGIN CERTIFICATE-----\nMIIBijCCAS+gAwIBAgIUO+4kqZKau16+KMxJxn88YHOlEBQwCgYIKoZIzj0EAwIw\nGTEXMBUGA1UEAwwOYW5nby10ZXN0LXJvb3QwIBcNMjYxMTMwMDIyNTIzWhgPMjEy\nNjExMDYwMjI1MjNaMBkxFzAVBgNVBAMMDmFuZ28tdGVzdC1yb290MFkwEwYHKoZI\nzj0CAQYIKoZIzj0DAQcDQgAEmTab06cH8WQhLssrxCjCLgYJmVP1+mnlrEHqY6BF\nUbk3gjCeEHuam5OnqkYyE78V536AaZ+a685hdj1VpOclxKNTMFEwHQYDVR0OBBYE\nFEVpdi52+sQPOOazVPkoUas/LGWTMB8GA1UdIwQYMBaAFEVpdi52+sQPOOazVPko\nUas/LGWTMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAPxkU6YZ\n1hFHwC8YW86eJCWvDm320ZoKSH7PO0PBscExAiEAqeHLqoHRZ0W2gaWYA2egMdTV\noYzTDbaXv1YdCrUPkRc=\n-----END CERTIFICATE-----\n";
+
+    fn bundle(name: &str, text: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!(
+            "ango-core-{}-{name}.pem",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn ssl_cert_file_entries_are_checked_and_named() {
+        let good = bundle("good", &format!("comment line\n{TEST_ROOT}{TEST_ROOT}"));
+        assert_eq!(read_pem_bundle(&good).unwrap().len(), 2);
+
+        let broken_base64 = TEST_ROOT.replacen("MIIB", "M!!B", 1);
+        let bad = bundle("bad", &format!("{TEST_ROOT}{broken_base64}"));
+        let err = read_pem_bundle(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains(&bad.display().to_string()) && err.contains("entry 2"),
+            "{err}"
+        );
+
+        let not_der = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let junk = bundle("junk", not_der);
+        let err = read_pem_bundle(&junk).unwrap_err().to_string();
+        assert!(
+            err.contains("entry 1") && err.contains("not a usable certificate"),
+            "{err}"
+        );
+
+        let empty = bundle("empty", "nothing here\n");
+        assert!(
+            read_pem_bundle(&empty)
+                .unwrap_err()
+                .to_string()
+                .contains("no certificates")
+        );
+        let missing = std::env::temp_dir().join("ango-core-no-such-bundle.pem");
+        assert!(matches!(read_pem_bundle(&missing), Err(Error::Io { .. })));
+        for path in [good, bad, junk, empty] {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    #[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+    #[test]
+    fn the_system_roots_are_kept_alongside_ssl_cert_file() {
+        // Only meaningful where the machine has a system store.
+        if std::path::Path::new("/etc/ssl/certs").is_dir() {
+            assert!(platform_roots().len() > 10, "the system store was not read");
+        }
+    }
+
+    #[test]
+    fn only_non_loopback_plain_http_hosts_are_flagged() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://localhost:3000/x",
+            "HTTP://LOCALHOST",
+            "http://[::1]:80",
+            "http://127.8.9.10",
+            "http://api.localhost",
+            "https://imeritapi.ango.ai",
+        ] {
+            assert_eq!(plain_http_host(url), None, "{url}");
+        }
+        assert_eq!(
+            plain_http_host("http://imeritapi.ango.ai"),
+            Some("imeritapi.ango.ai")
+        );
+        assert_eq!(plain_http_host("http://10.0.0.2:80/v2"), Some("10.0.0.2"));
+        assert_eq!(
+            plain_http_host("http://user@localhost.evil.com"),
+            Some("localhost.evil.com")
+        );
+        assert_eq!(
+            plain_http_host("http://[2001:db8::1]:8080"),
+            Some("2001:db8::1")
+        );
+    }
+
+    #[test]
+    fn header_breaking_user_agents_and_keys_are_refused() {
+        for agent in ["ango\r\nX-Evil: 1", "a\nb", "nul\0"] {
+            let err = Client::builder("k")
+                .host("http://127.0.0.1:1")
+                .user_agent(agent)
+                .build()
+                .unwrap_err();
+            assert!(matches!(err, Error::InvalidArgument(_)), "{agent:?}");
+        }
+        let err = Client::new("key\nX-Evil: 1", "http://127.0.0.1:1").unwrap_err();
+        assert!(matches!(&err, Error::InvalidArgument(m) if !m.contains("X-Evil")));
+    }
 }
