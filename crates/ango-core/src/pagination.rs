@@ -277,6 +277,12 @@ impl Pages {
         self.reported_total
     }
 
+    /// How many items the next calls to `next` yield without waiting for the server
+    /// (a consumer writing to a pipe flushes when this reaches 0).
+    pub fn buffered(&self) -> usize {
+        self.buffer.len()
+    }
+
     fn new_pass(&self, limit: u64, last_page: u64) -> Arc<Pass> {
         Arc::new(Pass {
             fetch: Arc::clone(&self.fetch),
