@@ -139,8 +139,18 @@ pub(crate) fn tasks(
         task_filter: Some(filter),
         ..GetTasksParams::default()
     };
-    let pages = client.iter_tasks(&args.project, &params, Some(args.page_size))?;
-    write_rows(pages.take(args.max.map_or(usize::MAX, |m| m as usize)), out)
+    let mut pages = client.iter_tasks(&args.project, &params, Some(args.page_size))?;
+    write_pages(&mut pages, args.max, out)
+}
+
+/// `ango projects --all`: every project as NDJSON.
+pub(crate) fn all_projects(
+    client: &Client,
+    page_size: u64,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let mut pages = client.iter_projects(Some(page_size))?;
+    write_pages(&mut pages, None, out)
 }
 
 pub(crate) fn assets(
@@ -152,10 +162,8 @@ pub(crate) fn assets(
     if let Some(id) = &args.external_id {
         filters.insert("externalId".into(), Value::from(id.as_str()));
     }
-    write_rows(
-        client.iter_assets(&args.project, &filters, Some(args.page_size))?,
-        out,
-    )
+    let mut pages = client.iter_assets(&args.project, &filters, Some(args.page_size))?;
+    write_pages(&mut pages, None, out)
 }
 
 pub(crate) fn export(
@@ -176,7 +184,20 @@ pub(crate) fn export(
         return Ok(());
     }
     options.export_format = ExportFormat::Ndjson;
-    write_rows(client.export_rows(&args.project, &options)?, out)
+    let mut rows = client.export_rows(&args.project, &options)?;
+    let mut lines = Lines::new(out);
+    while let Some(row) = rows.next_raw() {
+        let row = lines.fail(row)?;
+        // Checked as JSON without building it, then written as the server sent it.
+        let text = row.trim_ascii();
+        lines.fail(
+            serde_json::from_slice::<serde::de::IgnoredAny>(text).map_err(|e| {
+                CliError::Message(format!("the export holds a row that is not JSON: {e}"))
+            }),
+        )?;
+        lines.write(text, false)?;
+    }
+    lines.finish()
 }
 
 pub(crate) fn upload(
@@ -243,12 +264,63 @@ pub(crate) fn emulator(args: &EmulatorArgs) -> Result<(), CliError> {
     }
 }
 
-fn write_rows(
-    rows: impl Iterator<Item = ango_core::Result<Value>>,
+/// Lines written since the last flush after which stdout is flushed anyway.
+const FLUSH_EVERY: usize = 256;
+
+/// NDJSON lines on a buffered stdout, flushed in small batches and whenever the source
+/// is about to wait, so a reader sees rows as they arrive.
+struct Lines<'a, W: Write> {
+    out: &'a mut W,
+    unflushed: usize,
+}
+
+impl<'a, W: Write> Lines<'a, W> {
+    fn new(out: &'a mut W) -> Self {
+        Lines { out, unflushed: 0 }
+    }
+
+    fn write(&mut self, line: &[u8], flush: bool) -> Result<(), CliError> {
+        self.out.write_all(line)?;
+        self.out.write_all(b"\n")?;
+        self.unflushed += 1;
+        if flush || self.unflushed >= FLUSH_EVERY {
+            self.out.flush()?;
+            self.unflushed = 0;
+        }
+        Ok(())
+    }
+
+    /// Passes `result` through, flushing what was written before an error.
+    fn fail<T, E: Into<CliError>>(&mut self, result: Result<T, E>) -> Result<T, CliError> {
+        result.map_err(|e| {
+            let _ = self.out.flush();
+            e.into()
+        })
+    }
+
+    fn finish(self) -> Result<(), CliError> {
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+/// Writes every item of a listing (at most `max`) as one NDJSON line each.
+fn write_pages(
+    pages: &mut ango_core::Pages,
+    max: Option<u64>,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
-    for row in rows {
-        print_line(out, &row?)?;
+    let mut lines = Lines::new(out);
+    let mut written = 0u64;
+    let mut line = Vec::new();
+    while max.is_none_or(|max| written < max) {
+        let Some(item) = pages.next() else { break };
+        let item = lines.fail(item)?;
+        line.clear();
+        serde_json::to_writer(&mut line, &item).map_err(|e| CliError::Message(e.to_string()))?;
+        written += 1;
+        // The next item would wait for the server: let the reader have these now.
+        lines.write(&line, pages.buffered() == 0)?;
     }
-    Ok(())
+    lines.finish()
 }

@@ -41,7 +41,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// List projects, one page.
+    /// List projects: one page as JSON, or with `--all` every project as NDJSON.
     Projects {
         /// Page, from 1.
         #[arg(long, default_value_t = 1)]
@@ -49,6 +49,9 @@ enum Command {
         /// Projects per page.
         #[arg(long, default_value_t = 10)]
         limit: u64,
+        /// Stream every project as NDJSON, one line each (`--limit` per request).
+        #[arg(long)]
+        all: bool,
     },
     /// Print one project.
     Project {
@@ -118,7 +121,10 @@ fn run(cli: Cli) -> Result<(), CliError> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match &cli.command {
-        Command::Projects { page, limit } => {
+        Command::Projects {
+            limit, all: true, ..
+        } => commands::all_projects(&client, *limit, &mut out)?,
+        Command::Projects { page, limit, .. } => {
             print_json(&mut out, &client.list_projects(*page, *limit)?)?
         }
         Command::Project { id } => print_json(&mut out, &client.get_project(id)?)?,

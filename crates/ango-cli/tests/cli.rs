@@ -380,3 +380,168 @@ fn a_closed_stdout_ends_a_listing_quietly() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stderr(&output).is_empty(), "{}", stderr(&output));
 }
+
+/// A server whose first task page is answered at once and whose second waits until the
+/// test releases it: rows of page 1 must reach stdout while page 2 is still pending.
+fn held_second_page_server() -> (String, std::sync::mpsc::Sender<()>) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::{Arc, Mutex, mpsc};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (release, released) = mpsc::channel::<()>();
+    let released = Arc::new(Mutex::new(Some(released)));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let released = released.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    return;
+                }
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                        break;
+                    }
+                }
+                let page: u64 = request_line
+                    .split(['?', '&', ' '])
+                    .find_map(|p| p.strip_prefix("page="))
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(1);
+                if page > 1 {
+                    // Held until the test has seen page 1's rows (bounded wait).
+                    let receiver = released.lock().unwrap().take();
+                    if let Some(receiver) = receiver {
+                        let _ = receiver.recv_timeout(std::time::Duration::from_secs(30));
+                    }
+                }
+                let tasks: Vec<Value> = (0..10)
+                    .map(|i| {
+                        let n = (page - 1) * 10 + i;
+                        serde_json::json!({"_id": format!("{n:024x}"), "n": n})
+                    })
+                    .collect();
+                let body =
+                    serde_json::json!({"status": "success", "data": {"tasks": tasks, "total": 20}})
+                        .to_string();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    (url, release)
+}
+
+#[test]
+fn rows_reach_stdout_while_the_next_page_is_still_pending() {
+    use std::io::{BufRead, BufReader};
+    for concurrency in ["1", "4"] {
+        let (url, release) = held_second_page_server();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ango"))
+            .env_remove("ANGO_PROGRESS")
+            .args(["--api-key", "k", "--host", &url, "--quiet"])
+            .args(["--concurrency", concurrency, "--retries", "0"])
+            .args(["tasks", "p1", "--page-size", "10"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if lines_tx.send(line.unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        let wait = std::time::Duration::from_secs(30);
+        for n in 0..10u64 {
+            let line = lines_rx
+                .recv_timeout(wait)
+                .expect("page 1's rows arrive while page 2 is held");
+            let row: Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(row["n"], n);
+        }
+        release.send(()).unwrap();
+        let rest: Vec<String> = (0..10)
+            .map(|_| lines_rx.recv_timeout(wait).unwrap())
+            .collect();
+        assert!(rest.last().unwrap().contains("\"n\":19"), "{rest:?}");
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+}
+
+/// Runs `ango <args>` against `emulator`, reads one line and closes stdout (`| head -1`).
+fn first_line_then_close(emulator: &Emulator, args: &[&str]) -> (Value, Output) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ango"))
+        .env_remove("ANGO_PROGRESS")
+        .args([
+            "--api-key",
+            emulator.api_key(),
+            "--host",
+            emulator.url(),
+            "--quiet",
+        ])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let first: Value = serde_json::from_str(&first).unwrap();
+    (first, child.wait_with_output().unwrap())
+}
+
+#[test]
+fn every_streaming_command_ends_quietly_on_a_closed_stdout() {
+    let emulator = emulator();
+    let project_id = emulator.seed_project_with("pipe", 3_000, 1, true);
+    for _ in 0..30 {
+        emulator.seed_project("more", 1);
+    }
+    for args in [
+        vec!["tasks", &project_id, "--page-size", "100"],
+        vec!["assets", &project_id, "--page-size", "100"],
+        vec!["projects", "--all", "--limit", "5"],
+        vec!["export", &project_id],
+    ] {
+        let (first, output) = first_line_then_close(&emulator, &args);
+        assert!(first.is_object(), "{args:?}: {first}");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(stderr(&output).is_empty(), "{args:?}: {}", stderr(&output));
+    }
+}
+
+#[test]
+fn projects_all_streams_every_project_once() {
+    let emulator = emulator();
+    let mut ids: Vec<String> = (0..23)
+        .map(|i| emulator.seed_project(&format!("p{i}"), 1))
+        .collect();
+    let output = ango(Some(&emulator), &["projects", "--all", "--limit", "5"]);
+    assert_success(&output);
+    let mut listed: Vec<String> = ndjson(&output)
+        .iter()
+        .map(|p| p["_id"].as_str().unwrap().to_string())
+        .collect();
+    listed.sort();
+    ids.sort();
+    assert_eq!(listed, ids);
+}

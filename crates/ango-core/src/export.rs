@@ -1,15 +1,23 @@
 //! Export: request an export, download its zip from the returned `exportPath`, and read
 //! it as parsed JSON, as a stream of rows, or save it as is.
 //!
-//! The archive is spooled to a temporary file and its entry is decompressed as it is
-//! read, so memory stays flat whatever the export's size. The download never carries
-//! the API key (it is a signed storage URL), and a hostile archive is refused: entries
-//! with unsafe names, encrypted entries, entries larger than their header says or than
-//! [`ExportLimits`] allow, and implausible compression ratios.
+//! The archive is spooled to an unnamed temporary file (private, and unlinked at once,
+//! so nothing is left behind even if the process is killed) and its entry is
+//! decompressed as it is read, so memory stays flat whatever the export's size. The
+//! download never carries the API key (it is a signed storage URL); a download that
+//! breaks off is resumed with a `Range` request, or started again, within the retry
+//! policy. A hostile or corrupt archive is refused: entries with unsafe names,
+//! encrypted entries, a local header that disagrees with the central directory, entries
+//! larger or smaller than their header says or than [`ExportLimits`] allow, implausible
+//! compression ratios, and a CRC-32 that does not match. Sizes and the CRC are checked
+//! as the entry is streamed: a stream of rows ends with [`Error::Archive`] when the
+//! entry turns out to be corrupt (the whole-document and counting readers check it
+//! before returning anything).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -37,30 +45,50 @@ impl Default for ExportLimits {
     }
 }
 
-/// A file in the temporary directory, removed when dropped.
-#[derive(Debug)]
-struct TempFile {
-    path: PathBuf,
+/// Reads `buf.len()` bytes or fewer of `file` at `offset`, without moving any cursor,
+/// so several readers of one spool file never disturb each other.
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
 }
 
-impl TempFile {
-    fn create() -> Result<(TempFile, File)> {
-        let path =
-            std::env::temp_dir().join(format!("ango-export-{}.zip", uuid::Uuid::new_v4().simple()));
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
-        Ok((TempFile { path }, file))
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+}
+
+/// The bytes `[pos, end)` of the spool file.
+struct FileSlice {
+    file: Arc<File>,
+    pos: u64,
+    end: u64,
+}
+
+impl Read for FileSlice {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = (self.end - self.pos).min(buf.len() as u64) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = read_at(&self.file, &mut buf[..want], self.pos)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the archive ends inside its entry",
+            ));
+        }
+        self.pos += n as u64;
+        Ok(n)
     }
 }
 
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    FileSlice {
+        file: Arc::new(file.try_clone()?),
+        pos: offset,
+        end: offset + buf.len() as u64,
     }
+    .read_exact(buf)
 }
 
 /// Where the one entry of an archive lives, checked against the limits.
@@ -70,6 +98,7 @@ struct Entry {
     data_start: u64,
     compressed: u64,
     uncompressed: u64,
+    crc32: u32,
     deflated: bool,
 }
 
@@ -115,24 +144,113 @@ fn locate_entry(file: &File, limits: &ExportLimits) -> Result<Entry> {
             limits.max_ratio
         )));
     }
-    Ok(Entry {
-        name,
-        data_start: entry.data_start(),
+    let (crc32, data_start, header_start) =
+        (entry.crc32(), entry.data_start(), entry.header_start());
+    drop(entry);
+    check_local_header(
+        file,
+        header_start,
+        deflated,
+        crc32,
         compressed,
         uncompressed,
+    )?;
+    Ok(Entry {
+        name,
+        data_start,
+        compressed,
+        uncompressed,
+        crc32,
         deflated,
     })
 }
 
-/// Decompressed bytes of the entry, refusing more than the header declared.
+/// The local header must agree with the central directory on the method, the CRC and
+/// the sizes (unless it defers them to a data descriptor, or to zip64 fields).
+fn check_local_header(
+    file: &File,
+    header_start: u64,
+    deflated: bool,
+    crc32: u32,
+    compressed: u64,
+    uncompressed: u64,
+) -> Result<()> {
+    let mut header = [0u8; 30];
+    read_exact_at(file, &mut header, header_start)
+        .map_err(|e| Error::Archive(format!("unreadable local header: {e}")))?;
+    let u16_at = |i: usize| u16::from_le_bytes([header[i], header[i + 1]]);
+    let u32_at =
+        |i: usize| u32::from_le_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+    if u32_at(0) != 0x0403_4b50 {
+        return Err(Error::Archive("the entry's local header is missing".into()));
+    }
+    let disagree = |what: &str| {
+        Error::Archive(format!(
+            "the entry's local header and the central directory disagree on its {what}"
+        ))
+    };
+    if (u16_at(8) == 8) != deflated {
+        return Err(disagree("compression"));
+    }
+    let descriptor = u16_at(6) & (1 << 3) != 0;
+    if descriptor {
+        return Ok(());
+    }
+    if u32_at(14) != crc32 {
+        return Err(disagree("CRC-32"));
+    }
+    let (local_compressed, local_size) = (u32_at(18), u32_at(22));
+    let zip64 = local_compressed == u32::MAX || local_size == u32::MAX;
+    if !zip64
+        && (u64::from(local_compressed) != compressed || u64::from(local_size) != uncompressed)
+    {
+        return Err(disagree("sizes"));
+    }
+    Ok(())
+}
+
+/// Decompressed bytes of the entry, refusing more or fewer than the header declared
+/// and a CRC-32 that does not match; the checks end the stream with an error before it
+/// reports its end.
 struct EntryReader {
     inner: Box<dyn Read + Send>,
     remaining: u64,
+    crc: crc32fast::Hasher,
+    expected_crc: u32,
+    verified: bool,
 }
 
 impl Read for EntryReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
         let n = self.inner.read(buf)?;
+        if n == 0 {
+            if !self.verified {
+                if self.remaining > 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "entry is shorter than its header declares ({} bytes missing)",
+                            self.remaining
+                        ),
+                    ));
+                }
+                let crc = self.crc.clone().finalize();
+                if crc != self.expected_crc {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "CRC-32 mismatch: the entry is corrupt (header {:08x}, data {crc:08x})",
+                            self.expected_crc
+                        ),
+                    ));
+                }
+                self.verified = true;
+            }
+            return Ok(0);
+        }
         if n as u64 > self.remaining {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -140,28 +258,41 @@ impl Read for EntryReader {
             ));
         }
         self.remaining -= n as u64;
+        self.crc.update(&buf[..n]);
         Ok(n)
     }
 }
 
-fn open_entry(path: &Path, entry: &Entry) -> Result<BufReader<EntryReader>> {
-    let mut file =
-        File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-    file.seek(SeekFrom::Start(entry.data_start))
-        .map_err(|e| Error::io("seeking in the export archive", e))?;
-    let raw = file.take(entry.compressed);
+fn open_entry(file: &Arc<File>, entry: &Entry) -> BufReader<EntryReader> {
+    let raw = FileSlice {
+        file: Arc::clone(file),
+        pos: entry.data_start,
+        end: entry.data_start.saturating_add(entry.compressed),
+    };
     let inner: Box<dyn Read + Send> = if entry.deflated {
         Box::new(flate2::read::DeflateDecoder::new(raw))
     } else {
         Box::new(raw)
     };
-    Ok(BufReader::with_capacity(
+    BufReader::with_capacity(
         256 * 1024,
         EntryReader {
             inner,
             remaining: entry.uncompressed,
+            crc: crc32fast::Hasher::new(),
+            expected_crc: entry.crc32,
+            verified: false,
         },
-    ))
+    )
+}
+
+/// `error`, unless the rest of the entry shows it is corrupt (then that archive error):
+/// text that does not parse is reported as bad JSON only when the archive is intact.
+fn corrupt_or(reader: &mut impl Read, error: Error) -> Error {
+    match io::copy(reader, &mut io::sink()) {
+        Ok(_) => error,
+        Err(e) => archive_error(e),
+    }
 }
 
 fn archive_error(e: io::Error) -> Error {
@@ -171,7 +302,8 @@ fn archive_error(e: io::Error) -> Error {
 /// A downloaded export archive.
 #[derive(Debug)]
 pub struct ExportArchive {
-    file: TempFile,
+    /// The unnamed spool file: it disappears when the last reader drops it.
+    file: Arc<File>,
     entry: Entry,
 }
 
@@ -188,20 +320,24 @@ impl ExportArchive {
 
     /// Parses the whole entry as one JSON document (what the official SDK returns).
     pub fn to_json(&self) -> Result<Value> {
-        let reader = open_entry(&self.file.path, &self.entry)?;
-        serde_json::from_reader(reader).map_err(|e| {
+        let mut reader = open_entry(&self.file, &self.entry);
+        let parsed = serde_json::from_reader(&mut reader);
+        parsed.map_err(|e| {
             // A refused or unreadable archive is an archive error, not bad JSON.
             if e.is_io() {
                 Error::Archive(format!("reading the export: {e}"))
             } else {
-                Error::decode(format!("the export is not valid JSON: {e}"), b"")
+                corrupt_or(
+                    &mut reader,
+                    Error::decode(format!("the export is not valid JSON: {e}"), b""),
+                )
             }
         })
     }
 
     /// Counts the rows: non-empty lines of NDJSON (as the official SDK counts them).
     pub fn count_lines(&self) -> Result<u64> {
-        let mut reader = open_entry(&self.file.path, &self.entry)?;
+        let mut reader = open_entry(&self.file, &self.entry);
         let mut count = 0;
         let mut line = Vec::new();
         loop {
@@ -217,7 +353,7 @@ impl ExportArchive {
 
     /// Streams the rows: one JSON value per NDJSON line, or per element of a JSON array.
     pub fn rows(self, format: ExportFormat) -> Result<ExportRows> {
-        let reader = open_entry(&self.file.path, &self.entry)?;
+        let reader = open_entry(&self.file, &self.entry);
         Ok(ExportRows {
             _archive: self,
             reader,
@@ -325,6 +461,8 @@ impl ExportRows {
                 b'}' | b']' if depth > 0 => depth -= 1,
                 b']' => {
                     self.state = ArrayState::Ended;
+                    // Read to the end so that the entry's size and CRC are checked.
+                    io::copy(&mut self.reader, &mut io::sink()).map_err(archive_error)?;
                     return if element.iter().all(u8::is_ascii_whitespace) {
                         Ok(None)
                     } else {
@@ -358,7 +496,10 @@ impl ExportRows {
             }
             Err(error) => {
                 self.done = true;
-                Some(Err(error))
+                Some(Err(match error {
+                    Error::Decode { .. } => corrupt_or(&mut self.reader, error),
+                    other => other,
+                }))
             }
         }
     }
@@ -376,10 +517,8 @@ impl Iterator for ExportRows {
             Ok(row) => Some(Ok(row)),
             Err(e) => {
                 self.done = true;
-                Some(Err(Error::decode(
-                    format!("invalid export row: {e}"),
-                    &text,
-                )))
+                let error = Error::decode(format!("invalid export row: {e}"), &text);
+                Some(Err(corrupt_or(&mut self.reader, error)))
             }
         }
     }
@@ -422,22 +561,98 @@ impl Client {
         url: &str,
         limits: &ExportLimits,
     ) -> Result<ExportArchive> {
-        let (temp, mut file) = TempFile::create()?;
+        let mut file = tempfile::tempfile()
+            .map_err(|e| Error::io("creating a temporary file for the export", e))?;
         self.download_to(url, &mut file)?;
         let entry = locate_entry(&file, limits)?;
-        Ok(ExportArchive { file: temp, entry })
+        Ok(ExportArchive {
+            file: Arc::new(file),
+            entry,
+        })
     }
 
-    fn download_to(&self, url: &str, out: &mut impl Write) -> Result<u64> {
-        let response = get_external(self, url)?;
-        let mut body = response.into_body().into_reader();
-        let copied = io::copy(&mut body, out)
-            .map_err(|e| Error::Connection(format!("downloading the export: {e}")))?;
-        out.flush()
-            .map_err(|e| Error::io("writing the export", e))?;
-        Ok(copied)
+    /// Downloads `url` into `out` (rewound and emptied first). A body that breaks off
+    /// (a dropped connection, fewer bytes than its `Content-Length`) is resumed with a
+    /// `Range` request when the server honours it, else downloaded again, at most
+    /// `max_retries` times; a failure to write `out` is [`Error::Io`].
+    fn download_to(&self, url: &str, out: &mut File) -> Result<u64> {
+        let settings = self.settings();
+        let mut response = get_external(self, url)?;
+        let mut download = Download::start(&response);
+        let mut broken_offs = 0;
+        loop {
+            let broke_off = match copy_body(
+                response.into_body().into_reader(),
+                out,
+                &mut download.written,
+            ) {
+                Ok(()) => match download.expected_end {
+                    Some(end) if download.written != end => {
+                        format!("the body ended after {} of {end} bytes", download.written)
+                    }
+                    _ => {
+                        out.flush()
+                            .map_err(|e| Error::io("writing the export to a temporary file", e))?;
+                        return Ok(download.written);
+                    }
+                },
+                Err(CopyError::Write(e)) => {
+                    return Err(Error::io("writing the export to a temporary file", e));
+                }
+                Err(CopyError::Read(e)) => e.to_string(),
+            };
+            if broken_offs >= settings.retry.max_retries {
+                return Err(Error::Connection(format!(
+                    "downloading the export: {broke_off} (after {broken_offs} resumptions)"
+                )));
+            }
+            broken_offs += 1;
+            std::thread::sleep(settings.retry.backoff(broken_offs));
+            response = match self.resume(url, &download) {
+                Some(resumed) => resumed,
+                None => {
+                    let fresh = get_external(self, url)?;
+                    download = Download::start(&fresh);
+                    restart(out)?;
+                    fresh
+                }
+            };
+        }
     }
 
+    /// Asks for the rest of a broken-off download; `None` when it must start again.
+    fn resume(&self, url: &str, download: &Download) -> Option<ureq::http::Response<ureq::Body>> {
+        if download.written == 0 || !download.resumable {
+            return None;
+        }
+        let settings = self.settings();
+        let mut request = self
+            .agent()
+            .get(url)
+            .header("range", format!("bytes={}-", download.written));
+        if let Some(validator) = &download.validator {
+            request = request.header("if-range", validator.as_str());
+        }
+        let response = request
+            .config()
+            .timeout_connect(settings.connect_timeout)
+            .timeout_global(settings.download_timeout)
+            .http_status_as_error(false)
+            .build()
+            .call();
+        // A resumption that fails in any way is replaced by a fresh download.
+        let response = response.ok()?;
+        let continues_here = response.status().as_u16() == 206
+            && response
+                .headers()
+                .get("content-range")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("bytes "))
+                .and_then(|v| v.split('-').next())
+                .and_then(|start| start.trim().parse::<u64>().ok())
+                == Some(download.written);
+        continues_here.then_some(response)
+    }
     /// Exports and downloads the archive.
     pub fn export_archive(
         &self,
@@ -473,21 +688,111 @@ impl Client {
     ) -> Result<u64> {
         let path = path.as_ref();
         let url = self.request_export(project_id, options)?;
-        let mut partial = path.as_os_str().to_owned();
-        partial.push(format!(".{}.part", uuid::Uuid::new_v4().simple()));
-        let partial = PathBuf::from(partial);
-        let mut file = File::create(&partial)
-            .map_err(|e| Error::io(format!("creating {}", partial.display()), e))?;
-        let saved = self.download_to(&url, &mut file).and_then(|size| {
-            drop(file);
-            std::fs::rename(&partial, path)
-                .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-            Ok(size)
-        });
-        if saved.is_err() {
-            let _ = std::fs::remove_file(&partial);
+        let folder = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        let mut partial = tempfile::Builder::new()
+            .prefix(".ango-export-")
+            .suffix(".part")
+            .tempfile_in(folder)
+            .map_err(|e| {
+                Error::io(
+                    format!("creating a temporary file in {}", folder.display()),
+                    e,
+                )
+            })?;
+        let size = self.download_to(&url, partial.as_file_mut())?;
+        // Only a whole, intact archive replaces `path`.
+        verify_archive(partial.as_file())?;
+        partial
+            .persist(path)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e.error))?;
+        Ok(size)
+    }
+}
+
+/// Checks a downloaded archive completely: its structure, sizes and CRC-32.
+fn verify_archive(file: &File) -> Result<()> {
+    let file = Arc::new(
+        file.try_clone()
+            .map_err(|e| Error::io("reading the downloaded export", e))?,
+    );
+    let entry = locate_entry(&file, &ExportLimits::default())?;
+    io::copy(&mut open_entry(&file, &entry), &mut io::sink()).map_err(archive_error)?;
+    Ok(())
+}
+
+/// Where a download stands, for resuming it.
+#[derive(Debug)]
+struct Download {
+    /// Bytes written to the spool file.
+    written: u64,
+    /// The byte count at which the body is complete, when the server said.
+    expected_end: Option<u64>,
+    /// The server accepts byte ranges and the body is not re-encoded in transit.
+    resumable: bool,
+    /// An `ETag` or `Last-Modified` to make sure a resumption continues the same file.
+    validator: Option<String>,
+}
+
+impl Download {
+    fn start(response: &ureq::http::Response<ureq::Body>) -> Download {
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let encoded =
+            header("content-encoding").is_some_and(|e| !e.eq_ignore_ascii_case("identity"));
+        Download {
+            written: 0,
+            expected_end: if encoded {
+                None
+            } else {
+                header("content-length").and_then(|v| v.trim().parse().ok())
+            },
+            resumable: !encoded
+                && header("accept-ranges").is_some_and(|v| v.eq_ignore_ascii_case("bytes")),
+            validator: header("etag").or_else(|| header("last-modified")),
         }
-        saved
+    }
+}
+
+/// Empties the spool file for a download from the start.
+fn restart(out: &mut File) -> Result<()> {
+    out.set_len(0)
+        .and_then(|()| out.seek(SeekFrom::Start(0)).map(drop))
+        .map_err(|e| Error::io("resetting the temporary export file", e))
+}
+
+/// Why copying a body stopped.
+#[derive(Debug)]
+enum CopyError {
+    /// Reading the body failed: the download broke off.
+    Read(io::Error),
+    /// Writing the spool file failed (a full disk): not a network problem.
+    Write(io::Error),
+}
+
+/// Copies `body` to `out`, counting into `written`, keeping read and write failures apart.
+fn copy_body(
+    mut body: impl Read,
+    out: &mut impl Write,
+    written: &mut u64,
+) -> Result<(), CopyError> {
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = match body.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CopyError::Read(e)),
+        };
+        out.write_all(&buf[..n]).map_err(CopyError::Write)?;
+        *written += n as u64;
     }
 }
 
@@ -555,5 +860,85 @@ impl Client {
         };
         self.export_archive(project_id, &options)?
             .rows(ExportFormat::Json)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer whose disk is full.
+    struct FullDisk;
+
+    impl Write for FullDisk {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from_raw_os_error(28)) // ENOSPC
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A body that breaks off after some bytes.
+    struct BrokenBody(usize);
+
+    impl Read for BrokenBody {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0 == 0 {
+                return Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset"));
+            }
+            let n = self.0.min(buf.len());
+            buf[..n].fill(b'x');
+            self.0 -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn write_and_read_failures_are_told_apart() {
+        let mut written = 0;
+        let full = copy_body(&b"some bytes"[..], &mut FullDisk, &mut written);
+        assert!(matches!(full, Err(CopyError::Write(_))), "{full:?}");
+        assert_eq!(written, 0);
+        let mut sink = Vec::new();
+        let broken = copy_body(BrokenBody(1000), &mut sink, &mut written);
+        assert!(matches!(broken, Err(CopyError::Read(_))), "{broken:?}");
+        assert_eq!((written, sink.len()), (1000, 1000));
+    }
+
+    /// Serves `body` once per connection on loopback; returns the URL.
+    fn serve(body: Vec<u8>) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/files/p1.zip", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(&body);
+            }
+        });
+        url
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_full_disk_is_an_io_error_not_a_connection_error() {
+        let Ok(mut full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+            return; // no /dev/full in this sandbox: the unit test above covers the split
+        };
+        let url = serve(vec![7u8; 1 << 20]);
+        let client = Client::builder("k")
+            .host("http://127.0.0.1:9")
+            .max_retries(0)
+            .build()
+            .unwrap();
+        let error = client.download_to(&url, &mut full).unwrap_err();
+        assert!(matches!(error, Error::Io { .. }), "{error:?}");
+        assert_eq!(error.code(), "IO");
     }
 }

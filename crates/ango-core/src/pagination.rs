@@ -1,12 +1,25 @@
 //! Lazy auto-pagination: every task, asset or project as one iterator.
 //!
-//! The first page is fetched when the iterator is first polled; it tells the `total`.
-//! Further pages are fetched by background threads, at most `prefetch` pages ahead of
-//! the consumer, and handed over in order. Iteration stops exactly at `total` (a server
-//! that sends more is cut off; one that runs dry early ends the iteration).
+//! The first page is fetched when the iterator is first polled; it tells the `total`
+//! and how many items the server really serves per page (a server that caps the page
+//! size is followed: the rest is asked for in pages of the size it served). Further
+//! pages are fetched by background threads, at most a window of pages ahead of the
+//! consumer, and handed over in order.
+//!
+//! The iterator never hangs and never ends short without saying so:
+//!
+//! - a page that fails (an HTTP error after retries, a malformed answer, even a panic
+//!   in a worker) is yielded as an error at that page's position, then iteration ends;
+//! - a listing that changes while it is read (a `total` that moves, a page shorter than
+//!   it should be, the same item twice) is read again from the start, yielding only the
+//!   items not yet yielded (matched by `_id`), until one reading is consistent; when
+//!   that cannot be achieved (no `_id`s, or the server keeps contradicting itself) the
+//!   iteration ends with [`Error::Inconsistent`] after every item it could serve;
+//! - dropping the iterator stops the workers: no request starts after the drop.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Condvar, Mutex};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use serde_json::Value;
 
@@ -19,90 +32,242 @@ use crate::tasks::GetTasksParams;
 pub const MAX_PAGE_SIZE: u64 = 1000;
 /// The page size used when none is given.
 pub const DEFAULT_PAGE_SIZE: u64 = 100;
+/// How many times a listing that changed while it was read is read again.
+const MAX_REREADS: u32 = 2;
 
-type Fetch = dyn Fn(u64) -> Result<Value> + Send + Sync;
+/// Fetches page `page` (from 1) of `limit` items.
+type Fetch = dyn Fn(u64, u64) -> Result<Value> + Send + Sync;
 
-/// Everything the worker threads and the consumer share.
-struct Shared {
-    fetch: Box<Fetch>,
+/// One page as the server answered it.
+#[derive(Debug)]
+struct Page {
+    items: Vec<Value>,
+    total: Option<u64>,
+}
+
+/// Runs `fetch` for one page, turning a panic into [`Error::Internal`].
+fn fetch_page(fetch: &Fetch, list_key: &str, page: u64, limit: u64) -> Result<Page> {
+    match catch_unwind(AssertUnwindSafe(|| fetch(page, limit))) {
+        Ok(result) => result.and_then(|value| page_of(value, list_key)),
+        Err(panic) => Err(Error::Internal(format!(
+            "fetching page {page} panicked: {}",
+            panic_text(panic.as_ref())
+        ))),
+    }
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+fn page_of(mut value: Value, key: &str) -> Result<Page> {
+    let data = value.get_mut("data");
+    let total = data
+        .as_ref()
+        .and_then(|d| d.get("total"))
+        .and_then(Value::as_u64);
+    let items = match data.and_then(|d| d.get_mut(key)).map(Value::take) {
+        Some(Value::Array(items)) => items,
+        None | Some(Value::Null) => Vec::new(),
+        Some(other) => {
+            return Err(Error::decode(
+                format!("data.{key} is not a list"),
+                other.to_string().as_bytes(),
+            ));
+        }
+    };
+    Ok(Page { items, total })
+}
+
+/// What one reading of the listing shares between its workers and the consumer.
+struct Pass {
+    fetch: Arc<Fetch>,
     list_key: &'static str,
-    state: Mutex<State>,
+    /// The `limit` sent for every page of this reading.
+    limit: u64,
+    state: Mutex<PassState>,
     changed: Condvar,
 }
 
-struct State {
-    /// The next page a worker may claim.
+struct PassState {
+    /// The next page nobody has claimed yet.
     next_page: u64,
-    /// The last page (inclusive) that exists.
+    /// The last page (inclusive) worth fetching.
     last_page: u64,
-    /// The page the consumer waits for next.
-    wanted_page: u64,
-    /// Fetched pages not yet consumed.
-    ready: BTreeMap<u64, Result<Vec<Value>>>,
-    /// How far ahead of `wanted_page` workers may fetch.
+    /// The page the consumer needs next.
+    wanted: u64,
+    /// How many pages from `wanted` on may be claimed (fetching or fetched).
     window: u64,
-    /// The consumer has gone.
+    /// Fetched pages not yet consumed.
+    ready: BTreeMap<u64, Result<Page>>,
+    /// The consumer has gone or moved to another reading.
     cancelled: bool,
+}
+
+impl Pass {
+    fn lock(&self) -> MutexGuard<'_, PassState> {
+        // Nothing panics while holding the lock, but never turn poison into a hang.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The result for `page`: fetched by a worker, or fetched here if nobody has
+    /// claimed it yet, so the consumer never waits for work that is not under way.
+    fn take(&self, page: u64) -> Result<Page> {
+        let mut state = self.lock();
+        if state.wanted < page {
+            state.wanted = page;
+            self.changed.notify_all();
+        }
+        loop {
+            if let Some(result) = state.ready.remove(&page) {
+                state.wanted = page + 1;
+                self.changed.notify_all();
+                return result;
+            }
+            if state.next_page <= page {
+                state.next_page = page + 1;
+                state.wanted = page + 1;
+                self.changed.notify_all();
+                drop(state);
+                return fetch_page(&*self.fetch, self.list_key, page, self.limit);
+            }
+            // Claimed by a worker, which always delivers (panics included).
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn cancel(&self) {
+        self.lock().cancelled = true;
+        self.changed.notify_all();
+    }
+}
+
+fn worker(pass: Arc<Pass>) {
+    loop {
+        let page = {
+            let mut state = pass.lock();
+            loop {
+                if state.cancelled || state.next_page > state.last_page {
+                    return;
+                }
+                if state.next_page < state.wanted + state.window {
+                    break;
+                }
+                state = pass.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+            }
+            let page = state.next_page;
+            state.next_page += 1;
+            page
+        };
+        let result = fetch_page(&*pass.fetch, pass.list_key, page, pass.limit);
+        let mut state = pass.lock();
+        if state.cancelled {
+            return;
+        }
+        if result.is_err() {
+            // No page after a failed one will be used: claim no more.
+            state.last_page = state.last_page.min(page);
+        }
+        state.ready.insert(page, result);
+        pass.changed.notify_all();
+    }
+}
+
+/// An item's identity for de-duplication: ObjectIds packed, other ids as text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ItemKey {
+    ObjectId(u128),
+    Text(Box<str>),
+}
+
+fn key_of(item: &Value) -> Option<ItemKey> {
+    let id = item.get("_id")?.as_str()?;
+    let object_id = id.len() == 24 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    match object_id
+        .then(|| u128::from_str_radix(id, 16).ok())
+        .flatten()
+    {
+        Some(packed) => Some(ItemKey::ObjectId(packed)),
+        None => Some(ItemKey::Text(id.into())),
+    }
+}
+
+/// The reading in progress, as the consumer tracks it.
+struct Reading {
+    pass: Arc<Pass>,
+    /// 1 for the first reading, 2 for the first re-reading, ...
+    number: u32,
+    /// The next page to take.
+    page: u64,
+    /// The last page of the reading; `None` without a total (read until a short page).
+    last_page: Option<u64>,
+    /// The total the reading's first page gave.
+    total: Option<u64>,
+    /// Items received in this reading (before de-duplication), up to `total`.
+    received: u64,
+    /// Why this reading cannot be trusted to be complete, if it cannot.
+    doubt: Option<String>,
 }
 
 /// An iterator over every item of a paged listing; see the module docs.
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct Pages {
-    shared: Arc<Shared>,
-    page_size: u64,
+    fetch: Arc<Fetch>,
+    list_key: &'static str,
+    /// The page size asked for.
+    limit: u64,
+    /// Pages fetched ahead by background workers (0 or 1: none, one page at a time).
     prefetch: usize,
-    started: bool,
     buffer: VecDeque<Value>,
-    /// Items still to yield; `None` until the first page told the total.
-    remaining: Option<u64>,
-    /// The server's `total`, once known.
+    reading: Option<Reading>,
+    /// The total the first page reported.
     reported_total: Option<u64>,
-    /// Pages are fetched one by one when the server gives no usable total.
-    sequential_page: Option<u64>,
+    /// Every item yielded so far and the reading that last saw it; `None` once an item
+    /// without an `_id` arrived (then nothing can be de-duplicated or read again).
+    seen: Option<HashMap<ItemKey, u32>>,
+    /// An error to yield once the buffer is drained.
+    pending_error: Option<Error>,
     finished: bool,
 }
 
 impl std::fmt::Debug for Pages {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pages")
-            .field("list_key", &self.shared.list_key)
-            .field("page_size", &self.page_size)
-            .field("remaining", &self.remaining)
+            .field("list_key", &self.list_key)
+            .field("limit", &self.limit)
+            .field("prefetch", &self.prefetch)
+            .field("total", &self.reported_total)
+            .field("finished", &self.finished)
             .finish()
     }
 }
 
 impl Pages {
-    /// Pages over `fetch(page)` (pages numbered from 1), reading items from
-    /// `data.<list_key>` and the count from `data.total`, with up to `prefetch` pages
-    /// fetched ahead in parallel (0 or 1: one at a time, in the consumer's thread).
+    /// Pages over `fetch(page, limit)` (pages numbered from 1), asking for `page_size`
+    /// items per page, reading items from `data.<list_key>` and the count from
+    /// `data.total`, with up to `prefetch` pages fetched ahead by background threads
+    /// (0 or 1: one at a time, in the consumer's thread). `fetch` may be called with a
+    /// smaller `limit` than `page_size` when the server serves smaller pages.
     pub fn new(
         list_key: &'static str,
         page_size: u64,
         prefetch: usize,
-        fetch: impl Fn(u64) -> Result<Value> + Send + Sync + 'static,
+        fetch: impl Fn(u64, u64) -> Result<Value> + Send + Sync + 'static,
     ) -> Pages {
         Pages {
-            shared: Arc::new(Shared {
-                fetch: Box::new(fetch),
-                list_key,
-                state: Mutex::new(State {
-                    next_page: 2,
-                    last_page: 1,
-                    wanted_page: 2,
-                    ready: BTreeMap::new(),
-                    window: prefetch.max(1) as u64,
-                    cancelled: false,
-                }),
-                changed: Condvar::new(),
-            }),
-            page_size,
+            fetch: Arc::new(fetch),
+            list_key,
+            limit: page_size.max(1),
             prefetch,
-            started: false,
             buffer: VecDeque::new(),
-            remaining: None,
+            reading: None,
             reported_total: None,
-            sequential_page: None,
+            seen: Some(HashMap::new()),
+            pending_error: None,
             finished: false,
         }
     }
@@ -112,146 +277,207 @@ impl Pages {
         self.reported_total
     }
 
-    fn first_page(&mut self) -> Result<()> {
-        let page = (self.shared.fetch)(1)?;
-        let total = page
-            .get("data")
-            .and_then(|d| d.get("total"))
-            .and_then(Value::as_u64);
-        let items = items_of(page, self.shared.list_key)?;
-        match total {
-            Some(total) => {
-                self.reported_total = Some(total);
-                self.remaining = Some(total);
-                let last_page = total.div_ceil(self.page_size.max(1)).max(1);
-                if let Ok(mut state) = self.shared.state.lock() {
-                    state.last_page = last_page;
-                }
-                if last_page > 1 && self.prefetch > 1 {
-                    let workers = (self.prefetch as u64).min(last_page - 1);
-                    for _ in 0..workers {
-                        let shared = Arc::clone(&self.shared);
-                        std::thread::spawn(move || worker(shared));
-                    }
-                } else if last_page > 1 {
-                    self.sequential_page = Some(2);
-                }
-            }
-            None => {
-                // No total: read pages until a short or empty one.
-                if items.len() as u64 >= self.page_size {
-                    self.sequential_page = Some(2);
-                }
+    /// How many items the next calls to `next` yield without waiting for the server
+    /// (a consumer writing to a pipe flushes when this reaches 0).
+    pub fn buffered(&self) -> usize {
+        self.buffer.len()
+    }
+
+    fn new_pass(&self, limit: u64, last_page: u64) -> Arc<Pass> {
+        Arc::new(Pass {
+            fetch: Arc::clone(&self.fetch),
+            list_key: self.list_key,
+            limit,
+            state: Mutex::new(PassState {
+                next_page: 2,
+                last_page,
+                wanted: 2,
+                window: self.prefetch.max(1) as u64,
+                ready: BTreeMap::new(),
+                cancelled: false,
+            }),
+            changed: Condvar::new(),
+        })
+    }
+
+    /// Starts reading number `number`: fetches its first page here, then hands the
+    /// rest to workers.
+    fn start_reading(&mut self, number: u32) -> Result<()> {
+        let first = fetch_page(&*self.fetch, self.list_key, 1, self.limit)?;
+        let served = first.items.len() as u64;
+        if number == 1 {
+            self.reported_total = first.total;
+        }
+        // A server that serves another number of items than asked although it has
+        // more (it caps the page size): ask for the rest in pages of the size it served.
+        let limit = match first.total {
+            Some(total) if served > 0 && served != self.limit && served < total => served,
+            _ => self.limit,
+        };
+        let last_page = match first.total {
+            Some(total) => Some(total.div_ceil(limit).max(1)),
+            // No total: read pages one by one until a short or empty one.
+            None if served >= limit => None,
+            None => Some(1),
+        };
+        let pass = self.new_pass(limit, last_page.unwrap_or(u64::MAX));
+        let mut reading = Reading {
+            pass,
+            number,
+            page: 2,
+            last_page,
+            total: first.total,
+            received: 0,
+            doubt: None,
+        };
+        self.accept(&mut reading, 1, first);
+        if let Some(total) = reading.total
+            && reading.received >= total
+        {
+            // The first page already held everything.
+            reading.last_page = Some(1);
+        }
+        if let Some(last) = reading.last_page
+            && last > 1
+            && self.prefetch > 1
+        {
+            let workers = (self.prefetch as u64).min(last - 1);
+            for _ in 0..workers {
+                let pass = Arc::clone(&reading.pass);
+                // If a thread cannot be started, the consumer fetches the pages itself.
+                let _ = std::thread::Builder::new()
+                    .name("ango-prefetch".into())
+                    .spawn(move || worker(pass));
             }
         }
-        self.push_items(items);
+        self.reading = Some(reading);
         Ok(())
     }
 
-    fn push_items(&mut self, items: Vec<Value>) {
+    /// Checks one page against what the reading expects and buffers its new items.
+    fn accept(&mut self, reading: &mut Reading, page: u64, data: Page) {
+        let limit = reading.pass.limit;
+        let mut items = data.items;
+        match reading.total {
+            Some(total) => {
+                if data.total != Some(total) && reading.doubt.is_none() {
+                    reading.doubt = Some(format!(
+                        "the total changed from {total} to {} during the listing",
+                        data.total.map_or("none".into(), |t| t.to_string())
+                    ));
+                }
+                let expected = total.saturating_sub((page - 1) * limit).min(limit);
+                if (items.len() as u64) < expected && reading.doubt.is_none() {
+                    reading.doubt = Some(format!(
+                        "page {page} held {} items where {expected} were due (total {total})",
+                        items.len()
+                    ));
+                }
+                // A server sending more than its total is cut off.
+                let room = total.saturating_sub(reading.received);
+                let room = if page == 1 { room } else { room.min(limit) };
+                items.truncate(room as usize);
+            }
+            None => {
+                if (items.len() as u64) < limit || items.is_empty() {
+                    reading.last_page = Some(page);
+                }
+            }
+        }
+        reading.received += items.len() as u64;
         for item in items {
-            match &mut self.remaining {
-                Some(0) => break,
-                Some(n) => *n -= 1,
-                None => {}
-            }
+            self.push_item(reading, item);
+        }
+    }
+
+    fn push_item(&mut self, reading: &mut Reading, item: Value) {
+        let Some(seen) = &mut self.seen else {
             self.buffer.push_back(item);
-        }
-    }
-
-    /// Fetches the next page, from the workers or directly; `false` when there is none.
-    fn next_page(&mut self) -> Result<bool> {
-        if self.remaining == Some(0) {
-            return Ok(false);
-        }
-        if let Some(page) = self.sequential_page {
-            let value = (self.shared.fetch)(page)?;
-            let items = items_of(value, self.shared.list_key)?;
-            let last = match self.reported_total {
-                Some(total) => page >= total.div_ceil(self.page_size.max(1)),
-                None => (items.len() as u64) < self.page_size,
-            };
-            self.sequential_page = if last || items.is_empty() {
-                None
-            } else {
-                Some(page + 1)
-            };
-            let empty = items.is_empty();
-            self.push_items(items);
-            return Ok(!empty);
-        }
-        let Ok(mut state) = self.shared.state.lock() else {
-            return Err(Error::Transport("pagination state poisoned".into()));
-        };
-        if state.wanted_page > state.last_page {
-            return Ok(false);
-        }
-        loop {
-            let wanted = state.wanted_page;
-            if let Some(result) = state.ready.remove(&wanted) {
-                state.wanted_page += 1;
-                self.shared.changed.notify_all();
-                drop(state);
-                let items = result?;
-                let empty = items.is_empty();
-                self.push_items(items);
-                return Ok(!empty);
-            }
-            state = match self.shared.changed.wait(state) {
-                Ok(s) => s,
-                Err(_) => return Err(Error::Transport("pagination state poisoned".into())),
-            };
-        }
-    }
-}
-
-fn worker(shared: Arc<Shared>) {
-    loop {
-        let page = {
-            let Ok(mut state) = shared.state.lock() else {
-                return;
-            };
-            loop {
-                if state.cancelled || state.next_page > state.last_page {
-                    return;
-                }
-                if state.next_page < state.wanted_page + state.window {
-                    break;
-                }
-                state = match shared.changed.wait(state) {
-                    Ok(s) => s,
-                    Err(_) => return,
-                };
-            }
-            let page = state.next_page;
-            state.next_page += 1;
-            page
-        };
-        let result = (shared.fetch)(page).and_then(|v| items_of(v, shared.list_key));
-        let Ok(mut state) = shared.state.lock() else {
             return;
         };
-        if result.is_err() {
-            // No page after a failed one is useful: stop the others.
-            state.last_page = state.last_page.min(page);
+        let Some(key) = key_of(&item) else {
+            // Without ids nothing can be de-duplicated from here on.
+            self.seen = None;
+            if reading.number == 1 {
+                self.buffer.push_back(item);
+            }
+            return;
+        };
+        match seen.insert(key, reading.number) {
+            None => self.buffer.push_back(item),
+            Some(number) if number == reading.number => {
+                if reading.doubt.is_none() {
+                    reading.doubt = Some("the same item was served twice".into());
+                }
+            }
+            Some(_) => {} // yielded in an earlier reading
         }
-        state.ready.insert(page, result);
-        shared.changed.notify_all();
     }
-}
 
-fn items_of(mut page: Value, key: &str) -> Result<Vec<Value>> {
-    match page
-        .get_mut("data")
-        .and_then(|d| d.get_mut(key))
-        .map(Value::take)
-    {
-        Some(Value::Array(items)) => Ok(items),
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(other) => Err(Error::decode(
-            format!("data.{key} is not a list"),
-            other.to_string().as_bytes(),
-        )),
+    /// Takes the reading's next page; `Ok(false)` when the reading is over.
+    fn advance(&mut self) -> Result<bool> {
+        let Some(mut reading) = self.reading.take() else {
+            return Ok(false);
+        };
+        if reading.last_page.is_some_and(|last| reading.page > last) {
+            self.reading = Some(reading);
+            return Ok(false);
+        }
+        let page = reading.page;
+        let result = reading.pass.take(page);
+        reading.page += 1;
+        let outcome = match result {
+            Ok(data) => {
+                self.accept(&mut reading, page, data);
+                Ok(true)
+            }
+            Err(error) => Err(error),
+        };
+        self.reading = Some(reading);
+        outcome
+    }
+
+    /// The current reading is over: end, read again, or report the inconsistency.
+    fn conclude(&mut self) -> Result<bool> {
+        let Some(reading) = self.reading.take() else {
+            return Ok(false);
+        };
+        reading.pass.cancel();
+        let Some(doubt) = reading.doubt else {
+            return Ok(false);
+        };
+        if self.seen.is_none() {
+            return Err(Error::Inconsistent(format!(
+                "{doubt}; the items have no _id to read the listing again safely"
+            )));
+        }
+        if reading.number > MAX_REREADS {
+            return Err(Error::Inconsistent(format!(
+                "{doubt}, in {} readings of the listing",
+                reading.number
+            )));
+        }
+        self.start_reading(reading.number + 1)?;
+        Ok(true)
+    }
+
+    /// One step: the next page, or the next reading; `Ok(false)` at the end.
+    fn step(&mut self) -> Result<bool> {
+        if self.reading.is_none() {
+            self.start_reading(1)?;
+            return Ok(true);
+        }
+        if self.advance()? {
+            return Ok(true);
+        }
+        self.conclude()
+    }
+
+    fn finish(&mut self) {
+        self.finished = true;
+        if let Some(reading) = &self.reading {
+            reading.pass.cancel();
+        }
     }
 }
 
@@ -263,39 +489,22 @@ impl Iterator for Pages {
             if let Some(item) = self.buffer.pop_front() {
                 return Some(Ok(item));
             }
+            if let Some(error) = self.pending_error.take() {
+                return Some(Err(error));
+            }
             if self.finished {
                 return None;
             }
-            let step = if self.started {
-                self.next_page()
-            } else {
-                self.started = true;
-                self.first_page().map(|()| true)
-            };
-            match step {
+            match self.step() {
                 Ok(true) => {}
-                Ok(false) => {
-                    if self.buffer.is_empty() {
-                        self.finish();
-                        return None;
-                    }
-                }
+                Ok(false) => self.finish(),
                 Err(error) => {
+                    // Items already buffered (from the same page) come first.
                     self.finish();
-                    return Some(Err(error));
+                    self.pending_error = Some(error);
                 }
             }
         }
-    }
-}
-
-impl Pages {
-    fn finish(&mut self) {
-        self.finished = true;
-        if let Ok(mut state) = self.shared.state.lock() {
-            state.cancelled = true;
-        }
-        self.shared.changed.notify_all();
     }
 }
 
@@ -330,16 +539,21 @@ impl Client {
     ) -> Result<Pages> {
         let size = self::page_size(page_size)?;
         let (client, project_id, params) = (self.clone(), project_id.to_string(), params.clone());
-        Ok(Pages::new("tasks", size, self.prefetch(), move |page| {
-            client.get_tasks(
-                &project_id,
-                &GetTasksParams {
-                    page,
-                    limit: size,
-                    ..params.clone()
-                },
-            )
-        }))
+        Ok(Pages::new(
+            "tasks",
+            size,
+            self.prefetch(),
+            move |page, limit| {
+                client.get_tasks(
+                    &project_id,
+                    &GetTasksParams {
+                        page,
+                        limit,
+                        ..params.clone()
+                    },
+                )
+            },
+        ))
     }
 
     /// Every asset of a project matching `filters`.
@@ -351,24 +565,32 @@ impl Client {
     ) -> Result<Pages> {
         let size = self::page_size(page_size)?;
         let (client, project_id, filters) = (self.clone(), project_id.to_string(), filters.clone());
-        Ok(Pages::new("assets", size, self.prefetch(), move |page| {
-            client.get_assets(
-                &project_id,
-                &GetAssetsParams {
-                    page,
-                    limit: size,
-                    filters: filters.clone(),
-                },
-            )
-        }))
+        Ok(Pages::new(
+            "assets",
+            size,
+            self.prefetch(),
+            move |page, limit| {
+                client.get_assets(
+                    &project_id,
+                    &GetAssetsParams {
+                        page,
+                        limit,
+                        filters: filters.clone(),
+                    },
+                )
+            },
+        ))
     }
 
     /// Every project visible to the API key.
     pub fn iter_projects(&self, page_size: Option<u64>) -> Result<Pages> {
         let size = self::page_size(page_size)?;
         let client = self.clone();
-        Ok(Pages::new("projects", size, self.prefetch(), move |page| {
-            client.list_projects(page, size)
-        }))
+        Ok(Pages::new(
+            "projects",
+            size,
+            self.prefetch(),
+            move |page, limit| client.list_projects(page, limit),
+        ))
     }
 }

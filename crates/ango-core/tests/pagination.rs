@@ -255,7 +255,7 @@ fn without_a_total_pages_are_read_until_a_short_one() {
 }
 
 #[test]
-fn a_server_running_dry_before_its_total_ends_the_iteration() {
+fn a_server_running_dry_before_its_total_is_an_inconsistency_after_every_item() {
     for concurrency in [1, 8] {
         let server = task_server(Listing {
             available: 30,
@@ -264,12 +264,17 @@ fn a_server_running_dry_before_its_total_ends_the_iteration() {
             failing_page: None,
         });
         let client = with_concurrency(&server.client(), concurrency);
-        let items: Vec<Value> = client
+        let results: Vec<Result<Value, Error>> = client
             .iter_tasks("p1", &GetTasksParams::default(), Some(10))
             .unwrap()
-            .map(Result::unwrap)
             .collect();
-        assert_eq!(numbers(items), (0..30).collect::<Vec<_>>());
+        let (last, items) = results.split_last().unwrap();
+        let items: Vec<Value> = items.iter().map(|r| r.as_ref().unwrap().clone()).collect();
+        assert_eq!(numbers(items), (0..30).collect::<Vec<_>>(), "each once");
+        assert!(
+            matches!(last, Err(Error::Inconsistent(_))),
+            "concurrency {concurrency}: {last:?}"
+        );
     }
 }
 
