@@ -863,6 +863,62 @@ mod tests {
         );
     }
 
+    /// A one-request-per-connection loopback server: `answer(request)` is the raw reply;
+    /// every request's head is kept.
+    fn tiny_server(
+        answer: impl Fn(&str) -> String + Send + Sync + 'static,
+    ) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        use std::io::{BufRead, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = heads.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(8) {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut head = String::new();
+                while reader.read_line(&mut head).unwrap_or(0) > 2 && !head.ends_with("\r\n\r\n") {}
+                let reply = answer(&head);
+                seen.lock().unwrap().push(head);
+                let _ = stream.write_all(reply.as_bytes());
+            }
+        });
+        (url, heads)
+    }
+
+    #[test]
+    fn storage_downloads_follow_redirects_but_uploads_do_not() {
+        let (target, target_heads) = tiny_server(|_| {
+            "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok".into()
+        });
+        let location = format!("{target}/file");
+        let (origin, _) = tiny_server(move |_| {
+            format!(
+                "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            )
+        });
+        let client = Client::builder("secret-key")
+            .host(&origin)
+            .max_retries(0)
+            .build()
+            .unwrap();
+        let mut response = get_external(&client, &format!("{origin}/signed")).unwrap();
+        assert_eq!(response.body_mut().read_to_string().unwrap(), "ok");
+        let heads = target_heads.lock().unwrap().clone();
+        assert_eq!(heads.len(), 1);
+        assert!(
+            !heads[0].to_ascii_lowercase().contains("apikey"),
+            "{heads:?}"
+        );
+
+        // A PUT answered with a redirect is an error, not a silent GET elsewhere.
+        let err = put_bytes_external(&client, &format!("{origin}/signed"), b"data").unwrap_err();
+        assert_eq!(err.status(), Some(302), "{err:?}");
+        assert_eq!(target_heads.lock().unwrap().len(), 1);
+        assert!(is_https("HTTPS://x") && !is_https("http://x") && !is_https("htt"));
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;

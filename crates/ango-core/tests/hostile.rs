@@ -125,7 +125,10 @@ impl Drop for RawServer {
     }
 }
 
-fn serve_raw(stream: TcpStream, answer: &dyn Fn(&str, &[u8]) -> Option<Vec<u8>>) {
+/// Answers one request: raw response bytes, or `None` to drop the connection.
+type Answer = dyn Fn(&str, &[u8]) -> Option<Vec<u8>>;
+
+fn serve_raw(stream: TcpStream, answer: &Answer) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut head = String::new();
@@ -243,10 +246,11 @@ fn absurd_timeouts_from_options_and_environment_still_work() {
         Settings::default().apply_env(move |name| (name == "ANGO_TIMEOUT").then(|| value.into()))
     };
     let mut settings = vec![env("1e20"), env("NaN"), env("-5"), env("inf"), env("1e400")];
-    let mut direct = Settings::default();
-    direct.request_timeout = Some(Duration::MAX);
-    direct.connect_timeout = Some(Duration::MAX);
-    settings.push(direct);
+    settings.push(Settings {
+        request_timeout: Some(Duration::MAX),
+        connect_timeout: Some(Duration::MAX),
+        ..Settings::default()
+    });
     for settings in settings {
         let client = Client::builder("test-key")
             .host(&server.url)

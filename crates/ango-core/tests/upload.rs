@@ -752,7 +752,8 @@ fn upload_instructions_sends_one_multipart_file() {
     assert_eq!(r.header("apikey"), Some("test-key"));
     let boundary = boundary_of(&r);
     let mut expected = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"guide \\\"v2\\\".pdf\"\r\n\r\n"
+        // A quote in the name is percent-encoded, as urllib3 2 (the official's stack) does.
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"guide %22v2%22.pdf\"\r\n\r\n"
     )
     .into_bytes();
     expected.extend_from_slice(&content);

@@ -208,12 +208,12 @@ pub(super) fn notify(ctx: &Ctx, req: &Request) -> HandlerResult {
             "'message' must be at most 1000 characters",
         ));
     }
-    if let Some(t) = body.get("title").filter(|v| !v.is_null()) {
-        if t.as_str().is_none_or(|s| s.chars().count() > 200) {
-            return Err(ApiError::bad_request(
-                "'title' must be a string of at most 200 characters",
-            ));
-        }
+    if let Some(t) = body.get("title").filter(|v| !v.is_null())
+        && t.as_str().is_none_or(|s| s.chars().count() > 200)
+    {
+        return Err(ApiError::bad_request(
+            "'title' must be a string of at most 200 characters",
+        ));
     }
     if let Some(l) = body.get("clickableLink").filter(|v| !v.is_null()) {
         let ok = l.as_str().is_some_and(|s| {
