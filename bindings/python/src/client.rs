@@ -7,38 +7,39 @@ use pyo3::prelude::*;
 use serde_json::Value;
 
 use crate::convert::{from_py, opt_value, to_py, value_list, value_map};
-use crate::errors::IntoPyResult;
-use crate::{iter, models};
+use crate::{blocking, iter, models};
 
 /// A blocking Ango Hub client (the core's `ango_core::Client`).
 #[pyclass(module = "imerit_ango._native", name = "Client", frozen)]
 pub struct Client {
     pub(crate) inner: core::Client,
+    /// The key, for the SDK's `api_key` property (the official SDK exposes it): kept
+    /// here so that it is not in the `SDK` object's `__dict__`. Never in `repr()`.
+    api_key: std::sync::Arc<str>,
 }
 
-/// Runs a core call without the GIL and converts its JSON result.
+/// Runs a core call without the GIL, interruptible by Ctrl-C and with panics caught
+/// (see [`blocking::call`]), and converts its JSON result.
 pub(crate) fn run<F>(py: Python<'_>, call: F) -> PyResult<Py<PyAny>>
 where
-    F: FnOnce() -> core::Result<Value> + Send,
+    F: FnOnce() -> core::Result<Value> + Send + 'static,
 {
-    let value = py.detach(call).py_err(py)?;
+    let value = blocking::call(py, call)?;
     Ok(to_py(py, &value)?.unbind())
 }
 
 /// The constructor's and `with_options`' keyword arguments as core overrides
 /// (`timeout` in seconds, 0 meaning no limit).
 fn overrides(
-    py: Python<'_>,
     timeout: Option<f64>,
     max_retries: Option<u32>,
     concurrency: Option<usize>,
     progress: Option<bool>,
-) -> PyResult<core::SettingsOverrides> {
+) -> core::Result<core::SettingsOverrides> {
     Ok(core::SettingsOverrides {
         request_timeout: timeout
             .map(core::SettingsOverrides::timeout_from_secs)
-            .transpose()
-            .py_err(py)?,
+            .transpose()?,
         max_retries,
         concurrency,
         progress: progress.map(|on| {
@@ -72,15 +73,21 @@ impl Client {
         concurrency: Option<usize>,
         progress: Option<bool>,
     ) -> PyResult<Self> {
-        let overrides = overrides(py, timeout, max_retries, concurrency, progress)?;
-        let mut settings = core::Settings::from_env();
-        overrides.apply(&mut settings);
-        let inner = core::Client::builder(api_key)
-            .host(host)
-            .settings(settings)
-            .build()
-            .py_err(py)?;
-        Ok(Client { inner })
+        // Options and `ANGO_*` variables are checked by the core; a panic on an absurd
+        // value still becomes an `AngoInternalError`, never a `PanicException`.
+        let inner = blocking::guard(py, || {
+            let overrides = overrides(timeout, max_retries, concurrency, progress)?;
+            let mut settings = core::Settings::from_env();
+            overrides.apply(&mut settings);
+            core::Client::builder(api_key.clone())
+                .host(host)
+                .settings(settings)
+                .build()
+        })?;
+        Ok(Client {
+            inner,
+            api_key: api_key.into(),
+        })
     }
 
     /// A client sharing this one's connections and key, with some settings changed.
@@ -93,10 +100,20 @@ impl Client {
         concurrency: Option<usize>,
         progress: Option<bool>,
     ) -> PyResult<Self> {
-        let overrides = overrides(py, timeout, max_retries, concurrency, progress)?;
+        let inner = blocking::guard(py, || {
+            let overrides = overrides(timeout, max_retries, concurrency, progress)?;
+            Ok(self.inner.with_overrides(&overrides))
+        })?;
         Ok(Client {
-            inner: self.inner.with_overrides(&overrides),
+            inner,
+            api_key: std::sync::Arc::clone(&self.api_key),
         })
+    }
+
+    /// The API key this client sends.
+    #[getter]
+    fn api_key(&self) -> &str {
+        &self.api_key
     }
 
     /// The API host, without a trailing slash.
@@ -111,14 +128,20 @@ impl Client {
 
     // ---------------------------------------------------------------- projects
 
-    fn list_projects(&self, py: Python<'_>, page: u64, limit: u64) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.list_projects(page, limit))
+    fn list_projects(
+        &self,
+        py: Python<'_>,
+        page: &Bound<'_, PyAny>,
+        limit: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let (page, limit) = page_and_limit(page, limit)?;
+        let c = self.inner.clone();
+        run(py, move || c.list_projects(page, limit))
     }
 
     fn get_project(&self, py: Python<'_>, project_id: String) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_project(&project_id))
+        let c = self.inner.clone();
+        run(py, move || c.get_project(&project_id))
     }
 
     fn purge_project(
@@ -127,8 +150,8 @@ impl Client {
         project_id: String,
         confirm_name: String,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.purge_project(&project_id, &confirm_name))
+        let c = self.inner.clone();
+        run(py, move || c.purge_project(&project_id, &confirm_name))
     }
 
     #[pyo3(signature = (project_id, category_schema=true, assigned_to=true, batches=true, workflow=true, plugin_presets=true, project_general_settings=true))]
@@ -152,13 +175,13 @@ impl Client {
             plugin_presets,
             project_general_settings,
         };
-        let c = &self.inner;
-        run(py, || c.clone_project(&project_id, &options))
+        let c = self.inner.clone();
+        run(py, move || c.clone_project(&project_id, &options))
     }
 
     fn delete_project(&self, py: Python<'_>, project_id: String) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.delete_project(&project_id))
+        let c = self.inner.clone();
+        run(py, move || c.delete_project(&project_id))
     }
 
     fn update_workflow_stages(
@@ -168,8 +191,8 @@ impl Client {
         stages: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let stages = value_list(stages)?;
-        let c = &self.inner;
-        run(py, || c.update_workflow_stages(&project_id, &stages))
+        let c = self.inner.clone();
+        run(py, move || c.update_workflow_stages(&project_id, &stages))
     }
 
     #[pyo3(signature = (project_id, benchmark_enabled, benchmark_ratio=None, benchmark_cutoff=None))]
@@ -181,8 +204,8 @@ impl Client {
         benchmark_ratio: Option<i64>,
         benchmark_cutoff: Option<bool>,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.update_benchmark_settings(
                 &project_id,
                 benchmark_enabled,
@@ -206,8 +229,8 @@ impl Client {
             validation_function,
             external_validation: opt_value(external_validation)?,
         };
-        let c = &self.inner;
-        run(py, || c.update_label_validation(&project_id, &params))
+        let c = self.inner.clone();
+        run(py, move || c.update_label_validation(&project_id, &params))
     }
 
     fn get_asset_builder_templates(
@@ -215,8 +238,8 @@ impl Client {
         py: Python<'_>,
         project_id: String,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_asset_builder_templates(&project_id))
+        let c = self.inner.clone();
+        run(py, move || c.get_asset_builder_templates(&project_id))
     }
 
     fn rerun_webhook(
@@ -225,8 +248,8 @@ impl Client {
         project_id: String,
         webhook_stage_id: String,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.rerun_webhook(&project_id, &webhook_stage_id))
+        let c = self.inner.clone();
+        run(py, move || c.rerun_webhook(&project_id, &webhook_stage_id))
     }
 
     // ------------------------------------------------------------------- tasks
@@ -237,8 +260,8 @@ impl Client {
         task_id: String,
         include_answer: bool,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_task(&task_id, include_answer))
+        let c = self.inner.clone();
+        run(py, move || c.get_task(&task_id, include_answer))
     }
 
     #[pyo3(signature = (task_history_id=None, task_id=None))]
@@ -248,8 +271,8 @@ impl Client {
         task_history_id: Option<String>,
         task_id: Option<String>,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.get_task_history(task_history_id.as_deref(), task_id.as_deref())
         })
     }
@@ -263,8 +286,8 @@ impl Client {
         email: String,
     ) -> PyResult<Py<PyAny>> {
         let task_ids = strings(task_ids)?;
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.assign_task(&project_id, &task_ids, &stage_filter, &email)
         })
     }
@@ -276,8 +299,8 @@ impl Client {
         labels: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let labels = value_list(labels)?;
-        let c = &self.inner;
-        run(py, || c.import_labels(&project_id, &labels))
+        let c = self.inner.clone();
+        run(py, move || c.import_labels(&project_id, &labels))
     }
 
     fn requeue_tasks(
@@ -292,8 +315,10 @@ impl Client {
             filters: value_map(filters)?,
             options: value_map(options)?,
         };
-        let c = &self.inner;
-        run(py, || c.requeue_tasks(&project_id, &to_stage_id, &params))
+        let c = self.inner.clone();
+        run(py, move || {
+            c.requeue_tasks(&project_id, &to_stage_id, &params)
+        })
     }
 
     fn update_tasks_priority(
@@ -304,8 +329,8 @@ impl Client {
         filters: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let filters = value_map(filters)?;
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.update_tasks_priority(&project_id, priority, &filters)
         })
     }
@@ -318,8 +343,8 @@ impl Client {
         is_benchmark: bool,
     ) -> PyResult<Py<PyAny>> {
         let task_ids = strings(task_ids)?;
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.set_tasks_as_benchmark(&project_id, &task_ids, is_benchmark)
         })
     }
@@ -333,9 +358,10 @@ impl Client {
         medical: bool,
     ) -> PyResult<String> {
         let mask = models::brush_mask(arr, medical)?;
-        let c = &self.inner;
-        py.detach(|| c.upload_brush_array(&project_id, &mask, medical))
-            .py_err(py)
+        let c = self.inner.clone();
+        blocking::call(py, move || {
+            c.upload_brush_array(&project_id, &mask, medical)
+        })
     }
 
     #[pyo3(signature = (method, endpoint, payload=None))]
@@ -347,27 +373,29 @@ impl Client {
         payload: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let payload = payload.map(from_py).transpose()?;
-        let c = &self.inner;
-        run(py, || c.make_request(&method, &endpoint, payload.as_ref()))
+        let c = self.inner.clone();
+        run(py, move || {
+            c.make_request(&method, &endpoint, payload.as_ref())
+        })
     }
 
     fn plugin_log(&self, py: Python<'_>, log: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let log = from_py(log)?;
-        let c = &self.inner;
-        run(py, || c.plugin_log(&log))
+        let c = self.inner.clone();
+        run(py, move || c.plugin_log(&log))
     }
 
     fn plugin_response(&self, py: Python<'_>, response: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let response = from_py(response)?;
-        let c = &self.inner;
-        run(py, || c.plugin_response(&response))
+        let c = self.inner.clone();
+        run(py, move || c.plugin_response(&response))
     }
 
     // ----------------------------------------------------------------- batches
 
     fn get_batches(&self, py: Python<'_>, project_id: String) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_batches(&project_id))
+        let c = self.inner.clone();
+        run(py, move || c.get_batches(&project_id))
     }
 
     fn create_batch(
@@ -376,8 +404,8 @@ impl Client {
         project_id: String,
         batch_name: String,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.create_batch(&project_id, &batch_name))
+        let c = self.inner.clone();
+        run(py, move || c.create_batch(&project_id, &batch_name))
     }
 
     fn create_batches(
@@ -386,8 +414,8 @@ impl Client {
         project_id: String,
         batch_names: Vec<String>,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.create_batches(&project_id, &batch_names))
+        let c = self.inner.clone();
+        run(py, move || c.create_batches(&project_id, &batch_names))
     }
 
     fn assign_batches(
@@ -398,28 +426,40 @@ impl Client {
         batches: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let (asset_ids, batches) = (strings(asset_ids)?, strings(batches)?);
-        let c = &self.inner;
-        run(py, || c.assign_batches(&project_id, &asset_ids, &batches))
+        let c = self.inner.clone();
+        run(py, move || {
+            c.assign_batches(&project_id, &asset_ids, &batches)
+        })
     }
 
     // ------------------------------------------------------------------ assets
 
+    /// `filters=None` sends `filters=null`, as the official SDK does (`json.dumps(None)`).
     #[pyo3(signature = (project_id, page, limit, filters))]
     fn get_assets(
         &self,
         py: Python<'_>,
         project_id: String,
-        page: u64,
-        limit: u64,
+        page: &Bound<'_, PyAny>,
+        limit: &Bound<'_, PyAny>,
         filters: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
+        let (page, limit) = page_and_limit(page, limit)?;
+        if filters.is_none() {
+            // `GetAssetsParams::filters` is a map and cannot say `null`: the same GET,
+            // written out (the core percent-encodes the endpoint as the official does).
+            let endpoint =
+                format!("/v2/project/{project_id}/assets?page={page}&limit={limit}&filters=null");
+            let c = self.inner.clone();
+            return run(py, move || c.make_request("GET", &endpoint, None));
+        }
         let params = core::assets::GetAssetsParams {
             page,
             limit,
             filters: value_map(filters)?,
         };
-        let c = &self.inner;
-        run(py, || c.get_assets(&project_id, &params))
+        let c = self.inner.clone();
+        run(py, move || c.get_assets(&project_id, &params))
     }
 
     fn delete_assets(
@@ -429,8 +469,8 @@ impl Client {
         asset_ids: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let asset_ids = strings(asset_ids)?;
-        let c = &self.inner;
-        run(py, || c.delete_assets(&project_id, &asset_ids))
+        let c = self.inner.clone();
+        run(py, move || c.delete_assets(&project_id, &asset_ids))
     }
 
     fn create_attachment(
@@ -440,8 +480,8 @@ impl Client {
         attachments: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let attachments = value_list(attachments)?;
-        let c = &self.inner;
-        run(py, || c.create_attachment(&project_id, &attachments))
+        let c = self.inner.clone();
+        run(py, move || c.create_attachment(&project_id, &attachments))
     }
 
     // ------------------------------------------------------------------ issues
@@ -479,8 +519,8 @@ impl Client {
             data_index,
             plane,
         };
-        let c = &self.inner;
-        run(py, || c.create_issue(&task_id, &content, &params))
+        let c = self.inner.clone();
+        run(py, move || c.create_issue(&task_id, &content, &params))
     }
 
     #[pyo3(signature = (project_id, asset_id=None, task_id=None, stage_id=None, created_by=None))]
@@ -499,8 +539,8 @@ impl Client {
             stage_id,
             created_by,
         };
-        let c = &self.inner;
-        run(py, || c.get_issues(&project_id, &params))
+        let c = self.inner.clone();
+        run(py, move || c.get_issues(&project_id, &params))
     }
 
     #[pyo3(signature = (issue_id, content=None, content_mentions=None, status=None, pct_details=None, error_codes=None))]
@@ -527,8 +567,8 @@ impl Client {
             pct_details: opt_value(pct_details)?,
             error_codes: opt_list(error_codes)?,
         };
-        let c = &self.inner;
-        run(py, || c.update_issue(&issue_id, &params))
+        let c = self.inner.clone();
+        run(py, move || c.update_issue(&issue_id, &params))
     }
 
     #[pyo3(signature = (issue_id, content, content_mentions=None))]
@@ -540,8 +580,8 @@ impl Client {
         content_mentions: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let mentions = opt_list(content_mentions)?;
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.add_comment_to_issue(&issue_id, &content, mentions.as_deref())
         })
     }
@@ -552,21 +592,21 @@ impl Client {
         project_id: String,
         issue_id: String,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.delete_issue(&project_id, &issue_id))
+        let c = self.inner.clone();
+        run(py, move || c.delete_issue(&project_id, &issue_id))
     }
 
     // ---------------------------------------------------------------- storages
 
     #[pyo3(signature = (storage_id=None))]
     fn get_storages(&self, py: Python<'_>, storage_id: Option<String>) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_storages(storage_id.as_deref()))
+        let c = self.inner.clone();
+        run(py, move || c.get_storages(storage_id.as_deref()))
     }
 
     fn delete_storage(&self, py: Python<'_>, storage_id: String) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.delete_storage(&storage_id))
+        let c = self.inner.clone();
+        run(py, move || c.delete_storage(&storage_id))
     }
 
     #[pyo3(signature = (storage_id, bucket_name, path, get_signed_urls, retry_on_slow_down))]
@@ -584,8 +624,8 @@ impl Client {
             get_signed_urls,
             retry_on_slow_down,
         };
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.list_storage_files(&storage_id, &bucket_name, &params)
         })
     }
@@ -598,8 +638,8 @@ impl Client {
         options: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let options = value_map(options)?;
-        let c = &self.inner;
-        run(py, || c.file_explorer(&bucket, &storage_id, &options))
+        let c = self.inner.clone();
+        run(py, move || c.file_explorer(&bucket, &storage_id, &options))
     }
 
     // ------------------------------------------------------------ organization
@@ -609,8 +649,8 @@ impl Client {
         py: Python<'_>,
         organization_id: String,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_organization_members(&organization_id))
+        let c = self.inner.clone();
+        run(py, move || c.get_organization_members(&organization_id))
     }
 
     fn delete_organization_members(
@@ -620,8 +660,8 @@ impl Client {
         member_emails: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let emails = strings(member_emails)?;
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.delete_organization_members(&organization_id, &emails)
         })
     }
@@ -631,8 +671,8 @@ impl Client {
         py: Python<'_>,
         organization_id: String,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_organization_invites(&organization_id))
+        let c = self.inner.clone();
+        run(py, move || c.get_organization_invites(&organization_id))
     }
 
     fn delete_organization_invites(
@@ -642,8 +682,8 @@ impl Client {
         invite_emails: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let emails = strings(invite_emails)?;
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.delete_organization_invites(&organization_id, &emails)
         })
     }
@@ -659,8 +699,10 @@ impl Client {
         project_type: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let kind = opt_enum::<core::models::ProjectType>(project_type)?;
-        let c = &self.inner;
-        run(py, || c.create_project(&name, description.as_deref(), kind))
+        let c = self.inner.clone();
+        run(py, move || {
+            c.create_project(&name, description.as_deref(), kind)
+        })
     }
 
     fn add_members_to_project(
@@ -672,8 +714,10 @@ impl Client {
     ) -> PyResult<Py<PyAny>> {
         let members = strings(members)?;
         let role: core::models::ProjectRole = models::wire(role)?;
-        let c = &self.inner;
-        run(py, || c.add_members_to_project(&project_id, &members, role))
+        let c = self.inner.clone();
+        run(py, move || {
+            c.add_members_to_project(&project_id, &members, role)
+        })
     }
 
     #[pyo3(signature = (project_id, tools=None, classifications=None, relations=None, raw_category_schema=None))]
@@ -688,8 +732,8 @@ impl Client {
     ) -> PyResult<Py<PyAny>> {
         let schema = models::category_schema(py, tools, classifications, relations)?;
         let raw = opt_value(raw_category_schema)?;
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.create_label_set(&project_id, &schema, raw.as_ref())
         })
     }
@@ -701,8 +745,8 @@ impl Client {
         metric: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let metric: core::models::Metrics = models::wire(metric)?;
-        let c = &self.inner;
-        run(py, || c.get_metrics(&project_id, metric))
+        let c = self.inner.clone();
+        run(py, move || c.get_metrics(&project_id, metric))
     }
 
     #[pyo3(signature = (project_id, interval=None, batches=None))]
@@ -732,8 +776,8 @@ impl Client {
             Some(b) => Some(models::strings_of(b)?),
             None => None,
         };
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.get_project_performance(&project_id, interval, batches.as_deref())
         })
     }
@@ -745,20 +789,20 @@ impl Client {
         template: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let template = models::asset_builder_template(template)?;
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.create_asset_builder_template(&project_id, &template)
         })
     }
 
-    #[pyo3(signature = (project_id, page=1, limit=10, status=None, stage=None, batches=None, include_answer=false, task_filter=None, sort=None, fields=None))]
+    #[pyo3(signature = (project_id, page=None, limit=None, status=None, stage=None, batches=None, include_answer=false, task_filter=None, sort=None, fields=None))]
     #[allow(clippy::too_many_arguments)]
     fn get_tasks(
         &self,
         py: Python<'_>,
         project_id: String,
-        page: u64,
-        limit: u64,
+        page: Option<&Bound<'_, PyAny>>,
+        limit: Option<&Bound<'_, PyAny>>,
         status: Option<&Bound<'_, PyAny>>,
         stage: Option<String>,
         batches: Option<&Bound<'_, PyAny>>,
@@ -767,6 +811,8 @@ impl Client {
         sort: Option<String>,
         fields: Option<String>,
     ) -> PyResult<Py<PyAny>> {
+        let page = page.map_or(Ok(1), |p| count_arg("page", p))?;
+        let limit = limit.map_or(Ok(10), |l| count_arg("limit", l))?;
         let params = tasks_params(
             page,
             limit,
@@ -778,8 +824,8 @@ impl Client {
             sort,
             fields,
         )?;
-        let c = &self.inner;
-        run(py, || c.get_tasks(&project_id, &params))
+        let c = self.inner.clone();
+        run(py, move || c.get_tasks(&project_id, &params))
     }
 
     #[pyo3(signature = (task_id, payload, overwrite=false, send_to_next_stage=false, is_plugin=false))]
@@ -798,9 +844,8 @@ impl Client {
             send_to_next_stage,
             is_plugin,
         };
-        let c = &self.inner;
-        py.detach(|| c.annotate_task(&task_id, &payload, options))
-            .py_err(py)
+        let c = self.inner.clone();
+        blocking::call(py, move || c.annotate_task(&task_id, &payload, options))
     }
 
     #[pyo3(signature = (task_id, review_status, pct_details=None))]
@@ -813,8 +858,8 @@ impl Client {
     ) -> PyResult<Py<PyAny>> {
         let status: core::models::ReviewStatus = models::wire(review_status)?;
         let pct = opt_value(pct_details)?;
-        let c = &self.inner;
-        run(py, || c.review_task(&task_id, status, pct.as_ref()))
+        let c = self.inner.clone();
+        run(py, move || c.review_task(&task_id, status, pct.as_ref()))
     }
 
     fn invite_members_to_org(
@@ -824,8 +869,8 @@ impl Client {
         invitation: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let invitation = models::invitation(invitation)?;
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.invite_members_to_org(&organization_id, &invitation)
         })
     }
@@ -840,8 +885,8 @@ impl Client {
             .try_iter()?
             .map(|u| models::role_update(&u?))
             .collect::<PyResult<Vec<_>>>()?;
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.update_organization_members_role(&organization_id, &updates)
         })
     }
@@ -856,8 +901,8 @@ impl Client {
         clickable_link: Option<String>,
     ) -> PyResult<Py<PyAny>> {
         let receivers = strings(receivers)?;
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.send_notification(
                 &receivers,
                 &message,
@@ -869,25 +914,25 @@ impl Client {
 
     fn create_storage(&self, py: Python<'_>, storage: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let storage = models::storage(storage)?;
-        let c = &self.inner;
-        run(py, || c.create_storage(&storage))
+        let c = self.inner.clone();
+        run(py, move || c.create_storage(&storage))
     }
 
     fn create_llm(&self, py: Python<'_>, llm: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let llm = models::llm(llm)?;
-        let c = &self.inner;
-        run(py, || c.create_llm(&llm))
+        let c = self.inner.clone();
+        run(py, move || c.create_llm(&llm))
     }
 
     fn delete_llm(&self, py: Python<'_>, llm_id: String) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.delete_llm(&llm_id))
+        let c = self.inner.clone();
+        run(py, move || c.delete_llm(&llm_id))
     }
 
     #[pyo3(signature = (llm_id=None))]
     fn get_llms(&self, py: Python<'_>, llm_id: Option<String>) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_llms(llm_id.as_deref()))
+        let c = self.inner.clone();
+        run(py, move || c.get_llms(llm_id.as_deref()))
     }
 
     // ------------------------------------------------------------------ export
@@ -903,24 +948,21 @@ impl Client {
         path: Option<String>,
     ) -> PyResult<Py<PyAny>> {
         let options = models::export_options(options)?;
-        let c = &self.inner;
+        let c = self.inner.clone();
         if let Some(path) = path {
-            py.detach(|| c.export_to_file(&project_id, &options, &path))
-                .py_err(py)?;
+            blocking::call(py, move || c.export_to_file(&project_id, &options, &path))?;
             return Ok(py.None());
         }
         if options.export_format == core::models::ExportFormat::Ndjson {
-            let (rows, count) = py
-                .detach(|| {
-                    let archive = c.export_archive(&project_id, &options)?;
-                    let count = archive.count_lines()?;
-                    Ok::<_, core::Error>((archive.rows(options.export_format)?, count))
-                })
-                .py_err(py)?;
+            let (rows, count) = blocking::call(py, move || {
+                let archive = c.export_archive(&project_id, &options)?;
+                let count = archive.count_lines()?;
+                Ok::<_, core::Error>((archive.rows(options.export_format)?, count))
+            })?;
             let rows = Py::new(py, iter::Rows::from_export(rows))?;
             return Ok((rows, count).into_pyobject(py)?.into_any().unbind());
         }
-        run(py, || c.export_json(&project_id, &options))
+        run(py, move || c.export_json(&project_id, &options))
     }
 
     /// The export's rows, one at a time, read from the downloaded file as you iterate.
@@ -931,10 +973,8 @@ impl Client {
         options: &Bound<'_, PyAny>,
     ) -> PyResult<iter::Rows> {
         let options = models::export_options(options)?;
-        let c = &self.inner;
-        let rows = py
-            .detach(|| c.export_rows(&project_id, &options))
-            .py_err(py)?;
+        let c = self.inner.clone();
+        let rows = blocking::call(py, move || c.export_rows(&project_id, &options))?;
         Ok(iter::Rows::from_export(rows))
     }
 
@@ -950,9 +990,10 @@ impl Client {
         storage_id: Option<String>,
     ) -> PyResult<String> {
         let kind: core::models::StorageFileType = models::wire(file_type)?;
-        let c = &self.inner;
-        py.detach(|| c.get_upload_url(&file_name, &project, kind, storage_id.as_deref()))
-            .py_err(py)
+        let c = self.inner.clone();
+        blocking::call(py, move || {
+            c.get_upload_url(&file_name, &project, kind, storage_id.as_deref())
+        })
     }
 
     #[pyo3(signature = (asset_url, project, file_type, storage_id=None))]
@@ -965,9 +1006,10 @@ impl Client {
         storage_id: Option<String>,
     ) -> PyResult<String> {
         let kind: core::models::StorageFileType = models::wire(file_type)?;
-        let c = &self.inner;
-        py.detach(|| c.get_signed_url(&asset_url, &project, kind, storage_id.as_deref()))
-            .py_err(py)
+        let c = self.inner.clone();
+        blocking::call(py, move || {
+            c.get_signed_url(&asset_url, &project, kind, storage_id.as_deref())
+        })
     }
 
     #[pyo3(signature = (project_id, assets, storage_id=None, batches=None, priority=0, upload_local=None))]
@@ -987,8 +1029,8 @@ impl Client {
             Some(b) => Some(models::strings_of(b)?),
             None => None,
         };
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.upload_files_cloud(
                 &project_id,
                 assets,
@@ -1028,10 +1070,8 @@ impl Client {
             progress: progress_reporter(progress)?,
             concurrency: None,
         };
-        let c = &self.inner;
-        let report = py
-            .detach(|| c.upload_files(&project_id, &files, &options))
-            .py_err(py)?;
+        let c = self.inner.clone();
+        let report = blocking::call(py, move || c.upload_files(&project_id, &files, &options))?;
         upload_report(py, report)
     }
 
@@ -1050,8 +1090,8 @@ impl Client {
             None => Ok(core::models::asset_builder::ParseConfig::default()),
         }
         .map_err(|e| crate::errors::to_pyerr(py, e))?;
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.upload_files_with_asset_builder(
                 &project_id,
                 &template_id,
@@ -1071,8 +1111,8 @@ impl Client {
         storage_id: Option<String>,
         bucket: Option<String>,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || {
+        let c = self.inner.clone();
+        run(py, move || {
             c.upload_instructions(
                 &project_id,
                 &file_path,
@@ -1091,8 +1131,10 @@ impl Client {
         priority: i64,
     ) -> PyResult<Py<PyAny>> {
         let config = models::chat_config(config)?;
-        let c = &self.inner;
-        run(py, || c.upload_chat_assets(&project_id, &config, priority))
+        let c = self.inner.clone();
+        run(py, move || {
+            c.upload_chat_assets(&project_id, &config, priority)
+        })
     }
 
     // -------------------------------------------------------------- pagination
@@ -1123,10 +1165,9 @@ impl Client {
             sort,
             fields,
         )?;
-        let pages = self
-            .inner
-            .iter_tasks(&project_id, &params, page_size)
-            .py_err(py)?;
+        let pages = blocking::guard(py, || {
+            self.inner.iter_tasks(&project_id, &params, page_size)
+        })?;
         Ok(iter::Rows::from_pages(pages))
     }
 
@@ -1142,18 +1183,40 @@ impl Client {
             Some(f) => value_map(f)?,
             None => serde_json::Map::new(),
         };
-        let pages = self
-            .inner
-            .iter_assets(&project_id, &filters, page_size)
-            .py_err(py)?;
+        let pages = blocking::guard(py, || {
+            self.inner.iter_assets(&project_id, &filters, page_size)
+        })?;
         Ok(iter::Rows::from_pages(pages))
     }
 
     #[pyo3(signature = (page_size=None))]
     fn iter_projects(&self, py: Python<'_>, page_size: Option<u64>) -> PyResult<iter::Rows> {
-        let pages = self.inner.iter_projects(page_size).py_err(py)?;
+        let pages = blocking::guard(py, || self.inner.iter_projects(page_size))?;
         Ok(iter::Rows::from_pages(pages))
     }
+}
+
+/// A `page` or `limit` argument as the core takes it: a non-negative integer. Anything
+/// else that is an `int` (negative, or too large) is refused with
+/// `AngoInvalidArgumentError` (a `ValueError`) before any request, instead of
+/// pyo3's `OverflowError`; a non-integer keeps its `TypeError`.
+fn count_arg(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<u64> {
+    match obj.extract::<u64>() {
+        Ok(n) => Ok(n),
+        Err(_) if obj.is_instance_of::<pyo3::types::PyInt>() => Err(crate::errors::to_pyerr(
+            obj.py(),
+            core::Error::InvalidArgument(format!(
+                "{name} must be a non-negative integer of at most {}, got {}",
+                u64::MAX,
+                obj.str()?.to_cow()?
+            )),
+        )),
+        Err(error) => Err(error),
+    }
+}
+
+fn page_and_limit(page: &Bound<'_, PyAny>, limit: &Bound<'_, PyAny>) -> PyResult<(u64, u64)> {
+    Ok((count_arg("page", page)?, count_arg("limit", limit)?))
 }
 
 fn opt_list(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<Value>>> {

@@ -1,11 +1,13 @@
 //! `imerit_ango._native`: the Rust core of the `imerit_ango` Python package.
 //!
-//! Thin by design: argument conversion, one call into `ango_core` without the GIL, and
-//! result/error conversion. The pure-Python package keeps the official SDK's names and
-//! signatures on top of it.
+//! Thin by design: argument conversion, one call into `ango_core` without the GIL
+//! (interruptible by Ctrl-C, panics caught: see `blocking`), and result/error
+//! conversion. The pure-Python package keeps the official SDK's names and signatures
+//! on top of it.
 
 use pyo3::prelude::*;
 
+mod blocking;
 mod client;
 mod convert;
 mod errors;
@@ -29,6 +31,7 @@ fn dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    blocking::init(m.py())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_HOST", ango_core::DEFAULT_HOST)?;
     m.add_class::<client::Client>()?;
