@@ -29,6 +29,13 @@ fn dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
     Ok(ango_core::pyjson::to_string(&convert::from_py(obj)?))
 }
 
+/// For the test suite: a core call that panics, run the way every call runs, to show
+/// that a panic surfaces as `AngoInternalError` (never `PanicException`).
+#[pyfunction]
+fn _panic_in_call(py: Python<'_>, message: String) -> PyResult<()> {
+    blocking::call(py, move || -> ango_core::Result<()> { panic!("{message}") })
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     blocking::init(m.py())?;
@@ -40,5 +47,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     models::register(m)?;
     m.add_function(wrap_pyfunction!(to_json_data, m)?)?;
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_in_call, m)?)?;
     Ok(())
 }
