@@ -119,6 +119,22 @@ test('absurd timeouts, counts and user agents are refused or work, never abort',
   }
 })
 
+test('an absurd ANGO_TIMEOUT in the environment is refused or works, never aborts', async () => {
+  const server = await serve(reply(200, PAGE))
+  const saved = process.env.ANGO_TIMEOUT
+  try {
+    for (const value of ['1e20', '1e308', 'NaN', '-1']) {
+      process.env.ANGO_TIMEOUT = value
+      const client = clientOrError(server.url, {})
+      if (client) await settles(client.listProjects())
+    }
+  } finally {
+    if (saved === undefined) delete process.env.ANGO_TIMEOUT
+    else process.env.ANGO_TIMEOUT = saved
+    await server.close()
+  }
+})
+
 test('huge, negative or fractional page and limit reject before any request', async () => {
   const server = await serve(reply(200, PAGE))
   try {

@@ -708,8 +708,11 @@ impl AngoClient {
     /// Every project visible to the key, as an async iterable.
     #[napi(catch_unwind)]
     pub fn iter_projects(&self, options: Option<PageOptions>) -> Result<RowStream> {
-        let page_size =
-            models::whole("pageSize", options.unwrap_or_default().page_size, models::MAX_SAFE)?;
+        let page_size = models::whole(
+            "pageSize",
+            options.unwrap_or_default().page_size,
+            models::MAX_SAFE,
+        )?;
         Ok(RowStream::new(self.inner.iter_projects(page_size).napi()?))
     }
 

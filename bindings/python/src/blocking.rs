@@ -71,6 +71,15 @@ pub fn guard<T>(py: Python<'_>, work: impl FnOnce() -> core::Result<T>) -> PyRes
     catch(work).map_err(|e| to_pyerr(py, e))
 }
 
+/// Runs a quick conversion entry point (with the GIL held), turning a panic into an
+/// `AngoInternalError` instead of pyo3's `PanicException`.
+pub fn shield<T>(work: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+        let error = core::Error::Internal(panic_message(payload.as_ref()));
+        Err(Python::attach(|py| to_pyerr(py, error)))
+    })
+}
+
 /// Runs a blocking core call without the GIL (see the module documentation) and
 /// converts its error into the matching Python exception. A pending signal handler's
 /// exception (`KeyboardInterrupt`) is raised instead if one fires while waiting.

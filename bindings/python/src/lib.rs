@@ -19,14 +19,16 @@ mod models;
 /// Python data, as the core would send it; used by tests and the model classes.
 #[pyfunction]
 fn to_json_data(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let value = convert::from_py(obj)?;
-    Ok(convert::to_py(py, &value)?.unbind())
+    blocking::shield(|| {
+        let value = convert::from_py(obj)?;
+        Ok(convert::to_py(py, &value)?.unbind())
+    })
 }
 
 /// Python's `json.dumps(obj)` text, written by the core's serializer.
 #[pyfunction]
 fn dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
-    Ok(ango_core::pyjson::to_string(&convert::from_py(obj)?))
+    blocking::shield(|| Ok(ango_core::pyjson::to_string(&convert::from_py(obj)?)))
 }
 
 /// For the test suite: a core call that panics, run the way every call runs, to show
