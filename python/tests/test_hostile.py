@@ -246,6 +246,38 @@ def test_ctrl_c_interrupts_a_call_waiting_for_a_slow_server(call: str) -> None:
     assert outcome["seconds"] < 2.0
 
 
+_FORK_SCRIPT = textwrap.dedent("""
+    import multiprocessing, sys
+    from imerit_ango.sdk import SDK
+    from imerit_ango.testing import LocalHub
+
+    def child(url, key, queue):
+        queue.put(SDK(key, host=url, max_retries=0).list_projects()["status"])
+
+    if __name__ == "__main__":
+        with LocalHub() as hub:
+            SDK(hub.api_key, host=hub.url, max_retries=0).list_projects()  # the pool now has a worker
+            context = multiprocessing.get_context("fork")
+            queue = context.Queue()
+            process = context.Process(target=child, args=(hub.url, hub.api_key, queue))
+            process.start()
+            process.join(30)
+            alive = process.is_alive()
+            if alive:
+                process.kill()
+            print("hung" if alive else queue.get(timeout=5))
+""")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork() as multiprocessing uses it on Linux")
+def test_calls_work_in_a_forked_child(tmp_path: Any) -> None:
+    script = tmp_path / "fork_child.py"
+    script.write_text(_FORK_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "success"
+
+
 def test_rows_close_does_not_wait_for_a_page_in_flight() -> None:
     release, replied = threading.Event(), threading.Event()
 

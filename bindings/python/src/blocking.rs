@@ -162,12 +162,16 @@ struct PoolState {
     queue: VecDeque<Job>,
     /// Waiting workers not yet promised a queued job.
     idle: usize,
+    /// The process these workers belong to: a child made by `fork()` (as
+    /// `multiprocessing` does) inherits this state but none of the threads.
+    pid: u32,
 }
 
 static POOL: LazyLock<Pool> = LazyLock::new(|| Pool {
     state: Mutex::new(PoolState {
         queue: VecDeque::new(),
         idle: 0,
+        pid: std::process::id(),
     }),
     work_ready: Condvar::new(),
 });
@@ -175,6 +179,13 @@ static POOL: LazyLock<Pool> = LazyLock::new(|| Pool {
 impl Pool {
     fn submit(&'static self, job: Job) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let pid = std::process::id();
+        if state.pid != pid {
+            // Forked: the counted workers do not exist in this process.
+            state.pid = pid;
+            state.idle = 0;
+            state.queue.clear();
+        }
         if state.idle > 0 {
             state.idle -= 1;
             state.queue.push_back(job);
