@@ -246,6 +246,57 @@ def test_ctrl_c_interrupts_a_call_waiting_for_a_slow_server(call: str) -> None:
     assert outcome["seconds"] < 2.0
 
 
+_RESUME_SCRIPT = textwrap.dedent("""
+    import json, os, signal, threading, time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlsplit
+    from imerit_ango.sdk import SDK
+
+    ITEMS = [{"_id": "p%d" % i} for i in range(5)]
+
+    class Pages(BaseHTTPRequestHandler):
+        def do_GET(self):
+            query = parse_qs(urlsplit(self.path).query)
+            page, limit = int(query["page"][0]), int(query["limit"][0])
+            if page == 1:
+                time.sleep(1.5)
+            items = ITEMS[(page - 1) * limit:page * limit]
+            body = json.dumps({"data": {"projects": items, "total": len(ITEMS)}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    sdk = SDK("key", host="http://127.0.0.1:%d" % httpd.server_address[1], max_retries=0)
+    rows = sdk.iter_projects(page_size=2)
+    threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    seen = []
+    try:
+        for row in rows:
+            seen.append(row["_id"])
+    except KeyboardInterrupt:
+        interrupted = True
+    else:
+        interrupted = False
+    seen.extend(row["_id"] for row in rows)  # carry on after Ctrl-C
+    print(json.dumps({"interrupted": interrupted, "seen": seen}))
+""")
+
+
+def test_iteration_resumes_after_ctrl_c_without_losing_a_row() -> None:
+    done = subprocess.run([sys.executable, "-c", _RESUME_SCRIPT], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome["interrupted"]
+    assert outcome["seen"] == [f"p{i}" for i in range(5)]
+
+
 _FORK_SCRIPT = textwrap.dedent("""
     import multiprocessing, sys
     from imerit_ango.sdk import SDK
