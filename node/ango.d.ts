@@ -14,6 +14,12 @@ export type AngoErrorCode =
   | 'NOT_FOUND'
   | 'IO'
   | 'ARCHIVE'
+  /** The server's answers contradicted each other (e.g. a listing total that changed). */
+  | 'INCONSISTENT'
+  /** The operation was cancelled before it finished. */
+  | 'CANCELLED'
+  /** A bug inside the SDK (a Rust panic) was caught instead of aborting the process. */
+  | 'INTERNAL'
 
 /** Every error the SDK throws or rejects with. */
 export declare class AngoError extends Error {

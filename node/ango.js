@@ -50,8 +50,40 @@ function convertError(err) {
     if (NAPI_ARGUMENT_CODES.has(err.code)) {
       return new AngoError({ code: 'INVALID_ARGUMENT', message: err.message })
     }
+    // An uncoded napi failure: a panic caught at an entry point (`catch_unwind`), or
+    // another failure inside the binding. Either way a bug, reported as one.
+    if (err.code === 'GenericFailure') {
+      return new AngoError({ code: 'INTERNAL', message: `internal error in the Ango SDK: ${err.message}` })
+    }
   }
   return err
+}
+
+// The native side converts JSON arguments recursively: a circular or absurdly deep
+// object would overflow its stack and abort the process, so such arguments are refused
+// here first, as `JSON.stringify` refuses them.
+const MAX_DEPTH = 512
+
+function checkJson(value, depth, ancestors) {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return
+  if (ancestors.has(value)) {
+    throw new AngoError({ code: 'INVALID_ARGUMENT', message: 'an argument contains itself (a circular structure)' })
+  }
+  if (depth >= MAX_DEPTH) {
+    throw new AngoError({ code: 'INVALID_ARGUMENT', message: `an argument is nested more than ${MAX_DEPTH} levels deep` })
+  }
+  ancestors.add(value)
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) checkJson(value[i], depth + 1, ancestors)
+  } else {
+    for (const key in value) checkJson(value[key], depth + 1, ancestors)
+  }
+  ancestors.delete(value)
+}
+
+function checkArgs(args) {
+  const ancestors = new Set()
+  for (const arg of args) checkJson(arg, 0, ancestors)
 }
 
 function rethrow(err) {
@@ -65,6 +97,7 @@ function withErrors(fn, returnsPromise) {
   return function (...args) {
     let result
     try {
+      checkArgs(args)
       result = fn.apply(this, args)
     } catch (err) {
       if (returnsPromise) return Promise.reject(convertError(err))

@@ -1,9 +1,12 @@
 """iMerit Ango Hub SDK: a drop-in replacement for ``imerit-ango`` 1.4.10, backed by Rust."""
 from imerit_ango.exceptions import (
+    AngoCancelledError,
     AngoConnectionError,
     AngoDecodeError,
     AngoError,
     AngoHTTPError,
+    AngoInconsistentError,
+    AngoInternalError,
     AngoInvalidArgumentError,
     AngoIOError,
     AngoNotFoundError,
@@ -12,10 +15,13 @@ from imerit_ango.exceptions import (
 from imerit_ango.version import __version__
 
 __all__ = [
+    "AngoCancelledError",
     "AngoConnectionError",
     "AngoDecodeError",
     "AngoError",
     "AngoHTTPError",
+    "AngoInconsistentError",
+    "AngoInternalError",
     "AngoInvalidArgumentError",
     "AngoIOError",
     "AngoNotFoundError",

@@ -4,7 +4,8 @@ Every exception the SDK raises for a failed call is an :class:`AngoError`. As in
 official SDK, ``str(error)`` of a failed HTTP request is the server's response text.
 Errors for bad arguments are also :class:`ValueError`, timeouts also
 :class:`TimeoutError`, and connection failures also :class:`ConnectionError`, so
-existing ``except`` clauses keep working.
+existing ``except`` clauses keep working. A bug inside the SDK (a Rust panic) is an
+:class:`AngoInternalError`, so ``except Exception`` catches it too.
 """
 from typing import Optional
 
@@ -17,6 +18,9 @@ __all__ = [
     "AngoNotFoundError",
     "AngoDecodeError",
     "AngoIOError",
+    "AngoInconsistentError",
+    "AngoCancelledError",
+    "AngoInternalError",
 ]
 
 
@@ -78,3 +82,17 @@ class AngoIOError(AngoError, OSError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class AngoInconsistentError(AngoError):
+    """The server's answers contradicted each other (for example a listing whose total
+    changed while it was read), so the result could not be completed without losing
+    data."""
+
+
+class AngoCancelledError(AngoError):
+    """The operation was cancelled before it finished."""
+
+
+class AngoInternalError(AngoError, RuntimeError):
+    """A bug inside the SDK was caught instead of crashing the program; please report it."""

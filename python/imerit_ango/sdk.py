@@ -52,6 +52,9 @@ HEADERS: Dict[str, str] = {'Content-Type': 'application/json'}
 
 ProgressArg = Union[None, bool, Callable[[int, int], Any]]
 
+# get_assets' default filters, `{}` as in the official signature (never mutated).
+_NO_FILTERS: Dict[str, Any] = {}
+
 
 class SDK:
     """A client for Ango Hub.
@@ -71,7 +74,8 @@ class SDK:
             raise AngoInvalidArgumentError("the API key is empty (pass it, or set it in the environment)",
                                            code="INVALID_ARGUMENT")
         self.host = host
-        self._api_key = api_key
+        # The key lives in the native client only (see the `api_key` property), so that
+        # vars(sdk), sdk.__dict__ and pickled/copied state never show it.
         self._client = _native.Client(api_key, host, timeout=timeout, max_retries=max_retries,
                                       concurrency=concurrency, progress=progress)
         self.setup_logger()
@@ -89,8 +93,8 @@ class SDK:
 
     @property
     def api_key(self) -> str:
-        """The API key (kept out of ``repr()``, errors and logs)."""
-        return self._api_key
+        """The API key (kept out of ``repr()``, ``vars()``, errors and logs)."""
+        return self._client.api_key
 
     def __repr__(self) -> str:
         return f"SDK(host={self.host!r})"
@@ -238,7 +242,7 @@ class SDK:
         return self._client.export_iter(project_id, options)
 
     def get_assets(self, project_id: Optional[str], page: Any = 1, limit: Any = 10,
-                   filters: Optional[Dict[str, Any]] = None, *, asset_id: Optional[str] = None,
+                   filters: Optional[Dict[str, Any]] = _NO_FILTERS, *, asset_id: Optional[str] = None,
                    external_id: Optional[str] = None) -> Any:
         # v1.3.14 documents get_assets(project_id, asset_id, external_id, page, limit, filters):
         # a string where a page number belongs is an asset id (and then an external id).
@@ -250,11 +254,13 @@ class SDK:
             page = 1
         if limit is None:
             limit = 10
-        filters = dict(filters) if filters else {}
-        if asset_id is not None:
-            filters["_id"] = asset_id
-        if external_id is not None:
-            filters["externalId"] = external_id
+        if asset_id is not None or external_id is not None:
+            filters = dict(filters) if filters else {}
+            if asset_id is not None:
+                filters["_id"] = asset_id
+            if external_id is not None:
+                filters["externalId"] = external_id
+        # filters=None is sent as `null`, as the official SDK sends it.
         return self._client.get_assets(project_id, page, limit, filters)
 
     def get_batches(self, project_id: Optional[str]) -> List[Dict[str, Any]]:

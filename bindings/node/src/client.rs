@@ -8,7 +8,7 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::errors::{IntoNapi, invalid};
+use crate::errors::{IntoNapi, guard, invalid};
 use crate::models::{self, export_options, object, parse};
 use crate::stream::RowStream;
 use crate::task::{Call, call, call_with};
@@ -27,9 +27,9 @@ pub struct ClientOptions {
     /// Time allowed to connect, in milliseconds (0: no limit).
     pub connect_timeout_ms: Option<f64>,
     /// Retries after a failed attempt (0: none).
-    pub max_retries: Option<u32>,
+    pub max_retries: Option<f64>,
     /// Parallel transfers for bulk work (uploads, page prefetch).
-    pub concurrency: Option<u32>,
+    pub concurrency: Option<f64>,
     /// The `User-Agent` header.
     pub user_agent: Option<String>,
     /// Draw progress bars on stderr for bulk work (default false).
@@ -37,7 +37,14 @@ pub struct ClientOptions {
 }
 
 fn millis(value: f64) -> Result<Option<Duration>> {
-    ango_core::SettingsOverrides::timeout_from_secs(value / 1000.0).napi()
+    // The core refuses negative and non-finite values; `guard` turns any panic on an
+    // absurd one (such as 1e25) into an `INTERNAL` error instead of aborting Node.
+    guard(|| ango_core::SettingsOverrides::timeout_from_secs(value / 1000.0).napi())
+}
+
+/// `maxRetries` and `concurrency`: whole numbers that fit a `u32`.
+fn small_count(name: &str, value: Option<f64>) -> Result<Option<u32>> {
+    Ok(models::whole(name, value, u64::from(u32::MAX))?.map(|n| n as u32))
 }
 
 /// A JS `(done, total) => void` called from the upload workers through the event loop.
@@ -56,14 +63,14 @@ pub struct AngoClient {
 #[derive(Default)]
 pub struct GetAssetsOptions {
     /// The page, from 1.
-    pub page: Option<u32>,
+    pub page: Option<f64>,
     /// Assets per page.
-    pub limit: Option<u32>,
+    pub limit: Option<f64>,
     /// Server-side filters, such as `{ externalId: 'a.jpg' }`.
     #[napi(ts_type = "Record<string, any>")]
     pub filters: Option<Value>,
     /// `iterAssets` only: assets per request (default 100, at most 1000).
-    pub page_size: Option<u32>,
+    pub page_size: Option<f64>,
 }
 
 /// What `cloneProject` copies; everything by default.
@@ -179,13 +186,13 @@ pub struct ListStorageFilesOptions {
 #[derive(Default)]
 pub struct PageOptions {
     /// Items per request (default 100, at most 1000).
-    pub page_size: Option<u32>,
+    pub page_size: Option<f64>,
 }
 
 #[napi]
 impl AngoClient {
     /// A client; throws `INVALID_ARGUMENT` for a missing key or a malformed host.
-    #[napi(constructor)]
+    #[napi(catch_unwind, constructor)]
     pub fn new(options: Option<ClientOptions>) -> Result<Self> {
         let o = options.unwrap_or_default();
         let api_key = match o.api_key.filter(|k| !k.is_empty()) {
@@ -212,30 +219,30 @@ impl AngoClient {
         if let Some(ms) = o.connect_timeout_ms {
             builder = builder.connect_timeout(millis(ms)?);
         }
-        if let Some(retries) = o.max_retries {
+        if let Some(retries) = small_count("maxRetries", o.max_retries)? {
             builder = builder.max_retries(retries);
         }
-        if let Some(n) = o.concurrency {
+        if let Some(n) = small_count("concurrency", o.concurrency)? {
             builder = builder.concurrency(n as usize);
         }
         if let Some(agent) = o.user_agent {
             builder = builder.user_agent(agent);
         }
         Ok(AngoClient {
-            inner: builder.build().napi()?,
+            inner: guard(|| builder.build().napi())?,
         })
     }
 
     /// A client sharing this one's connections and key, with some settings changed
     /// (`timeoutMs`, `connectTimeoutMs`, `maxRetries`, `concurrency`, `progress`; the
     /// key and host of `options` are ignored): for a few calls that need other limits.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn with_options(&self, options: ClientOptions) -> Result<AngoClient> {
         let overrides = ango_core::SettingsOverrides {
             request_timeout: options.timeout_ms.map(millis).transpose()?,
             connect_timeout: options.connect_timeout_ms.map(millis).transpose()?,
-            max_retries: options.max_retries,
-            concurrency: options.concurrency.map(|n| n as usize),
+            max_retries: small_count("maxRetries", options.max_retries)?,
+            concurrency: small_count("concurrency", options.concurrency)?.map(|n| n as usize),
             progress: options.progress.map(|on| {
                 if on {
                     ango_core::ProgressMode::On
@@ -245,12 +252,12 @@ impl AngoClient {
             }),
         };
         Ok(AngoClient {
-            inner: self.inner.with_overrides(&overrides),
+            inner: guard(|| Ok(self.inner.with_overrides(&overrides)))?,
         })
     }
 
     /// The API host in use, without a trailing slash.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn host(&self) -> String {
         self.inner.host().to_string()
     }
@@ -258,7 +265,7 @@ impl AngoClient {
     /// Sends any API request (as the official `make_request`): `endpoint` is the path
     /// and query, such as `/v2/project/ID`; `payload` the JSON body. For endpoints
     /// without a method of their own.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn make_request(
         &self,
         method: String,
@@ -272,21 +279,27 @@ impl AngoClient {
     // ------------------------------------------------------------ projects
 
     /// Lists projects, a page at a time (defaults: page 1, limit 10).
-    #[napi(ts_return_type = "Promise<any>")]
-    pub fn list_projects(&self, page: Option<u32>, limit: Option<u32>) -> AsyncTask<Call<Value>> {
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
+    pub fn list_projects(
+        &self,
+        page: Option<f64>,
+        limit: Option<f64>,
+    ) -> Result<AsyncTask<Call<Value>>> {
+        let page = models::whole("page", page, models::MAX_SAFE)?.unwrap_or(1);
+        let limit = models::whole("limit", limit, models::MAX_SAFE)?.unwrap_or(10);
         let c = self.inner.clone();
-        call(move || c.list_projects(page.unwrap_or(1).into(), limit.unwrap_or(10).into()))
+        Ok(call(move || c.list_projects(page, limit)))
     }
 
     /// Reads one project.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_project(&self, project_id: String) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
         call(move || c.get_project(&project_id))
     }
 
     /// Creates a project.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn create_project(
         &self,
         name: String,
@@ -301,7 +314,7 @@ impl AngoClient {
     }
 
     /// Copies a project's settings into a new project.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn clone_project(
         &self,
         project_id: String,
@@ -324,14 +337,14 @@ impl AngoClient {
     }
 
     /// Soft-deletes a project.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn delete_project(&self, project_id: String) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
         call(move || c.delete_project(&project_id))
     }
 
     /// Purges a project and its files; `confirmName` must be its name.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn purge_project(
         &self,
         project_id: String,
@@ -343,7 +356,7 @@ impl AngoClient {
 
     /// Sets a project's ontology, serialised by the core; a non-empty
     /// `rawCategorySchema` is sent as is instead.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn create_label_set(
         &self,
         project_id: String,
@@ -358,7 +371,7 @@ impl AngoClient {
     }
 
     /// Replaces a project's workflow stages.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn update_workflow_stages(
         &self,
         project_id: String,
@@ -369,7 +382,7 @@ impl AngoClient {
     }
 
     /// Sets benchmark sampling.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn update_benchmark_settings(
         &self,
         project_id: String,
@@ -389,7 +402,7 @@ impl AngoClient {
     }
 
     /// Changes a project's label validation.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn update_label_validation(
         &self,
         project_id: String,
@@ -406,7 +419,7 @@ impl AngoClient {
     }
 
     /// Adds people, by email, to a project with one role.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn add_members_to_project(
         &self,
         project_id: String,
@@ -421,7 +434,7 @@ impl AngoClient {
     }
 
     /// Reads one overview metric.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_metrics(
         &self,
         project_id: String,
@@ -434,7 +447,7 @@ impl AngoClient {
 
     /// Reads performance data, optionally for `[start, end]` and some batches
     /// (names or ids).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_project_performance(
         &self,
         project_id: String,
@@ -456,14 +469,14 @@ impl AngoClient {
     }
 
     /// The project's asset-builder templates.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_asset_builder_templates(&self, project_id: String) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
         call(move || c.get_asset_builder_templates(&project_id))
     }
 
     /// Creates an asset-builder template (checked by the core first).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn create_asset_builder_template(
         &self,
         project_id: String,
@@ -477,7 +490,7 @@ impl AngoClient {
     }
 
     /// Runs a webhook stage again.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn rerun_webhook(
         &self,
         project_id: String,
@@ -490,7 +503,7 @@ impl AngoClient {
     // ------------------------------------------------------------ tasks
 
     /// Reads one task.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_task(
         &self,
         task_id: String,
@@ -501,7 +514,7 @@ impl AngoClient {
     }
 
     /// Lists a project's tasks, a page at a time.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_tasks(
         &self,
         project_id: String,
@@ -513,7 +526,7 @@ impl AngoClient {
     }
 
     /// Every task of a project matching `options`, as an async iterable.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn iter_tasks(
         &self,
         project_id: String,
@@ -528,7 +541,7 @@ impl AngoClient {
     }
 
     /// A task's history: one entry by `taskHistoryId`, else all of `taskId`'s.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_task_history(
         &self,
         task_history_id: Option<String>,
@@ -539,7 +552,7 @@ impl AngoClient {
     }
 
     /// Assigns tasks in a stage to a user.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn assign_task(
         &self,
         project_id: String,
@@ -552,7 +565,7 @@ impl AngoClient {
     }
 
     /// Imports labels in the Ango import format.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn import_labels(&self, project_id: String, labels: Vec<Value>) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
         call(move || c.import_labels(&project_id, &labels))
@@ -560,7 +573,7 @@ impl AngoClient {
 
     /// Saves an answer on a task (merged into the stored one unless `overwrite`);
     /// resolves to whether the server answered.
-    #[napi(ts_return_type = "Promise<boolean>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
     pub fn annotate_task(
         &self,
         task_id: String,
@@ -580,7 +593,7 @@ impl AngoClient {
     }
 
     /// Records a review decision.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn review_task(
         &self,
         task_id: String,
@@ -596,7 +609,7 @@ impl AngoClient {
 
     /// Sends tasks back to a stage; `filters` selects them (`taskIds`, `externalIds`,
     /// ...), `options` says what to clear.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn requeue_tasks(
         &self,
         project_id: String,
@@ -615,7 +628,7 @@ impl AngoClient {
     }
 
     /// Sets the priority of the tasks `filters` selects (`{}`: all).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn update_tasks_priority(
         &self,
         project_id: String,
@@ -630,7 +643,7 @@ impl AngoClient {
     }
 
     /// Marks tasks as benchmarks (or unmarks them with `isBenchmark` false).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn set_tasks_as_benchmark(
         &self,
         project_id: String,
@@ -642,14 +655,14 @@ impl AngoClient {
     }
 
     /// For plugins: sends a log record.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn plugin_log(&self, log: Value) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
         call(move || c.plugin_log(&log))
     }
 
     /// For plugins: sends a run's result.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn plugin_response(&self, response: Value) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
         call(move || c.plugin_response(&response))
@@ -658,7 +671,7 @@ impl AngoClient {
     // ------------------------------------------------------------ assets and batches
 
     /// Lists a project's assets, a page at a time.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_assets(
         &self,
         project_id: String,
@@ -667,8 +680,8 @@ impl AngoClient {
         let o = options.unwrap_or_default();
         let d = ango_core::GetAssetsParams::default();
         let params = ango_core::GetAssetsParams {
-            page: o.page.map_or(d.page, u64::from),
-            limit: o.limit.map_or(d.limit, u64::from),
+            page: models::whole("page", o.page, models::MAX_SAFE)?.unwrap_or(d.page),
+            limit: models::whole("limit", o.limit, models::MAX_SAFE)?.unwrap_or(d.limit),
             filters: object(o.filters, "filters")?,
         };
         let c = self.inner.clone();
@@ -676,7 +689,7 @@ impl AngoClient {
     }
 
     /// Every asset of a project matching `options.filters`, as an async iterable.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn iter_assets(
         &self,
         project_id: String,
@@ -684,22 +697,27 @@ impl AngoClient {
     ) -> Result<RowStream> {
         let o = options.unwrap_or_default();
         let filters = object(o.filters, "filters")?;
+        let page_size = models::whole("pageSize", o.page_size, models::MAX_SAFE)?;
         let pages = self
             .inner
-            .iter_assets(&project_id, &filters, o.page_size.map(u64::from))
+            .iter_assets(&project_id, &filters, page_size)
             .napi()?;
         Ok(RowStream::new(pages))
     }
 
     /// Every project visible to the key, as an async iterable.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn iter_projects(&self, options: Option<PageOptions>) -> Result<RowStream> {
-        let page_size = options.unwrap_or_default().page_size.map(u64::from);
+        let page_size = models::whole(
+            "pageSize",
+            options.unwrap_or_default().page_size,
+            models::MAX_SAFE,
+        )?;
         Ok(RowStream::new(self.inner.iter_projects(page_size).napi()?))
     }
 
     /// Deletes assets.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn delete_assets(
         &self,
         project_id: String,
@@ -710,7 +728,7 @@ impl AngoClient {
     }
 
     /// Attaches files or links to assets.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn create_attachment(
         &self,
         project_id: String,
@@ -721,21 +739,21 @@ impl AngoClient {
     }
 
     /// A project's batches.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_batches(&self, project_id: String) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
         call(move || c.get_batches(&project_id))
     }
 
     /// Creates a batch.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn create_batch(&self, project_id: String, batch_name: String) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
         call(move || c.create_batch(&project_id, &batch_name))
     }
 
     /// Creates the batches that do not exist yet.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn create_batches(
         &self,
         project_id: String,
@@ -746,7 +764,7 @@ impl AngoClient {
     }
 
     /// Puts assets in batches (by id).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn assign_batches(
         &self,
         project_id: String,
@@ -760,7 +778,7 @@ impl AngoClient {
     // ------------------------------------------------------------ issues
 
     /// Opens an issue on a task.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn create_issue(
         &self,
         task_id: String,
@@ -784,7 +802,7 @@ impl AngoClient {
     }
 
     /// A project's issues.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_issues(
         &self,
         project_id: String,
@@ -802,7 +820,7 @@ impl AngoClient {
     }
 
     /// Changes an issue.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn update_issue(
         &self,
         issue_id: String,
@@ -821,7 +839,7 @@ impl AngoClient {
     }
 
     /// Comments on an issue.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn add_comment_to_issue(
         &self,
         issue_id: String,
@@ -833,7 +851,7 @@ impl AngoClient {
     }
 
     /// Deletes an issue.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn delete_issue(&self, project_id: String, issue_id: String) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
         call(move || c.delete_issue(&project_id, &issue_id))
@@ -842,14 +860,14 @@ impl AngoClient {
     // ------------------------------------------------------------ organization
 
     /// The organization's members.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_organization_members(&self, organization_id: String) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
         call(move || c.get_organization_members(&organization_id))
     }
 
     /// Changes members' organization roles.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn update_organization_members_role(
         &self,
         organization_id: String,
@@ -866,7 +884,7 @@ impl AngoClient {
     }
 
     /// Removes members, by email.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn delete_organization_members(
         &self,
         organization_id: String,
@@ -877,14 +895,14 @@ impl AngoClient {
     }
 
     /// Pending invitations.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_organization_invites(&self, organization_id: String) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
         call(move || c.get_organization_invites(&organization_id))
     }
 
     /// Invites people to the organization.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn invite_members_to_org(
         &self,
         organization_id: String,
@@ -898,7 +916,7 @@ impl AngoClient {
     }
 
     /// Withdraws invitations, by email.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn delete_organization_invites(
         &self,
         organization_id: String,
@@ -909,7 +927,7 @@ impl AngoClient {
     }
 
     /// Sends an in-app notification.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn send_notification(
         &self,
         receivers: Vec<String>,
@@ -929,14 +947,14 @@ impl AngoClient {
     }
 
     /// LLM connections (one, by id, or all).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_llms(&self, llm_id: Option<String>) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
         call(move || c.get_llms(llm_id.as_deref()))
     }
 
     /// Creates an LLM connection.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn create_llm(&self, llm: models::Llm) -> Result<AsyncTask<Call<Value>>> {
         let llm = llm.into_core()?;
         let c = self.inner.clone();
@@ -944,7 +962,7 @@ impl AngoClient {
     }
 
     /// Deletes an LLM connection.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn delete_llm(&self, llm_id: String) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
         call(move || c.delete_llm(&llm_id))
@@ -953,14 +971,14 @@ impl AngoClient {
     // ------------------------------------------------------------ storage
 
     /// Storage connections (one, by id, or all).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_storages(&self, storage_id: Option<String>) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
         call(move || c.get_storages(storage_id.as_deref()))
     }
 
     /// Creates a storage connection.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn create_storage(&self, storage: models::Storage) -> Result<AsyncTask<Call<Value>>> {
         let storage = storage.into_core()?;
         let c = self.inner.clone();
@@ -968,14 +986,14 @@ impl AngoClient {
     }
 
     /// Deletes a storage connection.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn delete_storage(&self, storage_id: String) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
         call(move || c.delete_storage(&storage_id))
     }
 
     /// Lists files in a storage bucket.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn list_storage_files(
         &self,
         storage_id: String,
@@ -994,7 +1012,7 @@ impl AngoClient {
     }
 
     /// Browses a bucket (`options` are sent along).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn file_explorer(
         &self,
         bucket: String,
@@ -1011,7 +1029,7 @@ impl AngoClient {
     // ------------------------------------------------------------ uploads
 
     /// A signed URL to PUT a new file to.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<string>")]
     pub fn get_upload_url(
         &self,
         file_name: String,
@@ -1027,7 +1045,7 @@ impl AngoClient {
     }
 
     /// A signed URL to read a stored file.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<string>")]
     pub fn get_signed_url(
         &self,
         asset_url: String,
@@ -1044,7 +1062,7 @@ impl AngoClient {
 
     /// Uploads local files in parallel and registers them as assets; resolves to each
     /// file's outcome and the registration answer.
-    #[napi(ts_return_type = "Promise<UploadReport>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<UploadReport>")]
     pub fn upload_files(
         &self,
         project_id: String,
@@ -1053,10 +1071,10 @@ impl AngoClient {
         #[napi(ts_arg_type = "(done: number, total: number) => void")] on_progress: Option<
             ProgressCallback,
         >,
-    ) -> AsyncTask<Call<models::UploadReport>> {
+    ) -> Result<AsyncTask<Call<models::UploadReport>>> {
         let files: Vec<ango_core::upload::UploadFile> =
             files.into_iter().map(models::upload_file).collect();
-        let mut options: ango_core::upload::UploadOptions = options.unwrap_or_default().into();
+        let mut options = options.unwrap_or_default().into_core()?;
         if let Some(callback) = on_progress {
             // Events are queued to the event loop; the upload never waits for JS.
             options.progress = Some(std::sync::Arc::new(ango_core::progress::FnProgress::new(
@@ -1069,14 +1087,14 @@ impl AngoClient {
             )));
         }
         let c = self.inner.clone();
-        call_with(move || {
+        Ok(call_with(move || {
             c.upload_files(&project_id, &files, &options)
                 .map(Into::into)
-        })
+        }))
     }
 
     /// Registers assets by URL (`data`, `externalId`, ...).
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn upload_files_cloud(
         &self,
         project_id: String,
@@ -1098,7 +1116,7 @@ impl AngoClient {
     }
 
     /// Uploads a project's instructions file.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn upload_instructions(
         &self,
         project_id: String,
@@ -1119,7 +1137,7 @@ impl AngoClient {
 
     /// Builds assets from a CSV file with one of the project's asset-builder templates
     /// and registers them; `delimiter` defaults to `,`.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn upload_files_with_asset_builder(
         &self,
         project_id: String,
@@ -1148,7 +1166,7 @@ impl AngoClient {
     /// Encodes a brush mask (`shape` `[h, w]`, `[h, w, 3]`, `[h, w, 4]`, or with
     /// `medical` a `[z, y, x]` volume; `values` row by row) as PNG or NRRD, uploads it
     /// and resolves to its URL for `brushDataUrl` / `medicalBrushDataUrl`.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<string>")]
     pub fn upload_brush_array(
         &self,
         project_id: String,
@@ -1168,7 +1186,7 @@ impl AngoClient {
     }
 
     /// Creates chat assets.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn upload_chat_assets(
         &self,
         project_id: String,
@@ -1185,7 +1203,7 @@ impl AngoClient {
     /// Exports a project: the parsed JSON for the JSON format, a row stream (async
     /// iterable, read from disk as it goes) for NDJSON; with `zipFilePath`, saves the
     /// archive there and resolves to `null`.
-    #[napi(js_name = "exportV3", ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, js_name = "exportV3", ts_return_type = "Promise<any>")]
     pub fn export_v3(
         &self,
         project_id: String,
@@ -1209,7 +1227,7 @@ impl AngoClient {
     }
 
     /// The same as `exportV3`.
-    #[napi(ts_return_type = "Promise<any>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn export(
         &self,
         project_id: String,
@@ -1221,7 +1239,7 @@ impl AngoClient {
 
     /// Exports a project as a stream of rows (tasks), in either format, without
     /// holding the export in memory.
-    #[napi(ts_return_type = "Promise<RowStream>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<RowStream>")]
     pub fn export_rows(
         &self,
         project_id: String,
@@ -1235,7 +1253,7 @@ impl AngoClient {
     }
 
     /// Exports a project's archive (zip) to `path`; resolves to its size in bytes.
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
     pub fn export_to_file(
         &self,
         project_id: String,
@@ -1250,7 +1268,7 @@ impl AngoClient {
     }
 
     /// Asks for an export; resolves to the archive's signed URL.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<string>")]
     pub fn request_export(
         &self,
         project_id: String,

@@ -43,32 +43,32 @@ pub struct Emulator {
 #[napi]
 impl Emulator {
     /// Base URL, `http://127.0.0.1:PORT`: pass it as the client's `host`.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn url(&self) -> String {
         self.url.clone()
     }
 
     /// The API key the emulator accepts.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn api_key(&self) -> String {
         self.api_key.clone()
     }
 
     /// The emulated organization's id.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn organization_id(&self) -> String {
         self.organization_id.clone()
     }
 
     /// The email of the API key's user (an organization admin).
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn admin_email(&self) -> String {
         self.admin_email.clone()
     }
 
     /// Creates a project with a demo ontology and `tasks` tasks in the Label stage;
     /// returns its id.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn seed_project(&self, name: String, tasks: u32) -> Result<String> {
         let guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let emulator = guard
@@ -78,14 +78,14 @@ impl Emulator {
     }
 
     /// Requests received so far.
-    #[napi(getter)]
+    #[napi(catch_unwind, getter)]
     pub fn request_count(&self) -> f64 {
         let guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         guard.as_ref().map_or(0.0, |e| e.request_count() as f64)
     }
 
     /// Stops serving and frees the port. Idempotent.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stop(&self) {
         let emulator = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
         drop(emulator);
@@ -93,7 +93,7 @@ impl Emulator {
 }
 
 /// Starts an emulator on 127.0.0.1; resolves once it accepts connections.
-#[napi(ts_return_type = "Promise<Emulator>")]
+#[napi(catch_unwind, ts_return_type = "Promise<Emulator>")]
 pub fn start_emulator(options: Option<EmulatorOptions>) -> Result<AsyncTask<Call<Emulator>>> {
     let options = options.unwrap_or_default();
     let defaults = ango_emulator::EmulatorConfig::default();

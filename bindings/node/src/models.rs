@@ -10,6 +10,27 @@ use serde_json::{Map, Number, Value};
 
 use crate::errors::{IntoNapi, invalid};
 
+/// The largest whole number a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
+pub const MAX_SAFE: u64 = (1 << 53) - 1;
+
+/// A count option (`page`, `limit`, `pageSize`, `concurrency`, `maxRetries`) given as
+/// a JavaScript number: a whole number from 0 to `max`; anything else (negative,
+/// fractional, `NaN`, `Infinity`, too large) is `INVALID_ARGUMENT`, not a wrapped or
+/// truncated value.
+pub fn whole(name: &str, value: Option<f64>, max: u64) -> Result<Option<u64>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= max as f64 {
+        // Exact: a whole number within 0..=2^53-1.
+        Ok(Some(value as u64))
+    } else {
+        Err(invalid(format!(
+            "{name} must be a whole number from 0 to {max}, got {value}"
+        )))
+    }
+}
+
 /// Parses an enumeration value with the core's parser (an `INVALID_ARGUMENT` error
 /// lists the accepted values).
 pub fn parse<T: std::str::FromStr<Err = ango_core::Error>>(text: &str) -> Result<T> {
@@ -291,9 +312,9 @@ impl TaskFilter {
 #[derive(Default)]
 pub struct GetTasksOptions {
     /// The page, from 1.
-    pub page: Option<u32>,
+    pub page: Option<f64>,
     /// Tasks per page.
-    pub limit: Option<u32>,
+    pub limit: Option<f64>,
     /// Deprecated (use `taskFilter.status`): status equal to this.
     pub status: Option<String>,
     /// Deprecated (use `taskFilter.stage`): in this stage.
@@ -309,7 +330,7 @@ pub struct GetTasksOptions {
     /// Comma-separated fields to return (`_id`, `project` and `asset` are added).
     pub fields: Option<String>,
     /// `iterTasks` only: tasks per request (default 100, at most 1000).
-    pub page_size: Option<u32>,
+    pub page_size: Option<f64>,
 }
 
 impl GetTasksOptions {
@@ -317,8 +338,8 @@ impl GetTasksOptions {
     pub fn into_core(self) -> Result<(ango_core::GetTasksParams, Option<u64>)> {
         let defaults = ango_core::GetTasksParams::default();
         let params = ango_core::GetTasksParams {
-            page: self.page.map_or(defaults.page, u64::from),
-            limit: self.limit.map_or(defaults.limit, u64::from),
+            page: whole("page", self.page, MAX_SAFE)?.unwrap_or(defaults.page),
+            limit: whole("limit", self.limit, MAX_SAFE)?.unwrap_or(defaults.limit),
             status: self.status,
             stage: self.stage,
             batches: self.batches,
@@ -327,7 +348,7 @@ impl GetTasksOptions {
             sort: self.sort,
             fields: self.fields,
         };
-        Ok((params, self.page_size.map(u64::from)))
+        Ok((params, whole("pageSize", self.page_size, MAX_SAFE)?))
     }
 }
 
@@ -988,19 +1009,21 @@ pub struct UploadOptions {
     /// Task priority.
     pub priority: Option<i64>,
     /// Parallel file uploads (default: the client's `concurrency`).
-    pub concurrency: Option<u32>,
+    pub concurrency: Option<f64>,
 }
 
-impl From<UploadOptions> for ango_core::upload::UploadOptions {
-    fn from(o: UploadOptions) -> Self {
+impl UploadOptions {
+    /// The core options; `concurrency` must be a whole number.
+    pub fn into_core(self) -> Result<ango_core::upload::UploadOptions> {
         let defaults = ango_core::upload::UploadOptions::default();
-        ango_core::upload::UploadOptions {
-            storage_id: o.storage_id,
-            batches: o.batches,
-            priority: o.priority.unwrap_or(defaults.priority),
+        Ok(ango_core::upload::UploadOptions {
+            storage_id: self.storage_id,
+            batches: self.batches,
+            priority: self.priority.unwrap_or(defaults.priority),
             progress: None,
-            concurrency: o.concurrency.map(|c| c.max(1) as usize),
-        }
+            concurrency: whole("concurrency", self.concurrency, u64::from(u32::MAX))?
+                .map(|c| c.max(1) as usize),
+        })
     }
 }
 

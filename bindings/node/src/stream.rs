@@ -49,7 +49,7 @@ impl RowStream {
 impl RowStream {
     /// Up to `max` next rows (default 256); an empty array means the stream is over.
     /// Rejects with the core's error if fetching or decoding fails.
-    #[napi(ts_return_type = "Promise<any[]>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<any[]>")]
     pub fn next_batch(&self, max: Option<u32>) -> AsyncTask<Call<Value>> {
         let (state, closed) = (Arc::clone(&self.state), Arc::clone(&self.closed));
         let max = max.unwrap_or(DEFAULT_BATCH).max(1) as usize;
@@ -91,7 +91,7 @@ impl RowStream {
 
     /// Stops the stream early and frees what it holds (pending page fetches, the
     /// export's temporary file). Safe to call more than once.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
         // Drop now unless a batch is being read; that batch drops it when done.

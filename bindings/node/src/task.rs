@@ -52,8 +52,9 @@ impl ToNapiValue for Json {
     }
 }
 
-/// `Task` for each result type: `compute` runs the call on a pool thread, `resolve`
-/// converts the value for JavaScript on the JS thread.
+/// `Task` for each result type: `compute` runs the call on a pool thread (a panic
+/// becomes an `INTERNAL` rejection), `resolve` converts the value for JavaScript on
+/// the JS thread.
 macro_rules! task_output {
     ($($ty:ty => $js:ty, $convert:expr);+ $(;)?) => {$(
         impl Task for Call<$ty> {
@@ -65,7 +66,8 @@ macro_rules! task_output {
                     .work
                     .take()
                     .ok_or_else(|| Error::from_reason("the call already ran"))?;
-                work().map_err(to_napi)
+                // A panic must not unwind out of the libuv worker (that aborts Node).
+                crate::errors::guard(|| work().map_err(to_napi))
             }
 
             fn resolve(&mut self, _env: Env, output: $ty) -> Result<$js> {

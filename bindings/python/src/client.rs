@@ -1,5 +1,7 @@
 //! `Client`: the core client, one method per core method. Arguments are converted,
-//! the call runs without the GIL, and the JSON result comes back as Python objects.
+//! the call runs without the GIL (interruptible by Ctrl-C on the main thread), and the
+//! JSON result comes back as Python objects. Each method body runs inside
+//! [`blocking::shield`], so that no Rust panic reaches Python as `PanicException`.
 
 use ango_core as core;
 use pyo3::exceptions::PyValueError;
@@ -7,38 +9,39 @@ use pyo3::prelude::*;
 use serde_json::Value;
 
 use crate::convert::{from_py, opt_value, to_py, value_list, value_map};
-use crate::errors::IntoPyResult;
-use crate::{iter, models};
+use crate::{blocking, iter, models};
 
 /// A blocking Ango Hub client (the core's `ango_core::Client`).
 #[pyclass(module = "imerit_ango._native", name = "Client", frozen)]
 pub struct Client {
     pub(crate) inner: core::Client,
+    /// The key, for the SDK's `api_key` property (the official SDK exposes it): kept
+    /// here so that it is not in the `SDK` object's `__dict__`. Never in `repr()`.
+    api_key: std::sync::Arc<str>,
 }
 
-/// Runs a core call without the GIL and converts its JSON result.
+/// Runs a core call without the GIL, interruptible by Ctrl-C and with panics caught
+/// (see [`blocking::call`]), and converts its JSON result.
 pub(crate) fn run<F>(py: Python<'_>, call: F) -> PyResult<Py<PyAny>>
 where
-    F: FnOnce() -> core::Result<Value> + Send,
+    F: FnOnce() -> core::Result<Value> + Send + 'static,
 {
-    let value = py.detach(call).py_err(py)?;
+    let value = blocking::call(py, call)?;
     Ok(to_py(py, &value)?.unbind())
 }
 
 /// The constructor's and `with_options`' keyword arguments as core overrides
 /// (`timeout` in seconds, 0 meaning no limit).
 fn overrides(
-    py: Python<'_>,
     timeout: Option<f64>,
     max_retries: Option<u32>,
     concurrency: Option<usize>,
     progress: Option<bool>,
-) -> PyResult<core::SettingsOverrides> {
+) -> core::Result<core::SettingsOverrides> {
     Ok(core::SettingsOverrides {
         request_timeout: timeout
             .map(core::SettingsOverrides::timeout_from_secs)
-            .transpose()
-            .py_err(py)?,
+            .transpose()?,
         max_retries,
         concurrency,
         progress: progress.map(|on| {
@@ -72,15 +75,21 @@ impl Client {
         concurrency: Option<usize>,
         progress: Option<bool>,
     ) -> PyResult<Self> {
-        let overrides = overrides(py, timeout, max_retries, concurrency, progress)?;
-        let mut settings = core::Settings::from_env();
-        overrides.apply(&mut settings);
-        let inner = core::Client::builder(api_key)
-            .host(host)
-            .settings(settings)
-            .build()
-            .py_err(py)?;
-        Ok(Client { inner })
+        // Options and `ANGO_*` variables are checked by the core; a panic on an absurd
+        // value still becomes an `AngoInternalError`, never a `PanicException`.
+        let inner = blocking::guard(py, || {
+            let overrides = overrides(timeout, max_retries, concurrency, progress)?;
+            let mut settings = core::Settings::from_env();
+            overrides.apply(&mut settings);
+            core::Client::builder(api_key.clone())
+                .host(host)
+                .settings(settings)
+                .build()
+        })?;
+        Ok(Client {
+            inner,
+            api_key: api_key.into(),
+        })
     }
 
     /// A client sharing this one's connections and key, with some settings changed.
@@ -93,10 +102,22 @@ impl Client {
         concurrency: Option<usize>,
         progress: Option<bool>,
     ) -> PyResult<Self> {
-        let overrides = overrides(py, timeout, max_retries, concurrency, progress)?;
-        Ok(Client {
-            inner: self.inner.with_overrides(&overrides),
+        blocking::shield(|| {
+            let inner = blocking::guard(py, || {
+                let overrides = overrides(timeout, max_retries, concurrency, progress)?;
+                Ok(self.inner.with_overrides(&overrides))
+            })?;
+            Ok(Client {
+                inner,
+                api_key: std::sync::Arc::clone(&self.api_key),
+            })
         })
+    }
+
+    /// The API key this client sends.
+    #[getter]
+    fn api_key(&self) -> &str {
+        &self.api_key
     }
 
     /// The API host, without a trailing slash.
@@ -111,14 +132,24 @@ impl Client {
 
     // ---------------------------------------------------------------- projects
 
-    fn list_projects(&self, py: Python<'_>, page: u64, limit: u64) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.list_projects(page, limit))
+    fn list_projects(
+        &self,
+        py: Python<'_>,
+        page: &Bound<'_, PyAny>,
+        limit: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        blocking::shield(|| {
+            let (page, limit) = page_and_limit(page, limit)?;
+            let c = self.inner.clone();
+            run(py, move || c.list_projects(page, limit))
+        })
     }
 
     fn get_project(&self, py: Python<'_>, project_id: String) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_project(&project_id))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.get_project(&project_id))
+        })
     }
 
     fn purge_project(
@@ -127,8 +158,10 @@ impl Client {
         project_id: String,
         confirm_name: String,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.purge_project(&project_id, &confirm_name))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.purge_project(&project_id, &confirm_name))
+        })
     }
 
     #[pyo3(signature = (project_id, category_schema=true, assigned_to=true, batches=true, workflow=true, plugin_presets=true, project_general_settings=true))]
@@ -144,21 +177,25 @@ impl Client {
         plugin_presets: bool,
         project_general_settings: bool,
     ) -> PyResult<Py<PyAny>> {
-        let options = core::projects::CloneProjectOptions {
-            category_schema,
-            assigned_to,
-            batches,
-            workflow,
-            plugin_presets,
-            project_general_settings,
-        };
-        let c = &self.inner;
-        run(py, || c.clone_project(&project_id, &options))
+        blocking::shield(|| {
+            let options = core::projects::CloneProjectOptions {
+                category_schema,
+                assigned_to,
+                batches,
+                workflow,
+                plugin_presets,
+                project_general_settings,
+            };
+            let c = self.inner.clone();
+            run(py, move || c.clone_project(&project_id, &options))
+        })
     }
 
     fn delete_project(&self, py: Python<'_>, project_id: String) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.delete_project(&project_id))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.delete_project(&project_id))
+        })
     }
 
     fn update_workflow_stages(
@@ -167,9 +204,11 @@ impl Client {
         project_id: String,
         stages: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let stages = value_list(stages)?;
-        let c = &self.inner;
-        run(py, || c.update_workflow_stages(&project_id, &stages))
+        blocking::shield(|| {
+            let stages = value_list(stages)?;
+            let c = self.inner.clone();
+            run(py, move || c.update_workflow_stages(&project_id, &stages))
+        })
     }
 
     #[pyo3(signature = (project_id, benchmark_enabled, benchmark_ratio=None, benchmark_cutoff=None))]
@@ -181,14 +220,16 @@ impl Client {
         benchmark_ratio: Option<i64>,
         benchmark_cutoff: Option<bool>,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || {
-            c.update_benchmark_settings(
-                &project_id,
-                benchmark_enabled,
-                benchmark_ratio,
-                benchmark_cutoff,
-            )
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || {
+                c.update_benchmark_settings(
+                    &project_id,
+                    benchmark_enabled,
+                    benchmark_ratio,
+                    benchmark_cutoff,
+                )
+            })
         })
     }
 
@@ -201,13 +242,15 @@ impl Client {
         validation_function: Option<String>,
         external_validation: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let params = core::projects::UpdateLabelValidationParams {
-            custom_validation_enabled,
-            validation_function,
-            external_validation: opt_value(external_validation)?,
-        };
-        let c = &self.inner;
-        run(py, || c.update_label_validation(&project_id, &params))
+        blocking::shield(|| {
+            let params = core::projects::UpdateLabelValidationParams {
+                custom_validation_enabled,
+                validation_function,
+                external_validation: opt_value(external_validation)?,
+            };
+            let c = self.inner.clone();
+            run(py, move || c.update_label_validation(&project_id, &params))
+        })
     }
 
     fn get_asset_builder_templates(
@@ -215,8 +258,10 @@ impl Client {
         py: Python<'_>,
         project_id: String,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_asset_builder_templates(&project_id))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.get_asset_builder_templates(&project_id))
+        })
     }
 
     fn rerun_webhook(
@@ -225,8 +270,10 @@ impl Client {
         project_id: String,
         webhook_stage_id: String,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.rerun_webhook(&project_id, &webhook_stage_id))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.rerun_webhook(&project_id, &webhook_stage_id))
+        })
     }
 
     // ------------------------------------------------------------------- tasks
@@ -237,8 +284,10 @@ impl Client {
         task_id: String,
         include_answer: bool,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_task(&task_id, include_answer))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.get_task(&task_id, include_answer))
+        })
     }
 
     #[pyo3(signature = (task_history_id=None, task_id=None))]
@@ -248,9 +297,11 @@ impl Client {
         task_history_id: Option<String>,
         task_id: Option<String>,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || {
-            c.get_task_history(task_history_id.as_deref(), task_id.as_deref())
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || {
+                c.get_task_history(task_history_id.as_deref(), task_id.as_deref())
+            })
         })
     }
 
@@ -262,10 +313,12 @@ impl Client {
         stage_filter: String,
         email: String,
     ) -> PyResult<Py<PyAny>> {
-        let task_ids = strings(task_ids)?;
-        let c = &self.inner;
-        run(py, || {
-            c.assign_task(&project_id, &task_ids, &stage_filter, &email)
+        blocking::shield(|| {
+            let task_ids = strings(task_ids)?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.assign_task(&project_id, &task_ids, &stage_filter, &email)
+            })
         })
     }
 
@@ -275,9 +328,11 @@ impl Client {
         project_id: String,
         labels: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let labels = value_list(labels)?;
-        let c = &self.inner;
-        run(py, || c.import_labels(&project_id, &labels))
+        blocking::shield(|| {
+            let labels = value_list(labels)?;
+            let c = self.inner.clone();
+            run(py, move || c.import_labels(&project_id, &labels))
+        })
     }
 
     fn requeue_tasks(
@@ -288,12 +343,16 @@ impl Client {
         filters: &Bound<'_, PyAny>,
         options: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let params = core::tasks::RequeueTasksParams {
-            filters: value_map(filters)?,
-            options: value_map(options)?,
-        };
-        let c = &self.inner;
-        run(py, || c.requeue_tasks(&project_id, &to_stage_id, &params))
+        blocking::shield(|| {
+            let params = core::tasks::RequeueTasksParams {
+                filters: value_map(filters)?,
+                options: value_map(options)?,
+            };
+            let c = self.inner.clone();
+            run(py, move || {
+                c.requeue_tasks(&project_id, &to_stage_id, &params)
+            })
+        })
     }
 
     fn update_tasks_priority(
@@ -303,10 +362,12 @@ impl Client {
         priority: i64,
         filters: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let filters = value_map(filters)?;
-        let c = &self.inner;
-        run(py, || {
-            c.update_tasks_priority(&project_id, priority, &filters)
+        blocking::shield(|| {
+            let filters = value_map(filters)?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.update_tasks_priority(&project_id, priority, &filters)
+            })
         })
     }
 
@@ -317,10 +378,12 @@ impl Client {
         task_ids: &Bound<'_, PyAny>,
         is_benchmark: bool,
     ) -> PyResult<Py<PyAny>> {
-        let task_ids = strings(task_ids)?;
-        let c = &self.inner;
-        run(py, || {
-            c.set_tasks_as_benchmark(&project_id, &task_ids, is_benchmark)
+        blocking::shield(|| {
+            let task_ids = strings(task_ids)?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.set_tasks_as_benchmark(&project_id, &task_ids, is_benchmark)
+            })
         })
     }
 
@@ -332,10 +395,13 @@ impl Client {
         arr: &Bound<'_, PyAny>,
         medical: bool,
     ) -> PyResult<String> {
-        let mask = models::brush_mask(arr, medical)?;
-        let c = &self.inner;
-        py.detach(|| c.upload_brush_array(&project_id, &mask, medical))
-            .py_err(py)
+        blocking::shield(|| {
+            let mask = models::brush_mask(arr, medical)?;
+            let c = self.inner.clone();
+            blocking::call(py, move || {
+                c.upload_brush_array(&project_id, &mask, medical)
+            })
+        })
     }
 
     #[pyo3(signature = (method, endpoint, payload=None))]
@@ -346,28 +412,38 @@ impl Client {
         endpoint: String,
         payload: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let payload = payload.map(from_py).transpose()?;
-        let c = &self.inner;
-        run(py, || c.make_request(&method, &endpoint, payload.as_ref()))
+        blocking::shield(|| {
+            let payload = payload.map(from_py).transpose()?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.make_request(&method, &endpoint, payload.as_ref())
+            })
+        })
     }
 
     fn plugin_log(&self, py: Python<'_>, log: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let log = from_py(log)?;
-        let c = &self.inner;
-        run(py, || c.plugin_log(&log))
+        blocking::shield(|| {
+            let log = from_py(log)?;
+            let c = self.inner.clone();
+            run(py, move || c.plugin_log(&log))
+        })
     }
 
     fn plugin_response(&self, py: Python<'_>, response: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let response = from_py(response)?;
-        let c = &self.inner;
-        run(py, || c.plugin_response(&response))
+        blocking::shield(|| {
+            let response = from_py(response)?;
+            let c = self.inner.clone();
+            run(py, move || c.plugin_response(&response))
+        })
     }
 
     // ----------------------------------------------------------------- batches
 
     fn get_batches(&self, py: Python<'_>, project_id: String) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_batches(&project_id))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.get_batches(&project_id))
+        })
     }
 
     fn create_batch(
@@ -376,8 +452,10 @@ impl Client {
         project_id: String,
         batch_name: String,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.create_batch(&project_id, &batch_name))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.create_batch(&project_id, &batch_name))
+        })
     }
 
     fn create_batches(
@@ -386,8 +464,10 @@ impl Client {
         project_id: String,
         batch_names: Vec<String>,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.create_batches(&project_id, &batch_names))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.create_batches(&project_id, &batch_names))
+        })
     }
 
     fn assign_batches(
@@ -397,29 +477,46 @@ impl Client {
         asset_ids: &Bound<'_, PyAny>,
         batches: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let (asset_ids, batches) = (strings(asset_ids)?, strings(batches)?);
-        let c = &self.inner;
-        run(py, || c.assign_batches(&project_id, &asset_ids, &batches))
+        blocking::shield(|| {
+            let (asset_ids, batches) = (strings(asset_ids)?, strings(batches)?);
+            let c = self.inner.clone();
+            run(py, move || {
+                c.assign_batches(&project_id, &asset_ids, &batches)
+            })
+        })
     }
 
     // ------------------------------------------------------------------ assets
 
+    /// `filters=None` sends `filters=null`, as the official SDK does (`json.dumps(None)`).
     #[pyo3(signature = (project_id, page, limit, filters))]
     fn get_assets(
         &self,
         py: Python<'_>,
         project_id: String,
-        page: u64,
-        limit: u64,
+        page: &Bound<'_, PyAny>,
+        limit: &Bound<'_, PyAny>,
         filters: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let params = core::assets::GetAssetsParams {
-            page,
-            limit,
-            filters: value_map(filters)?,
-        };
-        let c = &self.inner;
-        run(py, || c.get_assets(&project_id, &params))
+        blocking::shield(|| {
+            let (page, limit) = page_and_limit(page, limit)?;
+            if filters.is_none() {
+                // `GetAssetsParams::filters` is a map and cannot say `null`: the same GET,
+                // written out (the core percent-encodes the endpoint as the official does).
+                let endpoint = format!(
+                    "/v2/project/{project_id}/assets?page={page}&limit={limit}&filters=null"
+                );
+                let c = self.inner.clone();
+                return run(py, move || c.make_request("GET", &endpoint, None));
+            }
+            let params = core::assets::GetAssetsParams {
+                page,
+                limit,
+                filters: value_map(filters)?,
+            };
+            let c = self.inner.clone();
+            run(py, move || c.get_assets(&project_id, &params))
+        })
     }
 
     fn delete_assets(
@@ -428,9 +525,11 @@ impl Client {
         project_id: String,
         asset_ids: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let asset_ids = strings(asset_ids)?;
-        let c = &self.inner;
-        run(py, || c.delete_assets(&project_id, &asset_ids))
+        blocking::shield(|| {
+            let asset_ids = strings(asset_ids)?;
+            let c = self.inner.clone();
+            run(py, move || c.delete_assets(&project_id, &asset_ids))
+        })
     }
 
     fn create_attachment(
@@ -439,9 +538,11 @@ impl Client {
         project_id: String,
         attachments: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let attachments = value_list(attachments)?;
-        let c = &self.inner;
-        run(py, || c.create_attachment(&project_id, &attachments))
+        blocking::shield(|| {
+            let attachments = value_list(attachments)?;
+            let c = self.inner.clone();
+            run(py, move || c.create_attachment(&project_id, &attachments))
+        })
     }
 
     // ------------------------------------------------------------------ issues
@@ -463,24 +564,26 @@ impl Client {
         data_index: Option<i64>,
         plane: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let plane = match opt_value(plane)? {
-            None => None,
-            Some(Value::String(s)) => Some(s),
-            Some(other) => Some(other.to_string()),
-        };
-        let params = core::issues::CreateIssueParams {
-            content_mentions: opt_list(content_mentions)?,
-            object_id,
-            position: opt_value(position)?,
-            error_codes: opt_list(error_codes)?,
-            pct_details: opt_value(pct_details)?,
-            page,
-            page_end,
-            data_index,
-            plane,
-        };
-        let c = &self.inner;
-        run(py, || c.create_issue(&task_id, &content, &params))
+        blocking::shield(|| {
+            let plane = match opt_value(plane)? {
+                None => None,
+                Some(Value::String(s)) => Some(s),
+                Some(other) => Some(other.to_string()),
+            };
+            let params = core::issues::CreateIssueParams {
+                content_mentions: opt_list(content_mentions)?,
+                object_id,
+                position: opt_value(position)?,
+                error_codes: opt_list(error_codes)?,
+                pct_details: opt_value(pct_details)?,
+                page,
+                page_end,
+                data_index,
+                plane,
+            };
+            let c = self.inner.clone();
+            run(py, move || c.create_issue(&task_id, &content, &params))
+        })
     }
 
     #[pyo3(signature = (project_id, asset_id=None, task_id=None, stage_id=None, created_by=None))]
@@ -493,14 +596,16 @@ impl Client {
         stage_id: Option<String>,
         created_by: Option<String>,
     ) -> PyResult<Py<PyAny>> {
-        let params = core::issues::GetIssuesParams {
-            asset_id,
-            task_id,
-            stage_id,
-            created_by,
-        };
-        let c = &self.inner;
-        run(py, || c.get_issues(&project_id, &params))
+        blocking::shield(|| {
+            let params = core::issues::GetIssuesParams {
+                asset_id,
+                task_id,
+                stage_id,
+                created_by,
+            };
+            let c = self.inner.clone();
+            run(py, move || c.get_issues(&project_id, &params))
+        })
     }
 
     #[pyo3(signature = (issue_id, content=None, content_mentions=None, status=None, pct_details=None, error_codes=None))]
@@ -515,20 +620,22 @@ impl Client {
         pct_details: Option<&Bound<'_, PyAny>>,
         error_codes: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let status = match opt_value(status)? {
-            None => None,
-            Some(Value::String(s)) => Some(s),
-            Some(other) => Some(other.to_string()),
-        };
-        let params = core::issues::UpdateIssueParams {
-            content,
-            content_mentions: opt_list(content_mentions)?,
-            status,
-            pct_details: opt_value(pct_details)?,
-            error_codes: opt_list(error_codes)?,
-        };
-        let c = &self.inner;
-        run(py, || c.update_issue(&issue_id, &params))
+        blocking::shield(|| {
+            let status = match opt_value(status)? {
+                None => None,
+                Some(Value::String(s)) => Some(s),
+                Some(other) => Some(other.to_string()),
+            };
+            let params = core::issues::UpdateIssueParams {
+                content,
+                content_mentions: opt_list(content_mentions)?,
+                status,
+                pct_details: opt_value(pct_details)?,
+                error_codes: opt_list(error_codes)?,
+            };
+            let c = self.inner.clone();
+            run(py, move || c.update_issue(&issue_id, &params))
+        })
     }
 
     #[pyo3(signature = (issue_id, content, content_mentions=None))]
@@ -539,10 +646,12 @@ impl Client {
         content: String,
         content_mentions: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let mentions = opt_list(content_mentions)?;
-        let c = &self.inner;
-        run(py, || {
-            c.add_comment_to_issue(&issue_id, &content, mentions.as_deref())
+        blocking::shield(|| {
+            let mentions = opt_list(content_mentions)?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.add_comment_to_issue(&issue_id, &content, mentions.as_deref())
+            })
         })
     }
 
@@ -552,21 +661,27 @@ impl Client {
         project_id: String,
         issue_id: String,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.delete_issue(&project_id, &issue_id))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.delete_issue(&project_id, &issue_id))
+        })
     }
 
     // ---------------------------------------------------------------- storages
 
     #[pyo3(signature = (storage_id=None))]
     fn get_storages(&self, py: Python<'_>, storage_id: Option<String>) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_storages(storage_id.as_deref()))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.get_storages(storage_id.as_deref()))
+        })
     }
 
     fn delete_storage(&self, py: Python<'_>, storage_id: String) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.delete_storage(&storage_id))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.delete_storage(&storage_id))
+        })
     }
 
     #[pyo3(signature = (storage_id, bucket_name, path, get_signed_urls, retry_on_slow_down))]
@@ -579,14 +694,16 @@ impl Client {
         get_signed_urls: bool,
         retry_on_slow_down: bool,
     ) -> PyResult<Py<PyAny>> {
-        let params = core::storage::ListStorageFilesParams {
-            path,
-            get_signed_urls,
-            retry_on_slow_down,
-        };
-        let c = &self.inner;
-        run(py, || {
-            c.list_storage_files(&storage_id, &bucket_name, &params)
+        blocking::shield(|| {
+            let params = core::storage::ListStorageFilesParams {
+                path,
+                get_signed_urls,
+                retry_on_slow_down,
+            };
+            let c = self.inner.clone();
+            run(py, move || {
+                c.list_storage_files(&storage_id, &bucket_name, &params)
+            })
         })
     }
 
@@ -597,9 +714,11 @@ impl Client {
         storage_id: String,
         options: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let options = value_map(options)?;
-        let c = &self.inner;
-        run(py, || c.file_explorer(&bucket, &storage_id, &options))
+        blocking::shield(|| {
+            let options = value_map(options)?;
+            let c = self.inner.clone();
+            run(py, move || c.file_explorer(&bucket, &storage_id, &options))
+        })
     }
 
     // ------------------------------------------------------------ organization
@@ -609,8 +728,10 @@ impl Client {
         py: Python<'_>,
         organization_id: String,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_organization_members(&organization_id))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.get_organization_members(&organization_id))
+        })
     }
 
     fn delete_organization_members(
@@ -619,10 +740,12 @@ impl Client {
         organization_id: String,
         member_emails: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let emails = strings(member_emails)?;
-        let c = &self.inner;
-        run(py, || {
-            c.delete_organization_members(&organization_id, &emails)
+        blocking::shield(|| {
+            let emails = strings(member_emails)?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.delete_organization_members(&organization_id, &emails)
+            })
         })
     }
 
@@ -631,8 +754,10 @@ impl Client {
         py: Python<'_>,
         organization_id: String,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_organization_invites(&organization_id))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.get_organization_invites(&organization_id))
+        })
     }
 
     fn delete_organization_invites(
@@ -641,10 +766,12 @@ impl Client {
         organization_id: String,
         invite_emails: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let emails = strings(invite_emails)?;
-        let c = &self.inner;
-        run(py, || {
-            c.delete_organization_invites(&organization_id, &emails)
+        blocking::shield(|| {
+            let emails = strings(invite_emails)?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.delete_organization_invites(&organization_id, &emails)
+            })
         })
     }
 
@@ -658,9 +785,13 @@ impl Client {
         description: Option<String>,
         project_type: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let kind = opt_enum::<core::models::ProjectType>(project_type)?;
-        let c = &self.inner;
-        run(py, || c.create_project(&name, description.as_deref(), kind))
+        blocking::shield(|| {
+            let kind = opt_enum::<core::models::ProjectType>(project_type)?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.create_project(&name, description.as_deref(), kind)
+            })
+        })
     }
 
     fn add_members_to_project(
@@ -670,10 +801,14 @@ impl Client {
         members: &Bound<'_, PyAny>,
         role: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let members = strings(members)?;
-        let role: core::models::ProjectRole = models::wire(role)?;
-        let c = &self.inner;
-        run(py, || c.add_members_to_project(&project_id, &members, role))
+        blocking::shield(|| {
+            let members = strings(members)?;
+            let role: core::models::ProjectRole = models::wire(role)?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.add_members_to_project(&project_id, &members, role)
+            })
+        })
     }
 
     #[pyo3(signature = (project_id, tools=None, classifications=None, relations=None, raw_category_schema=None))]
@@ -686,11 +821,13 @@ impl Client {
         relations: Option<&Bound<'_, PyAny>>,
         raw_category_schema: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let schema = models::category_schema(py, tools, classifications, relations)?;
-        let raw = opt_value(raw_category_schema)?;
-        let c = &self.inner;
-        run(py, || {
-            c.create_label_set(&project_id, &schema, raw.as_ref())
+        blocking::shield(|| {
+            let schema = models::category_schema(py, tools, classifications, relations)?;
+            let raw = opt_value(raw_category_schema)?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.create_label_set(&project_id, &schema, raw.as_ref())
+            })
         })
     }
 
@@ -700,9 +837,11 @@ impl Client {
         project_id: String,
         metric: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let metric: core::models::Metrics = models::wire(metric)?;
-        let c = &self.inner;
-        run(py, || c.get_metrics(&project_id, metric))
+        blocking::shield(|| {
+            let metric: core::models::Metrics = models::wire(metric)?;
+            let c = self.inner.clone();
+            run(py, move || c.get_metrics(&project_id, metric))
+        })
     }
 
     #[pyo3(signature = (project_id, interval=None, batches=None))]
@@ -713,28 +852,31 @@ impl Client {
         interval: Option<&Bound<'_, PyAny>>,
         batches: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let interval = match interval.filter(|i| !i.is_none()) {
-            None => None,
-            Some(window) => {
-                let ends: Vec<Bound<'_, PyAny>> = window.try_iter()?.collect::<PyResult<_>>()?;
-                match ends.as_slice() {
-                    [] => None,
-                    [start, end] => Some((models::timestamp(start)?, models::timestamp(end)?)),
-                    _ => {
-                        return Err(PyValueError::new_err(
-                            "interval must be [start_datetime, end_datetime]",
-                        ));
+        blocking::shield(|| {
+            let interval = match interval.filter(|i| !i.is_none()) {
+                None => None,
+                Some(window) => {
+                    let ends: Vec<Bound<'_, PyAny>> =
+                        window.try_iter()?.collect::<PyResult<_>>()?;
+                    match ends.as_slice() {
+                        [] => None,
+                        [start, end] => Some((models::timestamp(start)?, models::timestamp(end)?)),
+                        _ => {
+                            return Err(PyValueError::new_err(
+                                "interval must be [start_datetime, end_datetime]",
+                            ));
+                        }
                     }
                 }
-            }
-        };
-        let batches = match batches.filter(|b| !b.is_none()) {
-            Some(b) => Some(models::strings_of(b)?),
-            None => None,
-        };
-        let c = &self.inner;
-        run(py, || {
-            c.get_project_performance(&project_id, interval, batches.as_deref())
+            };
+            let batches = match batches.filter(|b| !b.is_none()) {
+                Some(b) => Some(models::strings_of(b)?),
+                None => None,
+            };
+            let c = self.inner.clone();
+            run(py, move || {
+                c.get_project_performance(&project_id, interval, batches.as_deref())
+            })
         })
     }
 
@@ -744,21 +886,23 @@ impl Client {
         project_id: String,
         template: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let template = models::asset_builder_template(template)?;
-        let c = &self.inner;
-        run(py, || {
-            c.create_asset_builder_template(&project_id, &template)
+        blocking::shield(|| {
+            let template = models::asset_builder_template(template)?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.create_asset_builder_template(&project_id, &template)
+            })
         })
     }
 
-    #[pyo3(signature = (project_id, page=1, limit=10, status=None, stage=None, batches=None, include_answer=false, task_filter=None, sort=None, fields=None))]
+    #[pyo3(signature = (project_id, page=None, limit=None, status=None, stage=None, batches=None, include_answer=false, task_filter=None, sort=None, fields=None))]
     #[allow(clippy::too_many_arguments)]
     fn get_tasks(
         &self,
         py: Python<'_>,
         project_id: String,
-        page: u64,
-        limit: u64,
+        page: Option<&Bound<'_, PyAny>>,
+        limit: Option<&Bound<'_, PyAny>>,
         status: Option<&Bound<'_, PyAny>>,
         stage: Option<String>,
         batches: Option<&Bound<'_, PyAny>>,
@@ -767,19 +911,23 @@ impl Client {
         sort: Option<String>,
         fields: Option<String>,
     ) -> PyResult<Py<PyAny>> {
-        let params = tasks_params(
-            page,
-            limit,
-            status,
-            stage,
-            batches,
-            include_answer,
-            task_filter,
-            sort,
-            fields,
-        )?;
-        let c = &self.inner;
-        run(py, || c.get_tasks(&project_id, &params))
+        blocking::shield(|| {
+            let page = page.map_or(Ok(1), |p| count_arg("page", p))?;
+            let limit = limit.map_or(Ok(10), |l| count_arg("limit", l))?;
+            let params = tasks_params(
+                page,
+                limit,
+                status,
+                stage,
+                batches,
+                include_answer,
+                task_filter,
+                sort,
+                fields,
+            )?;
+            let c = self.inner.clone();
+            run(py, move || c.get_tasks(&project_id, &params))
+        })
     }
 
     #[pyo3(signature = (task_id, payload, overwrite=false, send_to_next_stage=false, is_plugin=false))]
@@ -792,15 +940,16 @@ impl Client {
         send_to_next_stage: bool,
         is_plugin: bool,
     ) -> PyResult<bool> {
-        let payload = models::annotation_payload(payload)?;
-        let options = core::AnnotateOptions {
-            overwrite,
-            send_to_next_stage,
-            is_plugin,
-        };
-        let c = &self.inner;
-        py.detach(|| c.annotate_task(&task_id, &payload, options))
-            .py_err(py)
+        blocking::shield(|| {
+            let payload = models::annotation_payload(payload)?;
+            let options = core::AnnotateOptions {
+                overwrite,
+                send_to_next_stage,
+                is_plugin,
+            };
+            let c = self.inner.clone();
+            blocking::call(py, move || c.annotate_task(&task_id, &payload, options))
+        })
     }
 
     #[pyo3(signature = (task_id, review_status, pct_details=None))]
@@ -811,10 +960,12 @@ impl Client {
         review_status: &Bound<'_, PyAny>,
         pct_details: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let status: core::models::ReviewStatus = models::wire(review_status)?;
-        let pct = opt_value(pct_details)?;
-        let c = &self.inner;
-        run(py, || c.review_task(&task_id, status, pct.as_ref()))
+        blocking::shield(|| {
+            let status: core::models::ReviewStatus = models::wire(review_status)?;
+            let pct = opt_value(pct_details)?;
+            let c = self.inner.clone();
+            run(py, move || c.review_task(&task_id, status, pct.as_ref()))
+        })
     }
 
     fn invite_members_to_org(
@@ -823,10 +974,12 @@ impl Client {
         organization_id: String,
         invitation: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let invitation = models::invitation(invitation)?;
-        let c = &self.inner;
-        run(py, || {
-            c.invite_members_to_org(&organization_id, &invitation)
+        blocking::shield(|| {
+            let invitation = models::invitation(invitation)?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.invite_members_to_org(&organization_id, &invitation)
+            })
         })
     }
 
@@ -836,13 +989,15 @@ impl Client {
         organization_id: String,
         role_updates: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let updates = role_updates
-            .try_iter()?
-            .map(|u| models::role_update(&u?))
-            .collect::<PyResult<Vec<_>>>()?;
-        let c = &self.inner;
-        run(py, || {
-            c.update_organization_members_role(&organization_id, &updates)
+        blocking::shield(|| {
+            let updates = role_updates
+                .try_iter()?
+                .map(|u| models::role_update(&u?))
+                .collect::<PyResult<Vec<_>>>()?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.update_organization_members_role(&organization_id, &updates)
+            })
         })
     }
 
@@ -855,39 +1010,49 @@ impl Client {
         title: Option<String>,
         clickable_link: Option<String>,
     ) -> PyResult<Py<PyAny>> {
-        let receivers = strings(receivers)?;
-        let c = &self.inner;
-        run(py, || {
-            c.send_notification(
-                &receivers,
-                &message,
-                title.as_deref(),
-                clickable_link.as_deref(),
-            )
+        blocking::shield(|| {
+            let receivers = strings(receivers)?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.send_notification(
+                    &receivers,
+                    &message,
+                    title.as_deref(),
+                    clickable_link.as_deref(),
+                )
+            })
         })
     }
 
     fn create_storage(&self, py: Python<'_>, storage: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let storage = models::storage(storage)?;
-        let c = &self.inner;
-        run(py, || c.create_storage(&storage))
+        blocking::shield(|| {
+            let storage = models::storage(storage)?;
+            let c = self.inner.clone();
+            run(py, move || c.create_storage(&storage))
+        })
     }
 
     fn create_llm(&self, py: Python<'_>, llm: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let llm = models::llm(llm)?;
-        let c = &self.inner;
-        run(py, || c.create_llm(&llm))
+        blocking::shield(|| {
+            let llm = models::llm(llm)?;
+            let c = self.inner.clone();
+            run(py, move || c.create_llm(&llm))
+        })
     }
 
     fn delete_llm(&self, py: Python<'_>, llm_id: String) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.delete_llm(&llm_id))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.delete_llm(&llm_id))
+        })
     }
 
     #[pyo3(signature = (llm_id=None))]
     fn get_llms(&self, py: Python<'_>, llm_id: Option<String>) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || c.get_llms(llm_id.as_deref()))
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || c.get_llms(llm_id.as_deref()))
+        })
     }
 
     // ------------------------------------------------------------------ export
@@ -902,25 +1067,24 @@ impl Client {
         options: &Bound<'_, PyAny>,
         path: Option<String>,
     ) -> PyResult<Py<PyAny>> {
-        let options = models::export_options(options)?;
-        let c = &self.inner;
-        if let Some(path) = path {
-            py.detach(|| c.export_to_file(&project_id, &options, &path))
-                .py_err(py)?;
-            return Ok(py.None());
-        }
-        if options.export_format == core::models::ExportFormat::Ndjson {
-            let (rows, count) = py
-                .detach(|| {
+        blocking::shield(|| {
+            let options = models::export_options(options)?;
+            let c = self.inner.clone();
+            if let Some(path) = path {
+                blocking::call(py, move || c.export_to_file(&project_id, &options, &path))?;
+                return Ok(py.None());
+            }
+            if options.export_format == core::models::ExportFormat::Ndjson {
+                let (rows, count) = blocking::call(py, move || {
                     let archive = c.export_archive(&project_id, &options)?;
                     let count = archive.count_lines()?;
                     Ok::<_, core::Error>((archive.rows(options.export_format)?, count))
-                })
-                .py_err(py)?;
-            let rows = Py::new(py, iter::Rows::from_export(rows))?;
-            return Ok((rows, count).into_pyobject(py)?.into_any().unbind());
-        }
-        run(py, || c.export_json(&project_id, &options))
+                })?;
+                let rows = Py::new(py, iter::Rows::from_export(rows))?;
+                return Ok((rows, count).into_pyobject(py)?.into_any().unbind());
+            }
+            run(py, move || c.export_json(&project_id, &options))
+        })
     }
 
     /// The export's rows, one at a time, read from the downloaded file as you iterate.
@@ -930,12 +1094,12 @@ impl Client {
         project_id: String,
         options: &Bound<'_, PyAny>,
     ) -> PyResult<iter::Rows> {
-        let options = models::export_options(options)?;
-        let c = &self.inner;
-        let rows = py
-            .detach(|| c.export_rows(&project_id, &options))
-            .py_err(py)?;
-        Ok(iter::Rows::from_export(rows))
+        blocking::shield(|| {
+            let options = models::export_options(options)?;
+            let c = self.inner.clone();
+            let rows = blocking::call(py, move || c.export_rows(&project_id, &options))?;
+            Ok(iter::Rows::from_export(rows))
+        })
     }
 
     // ----------------------------------------------------------------- uploads
@@ -949,10 +1113,13 @@ impl Client {
         file_type: &Bound<'_, PyAny>,
         storage_id: Option<String>,
     ) -> PyResult<String> {
-        let kind: core::models::StorageFileType = models::wire(file_type)?;
-        let c = &self.inner;
-        py.detach(|| c.get_upload_url(&file_name, &project, kind, storage_id.as_deref()))
-            .py_err(py)
+        blocking::shield(|| {
+            let kind: core::models::StorageFileType = models::wire(file_type)?;
+            let c = self.inner.clone();
+            blocking::call(py, move || {
+                c.get_upload_url(&file_name, &project, kind, storage_id.as_deref())
+            })
+        })
     }
 
     #[pyo3(signature = (asset_url, project, file_type, storage_id=None))]
@@ -964,10 +1131,13 @@ impl Client {
         file_type: &Bound<'_, PyAny>,
         storage_id: Option<String>,
     ) -> PyResult<String> {
-        let kind: core::models::StorageFileType = models::wire(file_type)?;
-        let c = &self.inner;
-        py.detach(|| c.get_signed_url(&asset_url, &project, kind, storage_id.as_deref()))
-            .py_err(py)
+        blocking::shield(|| {
+            let kind: core::models::StorageFileType = models::wire(file_type)?;
+            let c = self.inner.clone();
+            blocking::call(py, move || {
+                c.get_signed_url(&asset_url, &project, kind, storage_id.as_deref())
+            })
+        })
     }
 
     #[pyo3(signature = (project_id, assets, storage_id=None, batches=None, priority=0, upload_local=None))]
@@ -982,21 +1152,23 @@ impl Client {
         priority: i64,
         upload_local: Option<String>,
     ) -> PyResult<Py<PyAny>> {
-        let assets = value_list(assets)?;
-        let batches = match batches.filter(|b| !b.is_none()) {
-            Some(b) => Some(models::strings_of(b)?),
-            None => None,
-        };
-        let c = &self.inner;
-        run(py, || {
-            c.upload_files_cloud(
-                &project_id,
-                assets,
-                storage_id.as_deref().filter(|s| !s.is_empty()),
-                batches.as_deref(),
-                priority,
-                upload_local.as_deref(),
-            )
+        blocking::shield(|| {
+            let assets = value_list(assets)?;
+            let batches = match batches.filter(|b| !b.is_none()) {
+                Some(b) => Some(models::strings_of(b)?),
+                None => None,
+            };
+            let c = self.inner.clone();
+            run(py, move || {
+                c.upload_files_cloud(
+                    &project_id,
+                    assets,
+                    storage_id.as_deref().filter(|s| !s.is_empty()),
+                    batches.as_deref(),
+                    priority,
+                    upload_local.as_deref(),
+                )
+            })
         })
     }
 
@@ -1014,25 +1186,25 @@ impl Client {
         priority: i64,
         progress: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let files = files
-            .try_iter()?
-            .map(|f| upload_file(&f?))
-            .collect::<PyResult<Vec<_>>>()?;
-        let options = core::upload::UploadOptions {
-            storage_id,
-            batches: match batches.filter(|b| !b.is_none()) {
-                Some(b) => Some(models::strings_of(b)?),
-                None => None,
-            },
-            priority,
-            progress: progress_reporter(progress)?,
-            concurrency: None,
-        };
-        let c = &self.inner;
-        let report = py
-            .detach(|| c.upload_files(&project_id, &files, &options))
-            .py_err(py)?;
-        upload_report(py, report)
+        blocking::shield(|| {
+            let files = files
+                .try_iter()?
+                .map(|f| upload_file(&f?))
+                .collect::<PyResult<Vec<_>>>()?;
+            let options = core::upload::UploadOptions {
+                storage_id,
+                batches: match batches.filter(|b| !b.is_none()) {
+                    Some(b) => Some(models::strings_of(b)?),
+                    None => None,
+                },
+                priority,
+                progress: progress_reporter(progress)?,
+                concurrency: None,
+            };
+            let c = self.inner.clone();
+            let report = blocking::call(py, move || c.upload_files(&project_id, &files, &options))?;
+            upload_report(py, report)
+        })
     }
 
     #[pyo3(signature = (project_id, template_id, input_file_path, parse_config=None, priority=0))]
@@ -1045,20 +1217,22 @@ impl Client {
         parse_config: Option<&Bound<'_, PyAny>>,
         priority: i64,
     ) -> PyResult<Py<PyAny>> {
-        let parse_config = match parse_config {
-            Some(obj) => core::models::asset_builder::ParseConfig::from_value(&from_py(obj)?),
-            None => Ok(core::models::asset_builder::ParseConfig::default()),
-        }
-        .map_err(|e| crate::errors::to_pyerr(py, e))?;
-        let c = &self.inner;
-        run(py, || {
-            c.upload_files_with_asset_builder(
-                &project_id,
-                &template_id,
-                &input_file_path,
-                &parse_config,
-                priority,
-            )
+        blocking::shield(|| {
+            let parse_config = match parse_config {
+                Some(obj) => core::models::asset_builder::ParseConfig::from_value(&from_py(obj)?),
+                None => Ok(core::models::asset_builder::ParseConfig::default()),
+            }
+            .map_err(|e| crate::errors::to_pyerr(py, e))?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.upload_files_with_asset_builder(
+                    &project_id,
+                    &template_id,
+                    &input_file_path,
+                    &parse_config,
+                    priority,
+                )
+            })
         })
     }
 
@@ -1071,14 +1245,16 @@ impl Client {
         storage_id: Option<String>,
         bucket: Option<String>,
     ) -> PyResult<Py<PyAny>> {
-        let c = &self.inner;
-        run(py, || {
-            c.upload_instructions(
-                &project_id,
-                &file_path,
-                storage_id.as_deref(),
-                bucket.as_deref(),
-            )
+        blocking::shield(|| {
+            let c = self.inner.clone();
+            run(py, move || {
+                c.upload_instructions(
+                    &project_id,
+                    &file_path,
+                    storage_id.as_deref(),
+                    bucket.as_deref(),
+                )
+            })
         })
     }
 
@@ -1090,9 +1266,13 @@ impl Client {
         config: &Bound<'_, PyAny>,
         priority: i64,
     ) -> PyResult<Py<PyAny>> {
-        let config = models::chat_config(config)?;
-        let c = &self.inner;
-        run(py, || c.upload_chat_assets(&project_id, &config, priority))
+        blocking::shield(|| {
+            let config = models::chat_config(config)?;
+            let c = self.inner.clone();
+            run(py, move || {
+                c.upload_chat_assets(&project_id, &config, priority)
+            })
+        })
     }
 
     // -------------------------------------------------------------- pagination
@@ -1112,22 +1292,23 @@ impl Client {
         sort: Option<String>,
         fields: Option<String>,
     ) -> PyResult<iter::Rows> {
-        let params = tasks_params(
-            1,
-            10,
-            status,
-            stage,
-            batches,
-            include_answer,
-            task_filter,
-            sort,
-            fields,
-        )?;
-        let pages = self
-            .inner
-            .iter_tasks(&project_id, &params, page_size)
-            .py_err(py)?;
-        Ok(iter::Rows::from_pages(pages))
+        blocking::shield(|| {
+            let params = tasks_params(
+                1,
+                10,
+                status,
+                stage,
+                batches,
+                include_answer,
+                task_filter,
+                sort,
+                fields,
+            )?;
+            let pages = blocking::guard(py, || {
+                self.inner.iter_tasks(&project_id, &params, page_size)
+            })?;
+            Ok(iter::Rows::from_pages(pages))
+        })
     }
 
     #[pyo3(signature = (project_id, page_size=None, filters=None))]
@@ -1138,22 +1319,48 @@ impl Client {
         page_size: Option<u64>,
         filters: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<iter::Rows> {
-        let filters = match filters {
-            Some(f) => value_map(f)?,
-            None => serde_json::Map::new(),
-        };
-        let pages = self
-            .inner
-            .iter_assets(&project_id, &filters, page_size)
-            .py_err(py)?;
-        Ok(iter::Rows::from_pages(pages))
+        blocking::shield(|| {
+            let filters = match filters {
+                Some(f) => value_map(f)?,
+                None => serde_json::Map::new(),
+            };
+            let pages = blocking::guard(py, || {
+                self.inner.iter_assets(&project_id, &filters, page_size)
+            })?;
+            Ok(iter::Rows::from_pages(pages))
+        })
     }
 
     #[pyo3(signature = (page_size=None))]
     fn iter_projects(&self, py: Python<'_>, page_size: Option<u64>) -> PyResult<iter::Rows> {
-        let pages = self.inner.iter_projects(page_size).py_err(py)?;
-        Ok(iter::Rows::from_pages(pages))
+        blocking::shield(|| {
+            let pages = blocking::guard(py, || self.inner.iter_projects(page_size))?;
+            Ok(iter::Rows::from_pages(pages))
+        })
     }
+}
+
+/// A `page` or `limit` argument as the core takes it: a non-negative integer. Anything
+/// else that is an `int` (negative, or too large) is refused with
+/// `AngoInvalidArgumentError` (a `ValueError`) before any request, instead of
+/// pyo3's `OverflowError`; a non-integer keeps its `TypeError`.
+fn count_arg(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<u64> {
+    match obj.extract::<u64>() {
+        Ok(n) => Ok(n),
+        Err(_) if obj.is_instance_of::<pyo3::types::PyInt>() => Err(crate::errors::to_pyerr(
+            obj.py(),
+            core::Error::InvalidArgument(format!(
+                "{name} must be a non-negative integer of at most {}, got {}",
+                u64::MAX,
+                obj.str()?.to_cow()?
+            )),
+        )),
+        Err(error) => Err(error),
+    }
+}
+
+fn page_and_limit(page: &Bound<'_, PyAny>, limit: &Bound<'_, PyAny>) -> PyResult<(u64, u64)> {
+    Ok((count_arg("page", page)?, count_arg("limit", limit)?))
 }
 
 fn opt_list(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<Value>>> {

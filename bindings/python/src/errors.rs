@@ -18,6 +18,9 @@ static INVALID_ARGUMENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static NOT_FOUND: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static DECODE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static IO_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static INCONSISTENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static CANCELLED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static INTERNAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// Converts a core error into the matching Python exception.
 pub fn to_pyerr(py: Python<'_>, error: core::Error) -> PyErr {
@@ -39,6 +42,9 @@ fn build(py: Python<'_>, error: &core::Error) -> PyResult<PyErr> {
         core::Error::NotFound(_) => (&NOT_FOUND, "AngoNotFoundError"),
         core::Error::Decode { .. } => (&DECODE_ERROR, "AngoDecodeError"),
         core::Error::Io { .. } => (&IO_ERROR, "AngoIOError"),
+        core::Error::Inconsistent(_) => (&INCONSISTENT, "AngoInconsistentError"),
+        core::Error::Cancelled => (&CANCELLED, "AngoCancelledError"),
+        core::Error::Internal(_) => (&INTERNAL, "AngoInternalError"),
         _ => (&ANGO_ERROR, "AngoError"),
     };
     let class = cell.import(py, MODULE, name)?;

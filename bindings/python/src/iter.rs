@@ -1,8 +1,10 @@
 //! `Rows`: a core row iterator (export rows, auto-paginated listings) as a Python
-//! iterator. Each step that may read a file or fetch a page runs without the GIL.
+//! iterator. Each step that may read a file or fetch a page runs without the GIL and,
+//! on the main thread, can be interrupted by Ctrl-C; `close()` never blocks.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use ango_core as core;
 use pyo3::exceptions::PyStopIteration;
@@ -11,6 +13,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyBytes;
 use serde_json::Value;
 
+use crate::blocking::{self, Pending};
 use crate::convert::to_py;
 use crate::errors::to_pyerr;
 
@@ -34,26 +37,35 @@ enum Source {
 #[pyclass(module = "imerit_ango._native", name = "Rows", frozen)]
 pub struct Rows {
     // `None` once exhausted or closed, which also frees the temporary file or threads.
-    source: Mutex<Option<Source>>,
+    // Shared with the pool worker that reads the next step for the main thread.
+    source: Arc<Mutex<Option<Source>>>,
+    /// A step started for the main thread whose wait a signal interrupted: the next
+    /// `__next__` collects it, so no row is lost.
+    in_flight: Mutex<Option<Pending<Step>>>,
+    closed: AtomicBool,
 }
 
 impl Rows {
+    fn new(source: Source) -> Self {
+        Rows {
+            source: Arc::new(Mutex::new(Some(source))),
+            in_flight: Mutex::new(None),
+            closed: AtomicBool::new(false),
+        }
+    }
+
     /// The rows of a downloaded export.
     pub fn from_export(rows: core::export::ExportRows) -> Self {
-        Rows {
-            source: Mutex::new(Some(Source::Export {
-                rows: Box::new(rows),
-                pending: VecDeque::new(),
-                failed: None,
-            })),
-        }
+        Rows::new(Source::Export {
+            rows: Box::new(rows),
+            pending: VecDeque::new(),
+            failed: None,
+        })
     }
 
     /// Every item of a paged listing.
     pub fn from_pages(pages: core::Pages) -> Self {
-        Rows {
-            source: Mutex::new(Some(Source::Values(Box::new(pages)))),
-        }
+        Rows::new(Source::Values(Box::new(pages)))
     }
 }
 
@@ -73,48 +85,92 @@ fn json_loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
         .map(|f| f.bind(py))
 }
 
-impl Rows {
-    /// The next step; reads ahead only when nothing is buffered. The lock is taken with
-    /// the GIL released, so a thread waiting for it never holds the GIL.
-    fn step(&self, py: Python<'_>) -> Step {
-        py.detach(|| {
-            let mut guard = self.source.lock().unwrap_or_else(|e| e.into_inner());
-            let step = match guard.as_mut() {
-                None => Step::End,
-                Some(Source::Values(values)) => match values.next() {
-                    Some(Ok(value)) => Step::Value(value),
-                    Some(Err(error)) => Step::Failed(error),
-                    None => Step::End,
-                },
-                Some(Source::Export {
-                    rows,
-                    pending,
-                    failed,
-                }) => {
-                    if pending.is_empty() && failed.is_none() {
-                        while pending.len() < EXPORT_BATCH {
-                            match rows.next_raw() {
-                                Some(Ok(text)) => pending.push_back(text),
-                                Some(Err(error)) => {
-                                    *failed = Some(error);
-                                    break;
-                                }
-                                None => break,
-                            }
+/// Locks the source; after a panic while it was held (poisoned), the source is dropped,
+/// since its state can no longer be trusted.
+fn lock(source: &Mutex<Option<Source>>) -> MutexGuard<'_, Option<Source>> {
+    source.lock().unwrap_or_else(|poisoned| {
+        let mut guard = poisoned.into_inner();
+        *guard = None;
+        guard
+    })
+}
+
+/// The next step; reads ahead only when nothing is buffered. Runs without the GIL.
+fn step(source: &Mutex<Option<Source>>) -> Step {
+    let mut guard = lock(source);
+    let step = match guard.as_mut() {
+        None => Step::End,
+        Some(Source::Values(values)) => match values.next() {
+            Some(Ok(value)) => Step::Value(value),
+            Some(Err(error)) => Step::Failed(error),
+            None => Step::End,
+        },
+        Some(Source::Export {
+            rows,
+            pending,
+            failed,
+        }) => {
+            if pending.is_empty() && failed.is_none() {
+                while pending.len() < EXPORT_BATCH {
+                    match rows.next_raw() {
+                        Some(Ok(text)) => pending.push_back(text),
+                        Some(Err(error)) => {
+                            *failed = Some(error);
+                            break;
                         }
-                    }
-                    match pending.pop_front() {
-                        Some(text) => Step::Text(text),
-                        None => failed.take().map_or(Step::End, Step::Failed),
+                        None => break,
                     }
                 }
-            };
-            if matches!(step, Step::Failed(_) | Step::End) {
-                // Exhausted or failed: release the file / stop the prefetching threads.
-                *guard = None;
             }
-            step
-        })
+            match pending.pop_front() {
+                Some(text) => Step::Text(text),
+                None => failed.take().map_or(Step::End, Step::Failed),
+            }
+        }
+    };
+    if matches!(step, Step::Failed(_) | Step::End) {
+        // Exhausted or failed: release the file / stop the prefetching threads.
+        *guard = None;
+    }
+    step
+}
+
+impl Rows {
+    /// The next step, with panics caught. On the main thread the step runs on a pool
+    /// worker and the wait is interruptible (see [`blocking`]); an interrupted step is
+    /// kept for the next call. Elsewhere it runs in place without the GIL.
+    fn next_step(&self, py: Python<'_>) -> PyResult<Step> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Ok(Step::End);
+        }
+        let result = if blocking::interruptible() {
+            let pending = self.take_in_flight().unwrap_or_else(|| {
+                let source = Arc::clone(&self.source);
+                Pending::start(move || Ok(step(&source)))
+            });
+            match pending.wait(py) {
+                Ok(result) => result,
+                Err((pending, signal)) => {
+                    *self.in_flight.lock().unwrap_or_else(|e| e.into_inner()) = Some(pending);
+                    return Err(signal);
+                }
+            }
+        } else {
+            py.detach(|| blocking::catch(|| Ok(step(&self.source))))
+        };
+        Ok(result.unwrap_or_else(|error| {
+            // A panic: this iterator is done.
+            self.closed.store(true, Ordering::SeqCst);
+            Step::Failed(error)
+        }))
+    }
+
+    fn take_in_flight(&self) -> Option<Pending<Step>> {
+        // Held only for the swap, never while waiting, so taking it with the GIL is safe.
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 }
 
@@ -125,7 +181,7 @@ impl Rows {
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match self.step(py) {
+        match self.next_step(py)? {
             Step::Value(value) => Ok(to_py(py, &value)?.unbind()),
             Step::Text(text) => Ok(json_loads(py)?.call1((PyBytes::new(py, &text),))?.unbind()),
             Step::Failed(error) => Err(to_pyerr(py, error)),
@@ -133,9 +189,24 @@ impl Rows {
         }
     }
 
-    /// Stops early and frees what the iterator holds (idempotent).
+    /// Stops early and frees what the iterator holds (idempotent). Never waits for a
+    /// step in progress: if one is (in another thread, or abandoned by Ctrl-C), the
+    /// source is freed on a pool worker as soon as that step ends.
     fn close(&self, py: Python<'_>) {
-        let taken = self.source.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.closed.store(true, Ordering::SeqCst);
+        drop(self.take_in_flight());
+        let taken = match self.source.try_lock() {
+            Ok(mut guard) => guard.take(),
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().take(),
+            Err(TryLockError::WouldBlock) => {
+                let source = Arc::clone(&self.source);
+                drop(Pending::start(move || {
+                    drop(lock(&source).take());
+                    Ok(())
+                }));
+                None
+            }
+        };
         py.detach(move || drop(taken));
     }
 

@@ -1,11 +1,13 @@
 //! `imerit_ango._native`: the Rust core of the `imerit_ango` Python package.
 //!
-//! Thin by design: argument conversion, one call into `ango_core` without the GIL, and
-//! result/error conversion. The pure-Python package keeps the official SDK's names and
-//! signatures on top of it.
+//! Thin by design: argument conversion, one call into `ango_core` without the GIL
+//! (interruptible by Ctrl-C, panics caught: see `blocking`), and result/error
+//! conversion. The pure-Python package keeps the official SDK's names and signatures
+//! on top of it.
 
 use pyo3::prelude::*;
 
+mod blocking;
 mod client;
 mod convert;
 mod errors;
@@ -17,18 +19,28 @@ mod models;
 /// Python data, as the core would send it; used by tests and the model classes.
 #[pyfunction]
 fn to_json_data(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let value = convert::from_py(obj)?;
-    Ok(convert::to_py(py, &value)?.unbind())
+    blocking::shield(|| {
+        let value = convert::from_py(obj)?;
+        Ok(convert::to_py(py, &value)?.unbind())
+    })
 }
 
 /// Python's `json.dumps(obj)` text, written by the core's serializer.
 #[pyfunction]
 fn dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
-    Ok(ango_core::pyjson::to_string(&convert::from_py(obj)?))
+    blocking::shield(|| Ok(ango_core::pyjson::to_string(&convert::from_py(obj)?)))
+}
+
+/// For the test suite: a core call that panics, run the way every call runs, to show
+/// that a panic surfaces as `AngoInternalError` (never `PanicException`).
+#[pyfunction]
+fn _panic_in_call(py: Python<'_>, message: String) -> PyResult<()> {
+    blocking::call(py, move || -> ango_core::Result<()> { panic!("{message}") })
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    blocking::init(m.py())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_HOST", ango_core::DEFAULT_HOST)?;
     m.add_class::<client::Client>()?;
@@ -37,5 +49,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     models::register(m)?;
     m.add_function(wrap_pyfunction!(to_json_data, m)?)?;
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_in_call, m)?)?;
     Ok(())
 }

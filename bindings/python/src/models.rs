@@ -699,25 +699,27 @@ pub fn flatten_tree_options(
     nodes: &Bound<'_, PyAny>,
     title: Option<String>,
 ) -> PyResult<Vec<(String, String)>> {
-    let items: Vec<Bound<'_, PyAny>> =
-        if nodes.is_instance_of::<PyList>() || nodes.is_instance_of::<PyTuple>() {
-            nodes.try_iter()?.collect::<PyResult<_>>()?
-        } else {
-            vec![nodes.clone()]
-        };
-    let mut trees = Vec::with_capacity(items.len());
-    for item in &items {
-        let value = tree_option_value(item)?;
-        trees.push(tree_from_value(&value));
-    }
-    let prefix = title.filter(|t| !t.is_empty()).map(|t| format!("{t} / "));
-    Ok(ontology::flatten_tree_options(&trees)
-        .into_iter()
-        .map(|o| match &prefix {
-            Some(p) => (format!("{p}{}", o.value), o.schema_id),
-            None => (o.value, o.schema_id),
-        })
-        .collect())
+    crate::blocking::shield(|| {
+        let items: Vec<Bound<'_, PyAny>> =
+            if nodes.is_instance_of::<PyList>() || nodes.is_instance_of::<PyTuple>() {
+                nodes.try_iter()?.collect::<PyResult<_>>()?
+            } else {
+                vec![nodes.clone()]
+            };
+        let mut trees = Vec::with_capacity(items.len());
+        for item in &items {
+            let value = tree_option_value(item)?;
+            trees.push(tree_from_value(&value));
+        }
+        let prefix = title.filter(|t| !t.is_empty()).map(|t| format!("{t} / "));
+        Ok(ontology::flatten_tree_options(&trees)
+            .into_iter()
+            .map(|o| match &prefix {
+                Some(p) => (format!("{p}{}", o.value), o.schema_id),
+                None => (o.value, o.schema_id),
+            })
+            .collect())
+    })
 }
 
 fn tree_from_value(value: &Value) -> ontology::TreeOption {
@@ -741,11 +743,13 @@ pub fn label_option_to_dict<'py>(
     py: Python<'py>,
     option: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let option = ontology::LabelOption::with_schema_id(
-        str_or_default(option, "value")?,
-        str_or_default(option, "schemaId")?,
-    );
-    dict(py, &option.to_value())
+    crate::blocking::shield(|| {
+        let option = ontology::LabelOption::with_schema_id(
+            str_or_default(option, "value")?,
+            str_or_default(option, "schemaId")?,
+        );
+        dict(py, &option.to_value())
+    })
 }
 
 /// `TreeOption.toDict()`.
@@ -754,7 +758,7 @@ pub fn tree_option_to_dict<'py>(
     py: Python<'py>,
     option: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dict(py, &tree_from_value(&tree_option_value(option)?).to_value())
+    crate::blocking::shield(|| dict(py, &tree_from_value(&tree_option_value(option)?).to_value()))
 }
 
 /// `Category.toDict()` for tools, classifications and relations.
@@ -763,7 +767,7 @@ pub fn category_to_dict<'py>(
     py: Python<'py>,
     category: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dict(py, &self::category(py, category)?.to_value())
+    crate::blocking::shield(|| dict(py, &self::category(py, category)?.to_value()))
 }
 
 /// `TimeFilter.toDict()`.
@@ -772,7 +776,7 @@ pub fn time_filter_to_dict<'py>(
     py: Python<'py>,
     filter: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dict(py, &time_filter(filter)?.to_value())
+    crate::blocking::shield(|| dict(py, &time_filter(filter)?.to_value()))
 }
 
 /// `ExportOptions.toDict()`: the export query parameters.
@@ -781,11 +785,13 @@ pub fn export_options_to_dict<'py>(
     py: Python<'py>,
     options: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let out = PyDict::new(py);
-    for (k, v) in export_options(options)?.to_query() {
-        out.set_item(k, v)?;
-    }
-    Ok(out.into_any())
+    crate::blocking::shield(|| {
+        let out = PyDict::new(py);
+        for (k, v) in export_options(options)?.to_query() {
+            out.set_item(k, v)?;
+        }
+        Ok(out.into_any())
+    })
 }
 
 /// `DateRange.toDict()`.
@@ -794,7 +800,7 @@ pub fn date_range_to_dict<'py>(
     py: Python<'py>,
     range: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dict(py, &date_range(range)?.to_value())
+    crate::blocking::shield(|| dict(py, &date_range(range)?.to_value()))
 }
 
 /// `NumberRange.toDict()`.
@@ -803,7 +809,7 @@ pub fn number_range_to_dict<'py>(
     py: Python<'py>,
     range: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dict(py, &number_range(range)?.to_value())
+    crate::blocking::shield(|| dict(py, &number_range(range)?.to_value()))
 }
 
 /// `StringFilter.toDict()`.
@@ -812,7 +818,7 @@ pub fn string_filter_to_dict<'py>(
     py: Python<'py>,
     filter: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dict(py, &string_filter(filter)?.to_value())
+    crate::blocking::shield(|| dict(py, &string_filter(filter)?.to_value()))
 }
 
 /// `TaskFilter.toDict()`.
@@ -821,7 +827,7 @@ pub fn task_filter_to_dict<'py>(
     py: Python<'py>,
     filter: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dict(py, &task_filter(filter)?.to_value())
+    crate::blocking::shield(|| dict(py, &task_filter(filter)?.to_value()))
 }
 
 /// `ProjectAssignment.toDict()`.
@@ -830,7 +836,7 @@ pub fn project_assignment_to_dict<'py>(
     py: Python<'py>,
     assignment: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dict(py, &project_assignment(assignment)?.to_value())
+    crate::blocking::shield(|| dict(py, &project_assignment(assignment)?.to_value()))
 }
 
 /// `Invitation.toDict()`.
@@ -839,7 +845,7 @@ pub fn invitation_to_dict<'py>(
     py: Python<'py>,
     invitation: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dict(py, &self::invitation(invitation)?.to_value())
+    crate::blocking::shield(|| dict(py, &self::invitation(invitation)?.to_value()))
 }
 
 /// `RoleUpdate.toDict()`.
@@ -848,7 +854,7 @@ pub fn role_update_to_dict<'py>(
     py: Python<'py>,
     update: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dict(py, &role_update(update)?.to_value())
+    crate::blocking::shield(|| dict(py, &role_update(update)?.to_value()))
 }
 
 /// `Storage.to_dict()`.
@@ -857,13 +863,13 @@ pub fn storage_to_dict<'py>(
     py: Python<'py>,
     storage: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dict(py, &self::storage(storage)?.to_value())
+    crate::blocking::shield(|| dict(py, &self::storage(storage)?.to_value()))
 }
 
 /// `LLM.to_dict()`.
 #[pyfunction]
 pub fn llm_to_dict<'py>(py: Python<'py>, llm: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    dict(py, &self::llm(llm)?.to_value())
+    crate::blocking::shield(|| dict(py, &self::llm(llm)?.to_value()))
 }
 
 /// `AnnotationPayload.toDict()`.
@@ -872,7 +878,7 @@ pub fn annotation_payload_to_dict<'py>(
     py: Python<'py>,
     payload: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dict(py, &annotation_payload(payload)?.to_value())
+    crate::blocking::shield(|| dict(py, &annotation_payload(payload)?.to_value()))
 }
 
 /// `AssetBuilderTemplate.to_dict()`.
@@ -881,16 +887,18 @@ pub fn asset_builder_template_to_dict<'py>(
     py: Python<'py>,
     template: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    dict(py, &asset_builder_template(template)?.to_value())
+    crate::blocking::shield(|| dict(py, &asset_builder_template(template)?.to_value()))
 }
 
 /// Checks an asset-builder template by the core's rules; `ValueError` when it is unusable.
 #[pyfunction]
 pub fn validate_asset_builder_template(template: &Bound<'_, PyAny>) -> PyResult<bool> {
-    asset_builder_template(template)?
-        .validate()
-        .py_err(template.py())?;
-    Ok(true)
+    crate::blocking::shield(|| {
+        asset_builder_template(template)?
+            .validate()
+            .py_err(template.py())?;
+        Ok(true)
+    })
 }
 
 /// `DataConfigItem.to_dict()`, checked by the core's rules (a known type; a storage for
@@ -903,14 +911,16 @@ pub fn data_config_item_to_dict<'py>(
     storage: Option<String>,
     include_in_export: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let item = cm::DataConfigItem::new(kind, storage, include_in_export).py_err(py)?;
-    dict(py, &item.to_value())
+    crate::blocking::shield(|| {
+        let item = cm::DataConfigItem::new(kind, storage, include_in_export).py_err(py)?;
+        dict(py, &item.to_value())
+    })
 }
 
 /// Checks a chat-asset configuration by the core's rules.
 #[pyfunction]
 pub fn validate_chat_config(config: &Bound<'_, PyAny>) -> PyResult<()> {
-    chat_config(config)?.validate().py_err(config.py())
+    crate::blocking::shield(|| chat_config(config)?.validate().py_err(config.py()))
 }
 
 /// The official merge of a stored answer (`tools`/`classifications`/`relations`) into a
@@ -921,8 +931,10 @@ pub fn merge_annotations<'py>(
     existing: &Bound<'py, PyAny>,
     new: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let merged = cm::merge_annotations(&from_py(existing)?, answer(new)?).py_err(py)?;
-    dict(py, &merged.to_value())
+    crate::blocking::shield(|| {
+        let merged = cm::merge_annotations(&from_py(existing)?, answer(new)?).py_err(py)?;
+        dict(py, &merged.to_value())
+    })
 }
 
 /// Registers the model functions on the module.

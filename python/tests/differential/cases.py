@@ -144,6 +144,8 @@ def get_assets_filters(sdk, w):
     return sdk.get_assets(P, page=2, limit=100, filters={"externalId": "a b.png", "isPreLabeled": True,
                                                        "batches": ["batch-id-1"]})
 @case
+def get_assets_filters_none(sdk, w): return sdk.get_assets(P, filters=None)
+@case
 def delete_assets(sdk, w): return sdk.delete_assets(P, ["asset-1", "asset-2"])
 @case
 def create_attachment(sdk, w):
