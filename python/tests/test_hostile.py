@@ -181,7 +181,6 @@ def test_a_listing_page_of_the_wrong_shape_is_an_ango_error() -> None:
 # ------------------------------------------------------ item 1 (core): the redirect
 
 
-@pytest.mark.xfail(strict=False, reason="the core stops following cross-origin redirects (branch h-core)")
 def test_a_redirect_to_another_origin_does_not_get_the_key() -> None:
     with Server(reply(200, PAGE)) as elsewhere:
         with Server(reply(302, b"", {"Location": elsewhere.url + "/v2/listProjects"})) as server:
@@ -393,7 +392,6 @@ def test_get_assets_filters_none_sends_null(ok_server: Server) -> None:
     assert sent == [["null"], ["{}"]]
 
 
-@pytest.mark.xfail(strict=False, reason="the core percent-encodes make_request endpoints (branch h-core)")
 @pytest.mark.parametrize("endpoint", ["/v2/project/a b", "/v2/project/caf\u00e9"])
 def test_make_request_with_a_space_or_non_ascii_reaches_the_server(ok_server: Server, endpoint: str) -> None:
     sdk = SDK(SECRET, host=ok_server.url, max_retries=0)

@@ -501,13 +501,10 @@ impl Client {
         blocking::shield(|| {
             let (page, limit) = page_and_limit(page, limit)?;
             if filters.is_none() {
-                // `GetAssetsParams::filters` is a map and cannot say `null`: the same GET,
-                // written out (the core percent-encodes the endpoint as the official does).
-                let endpoint = format!(
-                    "/v2/project/{project_id}/assets?page={page}&limit={limit}&filters=null"
-                );
                 let c = self.inner.clone();
-                return run(py, move || c.make_request("GET", &endpoint, None));
+                return run(py, move || {
+                    c.get_assets_page(&project_id, page, limit, None)
+                });
             }
             let params = core::assets::GetAssetsParams {
                 page,
