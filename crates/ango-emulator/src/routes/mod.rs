@@ -100,7 +100,18 @@ fn route(ctx: &Ctx, req: &Request) -> HandlerResult {
     let m = req.method.as_str();
     match s.as_slice() {
         [] => return Ok(Response::ok(json!({"name": "ango-emulator", "api": "/v2"}))),
-        ["files", rest @ ..] => return files::serve_file(ctx, req, &rest.join("/")),
+        ["files", rest @ ..] => {
+            let key = rest.join("/");
+            // The key, or a signature this emulator issued for exactly this file.
+            let signed = req
+                .query
+                .get("signature")
+                .is_some_and(|sig| ctx.file_signature_valid(&key, sig));
+            if !signed {
+                check_key(ctx, req)?;
+            }
+            return files::serve_file(ctx, req, &key);
+        }
         ["__emulator", "health"] => return Ok(Response::ok(json!({"ok": true}))),
         ["__emulator", rest @ ..] => {
             check_key(ctx, req)?;
