@@ -20,6 +20,7 @@ mod faults;
 mod filters;
 mod http;
 mod multipart;
+mod plugins;
 mod query;
 mod routes;
 mod seed;
@@ -31,6 +32,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use faults::FaultSettings;
+pub use plugins::HubError;
 
 use crate::faults::Faults;
 use crate::state::State;
@@ -65,6 +67,10 @@ pub struct EmulatorConfig {
     pub idle_timeout_ms: u64,
     /// Open connections beyond which new ones are answered 503 and closed.
     pub max_connections: usize,
+    /// Plugin hub: Engine.IO ping interval in milliseconds (sent in OPEN).
+    pub plugin_ping_interval_ms: u64,
+    /// Plugin hub: milliseconds a plugin has to answer a ping before it is dropped.
+    pub plugin_ping_timeout_ms: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -82,6 +88,8 @@ impl Default for EmulatorConfig {
             header_timeout_ms: 10_000,
             idle_timeout_ms: 60_000,
             max_connections: 1024,
+            plugin_ping_interval_ms: 25_000,
+            plugin_ping_timeout_ms: 20_000,
         }
     }
 }
@@ -142,6 +150,12 @@ impl EmulatorConfig {
         self.idle_timeout_ms = ms;
         self
     }
+    /// Sets the plugin hub's ping interval and ping timeout, in milliseconds.
+    pub fn plugin_ping(mut self, interval_ms: u64, timeout_ms: u64) -> Self {
+        self.plugin_ping_interval_ms = interval_ms;
+        self.plugin_ping_timeout_ms = timeout_ms;
+        self
+    }
     /// Sets the cap on open connections.
     pub fn max_connections(mut self, n: usize) -> Self {
         self.max_connections = n;
@@ -179,6 +193,8 @@ pub(crate) struct Ctx {
         std::collections::hash_map::RandomState,
         std::collections::hash_map::RandomState,
     ),
+    /// The plugin hub.
+    pub hub: Arc<plugins::Hub>,
 }
 
 impl Ctx {
@@ -276,6 +292,15 @@ impl Emulator {
             ),
             log: Mutex::new(RequestLog::default()),
             file_keys: Default::default(),
+            hub: Arc::new(plugins::Hub::new(plugins::HubConfig {
+                ping_interval: std::time::Duration::from_millis(
+                    config.plugin_ping_interval_ms.max(1),
+                ),
+                ping_timeout: std::time::Duration::from_millis(
+                    config.plugin_ping_timeout_ms.max(1),
+                ),
+                rest_timeout: std::time::Duration::from_secs(60),
+            })),
         });
         if config.seed_demo {
             seed::seed_demo(&ctx);
@@ -355,6 +380,50 @@ impl Emulator {
     /// Number of requests received so far (all paths).
     pub fn request_count(&self) -> u64 {
         self.ctx.log.lock().map(|l| l.total).unwrap_or(0)
+    }
+
+    /// Registers (or updates) a plugin with the hub: `rest_url` makes it a
+    /// REST-connector plugin, called with `POST {rest_url}/plugin` and a
+    /// `Secret` header. Websocket plugins need no registration: the first
+    /// `heartbeat` of an unknown id registers it with that secret.
+    /// Returns `{"id","connected","restUrl","lastHeartbeat"}`.
+    pub fn register_plugin(
+        &self,
+        id: &str,
+        secret: &str,
+        rest_url: Option<&str>,
+    ) -> Result<serde_json::Value, HubError> {
+        self.ctx.hub.register(id, secret, rest_url)
+    }
+
+    /// The hub's plugins: `{"plugins":[{"id","connected","restUrl","lastHeartbeat"}], ...}`
+    /// (same as `GET /__emulator/plugins`).
+    pub fn plugins(&self) -> serde_json::Value {
+        self.ctx.hub.list()
+    }
+
+    /// Runs plugin `id` with the data dict `data` (as `POST
+    /// /__emulator/plugins/{id}/run` does): fills a missing `session`,
+    /// `apiKey`, `orgId`, `runBy` and `configJSON`, sends the request to the
+    /// plugin (websocket `plugin` event or REST call), and waits up to `wait`
+    /// for the session to end. Returns the session object
+    /// `{"session","pluginId","status","response","error","logs","data",...}`
+    /// where `status` is `pending` (only with a zero `wait`), `done`, `error`
+    /// or `timeout`. Blocks the calling thread; errors: unknown plugin (404),
+    /// data that is not an object (400), a `session` id already used (409).
+    pub fn run_plugin(
+        &self,
+        id: &str,
+        data: serde_json::Value,
+        wait: std::time::Duration,
+    ) -> Result<serde_json::Value, HubError> {
+        plugins::run(&self.ctx, id, data, wait)
+    }
+
+    /// The sessions of plugin `id`, oldest first: `{"sessions":[...]}` (same
+    /// as `GET /__emulator/plugins/{id}/sessions`).
+    pub fn plugin_sessions(&self, id: &str) -> serde_json::Value {
+        self.ctx.hub.sessions(id)
     }
 
     /// Number of client connections currently open (for diagnostics and tests).

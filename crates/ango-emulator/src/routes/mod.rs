@@ -27,6 +27,9 @@ const LOG_CAPACITY: usize = 1000;
 
 /// Entry point for every HTTP request.
 pub(crate) fn handle(ctx: &Ctx, req: Request) -> Outcome {
+    if req.path == "/socket.io" {
+        return crate::plugins::upgrade(&ctx.hub, &req);
+    }
     let is_api = req.path == "/v2" || req.path.starts_with("/v2/");
     let (fault, latency) = if is_api {
         ctx.faults.decide()
@@ -65,6 +68,10 @@ pub(crate) fn handle(ctx: &Ctx, req: Request) -> Outcome {
                 Err(_) => ApiError::new(500, "Internal emulator error").to_response(),
             };
             let st = resp.status;
+            if req.method != "GET" && req.method != "HEAD" {
+                // Tasks that entered a Plugin stage go to their plugin.
+                let _ = catch_unwind(AssertUnwindSafe(|| crate::plugins::flush_workflow(ctx)));
+            }
             (Outcome::Respond(resp), st, "")
         }
     };
