@@ -397,6 +397,49 @@ fn malformed_frames_and_unknown_events_are_ignored_without_dropping() {
         .ws
         .send(Message::binary(vec![0u8, 1, 2, 3]))
         .expect("binary");
+    // Random frames built from protocol fragments (reproducible).
+    let pieces = [
+        "4",
+        "2",
+        "3",
+        "40",
+        "41",
+        "42",
+        "43",
+        "44",
+        "/plugin",
+        ",",
+        "[",
+        "]",
+        "{",
+        "}",
+        "\"",
+        "heartbeat",
+        "response",
+        "log",
+        "session",
+        ":",
+        "1",
+        "99",
+        "null",
+        "\u{0}",
+        "é",
+    ];
+    let mut seed = 0x5EED_u64;
+    for _ in 0..300 {
+        let mut frame = String::from("4");
+        for _ in 0..1 + (seed % 12) {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            frame.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+        }
+        // Never a heartbeat with another secret or a namespace DISCONNECT
+        // (those rightly end the plugin's session).
+        if !frame.contains("heartbeat") && !frame.starts_with("41") {
+            plugin.send(&frame);
+        }
+    }
     // Still connected and working.
     let run = run_async(&api, "fuzzy", json!({}), 20);
     let (name, data, _) = plugin.next_event(Duration::from_secs(10)).expect("event");
