@@ -724,3 +724,10 @@ fn a_plugin_stage_sends_tasks_and_the_plugins_annotate_moves_them_on() {
         "error"
     );
 }
+
+#[test]
+fn the_emulator_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Emulator>();
+    shareable::<ango_emulator::HubError>();
+}
