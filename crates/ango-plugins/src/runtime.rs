@@ -155,12 +155,7 @@ impl Control {
         let mut status = self.status();
         while !status.stopped {
             match deadline {
-                None => {
-                    status = self
-                        .changed
-                        .wait(status)
-                        .unwrap_or_else(|e| e.into_inner())
-                }
+                None => status = self.changed.wait(status).unwrap_or_else(|e| e.into_inner()),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {

@@ -66,9 +66,12 @@ fn data(session: &str) -> Value {
 #[test]
 fn the_secret_is_required_on_both_routes() {
     let api = Recorder::start();
-    let plugin = start(&api, PluginKind::BatchModel, |_| {}, |_| {
-        CallbackResult::Value(json!("ran"))
-    });
+    let plugin = start(
+        &api,
+        PluginKind::BatchModel,
+        |_| {},
+        |_| CallbackResult::Value(json!("ran")),
+    );
     let addr = plugin.local_addr().unwrap();
     assert_eq!(
         http(addr, "GET /heartbeat HTTP/1.1", b""),
@@ -89,7 +92,10 @@ fn the_secret_is_required_on_both_routes() {
     let (status, body) = post(addr, "SECRET: nope", &data("s"));
     assert_eq!((status, body), (401, json!({"detail": "Unauthorized"})));
     assert_eq!(http(addr, "GET /nothing HTTP/1.1", b"").0, 404);
-    assert_eq!(http(addr, "GET /plugin HTTP/1.1\r\nSecret: s3cret", b"").0, 405);
+    assert_eq!(
+        http(addr, "GET /plugin HTTP/1.1\r\nSecret: s3cret", b"").0,
+        405
+    );
     assert!(api.requests().is_empty(), "nothing ran");
     plugin.shutdown();
 }
@@ -108,12 +114,19 @@ fn bodies_that_are_not_json_objects_are_422() {
     assert_eq!(status, 422);
     assert_eq!(body["detail"][0]["type"], "dict_type");
     assert_eq!(body["detail"][0]["loc"], json!(["body"]));
-    let (status, text) = http(addr, "POST /plugin HTTP/1.1\r\nSecret: s3cret", b"{not json");
+    let (status, text) = http(
+        addr,
+        "POST /plugin HTTP/1.1\r\nSecret: s3cret",
+        b"{not json",
+    );
     assert_eq!(status, 422);
     let body: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(body["detail"][0]["type"], "json_invalid");
     let big = vec![b' '; 2000];
-    assert_eq!(http(addr, "POST /plugin HTTP/1.1\r\nSecret: s3cret", &big).0, 413);
+    assert_eq!(
+        http(addr, "POST /plugin HTTP/1.1\r\nSecret: s3cret", &big).0,
+        413
+    );
     assert!(api.requests().is_empty(), "nothing ran");
     plugin.shutdown();
 }
@@ -121,13 +134,19 @@ fn bodies_that_are_not_json_objects_are_422() {
 #[test]
 fn a_result_is_the_http_answer_and_logs_go_to_plugin_log() {
     let api = Recorder::start();
-    let plugin = start(&api, PluginKind::BatchModel, |_| {}, |req| {
-        req.logger.log(LogLevel::Debug, "dropped at INFO", Map::new());
-        let mut fields = Map::new();
-        fields.insert("step".into(), json!(1));
-        req.logger.log(LogLevel::Info, "working", fields);
-        CallbackResult::Value(json!({"batches": req.data["batches"].clone()}))
-    });
+    let plugin = start(
+        &api,
+        PluginKind::BatchModel,
+        |_| {},
+        |req| {
+            req.logger
+                .log(LogLevel::Debug, "dropped at INFO", Map::new());
+            let mut fields = Map::new();
+            fields.insert("step".into(), json!(1));
+            req.logger.log(LogLevel::Info, "working", fields);
+            CallbackResult::Value(json!({"batches": req.data["batches"].clone()}))
+        },
+    );
     let addr = plugin.local_addr().unwrap();
     let (status, body) = post(addr, "Secret: s3cret", &data("s1"));
     assert_eq!(status, 200);
@@ -135,7 +154,10 @@ fn a_result_is_the_http_answer_and_logs_go_to_plugin_log() {
     let requests = api.requests();
     assert_eq!(requests.len(), 1, "{requests:#?}");
     let log = &requests[0];
-    assert_eq!((log.method.as_str(), log.path.as_str()), ("POST", "/v2/pluginLog"));
+    assert_eq!(
+        (log.method.as_str(), log.path.as_str()),
+        ("POST", "/v2/pluginLog")
+    );
     assert_eq!(log.header("apikey"), Some("user-key"));
     assert_eq!(
         log.json(),
@@ -147,10 +169,15 @@ fn a_result_is_the_http_answer_and_logs_go_to_plugin_log() {
 #[test]
 fn a_failure_is_500_and_its_error_record_reaches_plugin_response() {
     let api = Recorder::start();
-    let plugin = start(&api, PluginKind::Markdown, |_| {}, |req| match req.session() {
-        "none" => CallbackResult::Nothing,
-        _ => CallbackResult::Failed("boom".into()),
-    });
+    let plugin = start(
+        &api,
+        PluginKind::Markdown,
+        |_| {},
+        |req| match req.session() {
+            "none" => CallbackResult::Nothing,
+            _ => CallbackResult::Failed("boom".into()),
+        },
+    );
     let addr = plugin.local_addr().unwrap();
     let (status, body) = post(addr, "Secret: s3cret", &data("s2"));
     assert_eq!((status, body), (500, json!({"detail": "boom"})));
@@ -169,7 +196,10 @@ fn a_failure_is_500_and_its_error_record_reaches_plugin_response() {
     let (status, _) = post(addr, "Secret: s3cret", &data("none"));
     assert_eq!(status, 500);
     let record = api.last().json();
-    assert_eq!((record["error"].clone(), record["session"].clone()), (json!(true), json!("none")));
+    assert_eq!(
+        (record["error"].clone(), record["session"].clone()),
+        (json!(true), json!("none"))
+    );
     plugin.shutdown();
 }
 
@@ -183,13 +213,17 @@ fn a_failing_log_endpoint_never_fails_the_callback() {
         PluginKind::BatchModel,
         |c| c.log_level = LogLevel::Debug,
         |req| {
-            req.logger.log(LogLevel::Debug, "debug is sent at DEBUG", Map::new());
+            req.logger
+                .log(LogLevel::Debug, "debug is sent at DEBUG", Map::new());
             CallbackResult::Value(json!("still fine"))
         },
     );
     let addr = plugin.local_addr().unwrap();
     let (status, body) = post(addr, "Secret: s3cret", &data("s3"));
-    assert_eq!((status, body["response"].clone()), (200, json!("still fine")));
+    assert_eq!(
+        (status, body["response"].clone()),
+        (200, json!("still fine"))
+    );
     assert_eq!(api.requests()[0].json()["level"], "DEBUG");
     plugin.shutdown();
     plugin.join().unwrap();
@@ -198,10 +232,15 @@ fn a_failing_log_endpoint_never_fails_the_callback() {
 #[test]
 fn shutdown_finishes_the_running_request_then_stops_serving() {
     let api = Recorder::start();
-    let plugin = Arc::new(start(&api, PluginKind::BatchModel, |_| {}, |_| {
-        std::thread::sleep(Duration::from_millis(300));
-        CallbackResult::Value(json!("finished"))
-    }));
+    let plugin = Arc::new(start(
+        &api,
+        PluginKind::BatchModel,
+        |_| {},
+        |_| {
+            std::thread::sleep(Duration::from_millis(300));
+            CallbackResult::Value(json!("finished"))
+        },
+    ));
     let addr = plugin.local_addr().unwrap();
     let client = std::thread::spawn(move || post(addr, "Secret: s3cret", &data("s4")));
     std::thread::sleep(Duration::from_millis(100));
