@@ -15,7 +15,7 @@ use crate::callback::PluginCallback;
 use crate::config::{Connector, LogLevel, PluginConfig};
 use crate::kinds::{Delivery, Handler, error_delivery};
 use crate::logger::{PluginLogger, Sink};
-use crate::outbox::Outbox;
+use crate::outbox::{AckId, Outbox};
 use crate::pool::{Pool, Refused};
 use crate::rest::{self, HttpReply};
 use crate::ws::WsIo;
@@ -324,7 +324,7 @@ impl RunningPlugin {
                 let on_plugin = {
                     let (config, control, pool) =
                         (Arc::clone(&config), Arc::clone(&control), Arc::clone(&pool));
-                    move |data: Map<String, Value>, ack: Option<u64>| {
+                    move |data: Map<String, Value>, ack: Option<AckId>| {
                         let logger = PluginLogger::new(
                             &config.id,
                             &data,

@@ -200,7 +200,7 @@ fn a_kick_reconnects_with_a_new_heartbeat_and_queued_results_follow_it() {
         CallbackResult::Value(json!(req.session()))
     });
     let (first, _) = hub.connect_plugin(1000, 1000);
-    first.send(plugin_frame(&request("slow"), None));
+    first.send(plugin_frame(&request("slow"), Some(9)));
     std::thread::sleep(Duration::from_millis(50));
     first.send("41/plugin,");
     let (second, heartbeat) = hub.connect_plugin(1000, 1000);
@@ -210,6 +210,8 @@ fn a_kick_reconnects_with_a_new_heartbeat_and_queued_results_follow_it() {
         second.expect_event("response"),
         json!({"response": "slow", "session": "slow"})
     );
+    // The ack belonged to the kicked connection: it is not sent on the new one.
+    assert_eq!(second.recv(Duration::from_millis(300)), None);
     assert!(first.wait_closed(WAIT));
     plugin.shutdown();
     plugin.join().unwrap();
