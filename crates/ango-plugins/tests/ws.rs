@@ -399,8 +399,10 @@ fn a_hub_that_never_answers_ends_the_runtime_after_max_attempts() {
     cfg.reconnect.max_attempts = Some(2);
     let plugin = start(cfg, |_| CallbackResult::Nothing);
     assert!(plugin.wait_timeout(WAIT));
-    let error = plugin.join().unwrap_err();
+    let error = plugin.take_error().expect("the fatal error");
     assert!(error.to_string().contains("2 attempts"), "{error}");
+    assert!(plugin.take_error().is_none(), "taken once");
+    plugin.join().unwrap();
 }
 
 #[test]
