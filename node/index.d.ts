@@ -250,6 +250,8 @@ export declare class NativePlugin {
   wait(timeoutMs: number): Promise<boolean>
   /** Whether the Socket.IO connection to the Hub is up. */
   isConnected(): boolean
+  /** After the plugin stopped on its own (reconnection attempts exhausted): why, once. */
+  takeError(): string | null
   /** REST connector: the bound port. */
   port(): number | null
 }

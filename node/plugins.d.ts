@@ -121,6 +121,8 @@ export declare class Plugin {
   shutdown(): Promise<void>
   /** Resolves to true once stopped, false after `timeoutMs`. */
   wait(timeoutMs?: number): Promise<boolean>
+  /** After the plugin stopped on its own (reconnection attempts exhausted): why, once. */
+  takeError(): string | null
   /** Whether the Socket.IO connection to the Hub is up. */
   readonly connected: boolean
   /** REST connector: the port it listens on. */

@@ -161,6 +161,11 @@ class Plugin {
     return this._native ? this._native.wait(timeoutMs) : Promise.resolve(true)
   }
 
+  /** After the plugin stopped on its own (reconnection attempts exhausted): why, once. */
+  takeError() {
+    return this._native ? this._native.takeError() : null
+  }
+
   /** Whether the Socket.IO connection to the Hub is up. */
   get connected() {
     return this._native ? this._native.isConnected() : false

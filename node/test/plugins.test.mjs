@@ -140,3 +140,18 @@ test('bad options are refused as AngoErrors before anything starts', () => {
   )
   assert.throws(() => runPlugin('nope', options('http://127.0.0.1:9'), () => 1), TypeError)
 })
+
+test('a plugin that cannot reach its hub stops after its reconnection attempts', async () => {
+  const plugin = runPlugin(
+    'batchModel',
+    {
+      id: 'PID', secret: 's', host: 'http://127.0.0.1:9', echoLogs: false, useEnv: false,
+      handleSignals: false, connector: 'WS', reconnectInitialDelayMs: 10, reconnectMaxAttempts: 1,
+      connectTimeoutMs: 2000,
+    },
+    () => 1,
+  )
+  assert.equal(await plugin.wait(10000), true)
+  assert.match(plugin.takeError(), /1 attempts/)
+  assert.equal(plugin.connected, false)
+})

@@ -303,6 +303,12 @@ impl NativePlugin {
         self.inner.is_connected()
     }
 
+    /// After the plugin stopped on its own (reconnection attempts exhausted): why, once.
+    #[napi]
+    pub fn take_error(&self) -> Option<String> {
+        self.inner.take_error().map(|e| e.to_string())
+    }
+
     /// REST connector: the bound port.
     #[napi]
     pub fn port(&self) -> Option<u32> {
