@@ -430,3 +430,24 @@ fn heartbeats_repeat_at_the_configured_interval() {
     }
     plugin.shutdown();
 }
+
+#[test]
+fn shutdown_while_the_hub_never_opens_the_session_returns_promptly() {
+    // A server that accepts the websocket but never sends the Engine.IO OPEN.
+    // With a 120-s connect timeout, only a shutdown that interrupts the wait for OPEN
+    // finishes within WAIT.
+    let hub = FakeHub::start();
+    let mut cfg = config(&hub, PluginKind::BatchModel);
+    cfg.connect_timeout = Duration::from_secs(120);
+    let plugin = Arc::new(start(cfg, |_| CallbackResult::Nothing));
+    let _conn = hub.next_conn(WAIT).expect("the plugin connects");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stopper = Arc::clone(&plugin);
+    std::thread::spawn(move || {
+        stopper.shutdown();
+        let _ = tx.send(());
+    });
+    rx.recv_timeout(WAIT)
+        .expect("shutdown returns while waiting for OPEN");
+    assert!(!plugin.is_connected());
+}
