@@ -29,7 +29,7 @@ class _EchoHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().__init__()
         self.setFormatter(logging.Formatter(_ECHO_FORMAT))
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 
@@ -77,26 +77,26 @@ class PluginLogger(logging.Logger):
         return (f"<PluginLogger plugin={self.plugin_id!r} session={self.session!r} "
                 f"({logging.getLevelName(self.getEffectiveLevel())})>")
 
-    def warning(self, msg: Any, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def warning(self, msg: Any, *args: Any, **kwargs: Any) -> None:
         self._send(logging.WARNING, msg, args, kwargs)
 
-    warn = warning  # type: ignore[assignment]
+    warn = warning
 
-    def error(self, msg: Any, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def error(self, msg: Any, *args: Any, **kwargs: Any) -> None:
         self._send(logging.ERROR, msg, args, kwargs)
 
-    def debug(self, msg: Any, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def debug(self, msg: Any, *args: Any, **kwargs: Any) -> None:
         self._send(logging.DEBUG, msg, args, kwargs)
 
-    def info(self, msg: Any, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def info(self, msg: Any, *args: Any, **kwargs: Any) -> None:
         self._send(logging.INFO, msg, args, kwargs)
 
-    def critical(self, msg: Any, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def critical(self, msg: Any, *args: Any, **kwargs: Any) -> None:
         self._send(logging.CRITICAL, msg, args, kwargs)
 
-    fatal = critical  # type: ignore[assignment]
+    fatal = critical
 
-    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
         if not isinstance(level, int):
             raise TypeError("level must be an integer")
         self._send(level, msg, args, kwargs)
