@@ -7,7 +7,7 @@
 //! [`rt::CallbackResult`]. Every wait (`wait`, `shutdown`, `join`, the next export row,
 //! sending a log record) runs without the GIL.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -32,7 +32,7 @@ fn kind_from_name(name: &str) -> PyResult<rt::PluginKind> {
         other => {
             return Err(PyValueError::new_err(format!(
                 "unknown plugin kind {other:?}"
-            )))
+            )));
         }
     })
 }
@@ -143,7 +143,9 @@ impl rt::PluginCallback for PyCallback {
         }));
         match outcome {
             Ok(Some(result)) => result,
-            Ok(None) => rt::CallbackResult::Failed("the Python interpreter is shutting down".into()),
+            Ok(None) => {
+                rt::CallbackResult::Failed("the Python interpreter is shutting down".into())
+            }
             Err(_) => rt::CallbackResult::Failed("internal error in the Python binding".into()),
         }
     }
@@ -303,10 +305,7 @@ pub struct RunningPlugin {
 
 impl RunningPlugin {
     fn get(&self) -> Option<Arc<rt::RunningPlugin>> {
-        self.inner
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.inner.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -336,11 +335,7 @@ impl RunningPlugin {
 
     /// Waits for the end and reports why the plugin stopped (raises on a failure).
     fn join(&self, py: Python<'_>) -> PyResult<()> {
-        let taken = self
-            .inner
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let taken = self.inner.write().unwrap_or_else(|e| e.into_inner()).take();
         let Some(running) = taken else {
             return Ok(());
         };
@@ -422,7 +417,11 @@ pub fn start_plugin(
         config.connector = match connector.to_ascii_uppercase().as_str() {
             "WS" => rt::Connector::WebSocket,
             "REST" => rt::Connector::Rest,
-            _ => return Err(PyValueError::new_err("Expecting CONNECTOR Environment variable")),
+            _ => {
+                return Err(PyValueError::new_err(
+                    "Expecting CONNECTOR Environment variable",
+                ));
+            }
         };
     }
     if let Some(n) = concurrency {
@@ -438,7 +437,7 @@ pub fn start_plugin(
             other => {
                 return Err(PyValueError::new_err(format!(
                     "overflow must be 'queue' or 'reject', not {other:?}"
-                )))
+                )));
             }
         };
     }
@@ -448,9 +447,8 @@ pub fn start_plugin(
     if let Some(address) = bind_address {
         config.bind_address = address;
     }
-    let seconds = |s: f64| {
-        Duration::try_from_secs_f64(s).map_err(|e| PyValueError::new_err(e.to_string()))
-    };
+    let seconds =
+        |s: f64| Duration::try_from_secs_f64(s).map_err(|e| PyValueError::new_err(e.to_string()));
     if let Some(s) = heartbeat_interval {
         config.heartbeat_interval = seconds(s)?;
     }
