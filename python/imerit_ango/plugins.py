@@ -46,6 +46,7 @@ __all__ = [
     "ModelPlugin",
     "connect_rest",
     "run",
+    "start",
 ]
 
 DEFAULT_HUB_URL = "https://eu-api.ango.ai"
@@ -202,6 +203,14 @@ class MarkdownPlugin(BasePlugin):
     """Markdown generator plugin: the callback returns the message shown to the user."""
 
     _kind = "Markdown"
+
+
+def start(plugin: BasePlugin, host: str = DEFAULT_HUB_URL) -> Any:
+    """Starts ``plugin`` like :func:`run` but returns at once (not in 1.4.10): the plugin runs
+    on background threads until ``plugin.stop()``. The returned handle has ``wait(seconds)``
+    (true once stopped), ``shutdown()``, ``join()``, ``connected`` and, for the REST
+    connector, ``local_addr``. Handy in tests and notebooks."""
+    return _start(plugin, host)
 
 
 def _start(plugin: BasePlugin, hub_url: str, connector: Optional[str] = None) -> Any:
