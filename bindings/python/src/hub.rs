@@ -109,6 +109,87 @@ impl LocalHub {
         })
     }
 
+    /// Runs a plugin connected to this hub (`POST /__emulator/plugins/{id}/run`): sends
+    /// `data` (missing `session`, `apiKey`, `orgId`, `runBy`, `configJSON` are filled in by
+    /// the hub) as a `plugin` event, waits up to `wait` seconds for the session to end and
+    /// returns the session (`status`, `response`, `error`, `logs`, `data`).
+    #[pyo3(signature = (plugin_id, data=None, *, wait=30.0))]
+    fn run_plugin(
+        &self,
+        py: Python<'_>,
+        plugin_id: &str,
+        data: Option<&Bound<'_, PyAny>>,
+        wait: f64,
+    ) -> PyResult<Py<PyAny>> {
+        if !(0.0..=3600.0).contains(&wait) {
+            return Err(PyValueError::new_err(
+                "wait must be between 0 and 3600 seconds",
+            ));
+        }
+        let body = match data {
+            Some(d) => crate::convert::from_py(d)?,
+            None => serde_json::Value::Object(Default::default()),
+        };
+        let wait = wait.ceil() as u64;
+        let path = format!(
+            "/__emulator/plugins/{}/run?wait={wait}",
+            path_segment(plugin_id)
+        );
+        let timeout = std::time::Duration::from_secs(wait + 30);
+        self.admin(py, "POST", &path, Some(body), timeout)
+    }
+
+    /// The sessions of a plugin on this hub, oldest first (`GET /__emulator/plugins/{id}/sessions`).
+    fn plugin_sessions(&self, py: Python<'_>, plugin_id: &str) -> PyResult<Py<PyAny>> {
+        let path = format!("/__emulator/plugins/{}/sessions", path_segment(plugin_id));
+        let answer = self.admin(py, "GET", &path, None, std::time::Duration::from_secs(30))?;
+        let answer = answer.bind(py);
+        match answer.get_item("sessions") {
+            Ok(sessions) => Ok(sessions.unbind()),
+            Err(_) => Ok(answer.clone().unbind()),
+        }
+    }
+
+    /// Registers a plugin (`POST /__emulator/plugins`); `rest_url` names a plugin served
+    /// with the REST connector, which the hub then calls with `POST {rest_url}/plugin`.
+    #[pyo3(signature = (plugin_id, secret, rest_url=None))]
+    fn register_plugin(
+        &self,
+        py: Python<'_>,
+        plugin_id: &str,
+        secret: &str,
+        rest_url: Option<&str>,
+    ) -> PyResult<Py<PyAny>> {
+        let mut body = serde_json::json!({"id": plugin_id, "secret": secret});
+        if let Some(url) = rest_url {
+            body["restUrl"] = url.into();
+        }
+        self.admin(
+            py,
+            "POST",
+            "/__emulator/plugins",
+            Some(body),
+            std::time::Duration::from_secs(30),
+        )
+    }
+
+    /// The plugins the hub knows (`GET /__emulator/plugins`): id, connected, restUrl,
+    /// lastHeartbeat.
+    fn plugins(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let answer = self.admin(
+            py,
+            "GET",
+            "/__emulator/plugins",
+            None,
+            std::time::Duration::from_secs(30),
+        )?;
+        let answer = answer.bind(py);
+        match answer.get_item("plugins") {
+            Ok(plugins) => Ok(plugins.unbind()),
+            Err(_) => Ok(answer.clone().unbind()),
+        }
+    }
+
     /// Stops the server (idempotent).
     fn stop(&self, py: Python<'_>) {
         let taken = self
@@ -141,6 +222,28 @@ impl LocalHub {
 }
 
 impl LocalHub {
+    /// One call to the hub's `/__emulator` admin API, without the GIL.
+    fn admin(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+        timeout: std::time::Duration,
+    ) -> PyResult<Py<PyAny>> {
+        use crate::errors::IntoPyResult;
+        let client = ango_core::Client::builder(self.api_key.clone())
+            .host(self.url.clone())
+            .request_timeout(Some(timeout))
+            .max_retries(0)
+            .build()
+            .py_err(py)?;
+        let answer = py
+            .detach(|| client.make_request(method, path, body.as_ref()))
+            .py_err(py)?;
+        Ok(crate::convert::to_py(py, &answer)?.unbind())
+    }
+
     fn with<T>(&self, f: impl FnOnce(&Emulator) -> T) -> PyResult<T> {
         let guard = self.emulator.lock().unwrap_or_else(|e| e.into_inner());
         guard
@@ -148,4 +251,17 @@ impl LocalHub {
             .map(f)
             .ok_or_else(|| PyRuntimeError::new_err("the LocalHub is stopped"))
     }
+}
+
+/// A path segment with every byte outside `A-Z a-z 0-9 - . _ ~` percent-encoded.
+fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
