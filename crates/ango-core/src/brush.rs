@@ -239,6 +239,15 @@ impl Client {
     }
 }
 
+impl Client {
+    /// PUTs bytes to a signed upload URL (from [`Client::get_upload_url`]), as plugins
+    /// upload their export files: no API key, the status is checked, and the PUT is
+    /// retried as it is idempotent.
+    pub fn put_signed_url(&self, url: &str, bytes: &[u8]) -> Result<()> {
+        put_bytes_external(self, url, bytes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

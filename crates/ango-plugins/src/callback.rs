@@ -89,7 +89,7 @@ impl ExportRowStream {
     }
 
     /// How many rows the export has (`numTasks`).
-    pub fn count(&self) -> u64 {
+    pub fn num_tasks(&self) -> u64 {
         self.count
     }
 

@@ -30,10 +30,15 @@
 
 mod callback;
 mod config;
+mod kinds;
 mod logger;
+mod net;
 mod outbox;
+mod pool;
+mod rest;
 mod runtime;
 pub mod sio;
+mod ws;
 
 pub use ango_core::Error;
 pub use callback::{CallbackResult, ExportRowStream, FnCallback, PluginCallback, PluginRequest};
