@@ -77,7 +77,15 @@ class SioHub:
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._server.serve(sockets=[self._sock]))
+        try:
+            self._loop.run_until_complete(self._server.serve(sockets=[self._sock]))
+        finally:
+            # Engine.IO's ping tasks outlive the server: cancel them before closing.
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            self._loop.close()
 
     def __enter__(self) -> "SioHub":
         self._thread.start()
