@@ -30,7 +30,7 @@ import os
 import signal
 import threading
 from io import BytesIO
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Iterator, Optional
 
 from imerit_ango import _native
 from imerit_ango.plugin_logger import PluginLogger
@@ -213,12 +213,24 @@ def start(plugin: BasePlugin, host: str = DEFAULT_HUB_URL) -> Any:
     return _start(plugin, host)
 
 
+def _rows(rows: Any) -> Iterator[Dict[str, Any]]:
+    # A real generator, as in 1.4.10 (`inspect.isgenerator`, `close()`), over the native rows.
+    yield from rows
+
+
 def _start(plugin: BasePlugin, hub_url: str, connector: Optional[str] = None) -> Any:
     if plugin._running is not None and not plugin._running.wait(0):
         raise RuntimeError(f"{plugin!r} is already running")
     if not getattr(plugin, "host", None):
         plugin.host = hub_url  # type: ignore[attr-defined]
-    invoke = _adapt(plugin.callback)
+    call = _adapt(plugin.callback)
+    invoke = call
+    if plugin._kind == "Export":
+        def with_generator(data: Dict[str, Any]) -> Any:
+            if "jsonExport" in data:
+                data["jsonExport"] = _rows(data["jsonExport"])
+            return call(data)
+        invoke = with_generator
     running = _native.start_plugin(
         plugin._kind, plugin.id, plugin.secret, invoke, plugin._make_logger,
         hub_url=hub_url, api_host=plugin.host,  # type: ignore[attr-defined]
@@ -232,8 +244,26 @@ class _Stop(BaseException):
     pass
 
 
+def _watch(plugin: BasePlugin, running: Any) -> None:
+    """Waits until the plugin stops, telling when the Hub connection comes and goes."""
+    if running.connector == "REST":
+        address = running.local_addr
+        if address is not None:
+            plugin.logger.warning("Serving on http://%s:%d", address[0], address[1])
+        while not running.wait(0.2):
+            pass
+        return
+    connected = False
+    while not running.wait(0.2):
+        now = running.connected
+        if now != connected:
+            plugin.logger.warning("Connected" if now else "Disconnected: reconnecting")
+            connected = now
+
+
 def _serve(plugin: BasePlugin, running: Any) -> None:
-    """Blocks until the plugin stops; Ctrl-C and SIGTERM drain it and exit with status 0."""
+    """Blocks until the plugin stops; Ctrl-C and SIGTERM drain it and exit with status 0
+    (a second Ctrl-C while draining exits at once with status 1)."""
     previous = None
     in_main = threading.current_thread() is threading.main_thread()
     if in_main:
@@ -246,14 +276,17 @@ def _serve(plugin: BasePlugin, running: Any) -> None:
     stopped_by_signal = False
     try:
         try:
-            while not running.wait(0.2):
-                pass
+            _watch(plugin, running)
         except (KeyboardInterrupt, _Stop):
             stopped_by_signal = True
-            plugin.logger.warning("Plugin stopping: finishing the running callbacks")
+            plugin.logger.warning("Plugin stopping: finishing the running callbacks (Ctrl-C again to quit now)")
             running.shutdown()
-            while not running.wait(0.2):
-                pass
+            try:
+                while not running.wait(0.2):
+                    pass
+            except (KeyboardInterrupt, _Stop):
+                plugin.logger.warning("Plugin stopped before its running callbacks finished")
+                raise SystemExit(1)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

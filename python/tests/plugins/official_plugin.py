@@ -6,6 +6,7 @@ differential suite runs it under the official runtime and under ours.
 KIND: ``batch`` (BatchModelPlugin; behaviour chosen by ``configJSON.mode``), ``export``
 (ExportPlugin) or ``model`` (ModelPlugin).
 """
+import inspect
 import json
 import logging
 import sys
@@ -43,9 +44,10 @@ def batch(data):
 
 
 def export(data):
+    generator = inspect.isgenerator(data["jsonExport"])
     rows = list(data["jsonExport"])
     data["logger"].info("exporting %d tasks", data["numTasks"])
-    body = json.dumps({"numTasks": data["numTasks"], "assets": [r["externalId"] for r in rows],
+    body = json.dumps({"numTasks": data["numTasks"], "generator": generator, "assets": [r["externalId"] for r in rows],
                        "keys": sorted(k for k in data if k not in ("logger", "jsonExport"))})
     return ExportResponse(file=BytesIO(body.encode()), file_name="out-" + data["session"] + ".json")
 
