@@ -29,7 +29,7 @@ class Event:
 
 
 class SioHub:
-    def __init__(self, ping_interval: float = 1.0, ping_timeout: float = 3.0) -> None:
+    def __init__(self, ping_interval: float = 1.0, ping_timeout: float = 3.0, port: int = 0) -> None:
         self.events: List[Event] = []
         self.connected: List[str] = []
         self.query: List[str] = []
@@ -66,7 +66,7 @@ class SioHub:
 
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind(("127.0.0.1", port))
         self.port = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(socketio.ASGIApp(sio), log_level="error", lifespan="off", ws="wsproto",

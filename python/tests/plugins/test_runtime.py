@@ -427,3 +427,52 @@ def test_a_signal_drains_running_work_and_exits_0(signum: int, hub: SioHub) -> N
         assert code == 0, proc.output()
         response = hub.responses(session)
         assert response and response[0]["response"]["message"] == "done", proc.output()
+
+
+# ------------------------------------------------------------------ connection
+
+
+def test_reconnects_after_a_kick_and_after_the_hub_restarts(started: Any, env: Any) -> None:
+    def callback(data: Dict[str, Any]) -> Any:
+        return "still here"
+
+    with SioHub(ping_interval=1.0, ping_timeout=3.0) as first:
+        port = first.port
+        handle = started(BatchModelPlugin("p-reconnect", "secret", callback), first.url).running
+        sid = _connected(first, 0)
+        first.kick(sid)
+        # The official runtime reconnects once, at once, or exits; ours backs off and retries.
+        new_sid = _connected(first, 1)
+        assert new_sid != sid
+        first.send_plugin(request_data("s-after-kick"), new_sid)
+        assert first.wait_response("s-after-kick")["response"] == "still here"
+    # The hub goes away and comes back on the same port.
+    with SioHub(ping_interval=1.0, ping_timeout=3.0, port=port) as second:
+        sid = _connected(second, 0)
+        second.send_plugin(request_data("s-after-restart"), sid)
+        assert second.wait_response("s-after-restart", timeout=30)["response"] == "still here"
+        assert handle.connected
+
+
+def test_a_long_callback_does_not_cost_the_connection() -> None:
+    """A 4-s callback while the hub pings every second and drops a client after 1 s
+    without an answer: pings are answered while the callback runs."""
+    def callback(data: Dict[str, Any]) -> Any:
+        import time
+        time.sleep(4)
+        return "slow but fine"
+
+    with SioHub(ping_interval=1.0, ping_timeout=1.0) as hub:
+        plugin = BatchModelPlugin("p-slow", "secret", callback)
+        running = plugins.start(plugin, hub.url)
+        try:
+            sid = _connected(hub, 0)
+            hub.send_plugin(request_data("s-slow"), sid)
+            assert hub.wait_response("s-slow", timeout=30)["response"] == "slow but fine"
+            assert [e.sid for e in hub.snapshot("disconnect")] == []
+            assert [e.sid for e in hub.snapshot("response")] == [sid]
+        finally:
+            plugin.stop()
+            while not running.wait(0.2):
+                pass
+            running.join()
