@@ -112,6 +112,7 @@ pub fn start_emulator(options: Option<EmulatorOptions>) -> Result<AsyncTask<Call
         workers: options
             .workers
             .map_or(defaults.workers, |w| w.max(1) as usize),
+        ..defaults
     };
     Ok(call_with(move || {
         let emulator =

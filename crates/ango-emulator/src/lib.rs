@@ -20,6 +20,7 @@ mod faults;
 mod filters;
 mod http;
 mod multipart;
+mod plugins;
 mod query;
 mod routes;
 mod seed;
@@ -31,6 +32,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use faults::FaultSettings;
+pub use plugins::HubError;
 
 use crate::faults::Faults;
 use crate::state::State;
@@ -54,6 +56,21 @@ pub struct EmulatorConfig {
     pub seed_demo: bool,
     /// Number of pooled connection threads (more are spawned on demand).
     pub workers: usize,
+    /// Largest accepted request body in bytes; larger declared sizes are
+    /// answered 413 before anything is allocated.
+    pub max_body_bytes: u64,
+    /// Milliseconds allowed to receive a request head once its first byte
+    /// arrived (slow clients get 408 and are closed); also the longest pause
+    /// allowed between two reads of a request body.
+    pub header_timeout_ms: u64,
+    /// Milliseconds a keep-alive connection may stay silent between requests.
+    pub idle_timeout_ms: u64,
+    /// Open connections beyond which new ones are answered 503 and closed.
+    pub max_connections: usize,
+    /// Plugin hub: Engine.IO ping interval in milliseconds (sent in OPEN).
+    pub plugin_ping_interval_ms: u64,
+    /// Plugin hub: milliseconds a plugin has to answer a ping before it is dropped.
+    pub plugin_ping_timeout_ms: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -67,6 +84,12 @@ impl Default for EmulatorConfig {
             rng_seed: 0x5EED,
             seed_demo: false,
             workers: 8,
+            max_body_bytes: 1 << 30,
+            header_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 1024,
+            plugin_ping_interval_ms: 25_000,
+            plugin_ping_timeout_ms: 20_000,
         }
     }
 }
@@ -112,6 +135,32 @@ impl EmulatorConfig {
         self.workers = n;
         self
     }
+    /// Sets the largest accepted request body, in bytes.
+    pub fn max_body_bytes(mut self, n: u64) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+    /// Sets the request-head deadline (and body read pause limit), in milliseconds.
+    pub fn header_timeout_ms(mut self, ms: u64) -> Self {
+        self.header_timeout_ms = ms;
+        self
+    }
+    /// Sets the keep-alive idle timeout, in milliseconds.
+    pub fn idle_timeout_ms(mut self, ms: u64) -> Self {
+        self.idle_timeout_ms = ms;
+        self
+    }
+    /// Sets the plugin hub's ping interval and ping timeout, in milliseconds.
+    pub fn plugin_ping(mut self, interval_ms: u64, timeout_ms: u64) -> Self {
+        self.plugin_ping_interval_ms = interval_ms;
+        self.plugin_ping_timeout_ms = timeout_ms;
+        self
+    }
+    /// Sets the cap on open connections.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
+        self
+    }
 }
 
 /// One logged request (see `GET /__emulator/requests`).
@@ -139,6 +188,13 @@ pub(crate) struct Ctx {
     pub api_key: String,
     pub faults: Faults,
     pub log: Mutex<RequestLog>,
+    /// Keys of the file-URL signatures (two independent SipHash keys).
+    pub file_keys: (
+        std::collections::hash_map::RandomState,
+        std::collections::hash_map::RandomState,
+    ),
+    /// The plugin hub.
+    pub hub: Arc<plugins::Hub>,
 }
 
 impl Ctx {
@@ -172,8 +228,27 @@ impl Ctx {
             "{}/files/{}?signature={}&expires=120000",
             self.base_url,
             path.join("/"),
-            &util::hex32()[..16]
+            self.file_signature(key)
         )
+    }
+    /// The signature of a stored-file key: a keyed hash (SipHash with two
+    /// random per-instance keys, 128 bits) that only this emulator can issue.
+    pub(crate) fn file_signature(&self, key: &str) -> String {
+        use std::hash::BuildHasher;
+        let a = self.file_keys.0.hash_one(("ango-emulator-file", key));
+        let b = self.file_keys.1.hash_one(("ango-emulator-file", key));
+        format!("{a:016x}{b:016x}")
+    }
+    /// Whether `signature` was issued by [`Ctx::file_url`] for `key`.
+    pub(crate) fn file_signature_valid(&self, key: &str, signature: &str) -> bool {
+        let expected = self.file_signature(key);
+        // Constant-time comparison.
+        expected.len() == signature.len()
+            && expected
+                .bytes()
+                .zip(signature.bytes())
+                .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+                == 0
     }
 }
 
@@ -216,13 +291,29 @@ impl Emulator {
                 config.rng_seed,
             ),
             log: Mutex::new(RequestLog::default()),
+            file_keys: Default::default(),
+            hub: Arc::new(plugins::Hub::new(plugins::HubConfig {
+                ping_interval: std::time::Duration::from_millis(
+                    config.plugin_ping_interval_ms.max(1),
+                ),
+                ping_timeout: std::time::Duration::from_millis(
+                    config.plugin_ping_timeout_ms.max(1),
+                ),
+                rest_timeout: std::time::Duration::from_secs(60),
+            })),
         });
         if config.seed_demo {
             seed::seed_demo(&ctx);
         }
         let handler_ctx = ctx.clone();
         let handler: Arc<server::Handler> = Arc::new(move |req| routes::handle(&handler_ctx, req));
-        let server = server::Server::start(listener, config.workers, handler)?;
+        let limits = server::Limits {
+            max_body: config.max_body_bytes,
+            header_timeout: std::time::Duration::from_millis(config.header_timeout_ms.max(1)),
+            idle_timeout: std::time::Duration::from_millis(config.idle_timeout_ms.max(1)),
+            max_connections: config.max_connections.max(1),
+        };
+        let server = server::Server::start(listener, config.workers, limits, handler)?;
         Ok(Emulator {
             ctx,
             server: Some(server),
@@ -289,6 +380,55 @@ impl Emulator {
     /// Number of requests received so far (all paths).
     pub fn request_count(&self) -> u64 {
         self.ctx.log.lock().map(|l| l.total).unwrap_or(0)
+    }
+
+    /// Registers (or updates) a plugin with the hub: `rest_url` makes it a
+    /// REST-connector plugin, called with `POST {rest_url}/plugin` and a
+    /// `Secret` header. Websocket plugins need no registration: the first
+    /// `heartbeat` of an unknown id registers it with that secret.
+    /// Returns `{"id","connected","restUrl","lastHeartbeat"}`.
+    pub fn register_plugin(
+        &self,
+        id: &str,
+        secret: &str,
+        rest_url: Option<&str>,
+    ) -> Result<serde_json::Value, HubError> {
+        self.ctx.hub.register(id, secret, rest_url)
+    }
+
+    /// The hub's plugins: `{"plugins":[{"id","connected","restUrl","lastHeartbeat"}], ...}`
+    /// (same as `GET /__emulator/plugins`).
+    pub fn plugins(&self) -> serde_json::Value {
+        self.ctx.hub.list()
+    }
+
+    /// Runs plugin `id` with the data dict `data` (as `POST
+    /// /__emulator/plugins/{id}/run` does): fills a missing `session`,
+    /// `apiKey`, `orgId`, `runBy` and `configJSON`, sends the request to the
+    /// plugin (websocket `plugin` event or REST call), and waits up to `wait`
+    /// for the session to end. Returns the session object
+    /// `{"session","pluginId","status","response","error","logs","data",...}`
+    /// where `status` is `pending` (only with a zero `wait`), `done`, `error`
+    /// or `timeout`. Blocks the calling thread; errors: unknown plugin (404),
+    /// data that is not an object (400), a `session` id already used (409).
+    pub fn run_plugin(
+        &self,
+        id: &str,
+        data: serde_json::Value,
+        wait: std::time::Duration,
+    ) -> Result<serde_json::Value, HubError> {
+        plugins::run(&self.ctx, id, data, wait)
+    }
+
+    /// The sessions of plugin `id`, oldest first: `{"sessions":[...]}` (same
+    /// as `GET /__emulator/plugins/{id}/sessions`).
+    pub fn plugin_sessions(&self, id: &str) -> serde_json::Value {
+        self.ctx.hub.sessions(id)
+    }
+
+    /// Number of client connections currently open (for diagnostics and tests).
+    pub fn open_connections(&self) -> usize {
+        self.server.as_ref().map_or(0, |s| s.live_connections())
     }
 
     /// Stops the server and joins its threads. Idempotent.

@@ -110,6 +110,9 @@ pub(crate) struct Project {
     pub tasks: Vec<Task>,
     pub task_pos: HashMap<String, usize>,
     pub asset_pos: HashMap<String, usize>,
+    /// Tasks that entered a Plugin stage with a plugin id and still have to be
+    /// sent to that plugin: (task index, stage id, plugin id).
+    pub plugin_queue: Vec<(usize, String, String)>,
 }
 
 /// An organization member.
@@ -252,6 +255,7 @@ impl State {
             tasks: Vec::new(),
             task_pos: HashMap::new(),
             asset_pos: HashMap::new(),
+            plugin_queue: Vec::new(),
         };
         self.project_pos.insert(p.id.clone(), self.projects.len());
         self.projects.push(p);
@@ -345,12 +349,39 @@ impl Project {
         pick.as_str().map(str::to_string)
     }
 
-    /// From a stage, follows automatic stages (Start, Logic, Plugin, Webhook,
-    /// Consensus) until a stage where a task rests.
+    /// The plugin id of a Plugin stage (`pluginId`, or `plugin` as a string
+    /// or an object with `id`/`_id`); None for other stages.
+    pub(crate) fn stage_plugin(&self, id: &str) -> Option<String> {
+        let st = self.stage(id)?;
+        if st.get("type").and_then(Value::as_str) != Some("Plugin") {
+            return None;
+        }
+        let from_obj = |v: &Value| {
+            v.get("id")
+                .or_else(|| v.get("_id"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let pid = match (st.get("pluginId"), st.get("plugin")) {
+            (Some(Value::String(s)), _) => Some(s.clone()),
+            (_, Some(Value::String(s))) => Some(s.clone()),
+            (_, Some(v @ Value::Object(_))) => from_obj(v),
+            _ => None,
+        };
+        pid.filter(|p| !p.trim().is_empty())
+    }
+
+    /// From a stage, follows automatic stages (Start, Logic, Webhook,
+    /// Consensus, and Plugin stages without a plugin) until a stage where a
+    /// task rests. A Plugin stage with a plugin id holds the task until the
+    /// plugin annotates it with `nextStage=true`.
     pub(crate) fn settle(&self, mut id: String) -> String {
         for _ in 0..64 {
             let kind = self.stage_type(&id);
             if is_resting(&kind) || kind.is_empty() {
+                return id;
+            }
+            if kind == "Plugin" && self.stage_plugin(&id).is_some() {
                 return id;
             }
             // Logic: take the last (else) branch; others: the first.
@@ -465,6 +496,9 @@ impl Project {
             is_pre_labeled: pre,
             deleted: false,
         };
+        if let Some(plugin) = self.stage_plugin(entry) {
+            self.plugin_queue.push((tidx, entry.to_string(), plugin));
+        }
         self.asset_pos.insert(asset.id.clone(), aidx);
         self.task_pos.insert(task.id.clone(), tidx);
         self.assets.push(asset);
@@ -500,9 +534,13 @@ impl Project {
             review_status: Some(t.review_status.clone()),
             action: action.into(),
         });
-        t.stage = dest;
+        t.stage = dest.clone();
         t.updated_at = now;
         t.updated_by = Some(by.into());
+        if let Some(plugin) = self.stage_plugin(&dest) {
+            self.plugin_queue.push((tidx, dest, plugin));
+        }
+        let t = &mut self.tasks[tidx];
         if dest_type == "Complete" {
             t.status = "Completed".into();
             t.completed_at = Some(now);

@@ -571,11 +571,15 @@ fn upload_url_put_and_get() {
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("image/png"));
     assert_eq!(r.body, payload);
-    // The query-less URL works too, and can be used as asset data.
+    // The query-less URL needs the API key, and can be used as asset data.
     let data = url.split('?').next().expect("base").to_string();
     let (host, t2) = split_url(&data);
+    assert_eq!(raw(&host, "GET", &t2, &[], None).expect("get").status, 401);
     assert_eq!(
-        raw(&host, "GET", &t2, &[], None).expect("get").body.len(),
+        raw(&host, "GET", &t2, &[("apikey", &api.key)], None)
+            .expect("get")
+            .body
+            .len(),
         100_000
     );
     let v = api.post(&format!("/v2/project/{pid}/cloud"), json!({"assets": [{"data": data, "externalId": "/tmp/x.png"}], "uploadLocal": "true", "priority": 0}));

@@ -14,6 +14,7 @@ pub(super) fn route(ctx: &Ctx, req: &Request, rest: &[&str]) -> HandlerResult {
         ("GET", ["faults"]) => Ok(Response::ok(faults_json(ctx.faults.settings()))),
         ("POST", ["faults"]) => set_faults(ctx, req),
         ("GET", ["state"]) => state(ctx),
+        (_, ["plugins", more @ ..]) => crate::plugins::route(ctx, req, more),
         _ => Err(ApiError::not_found(format!(
             "Route not found: {} {}",
             req.method, req.path

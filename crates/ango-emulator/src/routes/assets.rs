@@ -367,13 +367,8 @@ pub(super) fn chat(ctx: &Ctx, req: &Request, pid: &str) -> HandlerResult {
     for conv in &conversations {
         let key = format!("{pid}/chat/{}.json", crate::util::hex32());
         ctx.put_file(&key, serde_json::to_vec(conv).unwrap_or_default());
-        urls.push(
-            ctx.file_url(&key)
-                .split('?')
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        );
+        // Signed, so the conversation stays readable without the API key.
+        urls.push(ctx.file_url(&key));
     }
     let mut st = ctx.write();
     let pidx = match st.project_idx(pid) {

@@ -29,7 +29,7 @@ fn content_type(key: &str) -> &'static str {
     }
 }
 
-/// GET/HEAD/PUT on `/files/<key>` (no API key: the URL itself is the credential).
+/// GET/HEAD/PUT on `/files/<key>` (API key, or a signature issued by the emulator).
 pub(super) fn serve_file(ctx: &Ctx, req: &Request, key: &str) -> HandlerResult {
     if key.is_empty() || key.split('/').any(|s| s == "..") {
         return Err(ApiError::not_found("File not found"));

@@ -128,12 +128,15 @@ pub(super) fn performance(ctx: &Ctx, req: &Request, pid: &str) -> HandlerResult 
 
 pub(super) fn plugin_log(ctx: &Ctx, req: &Request) -> HandlerResult {
     let body = req.json()?;
+    ctx.hub.record_log(&body, None);
     ctx.write().plugin_logs.push(body);
     Ok(Response::ok(json!({})))
 }
 
 pub(super) fn plugin_response(ctx: &Ctx, req: &Request) -> HandlerResult {
     let body = req.json()?;
+    let session = body.get("session").and_then(Value::as_str).unwrap_or("");
+    ctx.hub.record_response(session, &body, None);
     ctx.write().plugin_responses.push(body);
     Ok(Response::ok(json!({})))
 }

@@ -27,6 +27,9 @@ const LOG_CAPACITY: usize = 1000;
 
 /// Entry point for every HTTP request.
 pub(crate) fn handle(ctx: &Ctx, req: Request) -> Outcome {
+    if req.path == "/socket.io" {
+        return crate::plugins::upgrade(&ctx.hub, &req);
+    }
     let is_api = req.path == "/v2" || req.path.starts_with("/v2/");
     let (fault, latency) = if is_api {
         ctx.faults.decide()
@@ -65,6 +68,10 @@ pub(crate) fn handle(ctx: &Ctx, req: Request) -> Outcome {
                 Err(_) => ApiError::new(500, "Internal emulator error").to_response(),
             };
             let st = resp.status;
+            if req.method != "GET" && req.method != "HEAD" {
+                // Tasks that entered a Plugin stage go to their plugin.
+                let _ = catch_unwind(AssertUnwindSafe(|| crate::plugins::flush_workflow(ctx)));
+            }
             (Outcome::Respond(resp), st, "")
         }
     };
@@ -100,7 +107,18 @@ fn route(ctx: &Ctx, req: &Request) -> HandlerResult {
     let m = req.method.as_str();
     match s.as_slice() {
         [] => return Ok(Response::ok(json!({"name": "ango-emulator", "api": "/v2"}))),
-        ["files", rest @ ..] => return files::serve_file(ctx, req, &rest.join("/")),
+        ["files", rest @ ..] => {
+            let key = rest.join("/");
+            // The key, or a signature this emulator issued for exactly this file.
+            let signed = req
+                .query
+                .get("signature")
+                .is_some_and(|sig| ctx.file_signature_valid(&key, sig));
+            if !signed {
+                check_key(ctx, req)?;
+            }
+            return files::serve_file(ctx, req, &key);
+        }
         ["__emulator", "health"] => return Ok(Response::ok(json!({"ok": true}))),
         ["__emulator", rest @ ..] => {
             check_key(ctx, req)?;

@@ -282,6 +282,11 @@ pub(super) fn annotate(ctx: &Ctx, req: &Request, id: &str) -> HandlerResult {
     let stage = p.tasks[tidx].stage.clone();
     let task_id = p.tasks[tidx].id.clone();
     record_history(&mut st, pidx, &task_id, hid);
+    drop(st);
+    if req.query.get_bool("isPlugin").unwrap_or(false) {
+        // A plugin's annotate ends the workflow session that sent it the task.
+        ctx.hub.finish_workflow(&task_id, &Value::Object(body));
+    }
     Ok(Response::ok(
         json!({"task": {"_id": task_id, "stage": stage}, "success": true}),
     ))
