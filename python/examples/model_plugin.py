@@ -153,6 +153,11 @@ def main() -> None:
                     print(f"  task {task['_id']}: {session.get('status')} {session.get('response')}")
             elapsed = time.perf_counter() - started
 
+            # Stopping drains the plugin: its last log records reach the hub first.
+            plugin.stop()
+            while not handle.wait(0.2):
+                pass
+
             labelled = 0
             for task in tasks:
                 answer = sdk.get_task(task["_id"], include_answer=True)["data"]["task"].get("answer") or {}

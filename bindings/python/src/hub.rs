@@ -3,13 +3,14 @@
 use ango_emulator::{Emulator, EmulatorConfig};
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// A local, in-memory Ango Hub on 127.0.0.1, served from background threads.
 #[pyclass(module = "imerit_ango._native", name = "LocalHub")]
 pub struct LocalHub {
     // `None` once stopped; a mutex because `stop` may race with other threads' reads.
-    emulator: Mutex<Option<Emulator>>,
+    // An `Arc` so that a long call (`run_plugin`) runs without holding the lock.
+    emulator: Mutex<Option<Arc<Emulator>>>,
     url: String,
     api_key: String,
     organization_id: String,
@@ -60,7 +61,7 @@ impl LocalHub {
             url: emulator.url().to_string(),
             api_key: emulator.api_key().to_string(),
             organization_id: emulator.organization_id(),
-            emulator: Mutex::new(Some(emulator)),
+            emulator: Mutex::new(Some(Arc::new(emulator))),
         })
     }
 
@@ -109,9 +110,9 @@ impl LocalHub {
         })
     }
 
-    /// Runs a plugin connected to this hub (`POST /__emulator/plugins/{id}/run`): sends
+    /// Runs a plugin connected to this hub (as `POST /__emulator/plugins/{id}/run`): sends
     /// `data` (missing `session`, `apiKey`, `orgId`, `runBy`, `configJSON` are filled in by
-    /// the hub) as a `plugin` event, waits up to `wait` seconds for the session to end and
+    /// the hub) to the plugin, waits up to `wait` seconds for the session to end and
     /// returns the session (`status`, `response`, `error`, `logs`, `data`).
     #[pyo3(signature = (plugin_id, data=None, *, wait=30.0))]
     fn run_plugin(
@@ -121,37 +122,29 @@ impl LocalHub {
         data: Option<&Bound<'_, PyAny>>,
         wait: f64,
     ) -> PyResult<Py<PyAny>> {
-        if !(0.0..=3600.0).contains(&wait) {
-            return Err(PyValueError::new_err(
-                "wait must be between 0 and 3600 seconds",
-            ));
-        }
-        let body = match data {
+        let wait = std::time::Duration::try_from_secs_f64(wait)
+            .map_err(|_| PyValueError::new_err("wait must be a number of seconds >= 0"))?;
+        let data = match data {
             Some(d) => crate::convert::from_py(d)?,
             None => serde_json::Value::Object(Default::default()),
         };
-        let wait = wait.ceil() as u64;
-        let path = format!(
-            "/__emulator/plugins/{}/run?wait={wait}",
-            path_segment(plugin_id)
-        );
-        let timeout = std::time::Duration::from_secs(wait + 30);
-        self.admin(py, "POST", &path, Some(body), timeout)
+        let emulator = self.shared()?;
+        let session = py
+            .detach(|| emulator.run_plugin(plugin_id, data, wait))
+            .map_err(hub_error)?;
+        Ok(crate::convert::to_py(py, &session)?.unbind())
     }
 
-    /// The sessions of a plugin on this hub, oldest first (`GET /__emulator/plugins/{id}/sessions`).
+    /// The sessions of a plugin on this hub, oldest first.
     fn plugin_sessions(&self, py: Python<'_>, plugin_id: &str) -> PyResult<Py<PyAny>> {
-        let path = format!("/__emulator/plugins/{}/sessions", path_segment(plugin_id));
-        let answer = self.admin(py, "GET", &path, None, std::time::Duration::from_secs(30))?;
-        let answer = answer.bind(py);
-        match answer.get_item("sessions") {
-            Ok(sessions) => Ok(sessions.unbind()),
-            Err(_) => Ok(answer.clone().unbind()),
-        }
+        let answer = self.with(|emu| emu.plugin_sessions(plugin_id))?;
+        let sessions = answer.get("sessions").unwrap_or(&answer);
+        Ok(crate::convert::to_py(py, sessions)?.unbind())
     }
 
-    /// Registers a plugin (`POST /__emulator/plugins`); `rest_url` names a plugin served
-    /// with the REST connector, which the hub then calls with `POST {rest_url}/plugin`.
+    /// Registers a plugin; `rest_url` names a plugin served with the REST connector,
+    /// which the hub then calls with `POST {rest_url}/plugin` (websocket plugins register
+    /// themselves with their first heartbeat).
     #[pyo3(signature = (plugin_id, secret, rest_url=None))]
     fn register_plugin(
         &self,
@@ -160,34 +153,17 @@ impl LocalHub {
         secret: &str,
         rest_url: Option<&str>,
     ) -> PyResult<Py<PyAny>> {
-        let mut body = serde_json::json!({"id": plugin_id, "secret": secret});
-        if let Some(url) = rest_url {
-            body["restUrl"] = url.into();
-        }
-        self.admin(
-            py,
-            "POST",
-            "/__emulator/plugins",
-            Some(body),
-            std::time::Duration::from_secs(30),
-        )
+        let plugin = self
+            .with(|emu| emu.register_plugin(plugin_id, secret, rest_url))?
+            .map_err(hub_error)?;
+        Ok(crate::convert::to_py(py, &plugin)?.unbind())
     }
 
-    /// The plugins the hub knows (`GET /__emulator/plugins`): id, connected, restUrl,
-    /// lastHeartbeat.
+    /// The plugins the hub knows: id, connected, restUrl, lastHeartbeat.
     fn plugins(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let answer = self.admin(
-            py,
-            "GET",
-            "/__emulator/plugins",
-            None,
-            std::time::Duration::from_secs(30),
-        )?;
-        let answer = answer.bind(py);
-        match answer.get_item("plugins") {
-            Ok(plugins) => Ok(plugins.unbind()),
-            Err(_) => Ok(answer.clone().unbind()),
-        }
+        let answer = self.with(|emu| emu.plugins())?;
+        let plugins = answer.get("plugins").unwrap_or(&answer);
+        Ok(crate::convert::to_py(py, plugins)?.unbind())
     }
 
     /// Stops the server (idempotent).
@@ -222,46 +198,28 @@ impl LocalHub {
 }
 
 impl LocalHub {
-    /// One call to the hub's `/__emulator` admin API, without the GIL.
-    fn admin(
-        &self,
-        py: Python<'_>,
-        method: &str,
-        path: &str,
-        body: Option<serde_json::Value>,
-        timeout: std::time::Duration,
-    ) -> PyResult<Py<PyAny>> {
-        use crate::errors::IntoPyResult;
-        let client = ango_core::Client::builder(self.api_key.clone())
-            .host(self.url.clone())
-            .request_timeout(Some(timeout))
-            .max_retries(0)
-            .build()
-            .py_err(py)?;
-        let answer = py
-            .detach(|| client.make_request(method, path, body.as_ref()))
-            .py_err(py)?;
-        Ok(crate::convert::to_py(py, &answer)?.unbind())
+    /// The running emulator, shared, for calls that must not hold the lock.
+    fn shared(&self) -> PyResult<Arc<Emulator>> {
+        let guard = self.emulator.lock().unwrap_or_else(|e| e.into_inner());
+        guard
+            .clone()
+            .ok_or_else(|| PyRuntimeError::new_err("the LocalHub is stopped"))
     }
 
     fn with<T>(&self, f: impl FnOnce(&Emulator) -> T) -> PyResult<T> {
         let guard = self.emulator.lock().unwrap_or_else(|e| e.into_inner());
         guard
             .as_ref()
-            .map(f)
+            .map(|emu| f(emu))
             .ok_or_else(|| PyRuntimeError::new_err("the LocalHub is stopped"))
     }
 }
 
-/// A path segment with every byte outside `A-Z a-z 0-9 - . _ ~` percent-encoded.
-fn path_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
+/// A plugin-hub error (unknown plugin, bad data, session id in use) as a Python error.
+fn hub_error(error: ango_emulator::HubError) -> PyErr {
+    match error.status {
+        404 => pyo3::exceptions::PyLookupError::new_err(error.message),
+        400 | 409 => PyValueError::new_err(error.message),
+        _ => PyRuntimeError::new_err(error.message),
     }
-    out
 }
