@@ -4,7 +4,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use ango_core::models::annotate::{Answer, AnnotationPayload, merge_annotations};
+use ango_core::models::annotate::{AnnotationPayload, Answer, merge_annotations};
 use ango_core::models::{ExportFormat, ExportOptions, StorageFileType};
 use ango_core::tasks::AnnotateOptions;
 use ango_core::{Client, Error};
@@ -380,9 +380,7 @@ fn annotation_payload(value: &Value) -> Result<AnnotationPayload, String> {
     } else if is_answer {
         (value.clone(), None)
     } else {
-        return Err(
-            "the model callback must return an AnnotationPayload (with an answer)".into(),
-        );
+        return Err("the model callback must return an AnnotationPayload (with an answer)".into());
     };
     let answer = match answer_value {
         Value::Null => None,
@@ -425,8 +423,8 @@ mod tests {
 
     #[test]
     fn payloads_and_answers_are_both_accepted() {
-        let p = annotation_payload(&json!({"answer": {"objects": [1]}, "brushDataUrl": "u"}))
-            .unwrap();
+        let p =
+            annotation_payload(&json!({"answer": {"objects": [1]}, "brushDataUrl": "u"})).unwrap();
         assert_eq!(p.answer.unwrap().objects, vec![json!(1)]);
         assert_eq!(p.brush_data_url.as_deref(), Some("u"));
         let p = annotation_payload(&json!({"classifications": [2]})).unwrap();

@@ -151,14 +151,14 @@ pub(crate) fn open_websocket(
     } else {
         Stream::Plain(tcp)
     };
-    let (socket, _response) = tungstenite::client::client(request, stream).map_err(|e| match e
-    {
-        tungstenite::HandshakeError::Failure(e) => {
-            Error::Connection(format!("websocket handshake: {e}"))
-        }
-        tungstenite::HandshakeError::Interrupted(_) => {
-            Error::Timeout("websocket handshake timed out".into())
-        }
-    })?;
+    let (socket, _response) =
+        tungstenite::client::client(request, stream).map_err(|e| match e {
+            tungstenite::HandshakeError::Failure(e) => {
+                Error::Connection(format!("websocket handshake: {e}"))
+            }
+            tungstenite::HandshakeError::Interrupted(_) => {
+                Error::Timeout("websocket handshake timed out".into())
+            }
+        })?;
     Ok(socket)
 }

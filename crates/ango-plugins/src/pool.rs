@@ -160,7 +160,10 @@ mod tests {
             let started_tx = started_tx.clone();
             move || {
                 let _ = started_tx.send(());
-                let _ = release_rx.lock().unwrap().recv_timeout(Duration::from_secs(5));
+                let _ = release_rx
+                    .lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_secs(5));
                 done.fetch_add(1, Ordering::SeqCst);
             }
         };

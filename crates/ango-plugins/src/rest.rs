@@ -164,8 +164,7 @@ fn connection(
                             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                         ) =>
                     {
-                        if control.stopping.load(Ordering::SeqCst) || idle_since.elapsed() > IDLE
-                        {
+                        if control.stopping.load(Ordering::SeqCst) || idle_since.elapsed() > IDLE {
                             return Ok(());
                         }
                     }

@@ -15,7 +15,7 @@ use crate::callback::PluginCallback;
 use crate::config::{Connector, LogLevel, PluginConfig};
 use crate::kinds::{Delivery, Handler, error_delivery};
 use crate::logger::{PluginLogger, Sink};
-use crate::outbox::Outbox;
+use crate::outbox::{AckId, Outbox};
 use crate::pool::{Pool, Refused};
 use crate::rest::{self, HttpReply};
 use crate::ws::WsIo;
@@ -155,12 +155,7 @@ impl Control {
         let mut status = self.status();
         while !status.stopped {
             match deadline {
-                None => {
-                    status = self
-                        .changed
-                        .wait(status)
-                        .unwrap_or_else(|e| e.into_inner())
-                }
+                None => status = self.changed.wait(status).unwrap_or_else(|e| e.into_inner()),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
@@ -329,7 +324,7 @@ impl RunningPlugin {
                 let on_plugin = {
                     let (config, control, pool) =
                         (Arc::clone(&config), Arc::clone(&control), Arc::clone(&pool));
-                    move |data: Map<String, Value>, ack: Option<u64>| {
+                    move |data: Map<String, Value>, ack: Option<AckId>| {
                         let logger = PluginLogger::new(
                             &config.id,
                             &data,

@@ -211,7 +211,10 @@ mod tests {
         assert_eq!(encode_ack(3), "43/plugin,3[]");
         assert_eq!(encode_connect(), "40/plugin,{}");
         assert_eq!(encode_disconnect(), "41/plugin,");
-        let open = parse_open(r#"{"sid":"a","upgrades":[],"pingInterval":1000,"pingTimeout":500,"maxPayload":10}"#).unwrap();
+        let open = parse_open(
+            r#"{"sid":"a","upgrades":[],"pingInterval":1000,"pingTimeout":500,"maxPayload":10}"#,
+        )
+        .unwrap();
         assert_eq!(open.ping_interval, Duration::from_secs(1));
         assert_eq!(open.max_payload, 10);
     }

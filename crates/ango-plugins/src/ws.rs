@@ -15,6 +15,7 @@ use tungstenite::{Message, WebSocket};
 
 use crate::config::{LogLevel, PluginConfig};
 use crate::net::{Stream, open_websocket};
+use crate::outbox::{AckId, Outgoing};
 use crate::runtime::{Control, note, random_unit};
 use crate::sio::{self, NAMESPACE, OpenInfo};
 
@@ -22,7 +23,7 @@ use crate::sio::{self, NAMESPACE, OpenInfo};
 const POLL: Duration = Duration::from_millis(20);
 
 /// Called for every `plugin` event: its data and the server's ack id, if any.
-pub(crate) type PluginSink = Box<dyn Fn(Map<String, Value>, Option<u64>) + Send>;
+pub(crate) type PluginSink = Box<dyn Fn(Map<String, Value>, Option<AckId>) + Send>;
 
 /// Why a connection ended.
 enum End {
@@ -35,9 +36,11 @@ enum End {
 pub(crate) struct WsIo {
     pub(crate) config: Arc<PluginConfig>,
     pub(crate) control: Arc<Control>,
-    pub(crate) rx: Receiver<String>,
+    pub(crate) rx: Receiver<Outgoing>,
     pub(crate) on_plugin: PluginSink,
-    backlog: VecDeque<String>,
+    backlog: VecDeque<Outgoing>,
+    /// Counts successful connections; acks carry the one they belong to.
+    connection: u64,
     tls: Option<Arc<ClientConfig>>,
 }
 
@@ -45,7 +48,7 @@ impl WsIo {
     pub(crate) fn new(
         config: Arc<PluginConfig>,
         control: Arc<Control>,
-        rx: Receiver<String>,
+        rx: Receiver<Outgoing>,
         on_plugin: PluginSink,
     ) -> Self {
         WsIo {
@@ -54,6 +57,7 @@ impl WsIo {
             rx,
             on_plugin,
             backlog: VecDeque::new(),
+            connection: 0,
             tls: None,
         }
     }
@@ -217,6 +221,7 @@ impl WsIo {
             return lost(e);
         }
         let mut last_heartbeat = Instant::now();
+        self.connection += 1;
         self.control.connected.store(true, Ordering::SeqCst);
         note(&self.config, LogLevel::Warning, "Connected");
         let dead_after = open.ping_interval + open.ping_timeout;
@@ -232,7 +237,18 @@ impl WsIo {
             }
             // Send what the workers queued.
             self.pull_outbox();
-            while let Some(frame) = self.backlog.front() {
+            while let Some(item) = self.backlog.front() {
+                let frame = match item {
+                    Outgoing::Frame(frame) => frame.clone(),
+                    Outgoing::Ack(ack) if ack.connection == self.connection => {
+                        sio::encode_ack(ack.id)
+                    }
+                    Outgoing::Ack(_) => {
+                        // Acknowledges an event of a connection that is gone.
+                        self.backlog.pop_front();
+                        continue;
+                    }
+                };
                 if frame.len() as u64 > open.max_payload {
                     note(
                         &self.config,
@@ -244,14 +260,21 @@ impl WsIo {
                         ),
                     );
                 }
-                if let Err(e) = send(&mut ws, frame.clone()) {
+                if let Err(e) = send(&mut ws, frame) {
                     return lost(e);
                 }
                 self.backlog.pop_front();
             }
             if self.control.close.load(Ordering::SeqCst) {
                 self.pull_outbox();
-                while let Some(frame) = self.backlog.pop_front() {
+                while let Some(item) = self.backlog.pop_front() {
+                    let frame = match item {
+                        Outgoing::Frame(frame) => frame,
+                        Outgoing::Ack(ack) if ack.connection == self.connection => {
+                            sio::encode_ack(ack.id)
+                        }
+                        Outgoing::Ack(_) => continue,
+                    };
                     if send(&mut ws, frame).is_err() {
                         break;
                     }
@@ -321,7 +344,11 @@ impl WsIo {
                         packet.data.map(|d| d.to_string()).unwrap_or_default()
                     )),
                     2 => {
-                        self.on_event(packet.data, packet.ack_id);
+                        let ack = packet.ack_id.map(|id| AckId {
+                            connection: self.connection,
+                            id,
+                        });
+                        self.on_event(packet.data, ack);
                         Ok(())
                     }
                     5 | 6 => {
@@ -331,7 +358,10 @@ impl WsIo {
                             "ignoring a binary Socket.IO packet (not supported)",
                         );
                         if let Some(id) = packet.ack_id {
-                            self.backlog.push_back(sio::encode_ack(id));
+                            self.backlog.push_back(Outgoing::Ack(AckId {
+                                connection: self.connection,
+                                id,
+                            }));
                         }
                         Ok(())
                     }
@@ -349,7 +379,7 @@ impl WsIo {
         }
     }
 
-    fn on_event(&mut self, data: Option<Value>, ack_id: Option<u64>) {
+    fn on_event(&mut self, data: Option<Value>, ack_id: Option<AckId>) {
         let mut args = match data {
             Some(Value::Array(args)) => args.into_iter(),
             _ => {
@@ -359,7 +389,7 @@ impl WsIo {
                     "ignoring an event that is not a list",
                 );
                 if let Some(id) = ack_id {
-                    self.backlog.push_back(sio::encode_ack(id));
+                    self.backlog.push_back(Outgoing::Ack(id));
                 }
                 return;
             }
@@ -379,7 +409,7 @@ impl WsIo {
                     &format!("ignoring event {name:?} (unknown, or without a data object)"),
                 );
                 if let Some(id) = ack_id {
-                    self.backlog.push_back(sio::encode_ack(id));
+                    self.backlog.push_back(Outgoing::Ack(id));
                 }
             }
             (None, _) => {
@@ -389,7 +419,7 @@ impl WsIo {
                     "ignoring an event without a name",
                 );
                 if let Some(id) = ack_id {
-                    self.backlog.push_back(sio::encode_ack(id));
+                    self.backlog.push_back(Outgoing::Ack(id));
                 }
             }
         }

@@ -200,7 +200,7 @@ fn a_kick_reconnects_with_a_new_heartbeat_and_queued_results_follow_it() {
         CallbackResult::Value(json!(req.session()))
     });
     let (first, _) = hub.connect_plugin(1000, 1000);
-    first.send(plugin_frame(&request("slow"), None));
+    first.send(plugin_frame(&request("slow"), Some(9)));
     std::thread::sleep(Duration::from_millis(50));
     first.send("41/plugin,");
     let (second, heartbeat) = hub.connect_plugin(1000, 1000);
@@ -210,6 +210,8 @@ fn a_kick_reconnects_with_a_new_heartbeat_and_queued_results_follow_it() {
         second.expect_event("response"),
         json!({"response": "slow", "session": "slow"})
     );
+    // The ack belonged to the kicked connection: it is not sent on the new one.
+    assert_eq!(second.recv(Duration::from_millis(300)), None);
     assert!(first.wait_closed(WAIT));
     plugin.shutdown();
     plugin.join().unwrap();
@@ -249,7 +251,10 @@ fn a_silent_server_is_dropped_after_ping_interval_plus_timeout() {
     assert!(conn.pongs.load(Ordering::SeqCst) >= 1, "pings are answered");
     assert!(!conn.wait_closed(Duration::from_millis(200)));
     conn.stop_pings();
-    assert!(conn.wait_closed(WAIT), "the plugin gives up on the silent hub");
+    assert!(
+        conn.wait_closed(WAIT),
+        "the plugin gives up on the silent hub"
+    );
     let (_again, heartbeat) = hub.connect_plugin(100, 200);
     assert_eq!(heartbeat["secret"], "SECRET");
     plugin.shutdown();
@@ -268,7 +273,10 @@ fn a_five_second_callback_with_one_second_pings_stays_connected() {
         conn.expect_event("response"),
         json!({"response": "done", "session": "long"})
     );
-    assert!(conn.pongs.load(Ordering::SeqCst) >= 3, "pings answered meanwhile");
+    assert!(
+        conn.pongs.load(Ordering::SeqCst) >= 3,
+        "pings answered meanwhile"
+    );
     assert_eq!(hub.accepted.load(Ordering::SeqCst), 1, "never reconnected");
     plugin.shutdown();
 }
@@ -398,4 +406,21 @@ fn bad_configurations_are_refused_before_anything_starts() {
     assert!(RunningPlugin::start(cfg, Arc::new(FnCallback(|_| CallbackResult::Nothing))).is_err());
     let cfg = PluginConfig::new("", "SECRET", PluginKind::Export);
     assert!(RunningPlugin::start(cfg, Arc::new(FnCallback(|_| CallbackResult::Nothing))).is_err());
+}
+
+#[test]
+fn heartbeats_repeat_at_the_configured_interval() {
+    let hub = FakeHub::start();
+    let mut cfg = config(&hub, PluginKind::BatchModel);
+    cfg.heartbeat_interval = Duration::from_millis(150);
+    let plugin = start(cfg, |_| CallbackResult::Nothing);
+    let (conn, first) = hub.connect_plugin(1000, 1000);
+    assert_eq!(first, json!({"id": "PID", "secret": "SECRET"}));
+    for _ in 0..2 {
+        assert_eq!(
+            conn.expect_frame(),
+            r#"42/plugin,["heartbeat",{"id":"PID","secret":"SECRET"}]"#
+        );
+    }
+    plugin.shutdown();
 }

@@ -131,6 +131,7 @@ impl Drop for FakeHub {
     }
 }
 
+#[allow(clippy::result_large_err)]
 fn accept_conn(
     stream: TcpStream,
     ping_ms: u64,
