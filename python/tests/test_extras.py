@@ -122,11 +122,12 @@ class _FakeArray:
         return self.rows
 
 
-def test_upload_brush_array(sdk: SDK) -> None:
+def test_upload_brush_array(sdk: SDK, hub: LocalHub) -> None:
     project_id = sdk.create_project("brushes")["data"]["project"]["_id"]
     url = sdk.upload_brush_array(project_id, _FakeArray([[0, 1], [1, 0]]))
     assert url.endswith(".png") and "?" not in url
-    with urllib.request.urlopen(url) as response:
+    # The emulator's stored files need the API key (or a signed URL).
+    with urllib.request.urlopen(urllib.request.Request(url, headers={"apikey": hub.api_key})) as response:
         assert response.read().startswith(b"\x89PNG\r\n\x1a\n")
     volume = [[[1, 0], [0, 1]], [[0, 0], [2, 2]]]
     assert sdk.upload_brush_array(project_id, volume, medical=True).endswith(".seg.nrrd")

@@ -237,6 +237,12 @@ pub(crate) fn emulator(args: &EmulatorArgs) -> Result<(), CliError> {
         emulator.url(),
         emulator.api_key()
     );
+    eprintln!(
+        "  plugin hub: connect plugins to {} (any id registers on its first heartbeat); \
+         run one with POST {}/__emulator/plugins/<id>/run, sessions at /__emulator/plugins/<id>/sessions",
+        emulator.url(),
+        emulator.url()
+    );
     std::io::stdout().flush()?;
     loop {
         std::thread::park();

@@ -14,6 +14,33 @@
 //! # let _ = project_id;
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! # Hostile clients
+//!
+//! Every connection has a request-head deadline and an idle timeout, bodies
+//! larger than [`EmulatorConfig::max_body_bytes`] are refused with 413 before
+//! anything is allocated, malformed framing is answered 400 and the
+//! connection closed, and a connection slot is released however its thread
+//! ends. Stored files under `/files/` need the API key, or a signature the
+//! emulator itself put in an upload/download URL.
+//!
+//! # Plugin hub
+//!
+//! Plugins connect to the emulator's own port over Socket.IO v5 / Engine.IO
+//! v4 (websocket transport, `GET /socket.io/?EIO=4&transport=websocket`),
+//! namespace `/plugin`; their first `heartbeat {id, secret}` registers them
+//! (later heartbeats must carry the same secret, or the namespace is
+//! disconnected with `41/plugin,`). REST-connector plugins are registered with
+//! [`Emulator::register_plugin`] (or `POST /__emulator/plugins`). A run
+//! ([`Emulator::run_plugin`], `POST /__emulator/plugins/{id}/run?wait=s`)
+//! opens a session, sends the data dict as a `plugin` event (or `POST
+//! {restUrl}/plugin` with a `Secret` header) and records the plugin's
+//! `response` and `log` events (or `/v2/pluginResponse`, `/v2/pluginLog`);
+//! [`Emulator::plugin_sessions`] (`GET /__emulator/plugins/{id}/sessions`)
+//! reads them back. A workflow stage `{"type": "Plugin", "pluginId": ...}`
+//! holds each task that enters it, sends it to the plugin with `workflow:
+//! true`, and the plugin's `POST /v2/annotate/{taskId}?nextStage=true&isPlugin=true`
+//! ends that session and moves the task on.
 #![warn(missing_docs)]
 
 mod faults;
@@ -418,6 +445,11 @@ impl Emulator {
         wait: std::time::Duration,
     ) -> Result<serde_json::Value, HubError> {
         plugins::run(&self.ctx, id, data, wait)
+    }
+
+    /// One plugin session by its id (any plugin), or None.
+    pub fn plugin_session(&self, session_id: &str) -> Option<serde_json::Value> {
+        self.ctx.hub.session(session_id)
     }
 
     /// The sessions of plugin `id`, oldest first: `{"sessions":[...]}` (same

@@ -21,9 +21,20 @@ OPTIONS:
     --rng-seed N      seed of the fault-injection random generator
     --workers N       pooled connection threads (default 8)
     --seed demo       create a demo project with an ontology and tasks
+    --max-body-bytes N          largest accepted request body (default 1 GiB)
+    --header-timeout-ms N       deadline for a request head once started (default 10000)
+    --idle-timeout-ms N         keep-alive idle timeout (default 60000)
+    --max-connections N         open connections beyond which 503 is answered (default 1024)
+    --plugin-ping-interval-ms N plugin hub Engine.IO ping interval (default 25000)
+    --plugin-ping-timeout-ms N  plugin hub Engine.IO ping timeout (default 20000)
     -h, --help        print this help
 
 The first line printed on stdout is `<url> <api_key>`; the server runs until killed.
+
+Plugins connect to the same URL (Socket.IO, websocket transport, namespace /plugin);
+any plugin id is registered by its first heartbeat. Run one with
+    curl -X POST -H 'apikey: <api_key>' -d '{...}' '<url>/__emulator/plugins/<id>/run?wait=30'
+and read its sessions at <url>/__emulator/plugins/<id>/sessions.
 ";
 
 fn parse_args(args: &[String]) -> Result<Option<EmulatorConfig>, String> {
@@ -67,6 +78,12 @@ fn parse_args(args: &[String]) -> Result<Option<EmulatorConfig>, String> {
                     .parse()
                     .map_err(|_| "--workers expects an integer")?
             }
+            "--max-body-bytes" => cfg.max_body_bytes = int(flag, &value()?)?,
+            "--header-timeout-ms" => cfg.header_timeout_ms = int(flag, &value()?)?,
+            "--idle-timeout-ms" => cfg.idle_timeout_ms = int(flag, &value()?)?,
+            "--max-connections" => cfg.max_connections = int(flag, &value()?)? as usize,
+            "--plugin-ping-interval-ms" => cfg.plugin_ping_interval_ms = int(flag, &value()?)?,
+            "--plugin-ping-timeout-ms" => cfg.plugin_ping_timeout_ms = int(flag, &value()?)?,
             "--seed" => match value()?.as_str() {
                 "demo" => cfg.seed_demo = true,
                 "none" => cfg.seed_demo = false,
@@ -77,6 +94,13 @@ fn parse_args(args: &[String]) -> Result<Option<EmulatorConfig>, String> {
         i += 1;
     }
     Ok(Some(cfg))
+}
+
+fn int(flag: &str, s: &str) -> Result<u64, String> {
+    s.parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{flag} expects a positive integer, got '{s}'"))
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

@@ -862,12 +862,11 @@ fn serve_socket(hub: &Arc<Hub>, stream: TcpStream, leftover: Vec<u8>) {
     let _ = ws.close(None);
     let _ = ws.flush();
     let mut st = hub.lock();
-    if let Some(conn) = st.conns.remove(&conn_id)
-        && let Some(pid) = conn.plugin
-        && let Some(p) = st.plugins.get_mut(&pid)
-        && p.conn == Some(conn_id)
-    {
-        p.conn = None;
+    st.conns.remove(&conn_id);
+    for p in st.plugins.values_mut() {
+        if p.conn == Some(conn_id) {
+            p.conn = None;
+        }
     }
     if let Err(reason) = result {
         st.note(format!("connection {conn_id} closed: {reason}"));
@@ -946,7 +945,8 @@ fn socket_loop(
                     }
                 }
             }
-            Some(b'6') => {}
+            // Upgrade and noop packets mean nothing on a websocket-only session.
+            Some(b'5') | Some(b'6') => {}
             _ => ignore(
                 hub,
                 conn_id,
@@ -1064,6 +1064,9 @@ fn on_event(hub: &Arc<Hub>, conn_id: u64, name: &str, payload: &Value) -> Option
                 last_heartbeat: None,
             });
             if !same_secret(&entry.secret, secret) {
+                if entry.conn == Some(conn_id) {
+                    entry.conn = None;
+                }
                 st.note(format!(
                     "connection {conn_id}: wrong secret for plugin {id}, kicked"
                 ));

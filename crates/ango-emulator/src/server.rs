@@ -38,6 +38,8 @@ pub(crate) type Handler = dyn Fn(Request) -> Outcome + Send + Sync;
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// Largest chunk-size line (hex digits, extensions) accepted.
 const MAX_CHUNK_LINE: usize = 1024;
+/// Reads of already-arrived input allowed after a head's deadline passed.
+const MAX_OVERDUE_READS: u32 = 8;
 /// Bodies are read in steps of this size, so memory follows what arrives.
 const READ_STEP: usize = 64 * 1024;
 
@@ -258,6 +260,8 @@ struct ConnReader {
     per_read: Duration,
     /// Last timeout applied to the socket (avoids redundant syscalls).
     applied: Option<Duration>,
+    /// Reads made after the deadline passed (see `read`).
+    overdue: u32,
 }
 
 impl ConnReader {
@@ -277,7 +281,20 @@ impl Read for ConnReader {
             Some(d) => {
                 let left = d.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    return Err(io::ErrorKind::TimedOut.into());
+                    // Past the deadline, only input that is already there is
+                    // taken (a busy server must not fail a complete request),
+                    // and only for a few reads.
+                    self.overdue += 1;
+                    if self.overdue > MAX_OVERDUE_READS {
+                        return Err(io::ErrorKind::TimedOut.into());
+                    }
+                    self.set_timeout(Duration::from_millis(1))?;
+                    return match self.stream.read(buf) {
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            Err(io::ErrorKind::TimedOut.into())
+                        }
+                        other => other,
+                    };
                 }
                 // Round up to whole milliseconds so the syscall count stays low.
                 let ms = left.as_millis().max(1) as u64;
@@ -301,6 +318,7 @@ fn connection_loop(sh: &Shared, stream: &TcpStream) -> io::Result<()> {
             deadline: None,
             per_read: limits.idle_timeout,
             applied: None,
+            overdue: 0,
         },
     );
     let mut writer = stream.try_clone()?;
@@ -321,6 +339,7 @@ fn connection_loop(sh: &Shared, stream: &TcpStream) -> io::Result<()> {
         }
         // The whole head must then arrive within the header timeout.
         reader.get_mut().deadline = Some(Instant::now() + limits.header_timeout);
+        reader.get_mut().overdue = 0;
         let parsed = match read_request(&mut reader, &mut writer, &limits) {
             Ok(Some(p)) => p,
             Ok(None) => return Ok(()),
@@ -612,6 +631,7 @@ fn read_chunked(r: &mut Conn, max_body: u64) -> Result<Vec<u8>, ReadError> {
 /// Reads and discards input for a short while (bounded in time and bytes).
 fn drain(r: &mut ConnReader) {
     r.deadline = Some(Instant::now() + Duration::from_millis(200));
+    r.overdue = MAX_OVERDUE_READS;
     let mut buf = [0u8; 8192];
     let mut total = 0usize;
     while total < 1024 * 1024 {

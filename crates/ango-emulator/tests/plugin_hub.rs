@@ -343,6 +343,16 @@ fn a_wrong_secret_is_kicked_and_the_right_one_keeps_working() {
     // First sight registers: a new id with any secret is accepted.
     let _other = Plugin::join(&emu, "brand-new", "whatever");
     assert!(wait_connected(&api, "brand-new", true));
+    // A connected plugin that later sends a wrong secret is kicked and no
+    // longer counts as connected.
+    good.heartbeat("exp", "changed");
+    let mut kicked = false;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && !kicked {
+        kicked = good.recv(Duration::from_millis(100)).as_deref() == Some("41/plugin,");
+    }
+    assert!(kicked, "no kick after a wrong secret");
+    assert!(wait_connected(&api, "exp", false));
 }
 
 #[test]
