@@ -220,6 +220,51 @@ def test_a_failed_or_empty_run_ends_the_session_with_a_message(outcome: str, hub
         assert all("Traceback" not in json.dumps(r) for r in hub.logs(session))
 
 
+@pytest.mark.parametrize("case", ["export-dict", "export-bad-file", "unserialisable", "bad-brush"])
+def test_a_result_the_runtime_cannot_use_ends_the_session_with_a_message(case: str, hub: SioHub, api: Api,
+                                                                       started: Any, env: Any) -> None:
+    def callback(data: Dict[str, Any]) -> Any:
+        if case == "export-dict":
+            return {"file": "not an ExportResponse"}
+        if case == "export-bad-file":
+            return ExportResponse(file=12345, file_name="x.json")  # type: ignore[arg-type]
+        if case == "unserialisable":
+            return {"value": object()}
+        return AnnotationPayload(answer=Answer(), brush_data=[[1, 2], [3]])
+
+    kind = {"export-dict": ExportPlugin, "export-bad-file": ExportPlugin, "unserialisable": BatchModelPlugin,
+            "bad-brush": ModelPlugin}[case]
+    plugin = kind("p-bad-" + case, "secret", callback, host=api.url) if kind is not BatchModelPlugin \
+        else kind("p-bad-" + case, "secret", callback)
+    before = _heartbeats(hub)
+    started(plugin, hub.url)
+    sid = _connected(hub, before)
+    session = f"s-bad-{case}"
+    hub.send_plugin(request_data(session, taskId="task-x"), sid)
+    record = hub.wait_response(session)
+    assert record.get("error") is True, record
+    assert _error_message(record), record
+    assert not [r for r in api.snapshot() if r.method == "PUT" or r.path.startswith("/v2/annotate/")]
+
+
+def test_log_fields_json_cannot_carry_are_sent_as_text(hub: SioHub, started: Any, env: Any) -> None:
+    class Thing:
+        def __str__(self) -> str:
+            return "a thing"
+
+    def callback(data: Dict[str, Any]) -> Any:
+        data["logger"].warning("with a thing", thing=Thing(), n=1)
+        return "ok"
+
+    before = _heartbeats(hub)
+    started(BatchModelPlugin("p-thing", "secret", callback), hub.url)
+    sid = _connected(hub, before)
+    hub.send_plugin(request_data("s-thing"), sid)
+    assert hub.wait_response("s-thing")["response"] == "ok"
+    (record,) = hub.logs("s-thing")
+    assert record["thing"] == "a thing" and record["n"] == 1 and record["msg"] == "with a thing"
+
+
 def test_a_model_callback_may_return_a_dict(hub: SioHub, api: Api, started: Any, env: Any) -> None:
     def callback(data: Dict[str, Any]) -> Any:
         return {"objects": [{"objectId": "o1", "schemaId": "tool-1"}], "classifications": [], "relations": []}
