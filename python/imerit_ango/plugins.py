@@ -29,6 +29,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from io import BytesIO
 from typing import Any, Callable, Dict, Iterator, Optional
 
@@ -244,7 +245,7 @@ class _Stop(BaseException):
     pass
 
 
-def _watch(plugin: BasePlugin, running: Any) -> None:
+def _watch(plugin: BasePlugin, running: Any, hub_url: str) -> None:
     """Waits until the plugin stops, telling when the Hub connection comes and goes."""
     if running.connector == "REST":
         address = running.local_addr
@@ -254,14 +255,19 @@ def _watch(plugin: BasePlugin, running: Any) -> None:
             pass
         return
     connected = False
+    since = time.monotonic()
     while not running.wait(0.2):
         now = running.connected
         if now != connected:
             plugin.logger.warning("Connected" if now else "Disconnected: reconnecting")
             connected = now
+            since = time.monotonic()
+        elif not now and time.monotonic() - since >= 30:
+            plugin.logger.warning("Not connected to %s: still trying", hub_url)
+            since = time.monotonic()
 
 
-def _serve(plugin: BasePlugin, running: Any) -> None:
+def _serve(plugin: BasePlugin, running: Any, hub_url: str) -> None:
     """Blocks until the plugin stops; Ctrl-C and SIGTERM drain it and exit with status 0
     (a second Ctrl-C while draining exits at once with status 1)."""
     previous = None
@@ -276,7 +282,7 @@ def _serve(plugin: BasePlugin, running: Any) -> None:
     stopped_by_signal = False
     try:
         try:
-            _watch(plugin, running)
+            _watch(plugin, running, hub_url)
         except (KeyboardInterrupt, _Stop):
             stopped_by_signal = True
             plugin.logger.warning("Plugin stopping: finishing the running callbacks (Ctrl-C again to quit now)")
@@ -304,7 +310,7 @@ def run(plugin: BasePlugin, host: str = DEFAULT_HUB_URL) -> None:
     Ctrl-C / SIGTERM: no new work is taken, running callbacks finish, the process exits
     with status 0. A connection lost is retried with backoff.
     """
-    _serve(plugin, _start(plugin, host))
+    _serve(plugin, _start(plugin, host), host)
 
 
 def connect_rest(plugin: BasePlugin) -> None:
@@ -312,4 +318,5 @@ def connect_rest(plugin: BasePlugin) -> None:
     on ``PORT``; requires ``CONNECTOR=REST``, as in 1.4.10."""
     if os.environ.get("CONNECTOR", "WS").upper() != "REST":
         raise Exception("Expecting CONNECTOR Environment variable")
-    _serve(plugin, _start(plugin, getattr(plugin, "host", None) or DEFAULT_HUB_URL, connector="REST"))
+    host = getattr(plugin, "host", None) or DEFAULT_HUB_URL
+    _serve(plugin, _start(plugin, host, connector="REST"), host)
