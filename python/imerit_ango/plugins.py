@@ -91,15 +91,27 @@ def _adapt(callback: Callable[..., Any]) -> Callable[[Dict[str, Any]], Any]:
 
 class BasePlugin:
     """A plugin: an id and secret from the Hub's plugin page, and the callback that
-    answers each run with the request's ``data`` dict. Start it with :func:`run`."""
+    answers each run with the request's ``data`` dict. Start it with :func:`run`.
+
+    Keyword-only options (not in 1.4.10): ``workers``, the callbacks run at once (default
+    8; ``ModelPlugin`` has its official ``concurrency``, default 1); ``queue_capacity``,
+    the runs that may wait for a worker (default 1024); ``overflow``, what happens to a run
+    beyond that: ``"queue"`` (wait anyway, default) or ``"reject"`` (end its session at
+    once with an error record).
+    """
 
     _kind = "BatchModel"
 
-    def __init__(self, id: str, secret: str, callback: Callable[..., Any]) -> None:
+    def __init__(self, id: str, secret: str, callback: Callable[..., Any], *, workers: Optional[int] = None,
+                 queue_capacity: Optional[int] = None, overflow: Optional[str] = None) -> None:
         self.id = id
         self.secret = secret
         self.callback = callback
         self.logger = logging.getLogger("plugin")
+        if overflow is not None and overflow not in ("queue", "reject"):
+            raise ValueError(f"overflow must be 'queue' or 'reject', not {overflow!r}")
+        self._pool: Dict[str, Any] = {"concurrency": workers, "queue_capacity": queue_capacity,
+                                      "overflow": overflow}
         self._running: Any = None
         self._connector = "WS"
 
@@ -108,7 +120,7 @@ class BasePlugin:
 
     # The runtime calls these on its worker threads (with the GIL held).
     def _options(self) -> Dict[str, Any]:
-        return {}
+        return {k: v for k, v in self._pool.items() if v is not None}
 
     def _make_logger(self, sink: Any, data: Dict[str, Any]) -> PluginLogger:
         running = self._running
@@ -156,8 +168,8 @@ class ExportPlugin(BasePlugin):
     _kind = "Export"
 
     def __init__(self, id: str, secret: str, callback: Callable[..., Any], host: str = DEFAULT_API_HOST,
-                 version: str = "v2") -> None:
-        super().__init__(id, secret, callback)
+                 version: str = "v2", **options: Any) -> None:
+        super().__init__(id, secret, callback, **options)
         self.host = host
         self.version = version
 
@@ -172,13 +184,14 @@ class ModelPlugin(BasePlugin):
     _kind = "Model"
 
     def __init__(self, id: str, secret: str, callback: Callable[..., Any], host: str = DEFAULT_API_HOST,
-                 concurrency: int = 1) -> None:
-        super().__init__(id, secret, callback)
+                 concurrency: int = 1, *, queue_capacity: Optional[int] = None,
+                 overflow: Optional[str] = None) -> None:
+        super().__init__(id, secret, callback, queue_capacity=queue_capacity, overflow=overflow)
         self.host = host
         self.concurrency = max(1, int(concurrency))
 
     def _options(self) -> Dict[str, Any]:
-        return {"concurrency": self.concurrency}
+        return dict(super()._options(), concurrency=self.concurrency)
 
 
 class FileExplorerPlugin(BasePlugin):

@@ -451,6 +451,36 @@ def test_fifty_concurrent_events_run_four_at_a_time(hub: SioHub, api: Api, start
                 and str(r.get("session", "")).startswith("s-pool-")]
 
 
+def test_overflow_reject_ends_the_extra_sessions_at_once(hub: SioHub, api: Api, started: Any, env: Any) -> None:
+    running_first = threading.Event()
+    release = threading.Event()
+
+    def callback(data: Dict[str, Any]) -> Any:
+        running_first.set()
+        release.wait(20)
+        return AnnotationPayload(answer=Answer())
+
+    before = _heartbeats(hub)
+    started(ModelPlugin("p-reject", "secret", callback, host=api.url, concurrency=1, queue_capacity=0,
+                        overflow="reject"), hub.url)
+    sid = _connected(hub, before)
+    hub.send_plugin(request_data("s-reject-0", taskId="t0"), sid)
+    assert running_first.wait(20)
+    hub.send_plugin(request_data("s-reject-1", taskId="t1"), sid)
+    hub.send_plugin(request_data("s-reject-2", taskId="t2"), sid)
+    for session in ("s-reject-1", "s-reject-2"):
+        record = hub.wait_response(session)
+        assert record["error"] is True and _error_message(record), record
+    assert hub.responses("s-reject-0") == []
+    release.set()
+    assert "error" not in hub.wait_response("s-reject-0")
+
+
+def test_pool_options_are_checked() -> None:
+    with pytest.raises(ValueError, match="overflow"):
+        BatchModelPlugin("p", "s", lambda d: 1, overflow="drop")
+
+
 # ------------------------------------------------------------------ signals
 
 
