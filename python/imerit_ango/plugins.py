@@ -123,11 +123,9 @@ class BasePlugin:
         return {k: v for k, v in self._pool.items() if v is not None}
 
     def _make_logger(self, sink: Any, data: Dict[str, Any]) -> PluginLogger:
-        running = self._running
-        level = running.log_level if running is not None else os.environ.get("LOGLEVEL", "INFO").upper()
         logger = PluginLogger("logger", self.id, data.get("orgId", ""), data.get("apiKey", ""),
                               data.get("runBy", ""), data.get("session", ""), self, self._connector,
-                              logging.getLevelName(level) if isinstance(level, str) else level)
+                              sink.level)
         logger._sink = sink
         return logger
 
@@ -237,6 +235,8 @@ def _start(plugin: BasePlugin, hub_url: str, connector: Optional[str] = None) ->
         raise RuntimeError(f"{plugin!r} is already running")
     if not getattr(plugin, "host", None):
         plugin.host = hub_url  # type: ignore[attr-defined]
+    # What the loggers of the first requests see, even before `start_plugin` returns.
+    plugin._connector = (connector or os.environ.get("CONNECTOR") or "WS").strip().upper()
     call = _adapt(plugin.callback)
     invoke = call
     if plugin._kind == "Export":

@@ -71,9 +71,10 @@ impl PluginLogSink {
         Ok(())
     }
 
-    /// Whether a record at Python level `level` would be sent.
-    fn enabled(&self, level: i64) -> bool {
-        level >= self.inner.level().as_number()
+    /// The configured `LOGLEVEL`, as Python's number.
+    #[getter]
+    fn level(&self) -> i64 {
+        self.inner.level().as_number()
     }
 
     fn __repr__(&self) -> String {
