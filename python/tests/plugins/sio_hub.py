@@ -154,8 +154,16 @@ class SioHub:
     def _call(self, coro: Any, timeout: float = 10.0) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
-    def send_plugin(self, data: Dict[str, Any], sid: Optional[str] = None) -> None:
-        self._call(self.sio.emit("plugin", data, to=sid, namespace=NAMESPACE))
+    def send_plugin(self, data: Dict[str, Any], sid: Optional[str] = None, ack: bool = False) -> None:
+        """Sends a ``plugin`` event; with ``ack`` it asks for an acknowledgement, recorded
+        as an ``ack`` event ``{"session", "args"}`` when it comes."""
+        callback = None
+        if ack:
+            session = data.get("session")
+
+            def callback(*args: Any) -> None:
+                self._record(Event(sid or "", "ack", {"session": session, "args": list(args)}))
+        self._call(self.sio.emit("plugin", data, to=sid, namespace=NAMESPACE, callback=callback))
 
     def send_raw(self, sid: str, text: str) -> None:
         """Sends one raw Engine.IO text packet (for malformed-frame tests)."""
@@ -171,8 +179,9 @@ class _RawPacket:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self.data = text
         self.binary = False
-        self.packet_type = int(text[0]) if text[:1].isdigit() else 4
+        self.packet_type = 4  # only used to name the packet in engineio logs
 
     def encode(self, b64: bool = False) -> str:
         return self.text

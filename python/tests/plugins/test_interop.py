@@ -29,6 +29,8 @@ SCENARIOS: Dict[str, List[Tuple[str, Dict[str, Any], Any]]] = {
         ("batch-null-batches", request_data("s-batch-null", batches=None), "response"),
         ("batch-given-batches", request_data("s-batch-given", batches=["b-1", "b-2"]), "response"),
         ("batch-raise", request_data("s-batch-raise", configJSON='{"mode": "raise"}'), "response"),
+        # The hub asks for an acknowledgement: both answer with an empty ack.
+        ("batch-ack", request_data("s-batch-ack"), "response+ack"),
     ],
     "export": [
         ("export", request_data("s-export", stage=["Complete"], batches=["b-1"]), "response"),
@@ -62,10 +64,14 @@ def _run_kind(python: str, kind: str, hub: SioHub, api: Api) -> Dict[str, Any]:
         results["<connect>"] = {"heartbeat": heartbeats[0], "auth": connects[0]}
         for name, data, end in SCENARIOS[kind]:
             api.reset()
-            hub.send_plugin(dict(data), sid)
             session = data["session"]
+            hub.send_plugin(dict(data), sid, ack=end == "response+ack")
             try:
-                if end == "response":
+                if end == "response+ack":
+                    hub.wait_response(session)
+                    hub.wait_for(lambda ev: any(e.name == "ack" and e.data["session"] == session for e in ev),
+                                 what=f"the ack of {session}")
+                elif end == "response":
                     hub.wait_response(session)
                 else:
                     task = end[1]
@@ -76,7 +82,7 @@ def _run_kind(python: str, kind: str, hub: SioHub, api: Api) -> Dict[str, Any]:
             import time
             time.sleep(SETTLE)
             events = [(e.name, e.data) for e in hub.snapshot()
-                      if e.name in ("log", "response") and isinstance(e.data, dict)
+                      if e.name in ("log", "response", "ack") and isinstance(e.data, dict)
                       and e.data.get("session") == session]
             results[name] = {"events": events, "http": [r.view() for r in api.snapshot()]}
         results["<output>"] = proc.output()

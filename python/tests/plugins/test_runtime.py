@@ -551,3 +551,16 @@ def test_a_long_callback_does_not_cost_the_connection() -> None:
             while not running.wait(0.2):
                 pass
             running.join()
+
+
+def test_unknown_events_and_malformed_frames_are_ignored(hub: SioHub, started: Any, env: Any) -> None:
+    before = _heartbeats(hub)
+    started(BatchModelPlugin("p-garbage", "secret", lambda data: "fine"), hub.url)
+    sid = _connected(hub, before)
+    hub._call(hub.sio.emit("surprise", {"a": 1}, to=sid, namespace="/plugin"))
+    hub.send_raw(sid, '42/plugin,["plugin",{broken')
+    hub.send_raw(sid, "4garbage")
+    hub.send_raw(sid, "9")
+    hub.send_plugin(request_data("s-garbage"), sid)
+    assert hub.wait_response("s-garbage")["response"] == "fine"
+    assert [e for e in hub.snapshot("disconnect") if e.sid == sid] == []
