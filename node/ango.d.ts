@@ -1,6 +1,7 @@
 // Types of the package entry: the generated native types (index.d.ts) plus what
 // ango.js adds.
 export * from './index'
+export * from './plugins'
 
 /** The machine-readable kind of an `AngoError` (ango-core's `Error::code()`). */
 export type AngoErrorCode =

@@ -89,6 +89,9 @@ wrapMethods(native.AngoClient.prototype, (name) => !name.startsWith('iter') && n
 wrapMethods(native.RowStream.prototype, (name) => name === 'nextBatch')
 wrapMethods(native.Emulator.prototype, () => false)
 
+const plugins = require('./plugins.js')
+wrapMethods(plugins.Plugin.prototype, (name) => name === 'shutdown' || name === 'wait')
+
 // `for await (const row of stream)`: rows are fetched in batches on the thread pool;
 // leaving the loop early closes the stream.
 native.RowStream.prototype[Symbol.asyncIterator] = function () {
@@ -141,4 +144,5 @@ module.exports = {
   RowStream: native.RowStream,
   Emulator: native.Emulator,
   startEmulator: withErrors(native.startEmulator, true),
+  ...plugins,
 }

@@ -5,4 +5,5 @@ const require = createRequire(import.meta.url)
 const ango = require('./ango.js')
 
 export const { AngoClient, AngoError, RowStream, Emulator, startEmulator } = ango
+export const { Plugin, ExportPlugin, ModelPlugin, BatchModelPlugin, FileExplorerPlugin, InputPlugin, MarkdownPlugin, runPlugin, PLUGIN_KINDS } = ango
 export default ango

@@ -242,6 +242,20 @@ export declare class Emulator {
   stop(): void
 }
 
+/** A running plugin (the native half of `Plugin` in `plugins.js`). */
+export declare class NativePlugin {
+  /** Stops taking work, lets running callbacks finish, disconnects; resolves to true. */
+  shutdown(): Promise<boolean>
+  /** Resolves to true once the plugin has stopped, or false after `timeoutMs`. */
+  wait(timeoutMs: number): Promise<boolean>
+  /** Whether the Socket.IO connection to the Hub is up. */
+  isConnected(): boolean
+  /** After the plugin stopped on its own (reconnection attempts exhausted): why, once. */
+  takeError(): string | null
+  /** REST connector: the bound port. */
+  port(): number | null
+}
+
 /**
  * A stream of rows (tasks, assets, projects or export rows), read lazily.
  *
@@ -671,6 +685,88 @@ export interface PageOptions {
   pageSize?: number
 }
 
+/** Settles request `token` with what its callback produced. */
+export declare function pluginComplete(token: number, outcome: PluginOutcome): void
+
+/**
+ * Export: up to `max` next rows of request `token` as JSON texts; `null` at the end.
+ * Reads from the downloaded archive on disk.
+ */
+export declare function pluginExportNext(token: number, max: number): Array<string> | null
+
+/**
+ * Logs through request `token`'s logger: `level` is a name or `"Level N"`, `fieldsJson`
+ * the user's extra keys as a JSON object. Never throws; sent in order off the event loop.
+ */
+export declare function pluginLog(token: number, level: string, message: string, fieldsJson?: string | undefined | null): void
+
+/** Whether request `token`'s logger sends records at `level`. */
+export declare function pluginLogEnabled(token: number, level: string): boolean
+
+/** Options of `runPlugin` (JavaScript names; every field but `id` and `secret` optional). */
+export interface PluginOptions {
+  /** The plugin id, from the Hub UI. */
+  id: string
+  /** The plugin secret, from the Hub UI. */
+  secret: string
+  /** Socket.IO host (the official `run(host=...)`, default `https://eu-api.ango.ai`). */
+  host?: string
+  /** REST API host for the runtime's own calls (default `https://imeritapi.ango.ai`). */
+  apiHost?: string
+  /** `"WS"` or `"REST"` (default: env `CONNECTOR`, else WS). */
+  connector?: string
+  /** REST port (default: env `PORT`, else 8080; 0 = any free port). */
+  port?: number
+  /** REST bind address (default `0.0.0.0`). */
+  bindAddress?: string
+  /** `DEBUG` .. `CRITICAL` (default: env `LOGLEVEL`, else INFO). */
+  logLevel?: string
+  /** Echo log records on stderr (default true). */
+  echoLogs?: boolean
+  /** Callbacks running at once (Model default 1, others 8). */
+  concurrency?: number
+  /** Requests waiting for a worker before `overflow` applies (default 1024). */
+  queueCapacity?: number
+  /** `"queue"` (default) or `"reject"`. */
+  overflow?: string
+  /** Ango heartbeat interval in milliseconds (default 60000). */
+  heartbeatIntervalMs?: number
+  /** Timeout of each HTTP call of the runtime in milliseconds (default 120000). */
+  httpTimeoutMs?: number
+  /** Time to open the websocket and join `/plugin`, in milliseconds (default 20000). */
+  connectTimeoutMs?: number
+  /** First reconnection delay in milliseconds (default 1000). */
+  reconnectInitialDelayMs?: number
+  /** Longest reconnection delay in milliseconds (default 30000). */
+  reconnectMaxDelayMs?: number
+  /** Failed reconnection attempts in a row before giving up (default: never). */
+  reconnectMaxAttempts?: number
+  /** Read `CONNECTOR`, `PORT`, `LOGLEVEL` from the environment first (default true). */
+  useEnv?: boolean
+}
+
+/** What a JS callback produced (built by `plugins.js`). */
+export interface PluginOutcome {
+  /** The callback threw: its message. */
+  error?: string
+  /** The result as JSON text (absent: the callback returned nothing). */
+  valueJson?: string
+  /** Export: the file's bytes. */
+  file?: Buffer
+  /** Export: the file's name (default `export.json`). */
+  fileName?: string
+  /** Export: a storage integration to upload to. */
+  storageId?: string
+  /** Model: a brush mask's shape (`[h, w]`, `[h, w, 3|4]`). */
+  brushShape?: Array<number>
+  /** Model: the brush mask's values, row-major. */
+  brushData?: Array<number>
+  /** Model: a medical brush mask's shape. */
+  medicalBrushShape?: Array<number>
+  /** Model: the medical brush mask's values. */
+  medicalBrushData?: Array<number>
+}
+
 /** A project and role given to invitees. */
 export interface ProjectAssignment {
   /** The project. */
@@ -711,6 +807,12 @@ export interface RoleUpdate {
 
 /** Starts an emulator on 127.0.0.1; resolves once it accepts connections. */
 export declare function startEmulator(options?: EmulatorOptions | undefined | null): Promise<Emulator>
+
+/**
+ * Starts a plugin of `kind` (`export`, `model`, `batchModel`, `fileExplorer`, `input`,
+ * `markdown`); `dispatch(token, requestJson)` is called for every request.
+ */
+export declare function startPlugin(kind: string, options: PluginOptions, dispatch: (token: number, requestJson: string) => void): NativePlugin
 
 /** An external storage connection. */
 export interface Storage {

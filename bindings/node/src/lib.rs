@@ -7,11 +7,15 @@ mod client;
 mod emulator;
 mod errors;
 mod models;
+mod plugins;
 mod stream;
 mod task;
 
 pub use client::AngoClient;
 pub use emulator::{Emulator, start_emulator};
+pub use plugins::{
+    NativePlugin, plugin_complete, plugin_export_next, plugin_log, plugin_log_enabled, start_plugin,
+};
 pub use stream::RowStream;
 
 /// The marker that starts the message of a coded error (read by `ango.js`).

@@ -109,6 +109,31 @@ impl PluginLogger {
         PluginLogger::new(plugin_id, &data, level, true, Sink::Local)
     }
 
+    /// A logger sending each record as the REST connector's loggers do
+    /// (`POST {api_host}/v2/pluginLog` with `api_key`), for bindings whose users build a
+    /// `PluginLogger` themselves. Every HTTP call is bounded by `timeout`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn rest(
+        plugin_id: &str,
+        org_id: &str,
+        run_by: &str,
+        session: &str,
+        api_key: &str,
+        api_host: &str,
+        level: LogLevel,
+        timeout: std::time::Duration,
+    ) -> PluginLogger {
+        let mut data = Map::new();
+        data.insert("orgId".into(), Value::from(org_id));
+        data.insert("runBy".into(), Value::from(run_by));
+        data.insert("session".into(), Value::from(session));
+        let sink = Sink::Rest {
+            clients: ClientCache::new(api_host, timeout),
+            api_key: Arc::from(api_key),
+        };
+        PluginLogger::new(plugin_id, &data, level, true, sink)
+    }
+
     /// The plugin id records carry.
     pub fn plugin_id(&self) -> &str {
         &self.inner.plugin_id

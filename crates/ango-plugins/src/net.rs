@@ -162,3 +162,24 @@ pub(crate) fn open_websocket(
         })?;
     Ok(socket)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_platform_tls_configuration_builds_and_unreachable_hosts_fail_fast() {
+        if std::env::var_os("SSL_CERT_FILE").is_none() {
+            assert!(tls_config().is_ok());
+        }
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let mut tls = None;
+        let url = format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket");
+        assert!(matches!(
+            open_websocket(&url, Duration::from_secs(2), &mut tls),
+            Err(Error::Connection(_))
+        ));
+    }
+}

@@ -488,6 +488,12 @@ impl RunningPlugin {
         }
     }
 
+    /// After a fatal stop (reconnection attempts exhausted): the error, once; for
+    /// callers that keep the plugin shared and cannot [`RunningPlugin::join`] it.
+    pub fn take_error(&self) -> Option<Error> {
+        self.inner.control.status().error.take()
+    }
+
     /// REST connector: the address actually bound (useful with port 0).
     pub fn local_addr(&self) -> Option<SocketAddr> {
         self.inner.local_addr

@@ -140,9 +140,31 @@ pub(crate) fn decode_sio(text: &str) -> Result<SioPacket, String> {
     })
 }
 
-/// `42/plugin,["<name>",<payload>]`.
+/// `42/plugin,["<name>",<payload>]`, the JSON written as python-socketio writes it:
+/// compact, with every non-ASCII character escaped (`json.dumps`' `ensure_ascii`).
 pub(crate) fn encode_event(name: &str, payload: &Value) -> String {
-    format!("42{NAMESPACE},{}", json!([name, payload]))
+    format!("42{NAMESPACE},{}", ascii_json(&json!([name, payload])))
+}
+
+/// Compact JSON with non-ASCII characters as `\uXXXX` escapes (surrogate pairs above
+/// U+FFFF). Non-ASCII characters only occur inside JSON strings, so this is safe.
+pub(crate) fn ascii_json(value: &Value) -> String {
+    let text = value.to_string();
+    if text.is_ascii() {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
 }
 
 /// `43/plugin,<id>[]`.
@@ -209,6 +231,10 @@ mod tests {
             r#"42/plugin,["heartbeat",{"id":"p","secret":"s"}]"#
         );
         assert_eq!(encode_ack(3), "43/plugin,3[]");
+        assert_eq!(
+            encode_event("log", &json!({"msg": "é😀"})),
+            r#"42/plugin,["log",{"msg":"\u00e9\ud83d\ude00"}]"#
+        );
         assert_eq!(encode_connect(), "40/plugin,{}");
         assert_eq!(encode_disconnect(), "41/plugin,");
         let open = parse_open(

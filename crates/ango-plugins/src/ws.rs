@@ -132,6 +132,10 @@ impl WsIo {
             Ok(ws) => ws,
             Err(e) => return lost(e.to_string()),
         };
+        // From here every read waits at most POLL, so a shutdown is seen at once.
+        if let Err(e) = ws.get_mut().tcp().set_read_timeout(Some(POLL)) {
+            return lost(e.to_string());
+        }
         let deadline = Instant::now() + timeout;
         // Engine.IO OPEN.
         let open = loop {
@@ -151,9 +155,6 @@ impl WsIo {
                 return lost("no Engine.IO OPEN packet in time".into());
             }
         };
-        if let Err(e) = ws.get_mut().tcp().set_read_timeout(Some(POLL)) {
-            return lost(e.to_string());
-        }
         if let Err(e) = send(&mut ws, sio::encode_connect()) {
             return lost(e);
         }

@@ -246,16 +246,20 @@ fn a_silent_server_is_dropped_after_ping_interval_plus_timeout() {
     let plugin = start(config(&hub, PluginKind::BatchModel), |_| {
         CallbackResult::Value(json!(0))
     });
-    let (conn, _) = hub.connect_plugin(100, 200);
+    // Pings every 100 ms, declared dead after 100 + 1000 ms of silence.
+    let (conn, _) = hub.connect_plugin(100, 1000);
     std::thread::sleep(Duration::from_millis(400));
     assert!(conn.pongs.load(Ordering::SeqCst) >= 1, "pings are answered");
-    assert!(!conn.wait_closed(Duration::from_millis(200)));
+    assert!(
+        !conn.wait_closed(Duration::from_millis(300)),
+        "alive while pinged"
+    );
     conn.stop_pings();
     assert!(
         conn.wait_closed(WAIT),
         "the plugin gives up on the silent hub"
     );
-    let (_again, heartbeat) = hub.connect_plugin(100, 200);
+    let (_again, heartbeat) = hub.connect_plugin(100, 1000);
     assert_eq!(heartbeat["secret"], "SECRET");
     plugin.shutdown();
 }
@@ -395,8 +399,10 @@ fn a_hub_that_never_answers_ends_the_runtime_after_max_attempts() {
     cfg.reconnect.max_attempts = Some(2);
     let plugin = start(cfg, |_| CallbackResult::Nothing);
     assert!(plugin.wait_timeout(WAIT));
-    let error = plugin.join().unwrap_err();
+    let error = plugin.take_error().expect("the fatal error");
     assert!(error.to_string().contains("2 attempts"), "{error}");
+    assert!(plugin.take_error().is_none(), "taken once");
+    plugin.join().unwrap();
 }
 
 #[test]
@@ -423,4 +429,25 @@ fn heartbeats_repeat_at_the_configured_interval() {
         );
     }
     plugin.shutdown();
+}
+
+#[test]
+fn shutdown_while_the_hub_never_opens_the_session_returns_promptly() {
+    // A server that accepts the websocket but never sends the Engine.IO OPEN.
+    // With a 120-s connect timeout, only a shutdown that interrupts the wait for OPEN
+    // finishes within WAIT.
+    let hub = FakeHub::start();
+    let mut cfg = config(&hub, PluginKind::BatchModel);
+    cfg.connect_timeout = Duration::from_secs(120);
+    let plugin = Arc::new(start(cfg, |_| CallbackResult::Nothing));
+    let _conn = hub.next_conn(WAIT).expect("the plugin connects");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stopper = Arc::clone(&plugin);
+    std::thread::spawn(move || {
+        stopper.shutdown();
+        let _ = tx.send(());
+    });
+    rx.recv_timeout(WAIT)
+        .expect("shutdown returns while waiting for OPEN");
+    assert!(!plugin.is_connected());
 }

@@ -1,0 +1,230 @@
+'use strict'
+// The Ango Hub plugin runtime for Node: the Rust runtime (ango-plugins) runs the
+// Socket.IO or REST connector and a bounded worker pool; this file only turns each
+// request into the `data` object of the official runtime (with `logger` and, for
+// Export, `jsonExport`), awaits the user's callback and hands its result back.
+
+const native = require('./index.js')
+
+const KINDS = ['export', 'model', 'batchModel', 'fileExplorer', 'input', 'markdown']
+
+function makeLogger(token) {
+  const send = (level, message, fields) => {
+    const text = typeof message === 'string' ? message : String(message)
+    let json
+    if (fields !== undefined && fields !== null) {
+      try {
+        json = JSON.stringify(fields)
+      } catch {
+        json = undefined
+      }
+    }
+    native.pluginLog(token, level, text, json)
+  }
+  return {
+    debug: (message, fields) => send('DEBUG', message, fields),
+    info: (message, fields) => send('INFO', message, fields),
+    warn: (message, fields) => send('WARNING', message, fields),
+    warning: (message, fields) => send('WARNING', message, fields),
+    error: (message, fields) => send('ERROR', message, fields),
+    critical: (message, fields) => send('CRITICAL', message, fields),
+    /** `level` is a name (`'INFO'`) or a number (Python's 10..50, or any other). */
+    log: (level, message, fields) =>
+      send(typeof level === 'number' ? numberLevel(level) : String(level), message, fields),
+    isEnabledFor: (level) =>
+      native.pluginLogEnabled(token, typeof level === 'number' ? numberLevel(level) : String(level)),
+  }
+}
+
+function numberLevel(n) {
+  return { 10: 'DEBUG', 20: 'INFO', 30: 'WARNING', 40: 'ERROR', 50: 'CRITICAL' }[n] || `Level ${n}`
+}
+
+// Export rows as an async iterable (read in batches from the downloaded archive).
+function exportRows(token) {
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const batch = native.pluginExportNext(token, 256)
+        if (!batch) return
+        for (const line of batch) yield JSON.parse(line)
+      }
+    },
+  }
+}
+
+function toBuffer(file) {
+  if (typeof file === 'string') return Buffer.from(file)
+  if (Buffer.isBuffer(file)) return file
+  if (file instanceof Uint8Array) return Buffer.from(file.buffer, file.byteOffset, file.byteLength)
+  if (file instanceof ArrayBuffer) return Buffer.from(file)
+  throw new TypeError('an export callback must return { file: Buffer | Uint8Array | string, fileName }')
+}
+
+function brush(outcome, key, value) {
+  if (value === undefined || value === null) return
+  const shape = Array.from(value.shape || [])
+  const data = Array.from(value.data || [], Number)
+  outcome[`${key}Shape`] = shape
+  outcome[`${key}Data`] = data
+}
+
+// The callback's result as the native outcome.
+function toOutcome(kind, result) {
+  if (result === undefined || result === null) return {}
+  if (kind === 'export') {
+    // `{ file, fileName, storageId }` (the official ExportResponse) or the legacy
+    // `[fileName, file]` tuple.
+    if (Array.isArray(result) && result.length === 2) {
+      return { file: toBuffer(result[1]), fileName: String(result[0]) }
+    }
+    const fileName = result.fileName ?? result.file_name
+    const storageId = result.storageId ?? result.storage_id
+    return {
+      file: toBuffer(result.file),
+      fileName: fileName === undefined ? undefined : String(fileName),
+      storageId: storageId === undefined || storageId === null ? undefined : String(storageId),
+    }
+  }
+  const outcome = {}
+  let value = result
+  if (kind === 'model' && typeof result === 'object' && !Array.isArray(result)) {
+    const { brushData, medicalBrushData, ...rest } = result
+    brush(outcome, 'brush', brushData)
+    brush(outcome, 'medicalBrush', medicalBrushData)
+    value = rest
+  }
+  const json = JSON.stringify(value)
+  if (json !== undefined) outcome.valueJson = json
+  return outcome
+}
+
+function messageOf(err) {
+  if (err instanceof Error) return err.message || String(err)
+  return String(err)
+}
+
+/** A plugin: `start()` connects it (or serves it over REST) and returns it. */
+class Plugin {
+  constructor(kind, options, callback) {
+    if (!KINDS.includes(kind)) {
+      throw new TypeError(`unknown plugin kind ${JSON.stringify(kind)} (one of ${KINDS.join(', ')})`)
+    }
+    if (typeof callback !== 'function') throw new TypeError('the callback must be a function')
+    this.kind = kind
+    this.options = { ...options }
+    this.callback = callback
+    this._native = null
+  }
+
+  _dispatch(token, requestJson) {
+    let data
+    try {
+      data = JSON.parse(requestJson)
+    } catch (err) {
+      native.pluginComplete(token, { error: `undecodable request: ${messageOf(err)}` })
+      return
+    }
+    data.logger = makeLogger(token)
+    if (this.kind === 'export') data.jsonExport = exportRows(token)
+    Promise.resolve()
+      .then(() => this.callback(data))
+      .then(
+        (result) => native.pluginComplete(token, toOutcome(this.kind, result)),
+        (err) => native.pluginComplete(token, { error: messageOf(err) }),
+      )
+      .catch((err) => native.pluginComplete(token, { error: messageOf(err) }))
+  }
+
+  /** Connects (WS) or starts serving (REST); returns this plugin. */
+  start() {
+    if (this._native) return this
+    const { handleSignals, ...options } = this.options
+    this._native = native.startPlugin(this.kind, options, (token, json) => this._dispatch(token, json))
+    if (handleSignals) {
+      const stop = () => {
+        this.shutdown().then(() => process.exit(0))
+      }
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+    }
+    return this
+  }
+
+  /** Stops taking work, lets running callbacks finish, disconnects. */
+  async shutdown() {
+    if (this._native) await this._native.shutdown()
+  }
+
+  /** Resolves to true once stopped, false after `timeoutMs`. */
+  wait(timeoutMs = 2 ** 31) {
+    return this._native ? this._native.wait(timeoutMs) : Promise.resolve(true)
+  }
+
+  /** After the plugin stopped on its own (reconnection attempts exhausted): why, once. */
+  takeError() {
+    return this._native ? this._native.takeError() : null
+  }
+
+  /** Whether the Socket.IO connection to the Hub is up. */
+  get connected() {
+    return this._native ? this._native.isConnected() : false
+  }
+
+  /** REST connector: the port it listens on. */
+  get port() {
+    const port = this._native ? this._native.port() : null
+    return port === null || port === undefined ? null : port
+  }
+}
+
+class ExportPlugin extends Plugin {
+  constructor(options, callback) {
+    super('export', options, callback)
+  }
+}
+class ModelPlugin extends Plugin {
+  constructor(options, callback) {
+    super('model', options, callback)
+  }
+}
+class BatchModelPlugin extends Plugin {
+  constructor(options, callback) {
+    super('batchModel', options, callback)
+  }
+}
+class FileExplorerPlugin extends Plugin {
+  constructor(options, callback) {
+    super('fileExplorer', options, callback)
+  }
+}
+class InputPlugin extends Plugin {
+  constructor(options, callback) {
+    super('input', options, callback)
+  }
+}
+class MarkdownPlugin extends Plugin {
+  constructor(options, callback) {
+    super('markdown', options, callback)
+  }
+}
+
+/**
+ * Starts a plugin of `kind` and returns it; `callback(data)` may be async. With
+ * `handleSignals` (default true) SIGINT/SIGTERM drain running work and exit 0.
+ */
+function runPlugin(kind, options, callback) {
+  return new Plugin(kind, { handleSignals: true, ...options }, callback).start()
+}
+
+module.exports = {
+  Plugin,
+  ExportPlugin,
+  ModelPlugin,
+  BatchModelPlugin,
+  FileExplorerPlugin,
+  InputPlugin,
+  MarkdownPlugin,
+  runPlugin,
+  PLUGIN_KINDS: KINDS,
+}
