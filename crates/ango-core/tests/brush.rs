@@ -18,7 +18,9 @@ fn brush_masks_and_volumes_are_stored_where_the_url_says() {
     let url = client.upload_brush_array(project_id, &mask, false).unwrap();
     assert!(url.ends_with(".png") && !url.contains('?'), "{url}");
     assert!(url.contains("/brushes/"), "{url}");
+    // The emulator's stored files need the API key (or a signed URL).
     let stored = ureq::get(&url)
+        .header("apikey", hub.api_key())
         .call()
         .unwrap()
         .body_mut()

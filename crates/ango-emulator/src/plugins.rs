@@ -657,6 +657,19 @@ pub(crate) fn run(
     Ok(ctx.hub.wait_session(&sid, wait))
 }
 
+/// A URL the plugin can read without the API key: files stored in the
+/// emulator get a signed URL, other URLs are passed as they are.
+fn readable_url(ctx: &Ctx, url: &str) -> String {
+    let prefix = format!("{}/files/", ctx.base_url);
+    match url.strip_prefix(&prefix) {
+        Some(rest) => {
+            let key = rest.split('?').next().unwrap_or_default();
+            ctx.file_url(&crate::query::percent_decode(key, false))
+        }
+        None => url.to_string(),
+    }
+}
+
 /// Sends the tasks that entered Plugin stages to their plugins (called after
 /// each state-changing request).
 pub(crate) fn flush_workflow(ctx: &Ctx) {
@@ -695,7 +708,7 @@ pub(crate) fn flush_workflow(ctx: &Ctx) {
                 data.insert("projectId".into(), json!(p.id));
                 data.insert("assetId".into(), json!(asset.id));
                 data.insert("externalId".into(), json!(asset.external_id));
-                data.insert("dataURL".into(), json!(asset.data));
+                data.insert("dataURL".into(), json!(readable_url(ctx, &asset.data)));
                 data.insert(
                     "categorySchema".into(),
                     stage.get("categorySchema").cloned().unwrap_or(json!([])),

@@ -378,3 +378,112 @@ fn files_need_the_key_or_an_emulator_signature() {
     let r = raw(&host, "GET", &other, &[], None).unwrap();
     assert_eq!(r.status, 401);
 }
+
+/// SplitMix64, for reproducible random mutations.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Randomly damages a valid request: flipped, inserted, deleted and
+/// duplicated bytes, or a cut.
+fn mutate(rng: &mut Rng, base: &[u8]) -> Vec<u8> {
+    let mut v = base.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        if v.is_empty() {
+            break;
+        }
+        let i = rng.below(v.len());
+        match rng.below(6) {
+            0 => v[i] = rng.next() as u8,
+            1 => {
+                let alphabet = b"0123456789abcdefxX\r\n;: -";
+                v.insert(i, alphabet[rng.below(alphabet.len())]);
+            }
+            2 => {
+                v.remove(i);
+            }
+            3 => {
+                let j = (i + rng.below(16)).min(v.len());
+                let dup = v[i..j].to_vec();
+                v.splice(i..i, dup);
+            }
+            4 => v.truncate(i),
+            _ => {
+                let digits = b"fffffffffffffffffff";
+                v.splice(i..i, digits[..1 + rng.below(digits.len())].iter().copied());
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn randomly_damaged_requests_never_break_the_server() {
+    let (emu, api) = start(
+        EmulatorConfig::default()
+            .max_connections(32)
+            .header_timeout_ms(300)
+            .idle_timeout_ms(300)
+            .max_body_bytes(1 << 16),
+    );
+    let host = split_url(emu.url()).0;
+    let templates: Vec<Vec<u8>> = vec![
+        format!(
+            "POST /v2/project HTTP/1.1\r\nHost: x\r\napikey: {KEY}\r\nTransfer-Encoding: chunked\r\n\r\n7\r\n{{\"name\"\r\na\r\n:\"fuzzed\"}}\r\n0\r\n\r\n"
+        )
+        .into_bytes(),
+        format!(
+            "POST /v2/project HTTP/1.1\r\nHost: x\r\napikey: {KEY}\r\nContent-Length: 17\r\n\r\n{{\"name\":\"fuzzed\"}}"
+        )
+        .into_bytes(),
+        format!("GET /v2/listProjects?page=1&limit=5 HTTP/1.1\r\napikey: {KEY}\r\n\r\n").into_bytes(),
+        b"PUT /files/a/b.bin?signature=00 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc".to_vec(),
+    ];
+    let templates = Arc::new(templates);
+    let next = Arc::new(AtomicUsize::new(0));
+    const CASES: usize = 3_000;
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            let host = host.clone();
+            let templates = templates.clone();
+            let next = next.clone();
+            std::thread::spawn(move || {
+                let mut rng = Rng(0xF00D + t as u64);
+                let mut bad_status = Vec::new();
+                while next.fetch_add(1, Ordering::SeqCst) < CASES {
+                    let base = &templates[rng.below(templates.len())];
+                    let req = mutate(&mut rng, base);
+                    if let Some(status) = exchange(&host, &req, true)
+                        && !(100..600).contains(&status)
+                    {
+                        bad_status.push(status);
+                    }
+                }
+                bad_status
+            })
+        })
+        .collect();
+    for t in threads {
+        let bad = t.join().expect("fuzz thread");
+        assert!(bad.is_empty(), "invalid status codes: {bad:?}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while emu.open_connections() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(emu.open_connections(), 0, "connection slots leaked");
+    for _ in 0..50 {
+        assert_eq!(api.call("GET", "/v2/listProjects", None).status, 200);
+    }
+}

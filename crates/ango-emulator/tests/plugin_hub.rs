@@ -281,6 +281,19 @@ fn websocket_plugin_receives_a_run_and_its_response_ends_the_session() {
 }
 
 #[test]
+fn stopping_the_emulator_closes_plugin_connections() {
+    let (mut emu, api) = start();
+    let mut plugin = Plugin::join(&emu, "p", "pw");
+    assert!(wait_connected(&api, "p", true));
+    emu.stop();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline && !plugin.closed {
+        let _ = plugin.recv(Duration::from_millis(100));
+    }
+    assert!(plugin.closed, "the plugin connection outlived the emulator");
+}
+
+#[test]
 fn a_run_waits_for_a_registered_plugin_to_connect() {
     let (emu, api) = start();
     emu.register_plugin("late", "pw", None).expect("register");
@@ -384,6 +397,49 @@ fn malformed_frames_and_unknown_events_are_ignored_without_dropping() {
         .ws
         .send(Message::binary(vec![0u8, 1, 2, 3]))
         .expect("binary");
+    // Random frames built from protocol fragments (reproducible).
+    let pieces = [
+        "4",
+        "2",
+        "3",
+        "40",
+        "41",
+        "42",
+        "43",
+        "44",
+        "/plugin",
+        ",",
+        "[",
+        "]",
+        "{",
+        "}",
+        "\"",
+        "heartbeat",
+        "response",
+        "log",
+        "session",
+        ":",
+        "1",
+        "99",
+        "null",
+        "\u{0}",
+        "é",
+    ];
+    let mut seed = 0x5EED_u64;
+    for _ in 0..300 {
+        let mut frame = String::from("4");
+        for _ in 0..1 + (seed % 12) {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            frame.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+        }
+        // Never a heartbeat with another secret or a namespace DISCONNECT
+        // (those rightly end the plugin's session).
+        if !frame.contains("heartbeat") && !frame.starts_with("41") {
+            plugin.send(&frame);
+        }
+    }
     // Still connected and working.
     let run = run_async(&api, "fuzzy", json!({}), 20);
     let (name, data, _) = plugin.next_event(Duration::from_secs(10)).expect("event");
@@ -630,13 +686,29 @@ fn a_plugin_stage_sends_tasks_and_the_plugins_annotate_moves_them_on() {
     assert_eq!(s["response"]["answer"]["objects"], json!([]));
 
     // An error record ends a workflow session as an error (the task stays).
+    // This asset is stored in the emulator: the plugin gets a URL it can
+    // read without the API key.
+    let up = api.ok(
+        "GET",
+        &format!("/v2/getUploadUrl?name=b.png&project={pid}&type=assets"),
+        None,
+    );
+    let upload = up["data"]["uploadUrl"].as_str().unwrap().to_string();
+    let (_, target) = common::split_url(&upload);
+    let put = common::raw(&api.host, "PUT", &target, &[], Some(b"BPNG")).unwrap();
+    assert_eq!(put.status, 200);
+    let bare = upload.split('?').next().unwrap().to_string();
     api.post(
         &format!("/v2/project/{pid}/cloud"),
-        json!({"assets": [{"data": "https://x/b.png", "externalId": "b.png"}]}),
+        json!({"assets": [{"data": bare, "externalId": "b.png"}]}),
     );
     let (_, data, _) = plugin
         .next_event(Duration::from_secs(10))
         .expect("second task");
+    let (_, target) = common::split_url(data["dataURL"].as_str().unwrap());
+    let r = common::raw(&api.host, "GET", &target, &[], None).unwrap();
+    assert_eq!(r.status, 200, "{target}");
+    assert_eq!(r.body, b"BPNG");
     plugin.emit(
         "response",
         json!({"error": true, "session": data["session"]}),
@@ -651,4 +723,11 @@ fn a_plugin_stage_sends_tasks_and_the_plugins_annotate_moves_them_on() {
         emu.plugin_sessions("wf-model")["sessions"][1]["status"],
         "error"
     );
+}
+
+#[test]
+fn the_emulator_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Emulator>();
+    shareable::<ango_emulator::HubError>();
 }
