@@ -342,11 +342,11 @@ impl RunningPlugin {
         };
         let result = py.detach(move || match Arc::try_unwrap(running) {
             Ok(running) => running.join(),
-            // Another thread still holds it (a concurrent wait): shut down and wait.
+            // Another thread still holds it (a concurrent wait): stop, wait, report.
             Err(shared) => {
                 shared.shutdown();
                 while !shared.wait_timeout(Duration::from_millis(100)) {}
-                Ok(())
+                shared.take_error().map_or(Ok(()), Err)
             }
         });
         result.map_err(|e| to_pyerr(py, e))
