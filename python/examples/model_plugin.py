@@ -95,6 +95,19 @@ def admin(url: str, api_key: str, method: str, path: str, body: Optional[Dict[st
         return json.loads(response.read() or b"null")
 
 
+def wait_until_connected(url: str, api_key: str, local: Any) -> None:
+    """Until the hub has the plugin (its first heartbeat registers it)."""
+    if local is not None:
+        local.wait_for_plugin(PLUGIN_ID, timeout=20)
+        return
+    deadline = time.monotonic() + 20
+    while not any(p.get("id") == PLUGIN_ID and p.get("connected")
+                  for p in admin(url, api_key, "GET", "/__emulator/plugins")["plugins"]):
+        if time.monotonic() > deadline:
+            raise SystemExit("the plugin did not connect to the emulator")
+        time.sleep(0.05)
+
+
 def demo_project(sdk: SDK) -> str:
     projects = sdk.list_projects(limit=50)["data"]["projects"]
     for project in projects:
@@ -129,11 +142,7 @@ def main() -> None:
         plugin = make_plugin(url)
         handle = start(plugin, host=url)  # the emulator serves Socket.IO on its own port
         try:
-            deadline = time.monotonic() + 20
-            while not handle.connected:
-                if time.monotonic() > deadline:
-                    raise SystemExit("the plugin did not connect to the emulator")
-                time.sleep(0.05)
+            wait_until_connected(url, api_key, local)
             project_id = demo_project(sdk)
             tasks = label_stage_tasks(sdk, project_id)
             print(f"Plugin {PLUGIN_ID} connected; {len(tasks)} task(s) of the demo project to pre-label")

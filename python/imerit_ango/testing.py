@@ -18,6 +18,7 @@ The hub is also a plugin hub: point a plugin at it and drive it offline.
     with LocalHub(seed_demo=True) as hub:
         plugin = ModelPlugin("my-plugin", "my-secret", predict, host=hub.url)
         start(plugin, host=hub.url)              # connects to the hub's Socket.IO endpoint
+        hub.wait_for_plugin("my-plugin")         # its first heartbeat registers it
         session = hub.run_plugin("my-plugin", {"projectId": ..., "taskId": ...})
         assert session["status"] == "done", session
         print(hub.plugin_sessions("my-plugin"))  # every run: response, error, logs

@@ -159,6 +159,42 @@ impl LocalHub {
         Ok(crate::convert::to_py(py, &plugin)?.unbind())
     }
 
+    /// Waits until plugin `plugin_id` is connected to the hub and has sent its first
+    /// heartbeat (a websocket plugin registers itself then), so that `run_plugin` finds
+    /// it; `TimeoutError` after `timeout` seconds.
+    #[pyo3(signature = (plugin_id, timeout=10.0))]
+    fn wait_for_plugin(&self, py: Python<'_>, plugin_id: &str, timeout: f64) -> PyResult<()> {
+        let timeout = std::time::Duration::try_from_secs_f64(timeout)
+            .map_err(|_| PyValueError::new_err("timeout must be a number of seconds >= 0"))?;
+        let emulator = self.shared()?;
+        let deadline = std::time::Instant::now() + timeout;
+        let connected = py.detach(|| {
+            loop {
+                let plugins = emulator.plugins();
+                let found = plugins["plugins"].as_array().is_some_and(|list| {
+                    list.iter().any(|p| {
+                        p["id"].as_str() == Some(plugin_id)
+                            && p["connected"].as_bool() == Some(true)
+                    })
+                });
+                if found {
+                    return true;
+                }
+                if std::time::Instant::now() >= deadline {
+                    return false;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        if connected {
+            Ok(())
+        } else {
+            Err(pyo3::exceptions::PyTimeoutError::new_err(format!(
+                "plugin {plugin_id:?} did not connect to the LocalHub"
+            )))
+        }
+    }
+
     /// The plugins the hub knows: id, connected, restUrl, lastHeartbeat.
     fn plugins(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let answer = self.with(|emu| emu.plugins())?;

@@ -38,12 +38,8 @@ def _stop(plugin: plugins.BasePlugin, running: Any) -> None:
     running.join()
 
 
-def _wait_connected(running: Any) -> None:
-    for _ in range(100):
-        if running.connected:
-            return
-        running.wait(0.1)
-    raise AssertionError("the plugin did not connect to the LocalHub")
+def _wait_connected(hub: LocalHub, plugin_id: str) -> None:
+    hub.wait_for_plugin(plugin_id, timeout=20)
 
 
 def test_run_plugin_and_sessions_over_websocket(hub: LocalHub, clean_env: Any) -> None:
@@ -56,7 +52,7 @@ def test_run_plugin_and_sessions_over_websocket(hub: LocalHub, clean_env: Any) -
     plugin = BatchModelPlugin("ws-plugin", "ws-secret", callback)
     running = plugins.start(plugin, hub.url)
     try:
-        _wait_connected(running)
+        _wait_connected(hub, "ws-plugin")
         assert any(p["id"] == "ws-plugin" and p["connected"] for p in hub.plugins())
         session = hub.run_plugin("ws-plugin", {"projectId": "p-1"}, wait=20)
         assert session["status"] == "done", session
@@ -73,6 +69,8 @@ def test_run_plugin_and_sessions_over_websocket(hub: LocalHub, clean_env: Any) -
     assert sessions[0]["logs"][0]["step"] == 1
     with pytest.raises(LookupError):
         hub.run_plugin("nobody", {}, wait=1)
+    with pytest.raises(TimeoutError):
+        hub.wait_for_plugin("nobody", timeout=0.2)
 
 
 def test_run_plugin_over_the_rest_connector(hub: LocalHub, clean_env: Any) -> None:
@@ -110,7 +108,7 @@ def test_model_plugin_annotates_through_the_hub(hub: LocalHub, clean_env: Any) -
     plugin = ModelPlugin("model-plugin", "model-secret", predict, host=hub.url)
     running = plugins.start(plugin, hub.url)
     try:
-        _wait_connected(running)
+        _wait_connected(hub, "model-plugin")
         session = hub.run_plugin("model-plugin", {"projectId": project_id, "taskId": task["_id"],
                                                   "workflow": True, "overwrite": True}, wait=20)
         assert session["status"] == "done", session
