@@ -10,6 +10,19 @@
 The hub listens on 127.0.0.1 only and keeps everything in memory; it stops when the
 ``with`` block ends (or on ``stop()``). ``fail_rate`` answers that share of requests
 with 429/503 and ``drop_rate`` closes that share of connections, to exercise retries.
+
+The hub is also a plugin hub: point a plugin at it and drive it offline.
+
+    from imerit_ango.plugins import ModelPlugin, start
+
+    with LocalHub(seed_demo=True) as hub:
+        plugin = ModelPlugin("my-plugin", "my-secret", predict, host=hub.url)
+        start(plugin, host=hub.url)              # connects to the hub's Socket.IO endpoint
+        hub.wait_for_plugin("my-plugin")         # its first heartbeat registers it
+        session = hub.run_plugin("my-plugin", {"projectId": ..., "taskId": ...})
+        assert session["status"] == "done", session
+        print(hub.plugin_sessions("my-plugin"))  # every run: response, error, logs
+        plugin.stop()
 """
 from imerit_ango._native import LocalHub
 

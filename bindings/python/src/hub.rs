@@ -3,13 +3,14 @@
 use ango_emulator::{Emulator, EmulatorConfig};
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// A local, in-memory Ango Hub on 127.0.0.1, served from background threads.
 #[pyclass(module = "imerit_ango._native", name = "LocalHub")]
 pub struct LocalHub {
     // `None` once stopped; a mutex because `stop` may race with other threads' reads.
-    emulator: Mutex<Option<Emulator>>,
+    // An `Arc` so that a long call (`run_plugin`) runs without holding the lock.
+    emulator: Mutex<Option<Arc<Emulator>>>,
     url: String,
     api_key: String,
     organization_id: String,
@@ -60,7 +61,7 @@ impl LocalHub {
             url: emulator.url().to_string(),
             api_key: emulator.api_key().to_string(),
             organization_id: emulator.organization_id(),
-            emulator: Mutex::new(Some(emulator)),
+            emulator: Mutex::new(Some(Arc::new(emulator))),
         })
     }
 
@@ -109,6 +110,98 @@ impl LocalHub {
         })
     }
 
+    /// Runs a plugin connected to this hub (as `POST /__emulator/plugins/{id}/run`): sends
+    /// `data` (missing `session`, `apiKey`, `orgId`, `runBy`, `configJSON` are filled in by
+    /// the hub) to the plugin, waits up to `wait` seconds for the session to end and
+    /// returns the session (`status`, `response`, `error`, `logs`, `data`).
+    #[pyo3(signature = (plugin_id, data=None, *, wait=30.0))]
+    fn run_plugin(
+        &self,
+        py: Python<'_>,
+        plugin_id: &str,
+        data: Option<&Bound<'_, PyAny>>,
+        wait: f64,
+    ) -> PyResult<Py<PyAny>> {
+        let wait = std::time::Duration::try_from_secs_f64(wait)
+            .map_err(|_| PyValueError::new_err("wait must be a number of seconds >= 0"))?;
+        let data = match data {
+            Some(d) => crate::convert::from_py(d)?,
+            None => serde_json::Value::Object(Default::default()),
+        };
+        let emulator = self.shared()?;
+        let session = py
+            .detach(|| emulator.run_plugin(plugin_id, data, wait))
+            .map_err(hub_error)?;
+        Ok(crate::convert::to_py(py, &session)?.unbind())
+    }
+
+    /// The sessions of a plugin on this hub, oldest first.
+    fn plugin_sessions(&self, py: Python<'_>, plugin_id: &str) -> PyResult<Py<PyAny>> {
+        let answer = self.with(|emu| emu.plugin_sessions(plugin_id))?;
+        let sessions = answer.get("sessions").unwrap_or(&answer);
+        Ok(crate::convert::to_py(py, sessions)?.unbind())
+    }
+
+    /// Registers a plugin; `rest_url` names a plugin served with the REST connector,
+    /// which the hub then calls with `POST {rest_url}/plugin` (websocket plugins register
+    /// themselves with their first heartbeat).
+    #[pyo3(signature = (plugin_id, secret, rest_url=None))]
+    fn register_plugin(
+        &self,
+        py: Python<'_>,
+        plugin_id: &str,
+        secret: &str,
+        rest_url: Option<&str>,
+    ) -> PyResult<Py<PyAny>> {
+        let plugin = self
+            .with(|emu| emu.register_plugin(plugin_id, secret, rest_url))?
+            .map_err(hub_error)?;
+        Ok(crate::convert::to_py(py, &plugin)?.unbind())
+    }
+
+    /// Waits until plugin `plugin_id` is connected to the hub and has sent its first
+    /// heartbeat (a websocket plugin registers itself then), so that `run_plugin` finds
+    /// it; `TimeoutError` after `timeout` seconds.
+    #[pyo3(signature = (plugin_id, timeout=10.0))]
+    fn wait_for_plugin(&self, py: Python<'_>, plugin_id: &str, timeout: f64) -> PyResult<()> {
+        let timeout = std::time::Duration::try_from_secs_f64(timeout)
+            .map_err(|_| PyValueError::new_err("timeout must be a number of seconds >= 0"))?;
+        let emulator = self.shared()?;
+        let deadline = std::time::Instant::now() + timeout;
+        let connected = py.detach(|| {
+            loop {
+                let plugins = emulator.plugins();
+                let found = plugins["plugins"].as_array().is_some_and(|list| {
+                    list.iter().any(|p| {
+                        p["id"].as_str() == Some(plugin_id)
+                            && p["connected"].as_bool() == Some(true)
+                    })
+                });
+                if found {
+                    return true;
+                }
+                if std::time::Instant::now() >= deadline {
+                    return false;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        if connected {
+            Ok(())
+        } else {
+            Err(pyo3::exceptions::PyTimeoutError::new_err(format!(
+                "plugin {plugin_id:?} did not connect to the LocalHub"
+            )))
+        }
+    }
+
+    /// The plugins the hub knows: id, connected, restUrl, lastHeartbeat.
+    fn plugins(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let answer = self.with(|emu| emu.plugins())?;
+        let plugins = answer.get("plugins").unwrap_or(&answer);
+        Ok(crate::convert::to_py(py, plugins)?.unbind())
+    }
+
     /// Stops the server (idempotent).
     fn stop(&self, py: Python<'_>) {
         let taken = self
@@ -141,11 +234,28 @@ impl LocalHub {
 }
 
 impl LocalHub {
+    /// The running emulator, shared, for calls that must not hold the lock.
+    fn shared(&self) -> PyResult<Arc<Emulator>> {
+        let guard = self.emulator.lock().unwrap_or_else(|e| e.into_inner());
+        guard
+            .clone()
+            .ok_or_else(|| PyRuntimeError::new_err("the LocalHub is stopped"))
+    }
+
     fn with<T>(&self, f: impl FnOnce(&Emulator) -> T) -> PyResult<T> {
         let guard = self.emulator.lock().unwrap_or_else(|e| e.into_inner());
         guard
             .as_ref()
-            .map(f)
+            .map(|emu| f(emu))
             .ok_or_else(|| PyRuntimeError::new_err("the LocalHub is stopped"))
+    }
+}
+
+/// A plugin-hub error (unknown plugin, bad data, session id in use) as a Python error.
+fn hub_error(error: ango_emulator::HubError) -> PyErr {
+    match error.status {
+        404 => pyo3::exceptions::PyLookupError::new_err(error.message),
+        400 | 409 => PyValueError::new_err(error.message),
+        _ => PyRuntimeError::new_err(error.message),
     }
 }

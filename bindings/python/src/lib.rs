@@ -14,6 +14,7 @@ mod errors;
 mod hub;
 mod iter;
 mod models;
+mod plugins;
 
 /// Converts any JSON-able Python object (with `Enum`s and model objects) to plain
 /// Python data, as the core would send it; used by tests and the model classes.
@@ -47,6 +48,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<hub::LocalHub>()?;
     m.add_class::<iter::Rows>()?;
     models::register(m)?;
+    plugins::register(m)?;
     m.add_function(wrap_pyfunction!(to_json_data, m)?)?;
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_in_call, m)?)?;
