@@ -223,16 +223,16 @@ fn export_file(obj: &Bound<'_, PyAny>) -> PyResult<Option<rt::CallbackResult>> {
             storage_id,
         }));
     }
-    if let Ok(tuple) = obj.cast::<PyTuple>() {
-        if tuple.len() == 2 {
-            let name = tuple.get_item(0)?;
-            if let Ok(name) = name.cast::<PyString>() {
-                return Ok(Some(rt::CallbackResult::ExportFile {
-                    bytes: file_bytes(&tuple.get_item(1)?)?,
-                    file_name: name.to_cow()?.into_owned(),
-                    storage_id: None,
-                }));
-            }
+    if let Ok(tuple) = obj.cast::<PyTuple>()
+        && tuple.len() == 2
+    {
+        let name = tuple.get_item(0)?;
+        if let Ok(name) = name.cast::<PyString>() {
+            return Ok(Some(rt::CallbackResult::ExportFile {
+                bytes: file_bytes(&tuple.get_item(1)?)?,
+                file_name: name.to_cow()?.into_owned(),
+                storage_id: None,
+            }));
         }
     }
     Ok(None)
