@@ -67,7 +67,7 @@ impl PluginLogSink {
             map.insert(key.str()?.to_cow()?.into_owned(), value);
         }
         let inner = &self.inner;
-        py.detach(|| inner.log_number(level, message, map));
+        py.detach(|| inner.send_number(level, message, map));
         Ok(())
     }
 
@@ -461,8 +461,9 @@ pub fn start_plugin(
         rt::Connector::Rest => "REST",
     };
     let log_level = config.log_level.name();
-    // `PluginLogger` echoes through its own logging handler.
-    config.echo_logs = false;
+    // The user's records are echoed by `PluginLogger`'s own logging handler and sent
+    // with `send_number`; the runtime's own messages (connection, export and upload
+    // failures) are still echoed by the runtime.
     let callback = Arc::new(PyCallback {
         kind,
         func: callback,

@@ -174,14 +174,29 @@ impl PluginLogger {
         match number {
             Some(n) => self.log_number(n, message, fields),
             // An unknown name is kept as it is and treated as INFO for gating.
-            None => self.emit(level_name, LogLevel::Info.as_number(), message, fields),
+            None => self.emit(
+                level_name,
+                LogLevel::Info.as_number(),
+                message,
+                fields,
+                self.inner.echo,
+            ),
         }
     }
 
     /// [`PluginLogger::log`] for a numeric level (Python's `logger.log(15, ...)`).
     pub fn log_number(&self, level: i64, message: &str, fields: Map<String, Value>) {
         let name = LogLevel::name_of_number(level);
-        self.emit(&name, level, message, fields);
+        self.emit(&name, level, message, fields, self.inner.echo);
+    }
+
+    /// Like [`PluginLogger::log_number`], but never echoes locally: for a binding whose
+    /// own logger already printed the record (Python's `PluginLogger` is a
+    /// `logging.Logger` with its own handler), so the runtime's messages can still be
+    /// echoed without printing the user's lines twice.
+    pub fn send_number(&self, level: i64, message: &str, fields: Map<String, Value>) {
+        let name = LogLevel::name_of_number(level);
+        self.emit(&name, level, message, fields, false);
     }
 
     /// The record that would be sent for these arguments.
@@ -196,11 +211,18 @@ impl PluginLogger {
         Value::Object(fields)
     }
 
-    fn emit(&self, level_name: &str, number: i64, message: &str, fields: Map<String, Value>) {
+    fn emit(
+        &self,
+        level_name: &str,
+        number: i64,
+        message: &str,
+        fields: Map<String, Value>,
+        echo: bool,
+    ) {
         if number < self.inner.level.as_number() {
             return;
         }
-        if self.inner.echo {
+        if echo {
             eprintln!("{level_name}:plugin:{message}");
         }
         let record = self.record(level_name, message, fields);
