@@ -745,3 +745,251 @@ fn export_to_file_leaves_only_the_export_in_its_folder() {
         assert_eq!(mode & 0o077, 0, "private: {mode:o}");
     }
 }
+
+// ---------------------------------------------------------------------------------
+// Uploads (item 7)
+// ---------------------------------------------------------------------------------
+
+use ango_core::upload::{FileStatus, UploadFile, UploadOptions};
+
+/// How the hub answers the registration (`POST /cloud`) and the check (`GET /assets`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Registration {
+    /// Registers the assets, then drops the connection without answering.
+    RegisterThenDrop,
+    /// Answers 502 without registering anything.
+    BadGatewayUnregistered,
+    /// Answers 400 (a plain refusal).
+    Refused,
+}
+
+/// A tiny hub on loopback (one request per connection) that stores registered assets.
+struct UploadHub {
+    url: String,
+    assets: Arc<Mutex<Vec<Value>>>,
+    calls: Arc<Mutex<Vec<String>>>,
+}
+
+fn upload_hub(registration: Registration, check_fails: bool) -> UploadHub {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let assets: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(Vec::new()));
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let (state, log, host) = (assets.clone(), calls.clone(), url.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let (state, log, host) = (state.clone(), log.clone(), host.clone());
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                let _ = reader.read_line(&mut request_line);
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0u8; length];
+                let _ = std::io::Read::read_exact(&mut reader, &mut body);
+                let mut parts = request_line.split_whitespace();
+                let method = parts.next().unwrap_or_default().to_string();
+                let target = parts.next().unwrap_or_default().to_string();
+                let (path, raw_query) = target.split_once('?').unwrap_or((&target, ""));
+                let query = support::parse_query(raw_query);
+                let get = |name: &str| {
+                    query
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.clone())
+                };
+                log.lock().unwrap().push(format!("{method} {path}"));
+                let answer: Option<(u16, Value)> = match (method.as_str(), path) {
+                    ("GET", "/v2/project/p1") => Some((
+                        200,
+                        json!({"status": "success", "data": {"project": {"_id": "p1", "type": "ango", "batches": []}}}),
+                    )),
+                    ("GET", "/v2/getUploadUrl") => Some((
+                        200,
+                        json!({"status": "success", "data": {"uploadUrl": format!("{host}/bucket/{}?sig=1", get("name").unwrap_or_default())}}),
+                    )),
+                    ("PUT", _) => Some((200, json!({}))),
+                    ("POST", "/v2/project/p1/cloud") => match registration {
+                        Registration::RegisterThenDrop => {
+                            let sent: Value = serde_json::from_slice(&body).unwrap();
+                            let mut stored = state.lock().unwrap();
+                            for asset in sent["assets"].as_array().unwrap() {
+                                let n = stored.len();
+                                stored.push(json!({
+                                    "_id": format!("{n:024x}"),
+                                    "externalId": asset["externalId"],
+                                    "data": asset["data"],
+                                }));
+                            }
+                            None
+                        }
+                        Registration::BadGatewayUnregistered => {
+                            Some((502, json!({"status": "error", "message": "bad gateway"})))
+                        }
+                        Registration::Refused => {
+                            Some((400, json!({"status": "fail", "message": "no"})))
+                        }
+                    },
+                    ("GET", "/v2/project/p1/assets") if check_fails => {
+                        Some((500, json!({"status": "error", "message": "check down"})))
+                    }
+                    ("GET", "/v2/project/p1/assets") => {
+                        let filters: Value =
+                            serde_json::from_str(&get("filters").unwrap_or_default())
+                                .unwrap_or(Value::Null);
+                        let matching: Vec<Value> = state
+                            .lock()
+                            .unwrap()
+                            .iter()
+                            .filter(|a| a["externalId"] == filters["externalId"])
+                            .cloned()
+                            .collect();
+                        let total = matching.len();
+                        Some((
+                            200,
+                            json!({"status": "success", "data": {"assets": matching, "total": total}}),
+                        ))
+                    }
+                    _ => Some((404, json!({"status": "fail", "message": "unknown route"}))),
+                };
+                if let Some((status, value)) = answer {
+                    let body = value.to_string();
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                }
+                // No answer: the connection is dropped after the request was read.
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    UploadHub { url, assets, calls }
+}
+
+fn upload_client(hub: &UploadHub) -> ango_core::Client {
+    ango_core::Client::builder("test-key")
+        .host(&hub.url)
+        .retry_policy(ango_core::RetryPolicy {
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(5),
+            ..ango_core::RetryPolicy::default()
+        })
+        .progress(ango_core::ProgressMode::Off)
+        .build()
+        .unwrap()
+}
+
+fn upload_two(hub: &UploadHub) -> ango_core::upload::UploadReport {
+    let dir = support::TempDir::new();
+    let files = [
+        UploadFile {
+            external_id: Some("a.jpg".into()),
+            ..UploadFile::new(dir.file("a.jpg", b"a"))
+        },
+        UploadFile {
+            external_id: Some("b.jpg".into()),
+            ..UploadFile::new(dir.file("b.jpg", b"b"))
+        },
+    ];
+    upload_client(hub)
+        .upload_files("p1", &files, &UploadOptions::default())
+        .unwrap()
+}
+
+fn cloud_posts(hub: &UploadHub) -> usize {
+    hub.calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| *c == "POST /v2/project/p1/cloud")
+        .count()
+}
+
+#[test]
+fn assets_registered_before_the_connection_dropped_are_reported_registered() {
+    let hub = upload_hub(Registration::RegisterThenDrop, false);
+    // An older asset with the same external id (an earlier upload) is not ours.
+    hub.assets.lock().unwrap().push(
+        json!({"_id": "f".repeat(24), "externalId": "a.jpg", "data": format!("{}/bucket/old.jpg", hub.url)}),
+    );
+    let report = upload_two(&hub);
+    for file in &report.files {
+        assert_eq!(file.status.registration(), "registered", "{file:?}");
+    }
+    assert!(report.is_complete(), "{report:?}");
+    assert!(report.registration_error.is_none());
+    assert_eq!(cloud_posts(&hub), 1, "the registration is never repeated");
+    assert_eq!(hub.assets.lock().unwrap().len(), 3, "no duplicate");
+}
+
+#[test]
+fn a_check_that_fails_too_reports_unknown() {
+    let hub = upload_hub(Registration::RegisterThenDrop, true);
+    let report = upload_two(&hub);
+    for file in &report.files {
+        match &file.status {
+            FileStatus::Unknown { url, error } => {
+                assert!(url.contains("/bucket/"), "{url}");
+                assert!(error.contains("check"), "{error}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(file.status.registration(), "unknown");
+    }
+    assert!(!report.is_complete());
+    assert!(matches!(
+        report.registration_error,
+        Some(Error::Connection(_) | Error::Timeout(_) | Error::Transport(_))
+    ));
+    assert_eq!(cloud_posts(&hub), 1);
+}
+
+#[test]
+fn a_server_error_without_registration_is_checked_and_reported_not_registered() {
+    let hub = upload_hub(Registration::BadGatewayUnregistered, false);
+    let report = upload_two(&hub);
+    for file in &report.files {
+        assert_eq!(file.status.registration(), "not_registered", "{file:?}");
+    }
+    assert_eq!(
+        report.registration_error.as_ref().and_then(Error::status),
+        Some(502)
+    );
+    let checks = hub
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| *c == "GET /v2/project/p1/assets")
+        .count();
+    assert_eq!(checks, 2, "one lookup per file");
+}
+
+#[test]
+fn a_plain_refusal_is_not_registered_without_any_lookup() {
+    let hub = upload_hub(Registration::Refused, false);
+    let report = upload_two(&hub);
+    for file in &report.files {
+        assert_eq!(file.status.registration(), "not_registered", "{file:?}");
+    }
+    assert!(
+        !hub.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|c| c.contains("/assets")),
+        "a 400 needs no lookup"
+    );
+}
