@@ -416,7 +416,10 @@ impl Pages {
 
     fn push_item(&mut self, reading: &mut Reading, item: Value) {
         let Some(seen) = &mut self.seen else {
-            self.buffer.push_back(item);
+            // Only a first reading may yield what it cannot de-duplicate.
+            if reading.number == 1 {
+                self.buffer.push_back(item);
+            }
             return;
         };
         let Some(key) = key_of(&item) else {
@@ -424,6 +427,9 @@ impl Pages {
             self.seen = None;
             if reading.number == 1 {
                 self.buffer.push_back(item);
+            } else if reading.doubt.is_none() {
+                // Re-reading cannot tell whether it was yielded already: say so.
+                reading.doubt = Some("an item without _id appeared when re-reading".into());
             }
             return;
         };

@@ -981,3 +981,52 @@ fn a_plain_refusal_is_not_registered_without_any_lookup() {
         "a 400 needs no lookup"
     );
 }
+
+#[test]
+fn pages_asking_200_from_a_server_serving_100_get_all_300_rows() {
+    // The case as such: 200 asked, 100 served, 300 in all, prefetch > 1.
+    for prefetch in [0, 2, 4] {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let log = asked.clone();
+        let pages = Pages::new("tasks", 200, prefetch, move |page, limit| {
+            log.lock().unwrap().push((page, limit));
+            let served = limit.min(100);
+            let start = (page - 1) * served;
+            let items: Vec<Value> = (start..(start + served).min(300)).map(task).collect();
+            Ok(json!({"data": {"tasks": items, "total": 300}}))
+        });
+        let (numbers, error) = split(drain(pages));
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(numbers, (0..300).collect::<Vec<_>>(), "prefetch {prefetch}");
+        let mut asked = asked.lock().unwrap().clone();
+        asked.sort();
+        assert_eq!(asked, vec![(1, 200), (2, 100), (3, 100)]);
+    }
+}
+
+#[test]
+fn a_re_reading_that_meets_rows_without_ids_never_yields_twice() {
+    // Reading 1 runs dry (with ids); the re-reading serves rows without ids.
+    let calls = Arc::new(Mutex::new(0u64));
+    let pages = {
+        let calls = calls.clone();
+        Pages::new("tasks", 10, 0, move |page, limit| {
+            let mut calls = calls.lock().unwrap();
+            *calls += 1;
+            let first_reading = *calls <= 3;
+            let items: Vec<Value> = ((page - 1) * limit..(page * limit).min(25))
+                .map(|n| {
+                    if first_reading {
+                        task(n)
+                    } else {
+                        json!({"n": n})
+                    }
+                })
+                .collect();
+            Ok(json!({"data": {"tasks": items, "total": 30}}))
+        })
+    };
+    let (numbers, error) = split(drain(pages));
+    assert_eq!(numbers, (0..25).collect::<Vec<_>>(), "each once");
+    assert!(matches!(error, Some(Error::Inconsistent(_))), "{error:?}");
+}
