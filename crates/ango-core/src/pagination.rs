@@ -36,6 +36,9 @@ pub const MAX_PAGE_SIZE: u64 = 1000;
 pub const DEFAULT_PAGE_SIZE: u64 = 100;
 /// The most pages an iterator fetches ahead.
 const MAX_PREFETCH: usize = 16;
+/// The fewest pages an iterator fetches ahead (when its concurrency allows), so that
+/// the link stays busy while a page is consumed.
+const MIN_PREFETCH: u64 = 4;
 /// How many times a listing that changed while it was read is read again.
 const MAX_REREADS: u32 = 2;
 
@@ -556,9 +559,9 @@ fn page_size(size: Option<u64>) -> Result<u64> {
 
 impl Client {
     /// Pages of [`MAX_PAGE_SIZE`] fetched ahead: enough to hold about `page_size` items
-    /// per parallel transfer (the client's concurrency, at most 16), and at least two
-    /// pages so the link stays busy while one is consumed; one at a time, in the
-    /// consumer's thread, with a concurrency of 1.
+    /// per parallel transfer (the client's concurrency, at most 16), and at least four
+    /// pages (or the concurrency, if lower) so the link stays busy while one is
+    /// consumed; one at a time, in the consumer's thread, with a concurrency of 1.
     fn prefetch_for(&self, page_size: u64) -> usize {
         let depth = self.settings().concurrency.min(MAX_PREFETCH) as u64;
         if depth <= 1 {
@@ -567,7 +570,7 @@ impl Client {
         page_size
             .saturating_mul(depth)
             .div_ceil(MAX_PAGE_SIZE)
-            .clamp(2, depth) as usize
+            .clamp(MIN_PREFETCH.min(depth), depth) as usize
     }
 
     /// Every task of a project matching `params` (its `page` and `limit` are ignored).
@@ -575,7 +578,7 @@ impl Client {
     /// Requests ask for [`MAX_PAGE_SIZE`] items (fewer when the server serves fewer, or
     /// `page_size` if it refuses such pages); `page_size` (default 100, at most 1000)
     /// bounds how many items are held ahead of the consumer: about `page_size` per
-    /// parallel transfer (the client's concurrency), never less than two pages.
+    /// parallel transfer (the client's concurrency), never less than four pages.
     pub fn iter_tasks(
         &self,
         project_id: &str,

@@ -371,7 +371,7 @@ fn settled_request_count(server: &Recorder) -> usize {
 fn dropping_the_iterator_early_stops_the_prefetch() {
     let server = task_server(Listing::exact(100_000).capped(10));
     let client = with_concurrency(&server.client(), 8);
-    let prefetch_window = 2; // page_size 10 × concurrency 8 < one page: the minimum
+    let prefetch_window = 4; // page_size 10 × concurrency 8 < one page: the minimum
     let mut pages = client
         .iter_tasks("p1", &GetTasksParams::default(), Some(10))
         .unwrap();
@@ -497,8 +497,8 @@ fn a_server_refusing_large_pages_is_paged_with_the_callers_page_size() {
 #[test]
 fn the_prefetch_window_follows_the_page_size() {
     // Pages of 1000; the window holds about page_size × concurrency items, at least
-    // two pages, at most the concurrency.
-    for (page_size, window) in [(100u64, 2usize), (500, 4), (1000, 8)] {
+    // four pages, at most the concurrency.
+    for (page_size, window) in [(100u64, 4usize), (500, 4), (1000, 8)] {
         let server = task_server(Listing::exact(1_000_000));
         let client = with_concurrency(&server.client(), 8);
         let mut pages = client
