@@ -17,7 +17,7 @@ before(async () => {
 
 after(() => emulator.stop())
 
-test('iterTasks yields every task once, over several pages', async () => {
+test('iterTasks yields every task once, in as few requests as the server allows', async () => {
   const stream = client.iterTasks(projectId, { pageSize: 50 })
   assert.ok(stream instanceof RowStream)
   const ids = new Set()
@@ -27,7 +27,8 @@ test('iterTasks yields every task once, over several pages', async () => {
   }
   assert.equal(ids.size, TASKS)
   const pages = (await lastRequests(emulator, 20)).filter((r) => r.path.endsWith('/tasks'))
-  assert.ok(pages.length >= Math.ceil(TASKS / 50), `${pages.length} page requests`)
+  // pageSize bounds what is held ahead; requests ask for pages of 1000.
+  assert.equal(pages.length, 1, `${pages.length} page requests`)
 })
 
 test('iterTasks applies the task filter', async () => {

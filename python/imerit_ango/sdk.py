@@ -351,8 +351,11 @@ class SDK:
         Returns ``{"response", "registration_error", "files"}``: ``response`` is the
         import response (``None`` if nothing was registered), ``registration_error`` the
         import call's error text, and ``files`` one ``{"path", "external_id", "ok",
-        "url", "error"}`` per input file, in order. Invalid arguments (unknown project,
-        storage or batch) still raise before anything is uploaded.
+        "url", "error", "registration"}`` per input file, in order; ``registration`` is
+        ``"registered"``, ``"not_registered"`` or ``"unknown"`` (the import failed
+        ambiguously and looking the asset up by external id failed too). Invalid
+        arguments (unknown project, storage or batch) still raise before anything is
+        uploaded.
         """
         return self._upload(project_id, file_paths, storage_id, batches, priority, progress)[0]
 

@@ -1100,6 +1100,9 @@ impl From<ango_core::upload::UploadReport> for UploadReport {
                         ango_core::upload::FileStatus::Failed { error } => {
                             (false, None, Some(error))
                         }
+                        ango_core::upload::FileStatus::Unknown { url, error } => {
+                            (false, Some(url), Some(error))
+                        }
                     };
                     FileOutcome {
                         path: f.path.to_string_lossy().into_owned(),

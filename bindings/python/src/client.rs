@@ -1490,7 +1490,13 @@ fn upload_report(py: Python<'_>, report: core::upload::UploadReport) -> PyResult
                 item.set_item("url", py.None())?;
                 item.set_item("error", error)?;
             }
+            core::upload::FileStatus::Unknown { url, error } => {
+                item.set_item("ok", false)?;
+                item.set_item("url", url)?;
+                item.set_item("error", error)?;
+            }
         }
+        item.set_item("registration", outcome.status.registration())?;
         files.append(item)?;
     }
     out.set_item("files", files)?;

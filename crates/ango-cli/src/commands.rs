@@ -223,7 +223,12 @@ pub(crate) fn upload(
             FileStatus::Failed { error } => {
                 serde_json::json!({"path": file.path, "externalId": file.external_id, "ok": false, "error": error})
             }
+            FileStatus::Unknown { url, error } => {
+                serde_json::json!({"path": file.path, "externalId": file.external_id, "ok": false, "url": url, "error": error})
+            }
         };
+        let mut row = row;
+        row["registration"] = file.status.registration().into();
         print_line(out, &row)?;
     }
     if let Some(response) = &report.response {

@@ -4,7 +4,9 @@
 //! and how many items the server really serves per page (a server that caps the page
 //! size is followed: the rest is asked for in pages of the size it served). Further
 //! pages are fetched by background threads, at most a window of pages ahead of the
-//! consumer, and handed over in order.
+//! consumer, and handed over in order. The client's iterators ask for the largest pages
+//! the service serves and size the window from the caller's `page_size`, so memory is
+//! bounded by the window while the number of requests stays as low as the server allows.
 //!
 //! The iterator never hangs and never ends short without saying so:
 //!
@@ -32,6 +34,11 @@ use crate::tasks::GetTasksParams;
 pub const MAX_PAGE_SIZE: u64 = 1000;
 /// The page size used when none is given.
 pub const DEFAULT_PAGE_SIZE: u64 = 100;
+/// The most pages an iterator fetches ahead.
+const MAX_PREFETCH: usize = 16;
+/// The fewest pages an iterator fetches ahead (when its concurrency allows), so that
+/// the link stays busy while a page is consumed.
+const MIN_PREFETCH: u64 = 4;
 /// How many times a listing that changed while it was read is read again.
 const MAX_REREADS: u32 = 2;
 
@@ -220,6 +227,8 @@ pub struct Pages {
     list_key: &'static str,
     /// The page size asked for.
     limit: u64,
+    /// A smaller page size to fall back to if the server refuses `limit` outright.
+    fallback_limit: u64,
     /// Pages fetched ahead by background workers (0 or 1: none, one page at a time).
     prefetch: usize,
     buffer: VecDeque<Value>,
@@ -262,6 +271,7 @@ impl Pages {
             fetch: Arc::new(fetch),
             list_key,
             limit: page_size.max(1),
+            fallback_limit: page_size.max(1),
             prefetch,
             buffer: VecDeque::new(),
             reading: None,
@@ -270,6 +280,13 @@ impl Pages {
             pending_error: None,
             finished: false,
         }
+    }
+
+    /// Falls back to pages of `page_size` when the server refuses the first request
+    /// (HTTP 400 or 422: a server with a lower maximum page size than ours).
+    pub fn with_fallback_page_size(mut self, page_size: u64) -> Pages {
+        self.fallback_limit = page_size.clamp(1, self.limit);
+        self
     }
 
     /// The total the server reported, once the first page has been read.
@@ -303,15 +320,25 @@ impl Pages {
     /// Starts reading number `number`: fetches its first page here, then hands the
     /// rest to workers.
     fn start_reading(&mut self, number: u32) -> Result<()> {
-        let first = fetch_page(&*self.fetch, self.list_key, 1, self.limit)?;
+        let first = match fetch_page(&*self.fetch, self.list_key, 1, self.limit) {
+            Err(Error::Http {
+                status: 400 | 422, ..
+            }) if number == 1 && self.fallback_limit < self.limit => {
+                self.limit = self.fallback_limit;
+                fetch_page(&*self.fetch, self.list_key, 1, self.limit)?
+            }
+            other => other?,
+        };
         let served = first.items.len() as u64;
         if number == 1 {
             self.reported_total = first.total;
         }
         // A server that serves another number of items than asked although it has
         // more (it caps the page size): ask for the rest in pages of the size it served.
+        // Without a total, a short first page may be a cap too: look at the next page.
         let limit = match first.total {
             Some(total) if served > 0 && served != self.limit && served < total => served,
+            None if served > 0 && served < self.limit => served,
             _ => self.limit,
         };
         let last_page = match first.total {
@@ -392,7 +419,10 @@ impl Pages {
 
     fn push_item(&mut self, reading: &mut Reading, item: Value) {
         let Some(seen) = &mut self.seen else {
-            self.buffer.push_back(item);
+            // Only a first reading may yield what it cannot de-duplicate.
+            if reading.number == 1 {
+                self.buffer.push_back(item);
+            }
             return;
         };
         let Some(key) = key_of(&item) else {
@@ -400,6 +430,9 @@ impl Pages {
             self.seen = None;
             if reading.number == 1 {
                 self.buffer.push_back(item);
+            } else if reading.doubt.is_none() {
+                // Re-reading cannot tell whether it was yielded already: say so.
+                reading.doubt = Some("an item without _id appeared when re-reading".into());
             }
             return;
         };
@@ -525,12 +558,27 @@ fn page_size(size: Option<u64>) -> Result<u64> {
 }
 
 impl Client {
-    fn prefetch(&self) -> usize {
-        self.settings().concurrency.min(4)
+    /// Pages of [`MAX_PAGE_SIZE`] fetched ahead: enough to hold about `page_size` items
+    /// per parallel transfer (the client's concurrency, at most 16), and at least four
+    /// pages (or the concurrency, if lower) so the link stays busy while one is
+    /// consumed; one at a time, in the consumer's thread, with a concurrency of 1.
+    fn prefetch_for(&self, page_size: u64) -> usize {
+        let depth = self.settings().concurrency.min(MAX_PREFETCH) as u64;
+        if depth <= 1 {
+            return 1;
+        }
+        page_size
+            .saturating_mul(depth)
+            .div_ceil(MAX_PAGE_SIZE)
+            .clamp(MIN_PREFETCH.min(depth), depth) as usize
     }
 
-    /// Every task of a project matching `params` (its `page` and `limit` are ignored),
-    /// `page_size` per request (default 100, at most 1000).
+    /// Every task of a project matching `params` (its `page` and `limit` are ignored).
+    ///
+    /// Requests ask for [`MAX_PAGE_SIZE`] items (fewer when the server serves fewer, or
+    /// `page_size` if it refuses such pages); `page_size` (default 100, at most 1000)
+    /// bounds how many items are held ahead of the consumer: about `page_size` per
+    /// parallel transfer (the client's concurrency), never less than four pages.
     pub fn iter_tasks(
         &self,
         project_id: &str,
@@ -541,8 +589,8 @@ impl Client {
         let (client, project_id, params) = (self.clone(), project_id.to_string(), params.clone());
         Ok(Pages::new(
             "tasks",
-            size,
-            self.prefetch(),
+            MAX_PAGE_SIZE,
+            self.prefetch_for(size),
             move |page, limit| {
                 client.get_tasks(
                     &project_id,
@@ -553,10 +601,11 @@ impl Client {
                     },
                 )
             },
-        ))
+        )
+        .with_fallback_page_size(size))
     }
 
-    /// Every asset of a project matching `filters`.
+    /// Every asset of a project matching `filters`; pages as [`Client::iter_tasks`].
     pub fn iter_assets(
         &self,
         project_id: &str,
@@ -567,8 +616,8 @@ impl Client {
         let (client, project_id, filters) = (self.clone(), project_id.to_string(), filters.clone());
         Ok(Pages::new(
             "assets",
-            size,
-            self.prefetch(),
+            MAX_PAGE_SIZE,
+            self.prefetch_for(size),
             move |page, limit| {
                 client.get_assets(
                     &project_id,
@@ -579,18 +628,20 @@ impl Client {
                     },
                 )
             },
-        ))
+        )
+        .with_fallback_page_size(size))
     }
 
-    /// Every project visible to the API key.
+    /// Every project visible to the API key; pages as [`Client::iter_tasks`].
     pub fn iter_projects(&self, page_size: Option<u64>) -> Result<Pages> {
         let size = self::page_size(page_size)?;
         let client = self.clone();
         Ok(Pages::new(
             "projects",
-            size,
-            self.prefetch(),
+            MAX_PAGE_SIZE,
+            self.prefetch_for(size),
             move |page, limit| client.list_projects(page, limit),
-        ))
+        )
+        .with_fallback_page_size(size))
     }
 }

@@ -95,6 +95,26 @@ pub enum FileStatus {
         /// Why.
         error: String,
     },
+    /// The bytes arrived, the registration call failed in a way that leaves open whether
+    /// the server registered the asset (a timeout, a dropped connection, a 5xx), and the
+    /// check by external id failed too: look before uploading the file again.
+    Unknown {
+        /// The stored file's URL (the asset's `data`, if it was registered).
+        url: String,
+        /// The registration error and why the check could not tell.
+        error: String,
+    },
+}
+
+impl FileStatus {
+    /// `"registered"`, `"not_registered"` or `"unknown"`.
+    pub fn registration(&self) -> &'static str {
+        match self {
+            FileStatus::Uploaded { .. } => "registered",
+            FileStatus::Failed { .. } => "not_registered",
+            FileStatus::Unknown { .. } => "unknown",
+        }
+    }
 }
 
 /// One file's outcome.
@@ -116,11 +136,18 @@ impl FileOutcome {
 }
 
 /// The result of [`Client::upload_files`]: every file's outcome, in input order.
+///
+/// When the registration call fails ambiguously (a timeout, a dropped connection, a
+/// 5xx) the assets are looked up by external id before anything is reported: files
+/// found registered are `Uploaded` (and if all are, `registration_error` is `None` and
+/// `response` is `None`, the server's answer having been lost), files not found are
+/// `Failed`, and files the lookup could not settle are `Unknown`.
 #[derive(Debug)]
 pub struct UploadReport {
     /// The asset-registration (cloud import) response, when that call was made and succeeded.
     pub response: Option<Value>,
-    /// The registration error, when that call failed (all files are then `Failed`).
+    /// The registration error, when that call failed and not every file was then found
+    /// registered.
     pub registration_error: Option<Error>,
     /// One outcome per input file.
     pub files: Vec<FileOutcome>,
@@ -163,6 +190,26 @@ pub fn storage_file_name(path: &Path) -> String {
         id
     } else {
         format!("{id}.{ext}")
+    }
+}
+
+/// What a lookup after an ambiguous registration failure found.
+#[derive(Debug, Clone)]
+enum Registered {
+    Yes,
+    No,
+    Unknown(String),
+}
+
+/// Whether a failed registration call may have registered the assets anyway: the
+/// request may have reached the server and its answer was lost or was a server error.
+fn registration_may_have_happened(error: &Error) -> bool {
+    match error {
+        Error::Timeout(_) | Error::Connection(_) | Error::Transport(_) | Error::Decode { .. } => {
+            true
+        }
+        Error::Http { status, .. } => *status >= 500 || *status == 408,
+        _ => false,
     }
 }
 
@@ -436,21 +483,132 @@ impl Client {
                 files: outcomes,
             }),
             Err(error) => {
-                for outcome in &mut outcomes {
-                    if let FileStatus::Uploaded { url } = &outcome.status {
-                        outcome.status = FileStatus::Failed {
+                let ambiguous = registration_may_have_happened(&error);
+                let stored: Vec<usize> = (0..outcomes.len())
+                    .filter(|&i| outcomes[i].is_uploaded())
+                    .collect();
+                let checks = if ambiguous {
+                    self.find_registered(project_id, &outcomes, &stored, &error)
+                } else {
+                    vec![Registered::No; stored.len()]
+                };
+                for (&i, check) in stored.iter().zip(checks) {
+                    let outcome = &mut outcomes[i];
+                    let FileStatus::Uploaded { url } = &outcome.status else {
+                        continue;
+                    };
+                    let url = url.clone();
+                    outcome.status = match check {
+                        Registered::Yes => FileStatus::Uploaded { url },
+                        Registered::No => FileStatus::Failed {
                             error: format!(
                                 "stored at {url} but not registered as an asset: {error}"
                             ),
-                        };
-                    }
+                        },
+                        Registered::Unknown(why) => FileStatus::Unknown {
+                            error: format!(
+                                "stored at {url}; registering it failed ({error}) and checking \
+                                 whether it was registered failed too ({why})"
+                            ),
+                            url,
+                        },
+                    };
                 }
+                let all_registered = stored.iter().all(|&i| outcomes[i].is_uploaded());
                 Ok(UploadReport {
                     response: None,
-                    registration_error: Some(error),
+                    registration_error: (!all_registered).then_some(error),
                     files: outcomes,
                 })
             }
+        }
+    }
+
+    /// Looks up each stored file (`indices` into `outcomes`) by external id after the
+    /// registration failed with `error`: is there an asset whose `data` is its URL?
+    fn find_registered(
+        &self,
+        project_id: &str,
+        outcomes: &[FileOutcome],
+        indices: &[usize],
+        error: &Error,
+    ) -> Vec<Registered> {
+        // A request that timed out or lost its connection may still be running on the
+        // server: give it a moment, and look twice before saying "not registered".
+        let transport = matches!(error, Error::Timeout(_) | Error::Connection(_));
+        let looks = if transport { 3 } else { 1 };
+        let results: Vec<Mutex<Registered>> =
+            indices.iter().map(|_| Mutex::new(Registered::No)).collect();
+        let next = AtomicUsize::new(0);
+        let workers = self.settings().concurrency.clamp(1, 16).min(indices.len());
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&i) = indices.get(k) else { break };
+                        let outcome = &outcomes[i];
+                        let FileStatus::Uploaded { url } = &outcome.status else {
+                            continue;
+                        };
+                        let mut found = Registered::No;
+                        for look in 0..looks {
+                            if look > 0 {
+                                std::thread::sleep(
+                                    self.settings()
+                                        .retry
+                                        .backoff(look)
+                                        .max(std::time::Duration::from_millis(200)),
+                                );
+                            }
+                            found = self.is_registered(project_id, &outcome.external_id, url);
+                            if !matches!(found, Registered::No) {
+                                break;
+                            }
+                        }
+                        if let Ok(mut slot) = results[k].lock() {
+                            *slot = found;
+                        }
+                    }
+                });
+            }
+        });
+        results
+            .into_iter()
+            .map(|m| {
+                m.into_inner()
+                    .unwrap_or_else(|_| Registered::Unknown("the check did not run".into()))
+            })
+            .collect()
+    }
+
+    /// Whether an asset with `external_id` and `data` equal to `url` exists.
+    fn is_registered(&self, project_id: &str, external_id: &str, url: &str) -> Registered {
+        let mut filters = Map::new();
+        filters.insert("externalId".into(), Value::from(external_id));
+        let pages = match self.iter_assets(project_id, &filters, Some(100)) {
+            Ok(pages) => pages,
+            Err(e) => return Registered::Unknown(e.to_string()),
+        };
+        let mut without_data = false;
+        for asset in pages {
+            let asset = match asset {
+                Ok(asset) => asset,
+                Err(e) => return Registered::Unknown(e.to_string()),
+            };
+            if asset.get("externalId").and_then(Value::as_str) != Some(external_id) {
+                continue;
+            }
+            match asset.get("data").and_then(Value::as_str) {
+                Some(data) if without_query(data) == url => return Registered::Yes,
+                Some(_) => {} // an older asset with the same external id
+                None => without_data = true,
+            }
+        }
+        if without_data {
+            Registered::Unknown("the assets found do not show their data URL".into())
+        } else {
+            Registered::No
         }
     }
 

@@ -90,7 +90,7 @@ fn a_last_page_shorter_than_the_total_never_hangs_and_is_reported() {
                 300,
                 number(r, "page"),
                 number(r, "limit"),
-                u64::MAX,
+                100,
             ))
         });
         let (numbers, error) = split(drain(iter(&server, concurrency, 100)));
@@ -114,13 +114,7 @@ fn items_leaving_the_listing_while_it_is_read_are_all_served_once() {
             Recorder::with_responder(move |r| {
                 let mut items = listing.lock().unwrap();
                 let page = number(r, "page");
-                let reply = page_reply(
-                    &items,
-                    items.len() as u64,
-                    page,
-                    number(r, "limit"),
-                    u64::MAX,
-                );
+                let reply = page_reply(&items, items.len() as u64, page, number(r, "limit"), 100);
                 let mut first = served_first.lock().unwrap();
                 if page == 1 && !*first {
                     *first = true;
@@ -153,13 +147,7 @@ fn items_added_at_the_front_while_it_is_read_are_all_served_once() {
             Recorder::with_responder(move |r| {
                 let mut items = listing.lock().unwrap();
                 let page = number(r, "page");
-                let reply = page_reply(
-                    &items,
-                    items.len() as u64,
-                    page,
-                    number(r, "limit"),
-                    u64::MAX,
-                );
+                let reply = page_reply(&items, items.len() as u64, page, number(r, "limit"), 100);
                 let mut first = served_first.lock().unwrap();
                 if page == 1 && !*first {
                     *first = true;
@@ -193,7 +181,7 @@ fn a_total_that_never_settles_is_an_inconsistency_not_a_hang() {
                 total,
                 number(r, "page"),
                 number(r, "limit"),
-                u64::MAX,
+                100,
             ))
         });
         let (numbers, error) = split(drain(iter(&server, concurrency, 100)));
@@ -229,7 +217,7 @@ fn a_server_capping_the_page_size_still_yields_every_row_once_in_order() {
             .map(|r| (number(r, "page"), number(r, "limit")))
             .collect();
         asked.sort();
-        assert_eq!(asked, vec![(1, 200), (2, 100), (3, 100)]);
+        assert_eq!(asked, vec![(1, 1000), (2, 100), (3, 100)]);
     }
 }
 
@@ -265,7 +253,7 @@ fn a_failing_prefetch_page_reaches_the_consumer_at_its_position() {
                 });
             }
             let items: Vec<u64> = (0..100).collect();
-            Some(page_reply(&items, 100, page, number(r, "limit"), u64::MAX))
+            Some(page_reply(&items, 100, page, number(r, "limit"), 10))
         });
         let client = server
             .client()
@@ -744,4 +732,301 @@ fn export_to_file_leaves_only_the_export_in_its_folder() {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "private: {mode:o}");
     }
+}
+
+// ---------------------------------------------------------------------------------
+// Uploads (item 7)
+// ---------------------------------------------------------------------------------
+
+use ango_core::upload::{FileStatus, UploadFile, UploadOptions};
+
+/// How the hub answers the registration (`POST /cloud`) and the check (`GET /assets`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Registration {
+    /// Registers the assets, then drops the connection without answering.
+    RegisterThenDrop,
+    /// Answers 502 without registering anything.
+    BadGatewayUnregistered,
+    /// Answers 400 (a plain refusal).
+    Refused,
+}
+
+/// A tiny hub on loopback (one request per connection) that stores registered assets.
+struct UploadHub {
+    url: String,
+    assets: Arc<Mutex<Vec<Value>>>,
+    calls: Arc<Mutex<Vec<String>>>,
+}
+
+fn upload_hub(registration: Registration, check_fails: bool) -> UploadHub {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let assets: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(Vec::new()));
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let (state, log, host) = (assets.clone(), calls.clone(), url.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let (state, log, host) = (state.clone(), log.clone(), host.clone());
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                let _ = reader.read_line(&mut request_line);
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0u8; length];
+                let _ = std::io::Read::read_exact(&mut reader, &mut body);
+                let mut parts = request_line.split_whitespace();
+                let method = parts.next().unwrap_or_default().to_string();
+                let target = parts.next().unwrap_or_default().to_string();
+                let (path, raw_query) = target.split_once('?').unwrap_or((&target, ""));
+                let query = support::parse_query(raw_query);
+                let get = |name: &str| {
+                    query
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.clone())
+                };
+                log.lock().unwrap().push(format!("{method} {path}"));
+                let answer: Option<(u16, Value)> = match (method.as_str(), path) {
+                    ("GET", "/v2/project/p1") => Some((
+                        200,
+                        json!({"status": "success", "data": {"project": {"_id": "p1", "type": "ango", "batches": []}}}),
+                    )),
+                    ("GET", "/v2/getUploadUrl") => Some((
+                        200,
+                        json!({"status": "success", "data": {"uploadUrl": format!("{host}/bucket/{}?sig=1", get("name").unwrap_or_default())}}),
+                    )),
+                    ("PUT", _) => Some((200, json!({}))),
+                    ("POST", "/v2/project/p1/cloud") => match registration {
+                        Registration::RegisterThenDrop => {
+                            let sent: Value = serde_json::from_slice(&body).unwrap();
+                            let mut stored = state.lock().unwrap();
+                            for asset in sent["assets"].as_array().unwrap() {
+                                let n = stored.len();
+                                stored.push(json!({
+                                    "_id": format!("{n:024x}"),
+                                    "externalId": asset["externalId"],
+                                    "data": asset["data"],
+                                }));
+                            }
+                            None
+                        }
+                        Registration::BadGatewayUnregistered => {
+                            Some((502, json!({"status": "error", "message": "bad gateway"})))
+                        }
+                        Registration::Refused => {
+                            Some((400, json!({"status": "fail", "message": "no"})))
+                        }
+                    },
+                    ("GET", "/v2/project/p1/assets") if check_fails => {
+                        Some((500, json!({"status": "error", "message": "check down"})))
+                    }
+                    ("GET", "/v2/project/p1/assets") => {
+                        let filters: Value =
+                            serde_json::from_str(&get("filters").unwrap_or_default())
+                                .unwrap_or(Value::Null);
+                        let matching: Vec<Value> = state
+                            .lock()
+                            .unwrap()
+                            .iter()
+                            .filter(|a| a["externalId"] == filters["externalId"])
+                            .cloned()
+                            .collect();
+                        let total = matching.len();
+                        Some((
+                            200,
+                            json!({"status": "success", "data": {"assets": matching, "total": total}}),
+                        ))
+                    }
+                    _ => Some((404, json!({"status": "fail", "message": "unknown route"}))),
+                };
+                if let Some((status, value)) = answer {
+                    let body = value.to_string();
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                }
+                // No answer: the connection is dropped after the request was read.
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    UploadHub { url, assets, calls }
+}
+
+fn upload_client(hub: &UploadHub) -> ango_core::Client {
+    ango_core::Client::builder("test-key")
+        .host(&hub.url)
+        .retry_policy(ango_core::RetryPolicy {
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(5),
+            ..ango_core::RetryPolicy::default()
+        })
+        .progress(ango_core::ProgressMode::Off)
+        .build()
+        .unwrap()
+}
+
+fn upload_two(hub: &UploadHub) -> ango_core::upload::UploadReport {
+    let dir = support::TempDir::new();
+    let files = [
+        UploadFile {
+            external_id: Some("a.jpg".into()),
+            ..UploadFile::new(dir.file("a.jpg", b"a"))
+        },
+        UploadFile {
+            external_id: Some("b.jpg".into()),
+            ..UploadFile::new(dir.file("b.jpg", b"b"))
+        },
+    ];
+    upload_client(hub)
+        .upload_files("p1", &files, &UploadOptions::default())
+        .unwrap()
+}
+
+fn cloud_posts(hub: &UploadHub) -> usize {
+    hub.calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| *c == "POST /v2/project/p1/cloud")
+        .count()
+}
+
+#[test]
+fn assets_registered_before_the_connection_dropped_are_reported_registered() {
+    let hub = upload_hub(Registration::RegisterThenDrop, false);
+    // An older asset with the same external id (an earlier upload) is not ours.
+    hub.assets.lock().unwrap().push(
+        json!({"_id": "f".repeat(24), "externalId": "a.jpg", "data": format!("{}/bucket/old.jpg", hub.url)}),
+    );
+    let report = upload_two(&hub);
+    for file in &report.files {
+        assert_eq!(file.status.registration(), "registered", "{file:?}");
+    }
+    assert!(report.is_complete(), "{report:?}");
+    assert!(report.registration_error.is_none());
+    assert_eq!(cloud_posts(&hub), 1, "the registration is never repeated");
+    assert_eq!(hub.assets.lock().unwrap().len(), 3, "no duplicate");
+}
+
+#[test]
+fn a_check_that_fails_too_reports_unknown() {
+    let hub = upload_hub(Registration::RegisterThenDrop, true);
+    let report = upload_two(&hub);
+    for file in &report.files {
+        match &file.status {
+            FileStatus::Unknown { url, error } => {
+                assert!(url.contains("/bucket/"), "{url}");
+                assert!(error.contains("check"), "{error}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(file.status.registration(), "unknown");
+    }
+    assert!(!report.is_complete());
+    assert!(matches!(
+        report.registration_error,
+        Some(Error::Connection(_) | Error::Timeout(_) | Error::Transport(_))
+    ));
+    assert_eq!(cloud_posts(&hub), 1);
+}
+
+#[test]
+fn a_server_error_without_registration_is_checked_and_reported_not_registered() {
+    let hub = upload_hub(Registration::BadGatewayUnregistered, false);
+    let report = upload_two(&hub);
+    for file in &report.files {
+        assert_eq!(file.status.registration(), "not_registered", "{file:?}");
+    }
+    assert_eq!(
+        report.registration_error.as_ref().and_then(Error::status),
+        Some(502)
+    );
+    let checks = hub
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| *c == "GET /v2/project/p1/assets")
+        .count();
+    assert_eq!(checks, 2, "one lookup per file");
+}
+
+#[test]
+fn a_plain_refusal_is_not_registered_without_any_lookup() {
+    let hub = upload_hub(Registration::Refused, false);
+    let report = upload_two(&hub);
+    for file in &report.files {
+        assert_eq!(file.status.registration(), "not_registered", "{file:?}");
+    }
+    assert!(
+        !hub.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|c| c.contains("/assets")),
+        "a 400 needs no lookup"
+    );
+}
+
+#[test]
+fn pages_asking_200_from_a_server_serving_100_get_all_300_rows() {
+    // The case as such: 200 asked, 100 served, 300 in all, prefetch > 1.
+    for prefetch in [0, 2, 4] {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let log = asked.clone();
+        let pages = Pages::new("tasks", 200, prefetch, move |page, limit| {
+            log.lock().unwrap().push((page, limit));
+            let served = limit.min(100);
+            let start = (page - 1) * served;
+            let items: Vec<Value> = (start..(start + served).min(300)).map(task).collect();
+            Ok(json!({"data": {"tasks": items, "total": 300}}))
+        });
+        let (numbers, error) = split(drain(pages));
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(numbers, (0..300).collect::<Vec<_>>(), "prefetch {prefetch}");
+        let mut asked = asked.lock().unwrap().clone();
+        asked.sort();
+        assert_eq!(asked, vec![(1, 200), (2, 100), (3, 100)]);
+    }
+}
+
+#[test]
+fn a_re_reading_that_meets_rows_without_ids_never_yields_twice() {
+    // Reading 1 runs dry (with ids); the re-reading serves rows without ids.
+    let calls = Arc::new(Mutex::new(0u64));
+    let pages = {
+        let calls = calls.clone();
+        Pages::new("tasks", 10, 0, move |page, limit| {
+            let mut calls = calls.lock().unwrap();
+            *calls += 1;
+            let first_reading = *calls <= 3;
+            let items: Vec<Value> = ((page - 1) * limit..(page * limit).min(25))
+                .map(|n| {
+                    if first_reading {
+                        task(n)
+                    } else {
+                        json!({"n": n})
+                    }
+                })
+                .collect();
+            Ok(json!({"data": {"tasks": items, "total": 30}}))
+        })
+    };
+    let (numbers, error) = split(drain(pages));
+    assert_eq!(numbers, (0..25).collect::<Vec<_>>(), "each once");
+    assert!(matches!(error, Some(Error::Inconsistent(_))), "{error:?}");
 }

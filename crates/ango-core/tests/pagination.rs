@@ -21,6 +21,8 @@ struct Listing {
     over_deliver: bool,
     /// Answer this page with an error.
     failing_page: Option<u64>,
+    /// Serve at most this many items per page, whatever `limit` asks for.
+    cap: Option<u64>,
 }
 
 impl Listing {
@@ -30,6 +32,14 @@ impl Listing {
             reported_total: Some(total),
             over_deliver: false,
             failing_page: None,
+            cap: None,
+        }
+    }
+
+    fn capped(self, cap: u64) -> Listing {
+        Listing {
+            cap: Some(cap),
+            ..self
         }
     }
 }
@@ -45,6 +55,7 @@ fn number(r: &Recorded, name: &str) -> u64 {
 /// One page of `listing` under `key`, as `/v2` answers it.
 fn page_of(listing: &Listing, key: &str, r: &Recorded) -> Reply {
     let (page, limit) = (number(r, "page"), number(r, "limit"));
+    let limit = listing.cap.map_or(limit, |cap| limit.min(cap));
     if listing.failing_page == Some(page) {
         return Reply::status(400, r#"{"status":"fail","message":"page refused"}"#);
     }
@@ -63,16 +74,21 @@ fn page_of(listing: &Listing, key: &str, r: &Recorded) -> Reply {
     Reply::json(json!({"status": "success", "data": data}))
 }
 
-/// A server answering `/v2/project/<total>/tasks` with an exact listing of `<total>` items.
+/// A server answering `/v2/project/<total>-<cap>/tasks` with an exact listing of
+/// `<total>` items, at most `<cap>` per page (0: as many as asked).
 fn sized_lists() -> Recorder {
     Recorder::with_responder(|r| {
-        let total: u64 = r
+        let (total, cap) = r
             .path
             .strip_prefix("/v2/project/")?
             .strip_suffix("/tasks")?
-            .parse()
-            .ok()?;
-        Some(page_of(&Listing::exact(total), "tasks", r))
+            .split_once('-')?;
+        let (total, cap): (u64, u64) = (total.parse().ok()?, cap.parse().ok()?);
+        let listing = match cap {
+            0 => Listing::exact(total),
+            cap => Listing::exact(total).capped(cap),
+        };
+        Some(page_of(&listing, "tasks", r))
     })
 }
 
@@ -105,14 +121,18 @@ fn pages_requested(server: &Recorder) -> BTreeMap<u64, usize> {
 fn every_item_once_in_order(concurrency: usize) {
     let server = sized_lists();
     let client = with_concurrency(&server.client(), concurrency);
-    for total in [0u64, 1, 99, 100, 101, 1001] {
-        for page_size in [1u64, 7, 100] {
+    for total in [0u64, 1, 99, 100, 101, 1001, 2500] {
+        // 0: the server serves the 1000 asked for; else it caps every page.
+        for cap in [0u64, 1, 7, 100] {
+            if cap == 1 && total > 101 {
+                continue; // thousands of requests: nothing more to learn
+            }
             server.clear();
             let mut pages = client
                 .iter_tasks(
-                    &total.to_string(),
+                    &format!("{total}-{cap}"),
                     &GetTasksParams::default(),
-                    Some(page_size),
+                    Some(100),
                 )
                 .unwrap();
             assert_eq!(pages.total(), None, "nothing is read before the first poll");
@@ -122,25 +142,25 @@ fn every_item_once_in_order(concurrency: usize) {
             }
             assert_eq!(pages.total(), Some(total));
             assert!(pages.next().is_none(), "a finished iterator stays finished");
+            let context = format!("total {total}, cap {cap}, concurrency {concurrency}");
+            assert_eq!(numbers(items), (0..total).collect::<Vec<_>>(), "{context}");
+            let served = if cap == 0 { 1000 } else { cap };
+            let expected_pages = total.div_ceil(served).max(1);
             assert_eq!(
-                numbers(items),
-                (0..total).collect::<Vec<_>>(),
-                "total {total}, page size {page_size}, concurrency {concurrency}"
-            );
-            let expected_pages = total.div_ceil(page_size).max(1);
-            let requested = pages_requested(&server);
-            assert_eq!(
-                requested,
+                pages_requested(&server),
                 (1..=expected_pages).map(|p| (p, 1)).collect(),
-                "total {total}, page size {page_size}, concurrency {concurrency}"
+                "{context}"
             );
-            assert!(
-                server
-                    .requests()
-                    .iter()
-                    .all(|r| number(r, "limit") == page_size
-                        && r.query_value("includeAnswer") == Some("false"))
-            );
+            for r in server.requests() {
+                // The largest page first; then the size the server really serves.
+                let expected_limit = if number(&r, "page") == 1 {
+                    1000
+                } else {
+                    served
+                };
+                assert_eq!(number(&r, "limit"), expected_limit, "{context}");
+                assert_eq!(r.query_value("includeAnswer"), Some("false"));
+            }
         }
     }
 }
@@ -158,8 +178,8 @@ fn every_item_exactly_once_in_order_with_prefetch() {
 #[test]
 fn assets_and_projects_page_the_same_way() {
     let server = Recorder::with_responder(|r| match r.path.as_str() {
-        "/v2/project/p1/assets" => Some(page_of(&Listing::exact(25), "assets", r)),
-        "/v2/listProjects" => Some(page_of(&Listing::exact(23), "projects", r)),
+        "/v2/project/p1/assets" => Some(page_of(&Listing::exact(25).capped(10), "assets", r)),
+        "/v2/listProjects" => Some(page_of(&Listing::exact(23).capped(10), "projects", r)),
         _ => None,
     });
     for concurrency in [1, 8] {
@@ -201,6 +221,7 @@ fn a_server_sending_more_than_its_total_is_cut_off() {
             reported_total: Some(15),
             over_deliver: true,
             failing_page: None,
+            cap: Some(10),
         });
         let client = with_concurrency(&server.client(), concurrency);
         let items: Vec<Value> = client
@@ -231,12 +252,14 @@ fn a_server_sending_more_than_its_total_is_cut_off() {
 #[test]
 fn without_a_total_pages_are_read_until_a_short_one() {
     for concurrency in [1, 8] {
-        for (available, expected_pages) in [(25u64, 3u64), (20, 3), (5, 1), (0, 1)] {
+        // A short first page may be a cap: the next page (of that size) tells.
+        for (available, expected_pages) in [(25u64, 3u64), (20, 3), (5, 2), (0, 1)] {
             let server = task_server(Listing {
                 available,
                 reported_total: None,
                 over_deliver: false,
                 failing_page: None,
+                cap: Some(10),
             });
             let client = with_concurrency(&server.client(), concurrency);
             let mut pages = client
@@ -262,6 +285,7 @@ fn a_server_running_dry_before_its_total_is_an_inconsistency_after_every_item() 
             reported_total: Some(50),
             over_deliver: false,
             failing_page: None,
+            cap: Some(10),
         });
         let client = with_concurrency(&server.client(), concurrency);
         let results: Vec<Result<Value, Error>> = client
@@ -283,7 +307,7 @@ fn an_error_on_page_three_is_yielded_once_and_ends_the_iteration() {
     for concurrency in [1, 8] {
         let server = task_server(Listing {
             failing_page: Some(3),
-            ..Listing::exact(100)
+            ..Listing::exact(100).capped(10)
         });
         let client = with_concurrency(&server.client(), concurrency);
         let mut pages = client
@@ -345,9 +369,9 @@ fn settled_request_count(server: &Recorder) -> usize {
 
 #[test]
 fn dropping_the_iterator_early_stops_the_prefetch() {
-    let server = task_server(Listing::exact(100_000));
+    let server = task_server(Listing::exact(100_000).capped(10));
     let client = with_concurrency(&server.client(), 8);
-    let prefetch_window = 4; // min(concurrency, 4)
+    let prefetch_window = 4; // page_size 10 × concurrency 8 < one page: the minimum
     let mut pages = client
         .iter_tasks("p1", &GetTasksParams::default(), Some(10))
         .unwrap();
@@ -410,8 +434,8 @@ fn page_sizes_out_of_range_are_refused_before_any_request() {
 }
 
 #[test]
-fn the_default_page_size_is_one_hundred_and_filters_are_kept() {
-    let server = task_server(Listing::exact(150));
+fn iterators_ask_for_the_largest_pages_and_keep_the_filters() {
+    let server = task_server(Listing::exact(1500));
     let params = GetTasksParams {
         page: 7,
         limit: 3,
@@ -419,18 +443,73 @@ fn the_default_page_size_is_one_hundred_and_filters_are_kept() {
         include_answer: true,
         ..GetTasksParams::default()
     };
-    let items: Vec<Value> = with_concurrency(&server.client(), 1)
-        .iter_tasks("p1", &params, None)
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(items.len(), 150);
-    let requests = server.requests();
-    assert_eq!(requests.len(), 2);
-    for (i, r) in requests.iter().enumerate() {
-        assert_eq!(number(r, "page"), i as u64 + 1, "the given page is ignored");
-        assert_eq!(number(r, "limit"), 100, "the given limit is ignored");
-        assert_eq!(r.query_value("stage"), Some("Label"));
-        assert_eq!(r.query_value("includeAnswer"), Some("true"));
+    for page_size in [None, Some(10)] {
+        server.clear();
+        let items: Vec<Value> = with_concurrency(&server.client(), 1)
+            .iter_tasks("p1", &params, page_size)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(items.len(), 1500);
+        let requests = server.requests();
+        assert_eq!(
+            requests.len(),
+            2,
+            "the page size does not set the request count"
+        );
+        for (i, r) in requests.iter().enumerate() {
+            assert_eq!(number(r, "page"), i as u64 + 1, "the given page is ignored");
+            assert_eq!(number(r, "limit"), 1000, "the given limit is ignored");
+            assert_eq!(r.query_value("stage"), Some("Label"));
+            assert_eq!(r.query_value("includeAnswer"), Some("true"));
+        }
+    }
+}
+
+#[test]
+fn a_server_refusing_large_pages_is_paged_with_the_callers_page_size() {
+    let server = Recorder::with_responder(|r| {
+        if number(r, "limit") > 100 {
+            return Some(Reply::status(
+                400,
+                r#"{"status":"fail","message":"limit must be at most 100"}"#,
+            ));
+        }
+        Some(page_of(&Listing::exact(130), "tasks", r))
+    });
+    for concurrency in [1, 8] {
+        server.clear();
+        let items: Vec<Value> = with_concurrency(&server.client(), concurrency)
+            .iter_tasks("p1", &GetTasksParams::default(), Some(50))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(numbers(items), (0..130).collect::<Vec<_>>());
+        let limits: Vec<u64> = server
+            .requests()
+            .iter()
+            .map(|r| number(r, "limit"))
+            .collect();
+        assert_eq!(limits, vec![1000, 50, 50, 50]);
+    }
+}
+
+#[test]
+fn the_prefetch_window_follows_the_page_size() {
+    // Pages of 1000; the window holds about page_size × concurrency items, at least
+    // four pages, at most the concurrency.
+    for (page_size, window) in [(100u64, 4usize), (500, 4), (1000, 8)] {
+        let server = task_server(Listing::exact(1_000_000));
+        let client = with_concurrency(&server.client(), 8);
+        let mut pages = client
+            .iter_tasks("p1", &GetTasksParams::default(), Some(page_size))
+            .unwrap();
+        assert!(pages.next().unwrap().is_ok());
+        let seen = settled_request_count(&server);
+        assert!(
+            seen <= 1 + window,
+            "page size {page_size}: {seen} pages requested with one consumed"
+        );
+        drop(pages);
     }
 }

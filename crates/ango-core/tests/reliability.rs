@@ -76,7 +76,10 @@ fn paging_under_faults_returns_every_task_exactly_once() {
     let emulator = faulty_emulator(11);
     let project_id = emulator.seed_project("paged", 2_000);
     let client = patient_client(&emulator);
-    for (page_size, concurrency) in [(100, 8), (100, 1), (250, 4)] {
+    // Iterators fetch pages of 1000 whatever the page size: a few rounds, so that
+    // faults hit some of the (few) requests.
+    let rounds = [(100, 8), (100, 1), (250, 4)].repeat(5);
+    for (page_size, concurrency) in rounds {
         let client = client.with_settings(|s| s.concurrency = concurrency);
         let mut ids = Vec::new();
         for task in client
