@@ -311,7 +311,7 @@ fn coco_geometry(ann: &Value) -> std::result::Result<Geometry, String> {
             let coords: Option<Vec<f64>> =
                 poly.as_array().and_then(|a| a.iter().map(num).collect());
             match coords {
-                Some(c) if c.len() >= 6 && c.len() % 2 == 0 => {
+                Some(c) if c.len() >= 6 && c.len().is_multiple_of(2) => {
                     outlines.push(c.chunks(2).map(|p| [p[0], p[1]]).collect())
                 }
                 _ => return Err("a segmentation polygon is not an even list of 6+ numbers".into()),
@@ -621,7 +621,7 @@ pub fn yolo_to_import(
                 Some(&[cx, cy, bw, bh]) if bw > 0.0 && bh > 0.0 => {
                     Geometry::Box((cx - bw / 2.0) * w, (cy - bh / 2.0) * h, bw * w, bh * h)
                 }
-                Some(v) if v.len() >= 6 && v.len() % 2 == 0 => {
+                Some(v) if v.len() >= 6 && v.len().is_multiple_of(2) => {
                     Geometry::Outlines(vec![v.chunks(2).map(|p| [p[0] * w, p[1] * h]).collect()])
                 }
                 _ => {

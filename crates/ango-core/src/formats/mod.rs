@@ -738,6 +738,7 @@ pub(crate) fn region_of(
 pub struct RowReader<R> {
     reader: R,
     array: Option<bool>,
+    ended_array: bool,
     ended: bool,
     buf: Vec<u8>,
 }
@@ -766,6 +767,7 @@ impl<R: BufRead> RowReader<R> {
         RowReader {
             reader,
             array: None,
+            ended_array: false,
             ended: false,
             buf: Vec::new(),
         }
@@ -825,6 +827,14 @@ impl<R: BufRead> RowReader<R> {
                 }
             }
         }
+        if self.ended_array {
+            return match self.peek_non_blank()? {
+                None => Ok(None),
+                Some(_) => Err(Error::invalid(
+                    "the export is not a JSON array: text after its closing bracket",
+                )),
+            };
+        }
         let malformed =
             |what: &str| Error::invalid(format!("the export is not a JSON array: {what}"));
         let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
@@ -847,6 +857,7 @@ impl<R: BufRead> RowReader<R> {
                 b'{' | b'[' => depth += 1,
                 b'}' | b']' if depth > 0 => depth -= 1,
                 b']' => {
+                    self.ended_array = true;
                     return Ok(if self.buf.iter().all(u8::is_ascii_whitespace) {
                         None
                     } else {
