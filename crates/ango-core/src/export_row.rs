@@ -509,3 +509,28 @@ pub struct ExportRelation {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+/// The rows of a downloaded export as [`ExportRow`]s, each decoded once from its text
+/// (see [`ExportRows::typed`](crate::export::ExportRows::typed)).
+///
+/// Unlike the untyped stream, a row that does not decode yields an [`Error::Decode`]
+/// and the stream goes on with the next row, so a converter can report it and carry on.
+#[derive(Debug)]
+pub struct TypedRows(crate::export::ExportRows);
+
+impl Iterator for TypedRows {
+    type Item = Result<ExportRow>;
+
+    fn next(&mut self) -> Option<Result<ExportRow>> {
+        self.0
+            .next_raw()
+            .map(|text| text.and_then(|t| ExportRow::from_slice(&t)))
+    }
+}
+
+impl crate::export::ExportRows {
+    /// The rows as typed [`ExportRow`]s.
+    pub fn typed(self) -> TypedRows {
+        TypedRows(self)
+    }
+}

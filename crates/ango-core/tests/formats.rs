@@ -939,13 +939,33 @@ fn coco_round_trip_through_the_emulator() {
         export_format: ExportFormat::Ndjson,
         ..ExportOptions::default()
     };
-    let exported = client
-        .export_rows(&project_id, &options)
-        .unwrap()
-        .map(|r| r.and_then(ExportRow::from_value));
+    let exported = client.export_rows(&project_id, &options).unwrap().typed();
     let back = dir.join("back.json");
     let report = formats::convert(exported, Format::Coco, &ontology(), &back).unwrap();
     assert!(report.is_complete(), "{report}");
     assert_eq!(report.images, 25);
     assert_eq!(coco_shapes(&read_json(&back)), coco_shapes(&coco));
+
+    // In one call, with the project's own ontology: the same COCO, and YOLO alike.
+    let direct = dir.join("direct.json");
+    let report = client
+        .export_as(&project_id, &options, Format::Coco, None, &direct)
+        .unwrap();
+    assert_eq!(
+        (report.images, report.annotations),
+        (25, coco_shapes(&coco).len() as u64)
+    );
+    assert_eq!(coco_shapes(&read_json(&direct)), coco_shapes(&coco));
+    let report = client
+        .export_as(
+            &project_id,
+            &options,
+            Format::YoloSegment,
+            Some(&ontology()),
+            &dir.join("y"),
+        )
+        .unwrap();
+    // The two-zone segmentations (every third image) become two lines each.
+    assert_eq!(reasons(&report), BTreeMap::from([("split-instance", 9)]));
+    assert_eq!(std::fs::read_dir(dir.join("y/labels")).unwrap().count(), 25);
 }

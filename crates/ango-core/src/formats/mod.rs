@@ -155,6 +155,33 @@ where
     }
 }
 
+impl crate::Client {
+    /// Exports a project as NDJSON and converts it on the fly to `format` at `out`
+    /// (streamed: the export is never held in memory). Without `ontology`, the
+    /// project's own category schema is read first (`get_project`).
+    ///
+    /// The export format of `options` is ignored (NDJSON is always requested).
+    pub fn export_as(
+        &self,
+        project_id: &str,
+        options: &crate::models::ExportOptions,
+        format: Format,
+        ontology: Option<&CategorySchema>,
+        out: &Path,
+    ) -> Result<ConversionReport> {
+        let fetched;
+        let ontology = match ontology {
+            Some(o) => o,
+            None => {
+                fetched = ontology_from_value(&self.get_project(project_id)?)?;
+                &fetched
+            }
+        };
+        let rows = self.export_ndjson(project_id, options)?.into_rows().typed();
+        convert(rows, format, ontology, out)
+    }
+}
+
 /// Reads an ontology from a JSON file: a category schema (`{"tools": [...], ...}`),
 /// an object with a `categorySchema`, or a `get_project` response
 /// (`{"data": {"project": {"categorySchema": ...}}}`).
