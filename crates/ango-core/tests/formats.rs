@@ -175,6 +175,15 @@ fn row_reader_reads_ndjson_and_json_arrays_alike() {
     assert_eq!(rows, ["a,]}[\"b", "c"]);
     assert_eq!(RowReader::new(&b"  \n"[..]).count(), 0);
     assert_eq!(RowReader::new(&b"[]"[..]).count(), 0);
+    // A byte order mark is skipped; a pretty-printed object is refused at once.
+    let bom: Vec<_> = RowReader::new(&b"\xEF\xBB\xBF{\"externalId\":\"a\"}\n"[..]).collect();
+    assert_eq!(bom[0].as_ref().unwrap().external_id.as_deref(), Some("a"));
+    let pretty: Vec<_> = RowReader::new(&b"{\n  \"data\": [\n  1\n ]\n}\n"[..]).collect();
+    assert_eq!(pretty.len(), 1);
+    assert!(matches!(
+        pretty[0],
+        Err(ango_core::Error::InvalidArgument(_))
+    ));
     let after: Vec<_> = RowReader::new(&br#"[{"externalId":"a"}] x"#[..]).collect();
     assert_eq!(after.len(), 2);
     assert!(after[1].is_err(), "text after the array is refused");

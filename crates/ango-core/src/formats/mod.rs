@@ -830,6 +830,14 @@ impl<R: BufRead> RowReader<R> {
     fn next_text(&mut self) -> Result<Option<()>> {
         self.buf.clear();
         if self.array.is_none() {
+            // A UTF-8 byte order mark before the first value is skipped.
+            let start = self
+                .reader
+                .fill_buf()
+                .map_err(|e| Error::io("reading the export", e))?;
+            if start.starts_with(b"\xEF\xBB\xBF") {
+                self.reader.consume(3);
+            }
             match self.peek_non_blank()? {
                 None => return Ok(None),
                 Some(b'[') => {
@@ -911,8 +919,23 @@ impl<R: BufRead> Iterator for RowReader<R> {
         if self.ended {
             return None;
         }
+        let first = self.array.is_none();
         match self.next_text() {
-            Ok(Some(())) => Some(ExportRow::from_slice(&self.buf)),
+            Ok(Some(())) => {
+                // A first line that is cut short is a multi-line JSON document (not
+                // NDJSON, not an array): an error, not a million unreadable rows.
+                if first
+                    && self.array == Some(false)
+                    && serde_json::from_slice::<serde::de::IgnoredAny>(&self.buf)
+                        .is_err_and(|e| e.is_eof())
+                {
+                    self.ended = true;
+                    return Some(Err(Error::invalid(
+                        "the export is neither NDJSON (one row per line) nor a JSON array",
+                    )));
+                }
+                Some(ExportRow::from_slice(&self.buf))
+            }
             Ok(None) => {
                 self.ended = true;
                 None
