@@ -30,6 +30,9 @@ pub(crate) enum Target {
     Voc,
     /// Ango's label import format (from COCO or YOLO).
     Ango,
+    /// Parquet tables: tasks, objects, classifications (built with feature `parquet`).
+    #[cfg(feature = "parquet")]
+    Parquet,
 }
 
 /// Arguments of `ango convert`.
@@ -50,7 +53,8 @@ pub(crate) struct ConvertArgs {
     /// The project's ontology (category schema) as JSON: it gives the classes.
     #[arg(long)]
     ontology: PathBuf,
-    /// Where to write: a file (coco, ango) or a new or empty directory (yolo, voc).
+    /// Where to write: a file (coco, ango) or a new or empty directory (yolo, voc,
+    /// parquet).
     /// Required unless `--dry-run`.
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -87,6 +91,8 @@ fn convert(args: &ConvertArgs) -> Result<bool, String> {
         Target::Yolo => Format::YoloDetect,
         Target::YoloSeg => Format::YoloSegment,
         Target::Voc => Format::Voc,
+        #[cfg(feature = "parquet")]
+        Target::Parquet => Format::Parquet,
         Target::Ango => return import(args, &ontology),
     };
     if args.assets.is_some() || args.dry_run {

@@ -357,3 +357,39 @@ fn coco_and_yolo_to_the_ango_import_format() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("--assets"));
 }
+
+#[cfg(feature = "parquet")]
+#[test]
+fn parquet_tables_from_the_cli() {
+    let dir = Temp::new();
+    let out = dir.join("tables");
+    let output = ango(
+        &[
+            "convert",
+            path(&fixtures().join("export.ndjson")),
+            "--to",
+            "parquet",
+            "--ontology",
+            path(&fixtures().join("ontology.json")),
+            "-o",
+            path(&out),
+        ],
+        None,
+    );
+    // Only the unreadable row is not represented.
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).starts_with(
+            "parquet: 11 rows, 10 images, 15 annotations; 1 issues in 1 rows: unreadable-row=1"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    for table in ["tasks", "objects", "classifications"] {
+        let bytes = std::fs::read(out.join(format!("{table}.parquet"))).unwrap();
+        assert!(
+            bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"),
+            "{table}"
+        );
+    }
+}

@@ -978,3 +978,148 @@ fn coco_round_trip_through_the_emulator() {
     assert_eq!(reasons(&report), BTreeMap::from([("split-instance", 9)]));
     assert_eq!(std::fs::read_dir(dir.join("y/labels")).unwrap().count(), 25);
 }
+
+// ---------------------------------------------------------------------------
+// Parquet (feature `parquet`)
+// ---------------------------------------------------------------------------
+
+#[cfg(feature = "parquet")]
+fn read_parquet(path: &Path) -> Vec<arrow_array::RecordBatch> {
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(path).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+#[cfg(feature = "parquet")]
+#[test]
+fn parquet_tables_of_the_fixture_export() {
+    use arrow_array::{Array, Float64Array, ListArray, StringArray, UInt64Array};
+    let dir = TempDir::new();
+    let root = dir.join("pq");
+    let report = convert_fixture(Format::Parquet, &root);
+    assert_eq!(
+        (report.rows, report.images, report.annotations),
+        (11, 10, 15),
+        "{report}"
+    );
+    assert_eq!(reasons(&report), BTreeMap::from([("unreadable-row", 1)]));
+    let concat = |name: &str| {
+        let mut batches = read_parquet(&root.join(format!("{name}.parquet")));
+        assert_eq!(batches.len(), 1, "a small export is one row group");
+        batches.remove(0)
+    };
+    let tasks = concat("tasks");
+    assert_eq!(tasks.num_rows(), 11, "ten rows, one with two tasks");
+    let col = |b: &arrow_array::RecordBatch, n: &str| b.column_by_name(n).unwrap().clone();
+    let task_ids = col(&tasks, "task_id");
+    let task_ids = task_ids.as_any().downcast_ref::<StringArray>().unwrap();
+    assert_eq!(task_ids.value(0), "t-cat1.jpg");
+    let rows = col(&tasks, "row");
+    let rows = rows.as_any().downcast_ref::<UInt64Array>().unwrap();
+    assert_eq!(rows.values().to_vec(), [1, 2, 3, 4, 5, 6, 8, 8, 9, 10, 11]);
+    let widths = col(&tasks, "width");
+    let widths = widths.as_any().downcast_ref::<Float64Array>().unwrap();
+    assert!(widths.is_null(2), "the PDF has no width");
+    assert_eq!(widths.value(6), 100.0, "the size given as a string");
+    let batches = col(&tasks, "batches");
+    let batches = batches.as_any().downcast_ref::<ListArray>().unwrap();
+    assert_eq!(
+        batches
+            .value(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap()
+            .value(0),
+        "b1"
+    );
+
+    let objects = concat("objects");
+    assert_eq!(objects.num_rows(), 15);
+    let ids = col(&objects, "object_id");
+    let ids = ids.as_any().downcast_ref::<StringArray>().unwrap();
+    let shapes = col(&objects, "shape");
+    let shapes = shapes.as_any().downcast_ref::<StringArray>().unwrap();
+    let xs = col(&objects, "x");
+    let xs = xs.as_any().downcast_ref::<Float64Array>().unwrap();
+    let geometry = col(&objects, "geometry");
+    let geometry = geometry.as_any().downcast_ref::<StringArray>().unwrap();
+    let at = |id: &str| (0..ids.len()).find(|&i| ids.value(i) == id).unwrap();
+    assert_eq!(
+        (shapes.value(at("o2")), xs.value(at("o2"))),
+        ("bounding-box", 150.0)
+    );
+    assert_eq!(shapes.value(at("o8")), "pdf");
+    assert!(xs.is_null(at("o8")));
+    let pdf: Value = serde_json::from_str(geometry.value(at("o8"))).unwrap();
+    assert_eq!(pdf, json!({"position": {"pageNumber": 1}}));
+    assert_eq!(shapes.value(at("o4")), "segmentation");
+
+    let classes = concat("classifications");
+    assert_eq!(classes.num_rows(), 1);
+    let answer = col(&classes, "answer");
+    assert_eq!(
+        answer
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap()
+            .value(0),
+        "Sunny"
+    );
+}
+
+#[cfg(feature = "parquet")]
+#[test]
+fn parquet_streams_in_row_groups_and_loads_in_pyarrow() {
+    let dir = TempDir::new();
+    let root = dir.join("pq");
+    let n = ango_core::formats::parquet::ParquetWriter::BATCH_ROWS * 2 + 17;
+    let rows = generated_rows(n);
+    let report = formats::convert(
+        rows.iter().cloned().map(ExportRow::from_value),
+        Format::Parquet,
+        &ontology(),
+        &root,
+    )
+    .unwrap();
+    assert!(report.is_complete(), "{report}");
+    let tasks = read_parquet(&root.join("tasks.parquet"));
+    assert!(tasks.len() >= 3, "several row groups");
+    assert_eq!(tasks.iter().map(|b| b.num_rows()).sum::<usize>(), n);
+    let objects: usize = read_parquet(&root.join("objects.parquet"))
+        .iter()
+        .map(|b| b.num_rows())
+        .sum();
+    assert_eq!(objects as u64, report.annotations);
+    let Some(python) = python() else {
+        eprintln!("SKIPPED: no python3 for pyarrow");
+        return;
+    };
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/tests/formats/check_parquet.py");
+    let output = Command::new(&python)
+        .arg(script)
+        .arg(&root)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if output.status.code() == Some(4) {
+        eprintln!("SKIPPED: pyarrow is not installed for {}", python.display());
+        assert!(std::env::var_os("ANGO_REQUIRE_PYARROW").is_none());
+        return;
+    }
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(summary["tasks"], n);
+    assert_eq!(summary["objects"], report.annotations);
+    assert_eq!(summary["types"]["width"], "double");
+    assert_eq!(summary["types"]["batches"], "list<item: string>");
+}

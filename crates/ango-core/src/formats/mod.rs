@@ -37,6 +37,8 @@ use crate::ontology::{CategorySchema, Tool};
 
 pub mod coco;
 pub mod import;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod voc;
 pub mod yolo;
 
@@ -56,6 +58,10 @@ pub enum Format {
     YoloSegment,
     /// A directory of Pascal VOC XML files, one per image.
     Voc,
+    /// A directory of Parquet tables: tasks, objects, classifications (feature
+    /// `parquet`).
+    #[cfg(feature = "parquet")]
+    Parquet,
 }
 
 impl Format {
@@ -66,6 +72,8 @@ impl Format {
             Format::YoloDetect => "yolo",
             Format::YoloSegment => "yolo-seg",
             Format::Voc => "voc",
+            #[cfg(feature = "parquet")]
+            Format::Parquet => "parquet",
         }
     }
 }
@@ -79,6 +87,8 @@ impl std::str::FromStr for Format {
             "yolo" | "yolo-detect" => Ok(Format::YoloDetect),
             "yolo-seg" | "yolo-segment" => Ok(Format::YoloSegment),
             "voc" | "pascal-voc" => Ok(Format::Voc),
+            #[cfg(feature = "parquet")]
+            "parquet" => Ok(Format::Parquet),
             other => Err(Error::invalid(format!(
                 "unknown format {other:?}: expected coco, yolo, yolo-seg or voc"
             ))),
@@ -143,6 +153,19 @@ where
         }
         Format::Voc => {
             let mut w = VocWriter::create(out, ontology)?;
+            drive(rows, |r| match r {
+                Ok(row) => w.push(row),
+                Err(detail) => {
+                    w.push_unreadable(detail);
+                    Ok(())
+                }
+            })?;
+            w.finish()
+        }
+        #[cfg(feature = "parquet")]
+        Format::Parquet => {
+            let _ = ontology;
+            let mut w = parquet::ParquetWriter::create(out)?;
             drive(rows, |r| match r {
                 Ok(row) => w.push(row),
                 Err(detail) => {
