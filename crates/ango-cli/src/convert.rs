@@ -78,10 +78,18 @@ pub(crate) fn run(args: &ConvertArgs) -> ExitCode {
         Ok(false) => ExitCode::from(PARTIAL),
         Err(message) => {
             eprintln!("error: {message}");
-            ExitCode::FAILURE
+            // Arguments that do not go together are usage errors, as clap's own.
+            if message.starts_with(USAGE) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
+
+/// The start of the messages of usage errors found after parsing.
+const USAGE: &str = "usage: ";
 
 /// Converts; `Ok(complete)`.
 fn convert(args: &ConvertArgs) -> Result<bool, String> {
@@ -96,9 +104,12 @@ fn convert(args: &ConvertArgs) -> Result<bool, String> {
         Target::Ango => return import(args, &ontology),
     };
     if args.assets.is_some() || args.dry_run {
-        return Err("--assets and --dry-run go with --to ango".into());
+        return Err(format!("{USAGE}--assets and --dry-run go with --to ango"));
     }
-    let output = args.output.as_deref().ok_or("--output is required")?;
+    let output = args
+        .output
+        .as_deref()
+        .ok_or(format!("{USAGE}--output is required"))?;
     let report = if args.input == Path::new("-") {
         let rows = RowReader::new(io::stdin().lock());
         formats::convert(rows, format, &ontology, output)
@@ -157,7 +168,9 @@ fn import(
 ) -> Result<bool, String> {
     let assets = args.assets.as_deref().map(read_assets).transpose()?;
     let plan = if args.input.is_dir() {
-        let assets = assets.ok_or("a YOLO dataset needs --assets (their width and height)")?;
+        let assets = assets.ok_or(format!(
+            "{USAGE}a YOLO dataset needs --assets (their width and height)"
+        ))?;
         formats::yolo_to_import(&args.input, ontology, &assets)
     } else {
         let text = std::fs::read(&args.input)
@@ -178,7 +191,7 @@ fn import(
         let output = args
             .output
             .as_deref()
-            .ok_or("--output is required (or --dry-run)")?;
+            .ok_or(format!("{USAGE}--output is required (or --dry-run)"))?;
         let text = serde_json::to_vec_pretty(&plan.labels).map_err(|e| e.to_string())?;
         std::fs::write(output, text).map_err(|e| format!("writing {}: {e}", output.display()))?;
     }

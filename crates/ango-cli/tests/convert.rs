@@ -198,6 +198,34 @@ fn usage_and_failures_have_their_own_status() {
     assert_eq!(output.status.code(), Some(2));
     let output = ango(&["convert", path(&input), "--to", "coco", "-o", "x"], None);
     assert_eq!(output.status.code(), Some(2));
+    let output = ango(
+        &[
+            "convert",
+            path(&input),
+            "--to",
+            "coco",
+            "--ontology",
+            path(&ontology),
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("--output is required"));
+    let output = ango(
+        &[
+            "convert",
+            path(&input),
+            "--to",
+            "voc",
+            "--ontology",
+            path(&ontology),
+            "--dry-run",
+            "-o",
+            "x",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     // Failures: a missing input, an unreadable ontology, a non-empty output directory.
     let output = ango(
         &[
@@ -354,7 +382,7 @@ fn coco_and_yolo_to_the_ango_import_format() {
         ],
         None,
     );
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--assets"));
 }
 

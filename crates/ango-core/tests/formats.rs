@@ -1075,20 +1075,26 @@ fn parquet_tables_of_the_fixture_export() {
 #[cfg(feature = "parquet")]
 #[test]
 fn parquet_streams_in_row_groups_and_loads_in_pyarrow() {
+    use ango_core::formats::parquet::ParquetWriter;
     let dir = TempDir::new();
     let root = dir.join("pq");
-    let n = ango_core::formats::parquet::ParquetWriter::BATCH_ROWS * 2 + 17;
+    let n = ParquetWriter::BATCH_ROWS + 1017;
     let rows = generated_rows(n);
-    let report = formats::convert(
-        rows.iter().cloned().map(ExportRow::from_value),
-        Format::Parquet,
-        &ontology(),
-        &root,
-    )
-    .unwrap();
+    let mut writer = ParquetWriter::with_row_groups(&root, 1000).unwrap();
+    for row in &rows {
+        writer
+            .push(&ExportRow::from_value(row.clone()).unwrap())
+            .unwrap();
+    }
+    let report = writer.finish().unwrap();
     assert!(report.is_complete(), "{report}");
+    let file = std::fs::File::open(root.join("tasks.parquet")).unwrap();
+    let builder =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let groups = builder.metadata().row_groups();
+    assert_eq!(groups.len(), n.div_ceil(1000), "row groups of 1000 rows");
+    assert!(groups.iter().all(|g| g.num_rows() <= 1000));
     let tasks = read_parquet(&root.join("tasks.parquet"));
-    assert!(tasks.len() >= 3, "several row groups");
     assert_eq!(tasks.iter().map(|b| b.num_rows()).sum::<usize>(), n);
     let objects: usize = read_parquet(&root.join("objects.parquet"))
         .iter()

@@ -15,7 +15,8 @@
 //!   in), `schema_id`, `title`, `tool`, `answer` (string answers), `answers` (list
 //!   answers) and `answer_json` (any answer, as JSON).
 //!
-//! Rows are written in row groups of [`ParquetWriter::BATCH_ROWS`], so memory stays flat.
+//! Rows are written in row groups of [`ParquetWriter::ROW_GROUP_ROWS`], so memory stays
+//! flat (one row group per table is held while it is encoded).
 //! Every task is represented: only unreadable rows are reported.
 
 use std::fs::File;
@@ -120,11 +121,17 @@ struct Table {
     schema: SchemaRef,
     columns: Vec<Column>,
     len: usize,
+    batch_rows: usize,
     writer: ArrowWriter<File>,
 }
 
 impl Table {
-    fn create(dir: &Path, name: &'static str, spec: &[(&str, Kind)]) -> Result<Self> {
+    fn create(
+        dir: &Path,
+        name: &'static str,
+        spec: &[(&str, Kind)],
+        row_group_rows: usize,
+    ) -> Result<Self> {
         let fields: Vec<Field> = spec
             .iter()
             .map(|(n, k)| {
@@ -147,6 +154,7 @@ impl Table {
             .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
+            .set_max_row_group_row_count(Some(row_group_rows))
             .build();
         let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
             .map_err(|e| parquet_error(name, e))?;
@@ -155,6 +163,7 @@ impl Table {
             schema,
             columns: spec.iter().map(|(_, k)| Column::new(*k)).collect(),
             len: 0,
+            batch_rows: ParquetWriter::BATCH_ROWS.min(row_group_rows),
             writer,
         })
     }
@@ -164,7 +173,7 @@ impl Table {
             column.push(cell)?;
         }
         self.len += 1;
-        if self.len >= ParquetWriter::BATCH_ROWS {
+        if self.len >= self.batch_rows {
             self.flush()?;
         }
         Ok(())
@@ -342,16 +351,25 @@ mod erased {
 }
 
 impl ParquetWriter {
-    /// Rows buffered per table before a row group is written.
+    /// Rows buffered per table before they are handed to the Parquet encoder.
     pub const BATCH_ROWS: usize = 8192;
+    /// Rows per row group (the encoder holds one row group per table in memory).
+    pub const ROW_GROUP_ROWS: usize = 65_536;
 
     /// Creates the directory `dir` (it must be absent or empty) and its three tables.
     pub fn create(dir: &Path) -> Result<Self> {
+        Self::with_row_groups(dir, Self::ROW_GROUP_ROWS)
+    }
+
+    /// Like [`ParquetWriter::create`], with `row_group_rows` rows per row group (at
+    /// least 1): smaller groups use less memory, larger ones compress better.
+    pub fn with_row_groups(dir: &Path, row_group_rows: usize) -> Result<Self> {
+        let rows = row_group_rows.max(1);
         fresh_dir(dir)?;
         Ok(ParquetWriter {
-            tasks: Table::create(dir, "tasks", TASKS)?,
-            objects: Table::create(dir, "objects", OBJECTS)?,
-            classifications: Table::create(dir, "classifications", CLASSIFICATIONS)?,
+            tasks: Table::create(dir, "tasks", TASKS, rows)?,
+            objects: Table::create(dir, "objects", OBJECTS, rows)?,
+            classifications: Table::create(dir, "classifications", CLASSIFICATIONS, rows)?,
             report: ConversionReport::new("parquet"),
         })
     }
