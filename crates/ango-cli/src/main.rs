@@ -12,6 +12,7 @@ use ango_core::{Client, Error, Value};
 use clap::{Parser, Subcommand};
 
 mod commands;
+mod convert;
 
 /// Command-line access to Ango Hub.
 #[derive(Debug, Parser)]
@@ -68,10 +69,15 @@ enum Command {
     Upload(commands::UploadArgs),
     /// Run a local Ango Hub emulator until interrupted.
     Emulator(commands::EmulatorArgs),
+    /// Convert an export to COCO, YOLO or Pascal VOC (or COCO/YOLO to Ango's import format).
+    Convert(convert::ConvertArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Convert(args) = &cli.command {
+        return convert::run(args);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
@@ -132,7 +138,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Assets(args) => commands::assets(&client, args, &mut out)?,
         Command::Export(args) => commands::export(&client, args, &mut out)?,
         Command::Upload(args) => commands::upload(&client, args, cli.quiet, &mut out)?,
-        Command::Emulator(_) => unreachable!("handled above"),
+        Command::Emulator(_) | Command::Convert(_) => unreachable!("handled above"),
     }
     out.flush()?;
     Ok(())
