@@ -111,7 +111,9 @@ pub struct PluginSession {
     #[napi(ts_type = "any[]")]
     pub records: Value,
     /// The plugin's log records (`{level, msg, session, ...}`), in arrival order.
-    #[napi(ts_type = "Array<{ level: string; msg: string; session?: string; [field: string]: any }>")]
+    #[napi(
+        ts_type = "Array<{ level: string; msg: string; session?: string; [field: string]: any }>"
+    )]
     pub logs: Value,
     /// The data sent to the plugin, without `apiKey`.
     #[napi(ts_type = "Record<string, any>")]
@@ -197,7 +199,9 @@ impl Emulator {
         let wait = duration_ms("waitMs", wait_ms)?;
         let data = data.unwrap_or_else(|| Value::Object(Map::new()));
         let emulator = self.shared()?;
-        Ok(hub_call(move || emulator.run_plugin(&id, data, wait).map_err(hub_error)))
+        Ok(hub_call(move || {
+            emulator.run_plugin(&id, data, wait).map_err(hub_error)
+        }))
     }
 
     /// The sessions of plugin `id` (oldest first), with their responses and logs.
@@ -218,9 +222,7 @@ impl Emulator {
     pub fn plugin_session(&self, session_id: String) -> Result<AsyncTask<HubCall>> {
         let emulator = self.shared()?;
         Ok(hub_call(move || {
-            Ok(emulator
-                .plugin_session(&session_id)
-                .unwrap_or(Value::Null))
+            Ok(emulator.plugin_session(&session_id).unwrap_or(Value::Null))
         }))
     }
 
