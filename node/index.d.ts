@@ -261,7 +261,7 @@ export declare class Emulator {
   /**
    * Resolves once plugin `id` is connected to the hub over Socket.IO (its first
    * heartbeat registers it), so that `runPlugin` reaches it; rejects with `TIMEOUT`
-   * after `timeoutMs` (default 10000).
+   * after `timeoutMs` (default 10000), or at once when the emulator is stopped.
    */
   waitForPlugin(id: string, options?: WaitForPluginOptions | undefined | null): Promise<HubPlugin>
   /** Requests received so far. */

@@ -249,3 +249,12 @@ test('a process with a connected plugin exits by itself after shutdown and stop'
   assert.equal(code, 0, err)
   assert.equal(out.trim(), 'done')
 })
+
+test('stop() ends a waitForPlugin at once', async () => {
+  const short = await startEmulator()
+  // Without the stop, this would reject with TIMEOUT after 5 s.
+  const waiting = short.waitForPlugin('never-connects', { timeoutMs: 5_000 })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  short.stop()
+  await assert.rejects(waiting, (err) => err instanceof AngoError && err.code === 'INVALID_ARGUMENT' && /stopped/.test(err.message))
+})

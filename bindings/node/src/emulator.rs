@@ -260,7 +260,7 @@ impl Emulator {
 
     /// Resolves once plugin `id` is connected to the hub over Socket.IO (its first
     /// heartbeat registers it), so that `runPlugin` reaches it; rejects with `TIMEOUT`
-    /// after `timeoutMs` (default 10000).
+    /// after `timeoutMs` (default 10000), or at once when the emulator is stopped.
     #[napi(catch_unwind, ts_return_type = "Promise<HubPlugin>")]
     pub fn wait_for_plugin(
         &self,
@@ -271,11 +271,16 @@ impl Emulator {
             .and_then(|o| o.timeout_ms)
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS);
         let timeout = duration_ms("timeoutMs", timeout_ms)?;
-        let emulator = self.shared()?;
+        // Weak: a `stop()` during the wait ends it (and frees the port at once).
+        let emulator = Arc::downgrade(&self.shared()?);
         Ok(hub_call(move || {
             let deadline = Instant::now() + timeout;
             loop {
-                let answer = emulator.plugins();
+                let Some(running) = emulator.upgrade() else {
+                    return Err(invalid("the emulator was stopped"));
+                };
+                let answer = running.plugins();
+                drop(running);
                 let found = answer["plugins"].as_array().and_then(|list| {
                     list.iter()
                         .find(|p| p["id"].as_str() == Some(id.as_str()) && p["connected"] == true)
