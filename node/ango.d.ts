@@ -27,7 +27,10 @@ export declare class AngoError extends Error {
   readonly name: 'AngoError'
   /** What kind of failure. */
   readonly code: AngoErrorCode
-  /** The HTTP status, for `HTTP` and `RATE_LIMITED`. */
+  /**
+   * The HTTP status, for `HTTP` and `RATE_LIMITED`, and for the emulator's plugin-hub
+   * errors (`NOT_FOUND` 404, `INVALID_ARGUMENT` 400 or 409).
+   */
   readonly status?: number
   /** The server's response body, for `HTTP` and `RATE_LIMITED` (also the message). */
   readonly body?: string

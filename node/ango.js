@@ -120,7 +120,9 @@ function wrapMethods(proto, isAsync) {
 // On the client only `iter*` (a RowStream) and `withOptions` (a client) are synchronous.
 wrapMethods(native.AngoClient.prototype, (name) => !name.startsWith('iter') && name !== 'withOptions')
 wrapMethods(native.RowStream.prototype, (name) => name === 'nextBatch')
-wrapMethods(native.Emulator.prototype, () => false)
+// The emulator's plugin-hub calls return Promises; `seedProject` and `stop` do not.
+const EMULATOR_ASYNC = new Set(['runPlugin', 'pluginSessions', 'pluginSession', 'registerPlugin', 'plugins', 'waitForPlugin'])
+wrapMethods(native.Emulator.prototype, (name) => EMULATOR_ASYNC.has(name))
 
 const plugins = require('./plugins.js')
 wrapMethods(plugins.Plugin.prototype, (name) => name === 'shutdown' || name === 'wait')

@@ -236,9 +236,40 @@ export declare class Emulator {
    * returns its id.
    */
   seedProject(name: string, tasks: number): string
+  /**
+   * Runs plugin `id` through the hub (as `POST /__emulator/plugins/{id}/run`): sends
+   * `data` (a missing `session`, `apiKey`, `orgId`, `runBy`, `configJSON` is filled
+   * in) to the plugin, connected over Socket.IO or registered with a REST URL, and
+   * resolves to the session once it ends or `waitMs` runs out. Occupies a thread-pool
+   * thread while it waits. Rejects with `NOT_FOUND` (404) for an unknown plugin and
+   * `INVALID_ARGUMENT` for data that is not an object (400) or a `session` id
+   * already used (409).
+   */
+  runPlugin(id: string, data?: Record<string, any> | null, options?: RunPluginOptions | undefined | null): Promise<PluginSession>
+  /** The sessions of plugin `id` (oldest first), with their responses and logs. */
+  pluginSessions(id: string): Promise<PluginSession[]>
+  /** One session by its id (of any plugin), or `null`. */
+  pluginSession(sessionId: string): Promise<PluginSession | null>
+  /**
+   * Registers (or updates) a plugin. A Socket.IO plugin needs no registration (its
+   * first heartbeat registers it with its secret); with `restUrl`, the plugin is one
+   * served with the REST connector, which the hub calls with `POST {restUrl}/plugin`.
+   */
+  registerPlugin(id: string, secret: string, options?: RegisterPluginOptions | undefined | null): Promise<HubPlugin>
+  /** The plugins the hub knows, with their connection state. */
+  plugins(): Promise<HubPlugin[]>
+  /**
+   * Resolves once plugin `id` is connected to the hub over Socket.IO (its first
+   * heartbeat registers it), so that `runPlugin` reaches it; rejects with `TIMEOUT`
+   * after `timeoutMs` (default 10000), or at once when the emulator is stopped.
+   */
+  waitForPlugin(id: string, options?: WaitForPluginOptions | undefined | null): Promise<HubPlugin>
   /** Requests received so far. */
   get requestCount(): number
-  /** Stops serving and frees the port. Idempotent. */
+  /**
+   * Stops serving and frees the port (once running `runPlugin` calls have returned).
+   * Idempotent.
+   */
   stop(): void
 }
 
@@ -599,6 +630,18 @@ export interface GetTasksOptions {
   pageSize?: number
 }
 
+/** A plugin the emulator's hub knows (type only: the hub's JSON is passed through). */
+export interface HubPlugin {
+  /** The plugin id. */
+  id: string
+  /** Whether a Socket.IO connection has joined as this plugin. */
+  connected: boolean
+  /** The REST connector's base URL, for a plugin registered with one. */
+  restUrl?: string | null
+  /** When the last `heartbeat` arrived (ISO 8601), if any. */
+  lastHeartbeat?: string | null
+}
+
 /** An invitation to the organization. */
 export interface Invitation {
   /** Emails to invite. */
@@ -767,12 +810,61 @@ export interface PluginOutcome {
   medicalBrushData?: Array<number>
 }
 
+/**
+ * One run of a plugin recorded by the emulator's hub (type only: the hub's JSON is
+ * passed through, with any field it adds).
+ */
+export interface PluginSession {
+  /** The session id (sent to the plugin as `data.session`). */
+  session: string
+  /** The plugin that ran. */
+  pluginId: string
+  /**
+   * `pending` (not ended yet), `done`, `error` (an error record, or a failed REST
+   * call) or `timeout` (`runPlugin`'s `waitMs` ran out first).
+   */
+  status: 'pending' | 'done' | 'error' | 'timeout'
+  /** The plugin's `response` (for a workflow run: the annotation it sent). */
+  response: any
+  /** Whether the plugin sent an error record. */
+  error: boolean
+  /** The error record's message. */
+  message?: string | null
+  /** Every `response` record the plugin sent for this session. */
+  records: any[]
+  /** The plugin's log records (`{level, msg, session, ...}`), in arrival order. */
+  logs: Array<{ level: string; msg: string; session?: string; [field: string]: any }>
+  /** The data sent to the plugin, without `apiKey`. */
+  data: Record<string, any>
+  /** Whether the run came from a workflow Plugin stage (or `data.workflow`). */
+  workflow: boolean
+  /** The workflow task, for a workflow run. */
+  taskId?: string | null
+  /** Whether the request has been sent to the plugin. */
+  dispatched: boolean
+  /** Whether the plugin acknowledged the `plugin` event. */
+  acked: boolean
+  /** When the session opened (ISO 8601). */
+  createdAt: string
+  /** When it ended (ISO 8601). */
+  endedAt?: string | null
+}
+
 /** A project and role given to invitees. */
 export interface ProjectAssignment {
   /** The project. */
   projectId: string
   /** The role in it. */
   projectRole: ProjectRole
+}
+
+/** Options of `Emulator.registerPlugin`. */
+export interface RegisterPluginOptions {
+  /**
+   * The base URL of a plugin served with the REST connector: the hub then calls
+   * `POST {restUrl}/plugin` with the `Secret` header.
+   */
+  restUrl?: string
 }
 
 /** A relation of the ontology. */
@@ -803,6 +895,16 @@ export interface RoleUpdate {
   email: string
   /** The new role. */
   organizationRole: OrganizationRole
+}
+
+/** Options of `Emulator.runPlugin`. */
+export interface RunPluginOptions {
+  /**
+   * How long to wait for the session to end (default 30000 ms, at most one hour);
+   * past it the session is marked `timeout`. `0` returns at once with the session
+   * `pending`.
+   */
+  waitMs?: number
 }
 
 /** Starts an emulator on 127.0.0.1; resolves once it accepts connections. */
@@ -994,4 +1096,10 @@ export interface UploadReport {
   files: Array<FileOutcome>
   /** Every file uploaded and registered. */
   complete: boolean
+}
+
+/** Options of `Emulator.waitForPlugin`. */
+export interface WaitForPluginOptions {
+  /** How long to wait for the plugin (default 10000 ms). */
+  timeoutMs?: number
 }

@@ -33,6 +33,7 @@ npm run --silent typecheck
 
 step "example: examples/quickstart.mjs"
 node examples/quickstart.mjs >/dev/null
+step "example: examples/model_plugin.mjs"; out=$(node examples/model_plugin.mjs 2>&1) || { echo "$out"; exit 1; }
 
 step "npm pack + install into a scratch project"
 scratch=$(mktemp -d)
