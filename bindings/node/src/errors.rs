@@ -45,25 +45,14 @@ impl<T> IntoNapi<T> for ango_core::Result<T> {
     }
 }
 
-/// The text of a panic payload.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_string()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "a panic without a message".to_string()
-    }
-}
-
 /// Runs `work`, turning a panic into an `INTERNAL` error: no panic may unwind into
 /// Node (it would abort the process). Every entry point also carries napi's
 /// `catch_unwind`, whose uncoded errors `ango.js` reports as `INTERNAL` too; this
 /// helper keeps the core's message and code where it is used.
 pub fn guard<T>(work: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|payload| {
-        Err(to_napi(ango_core::Error::Internal(panic_message(
-            payload.as_ref(),
-        ))))
+        Err(to_napi(ango_core::Error::Internal(
+            ango_core::Error::panic_text(payload.as_ref()),
+        )))
     })
 }

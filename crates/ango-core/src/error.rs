@@ -116,6 +116,24 @@ impl Error {
         }
     }
 
+    /// The text of a caught panic's payload (`panic!("...")` carries a `&str` or a
+    /// `String`), for turning a panic into [`Error::Internal`] at a boundary.
+    pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+        payload
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_string())
+    }
+
+    /// Runs `work`, turning a panic into [`Error::Internal`]: the one way the crate,
+    /// the plugin runtime and the bindings keep a bug from unwinding into a caller
+    /// (a Python interpreter, a Node process).
+    pub fn catch_panic<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+            .unwrap_or_else(|payload| Err(Error::Internal(Error::panic_text(payload.as_ref()))))
+    }
+
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Error::InvalidArgument(message.into())
     }

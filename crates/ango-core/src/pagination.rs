@@ -58,17 +58,9 @@ fn fetch_page(fetch: &Fetch, list_key: &str, page: u64, limit: u64) -> Result<Pa
         Ok(result) => result.and_then(|value| page_of(value, list_key)),
         Err(panic) => Err(Error::Internal(format!(
             "fetching page {page} panicked: {}",
-            panic_text(panic.as_ref())
+            Error::panic_text(panic.as_ref())
         ))),
     }
-}
-
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".into())
 }
 
 fn page_of(mut value: Value, key: &str) -> Result<Page> {

@@ -143,11 +143,7 @@ impl Handler {
         match catch_unwind(AssertUnwindSafe(move || callback.call(request))) {
             Ok(result) => result,
             Err(panic) => {
-                let text = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
+                let text = ango_core::Error::panic_text(panic.as_ref());
                 CallbackResult::Failed(format!("the plugin callback panicked: {text}"))
             }
         }
