@@ -243,6 +243,9 @@ pub(crate) fn export(
         }
         let report = client.export_as(&args.project, &options, format, None, path)?;
         crate::convert::show_report(&report);
+        if report.rows == 0 {
+            empty_export_hint(args);
+        }
         if json {
             print_json(out, &report.to_value())?;
         }
@@ -268,6 +271,7 @@ pub(crate) fn export(
     let array = json || args.format == ExportTarget::Json;
     let mut rows = client.export_rows(&args.project, &options)?;
     let mut lines = Lines::new(out, array);
+    let mut written = 0u64;
     while let Some(row) = rows.next_raw() {
         let row = lines.fail(row)?;
         // Checked as JSON without building it, then written as the server sent it.
@@ -278,9 +282,24 @@ pub(crate) fn export(
             }),
         )?;
         lines.write(text, false)?;
+        written += 1;
     }
     lines.finish()?;
+    if written == 0 {
+        empty_export_hint(args);
+    }
     Ok(Outcome::Complete)
+}
+
+/// Says why an export may be empty: by default only tasks in stage Complete are
+/// exported, and new or imported labels are usually in an earlier stage.
+fn empty_export_hint(args: &ExportArgs) {
+    if args.stage.is_empty() {
+        eprintln!(
+            "note: the export is empty; only tasks in stage Complete are exported unless \
+             --stage says otherwise (e.g. --stage Label --stage Complete)"
+        );
+    }
 }
 
 pub(crate) fn upload(
@@ -434,7 +453,9 @@ fn jpeg_size<R: std::io::Read>(mut reader: R) -> Option<(u32, u32)> {
     }
 }
 
-pub(crate) fn emulator(args: &EmulatorArgs) -> Result<(), CliError> {
+/// Runs the emulator until interrupted; prints `URL KEY` on stdout (with `json`,
+/// `{"url", "apiKey"}`).
+pub(crate) fn emulator(args: &EmulatorArgs, json: bool) -> Result<(), CliError> {
     let mut config = EmulatorConfig::default()
         .port(args.port)
         .latency_ms(args.latency_ms)
@@ -446,7 +467,14 @@ pub(crate) fn emulator(args: &EmulatorArgs) -> Result<(), CliError> {
     }
     let emulator = Emulator::start(config)
         .map_err(|e| CliError::Message(format!("starting the emulator: {e}")))?;
-    println!("{} {}", emulator.url(), emulator.api_key());
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"url": emulator.url(), "apiKey": emulator.api_key()})
+        );
+    } else {
+        println!("{} {}", emulator.url(), emulator.api_key());
+    }
     eprintln!("Ango Hub emulator at {} (Ctrl-C to stop)", emulator.url());
     eprintln!(
         "  export ANGO_HOST={} ANGO_API_KEY={}",

@@ -182,7 +182,7 @@ fn import(
         formats::coco_to_import(&coco, ontology, assets.as_deref())
     }
     .map_err(|e| e.to_string())?;
-    show_import_report(&plan.report);
+    show_import_report(&plan.report, &mut io::stderr()).map_err(|e| e.to_string())?;
     if !args.dry_run {
         let output = args
             .output
@@ -197,13 +197,17 @@ fn import(
     Ok(plan.report.is_complete())
 }
 
-/// Shows an import report on stderr: the summary, then the first issues.
-pub(crate) fn show_import_report(report: &formats::ImportReport) {
-    eprintln!("{report}");
+/// Writes an import report: the summary, then the first issues.
+pub(crate) fn show_import_report(
+    report: &formats::ImportReport,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    writeln!(out, "{report}")?;
     for issue in report.issues.iter().take(SHOWN_ISSUES) {
-        eprintln!("  {issue}");
+        writeln!(out, "  {issue}")?;
     }
     if report.issues.len() > SHOWN_ISSUES {
-        eprintln!("  ... and {} more", report.issues.len() - SHOWN_ISSUES);
+        writeln!(out, "  ... and {} more", report.issues.len() - SHOWN_ISSUES)?;
     }
+    Ok(())
 }

@@ -197,7 +197,9 @@ impl From<io::Error> for CliError {
 
 fn run(cli: Cli) -> Result<Outcome, CliError> {
     match &cli.command {
-        Command::Emulator(args) => return commands::emulator(args).map(|()| Outcome::Complete),
+        Command::Emulator(args) => {
+            return commands::emulator(args, cli.json).map(|()| Outcome::Complete);
+        }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut out = io::stdout().lock();

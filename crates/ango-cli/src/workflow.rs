@@ -352,17 +352,21 @@ pub(crate) fn import(
             formats::yolo_to_import(&args.input, &ontology, &assets)?
         }
     };
-    crate::convert::show_import_report(&plan.report);
     let outcome = Outcome::from_complete(plan.report.is_complete());
     if args.dry_run {
+        // The report is the result of a dry run: on stdout.
         if json {
+            crate::convert::show_import_report(&plan.report, &mut std::io::stderr())?;
             print_json(
                 out,
                 &json!({"dryRun": true, "report": plan.report.to_value()}),
             )?;
+        } else {
+            crate::convert::show_import_report(&plan.report, out)?;
         }
         return Ok(outcome);
     }
+    crate::convert::show_import_report(&plan.report, &mut std::io::stderr())?;
     let mut responses = Vec::new();
     for (i, chunk) in plan.labels.chunks(IMPORT_CHUNK).enumerate() {
         match client.import_labels(&args.project, chunk) {

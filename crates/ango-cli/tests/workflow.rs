@@ -525,6 +525,103 @@ fn a_partial_import_exits_3_and_reports_what_does_not_match() {
 }
 
 #[test]
+fn a_yolo_export_imports_back_into_another_project() {
+    let emulator = emulator();
+    let dir = TempDir::new();
+    let source = project_with_images(&emulator, &dir);
+    let coco_in = dir.write("coco.json", &serde_json::to_vec(&coco(false)).unwrap());
+    assert_code(
+        &ango(Some(&emulator), &["import", &source, &path(&coco_in)]),
+        0,
+    );
+
+    // The default stage (Complete) holds nothing yet: an empty export, with a note.
+    let yolo = dir.join("yolo");
+    let output = ango(
+        Some(&emulator),
+        &["export", &source, "--format", "yolo", "-o", &path(&yolo)],
+    );
+    assert_code(&output, 0);
+    assert!(stderr(&output).contains("--stage"), "{}", stderr(&output));
+    std::fs::remove_dir_all(&yolo).unwrap();
+
+    let output = ango(
+        Some(&emulator),
+        &[
+            "export",
+            &source,
+            "--format",
+            "yolo",
+            "-o",
+            &path(&yolo),
+            "--stage",
+            "Label",
+        ],
+    );
+    // YOLO detection keeps the Road polygon as its box: a lossy change, reported.
+    assert_code(&output, 3);
+    assert!(
+        stderr(&output).contains("outline-to-box"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(yolo.join("labels").join("a.txt").is_file());
+
+    let target = project_with_images(&emulator, &TempDir::new());
+    // The dry run's report is its result: on stdout.
+    let output = ango(
+        Some(&emulator),
+        &["import", &target, &path(&yolo), "--dry-run"],
+    );
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("3 of 3 images match an asset, 3 objects"),
+        "{}",
+        stdout(&output)
+    );
+    let output = ango(
+        Some(&emulator),
+        &["import", &target, &path(&yolo), "--json"],
+    );
+    assert_code(&output, 0);
+    assert_eq!(json_doc(&output)["imported"], 2);
+
+    // Boxes survive the trip through YOLO's normalised coordinates.
+    let coco_out = dir.join("target.coco.json");
+    let output = ango(
+        Some(&emulator),
+        &[
+            "export",
+            &target,
+            "--format",
+            "coco",
+            "-o",
+            &path(&coco_out),
+            "--stage",
+            "Label",
+        ],
+    );
+    assert_code(&output, 0);
+    let exported: Value = serde_json::from_slice(&std::fs::read(&coco_out).unwrap()).unwrap();
+    let round: Vec<(String, String, Vec<f64>)> = boxes(&exported)
+        .into_iter()
+        .filter(|(_, class, _)| class == "Car")
+        .map(|(image, class, bbox)| {
+            (
+                image,
+                class,
+                bbox.iter().map(|v| (v * 1000.0).round() / 1000.0).collect(),
+            )
+        })
+        .collect();
+    let expected: Vec<_> = boxes(&coco(false))
+        .into_iter()
+        .filter(|(_, class, _)| class == "Car")
+        .collect();
+    assert_eq!(round, expected, "{exported}");
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let emulator = emulator();
     // clap's own.
