@@ -266,6 +266,15 @@ fn coco_round_trip_through_project_import_and_export() {
         .map(|t| t["title"].as_str().unwrap())
         .collect();
     assert_eq!(titles, ["Car", "Pin", "Road", "Person", "Sign", "Lane"]);
+    // What `ontology get` prints, `ontology set` reads.
+    let again = dir.write("again.json", &output.stdout);
+    let output = ango(
+        Some(&emulator),
+        &["ontology", "set", &project, &path(&again)],
+    );
+    assert_code(&output, 0);
+    assert!(output.stdout.is_empty());
+    assert!(stderr(&output).contains("6 tools, 1 classifications, 1 relations"));
 
     // The image sizes went into the asset metadata.
     let output = ango(Some(&emulator), &["assets", &project, "--json"]);
@@ -785,4 +794,125 @@ fn help_shows_the_workflow_and_the_exit_codes() {
     ] {
         assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
     }
+}
+
+/// A misbehaving server: a project without id or schema, one asset, and an import
+/// endpoint that fails with a 500. Returns its URL and the request lines it saw.
+fn misbehaving_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::{Arc, Mutex};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    return;
+                }
+                let mut length = 0usize;
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                log.lock().unwrap().push(request_line.trim().to_string());
+                let (status, body) = if request_line.contains("/import/labels") {
+                    (
+                        "500 Internal Server Error",
+                        json!({"status": "fail", "message": "storage down"}),
+                    )
+                } else if request_line.contains("ssets") {
+                    (
+                        "200 OK",
+                        json!({"status": "success", "data": {"assets": [
+                            {"externalId": "a.png", "metadata": {"width": 10, "height": 10}}
+                        ], "total": 1}}),
+                    )
+                } else {
+                    (
+                        "200 OK",
+                        json!({"status": "success", "data": {"project": {"name": "x"}}}),
+                    )
+                };
+                let body = body.to_string();
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn a_misbehaving_server_is_a_failure_with_a_message() {
+    let (url, seen) = misbehaving_server();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--api-key", "k", "--host", &url, "--retries", "0"];
+        all.extend_from_slice(args);
+        ango(None, &all)
+    };
+    let output = run(&["project", "create", "x"]);
+    assert_code(&output, 1);
+    assert!(
+        stderr(&output).contains("did not return the new project's id"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(output.stdout.is_empty());
+
+    let output = run(&["ontology", "get", "p1"]);
+    assert_code(&output, 1);
+    assert!(
+        stderr(&output).contains("no category schema"),
+        "{}",
+        stderr(&output)
+    );
+
+    // The import request fails: exit 1, nothing on stdout even with --json.
+    let dir = TempDir::new();
+    let labels = dir.write(
+        "labels.json",
+        br#"[{"externalId": "a.png", "objects": []}]"#,
+    );
+    let output = run(&["import", "p1", &path(&labels), "--json"]);
+    assert_code(&output, 1);
+    assert!(output.stdout.is_empty(), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("storage down"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|line| line.starts_with("POST /v2/import/labels")),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+
+    // A file that is neither format: a failure before anything is sent.
+    let other = dir.write("other.json", br#"{"hello": 1}"#);
+    let output = run(&["import", "p1", &path(&other)]);
+    assert_code(&output, 1);
+    assert!(
+        stderr(&output).contains("neither Ango import JSON"),
+        "{}",
+        stderr(&output)
+    );
 }
