@@ -574,3 +574,55 @@ fn write_pages(
     lines.finish()?;
     Ok(Outcome::Complete)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::image_size;
+
+    fn size_of(bytes: &[u8]) -> Option<(u32, u32)> {
+        let path = std::env::temp_dir().join(format!(
+            "ango-cli-size-{}-{:?}.bin",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::write(&path, bytes).unwrap();
+        let size = image_size(&path);
+        std::fs::remove_file(&path).unwrap();
+        size
+    }
+
+    #[test]
+    fn image_sizes_come_from_the_headers() {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend(1920u32.to_be_bytes());
+        png.extend(1080u32.to_be_bytes());
+        assert_eq!(size_of(&png), Some((1920, 1080)));
+        assert_eq!(size_of(b"GIF89a\x20\x03\x58\x02"), Some((800, 600)));
+        // A progressive JPEG (SOF2) after an EXIF segment and a restart marker pad.
+        let mut jpeg = vec![
+            0xFF, 0xD8, 0xFF, 0xE1, 0, 6, 1, 2, 3, 4, 0xFF, 0xFF, 0xC2, 0, 17, 8,
+        ];
+        jpeg.extend(300u16.to_be_bytes());
+        jpeg.extend(400u16.to_be_bytes());
+        assert_eq!(size_of(&jpeg), Some((400, 300)));
+    }
+
+    #[test]
+    fn other_or_broken_files_have_no_size() {
+        assert_eq!(size_of(b"just text"), None);
+        assert_eq!(size_of(b"\x89PNG\r\n\x1a\n"), None, "truncated PNG");
+        assert_eq!(
+            size_of(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 200, 1]),
+            None,
+            "truncated JPEG"
+        );
+        // A DHT segment (0xC4) is not a frame; the scan starts before any frame.
+        assert_eq!(
+            size_of(&[0xFF, 0xD8, 0xFF, 0xC4, 0, 2, 0xFF, 0xDA, 0, 2]),
+            None
+        );
+        let mut zero = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        zero.extend([0u8; 8]);
+        assert_eq!(size_of(&zero), None, "zero size");
+    }
+}

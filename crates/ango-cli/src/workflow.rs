@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::PathBuf;
 
-use ango_core::formats::{self, AssetInfo, ImportPlan};
+use ango_core::formats::{self, AssetInfo, ImportPlan, ImportReport};
 use ango_core::issues::{CreateIssueParams, GetIssuesParams};
 use ango_core::models::ProjectType;
 use ango_core::{Client, Value};
@@ -301,13 +301,14 @@ fn project_assets(client: &Client, project: &str) -> Result<Vec<AssetInfo>, CliE
     Ok(assets)
 }
 
-/// The plan of an Ango import file: items whose external id is not an asset are
-/// reported (and left out); items naming their asset otherwise are sent as they are.
+/// The plan of an Ango import file: every item is sent as it is; items whose external
+/// id is no asset of the project (the server skips them) are reported.
 fn ango_plan(items: Vec<Value>, assets: &[AssetInfo]) -> ImportPlan {
     let known: HashSet<&str> = assets.iter().map(|a| a.external_id.as_str()).collect();
-    let mut plan = ImportPlan::default();
-    for item in items {
-        plan.report.images += 1;
+    let mut report = ImportReport::default();
+    for item in &items {
+        report.images += 1;
+        report.items += 1;
         let objects = ["objects", "tools"]
             .iter()
             .filter_map(|k| {
@@ -317,20 +318,17 @@ fn ango_plan(items: Vec<Value>, assets: &[AssetInfo]) -> ImportPlan {
             .filter_map(Value::as_array)
             .map(Vec::len)
             .sum::<usize>() as u64;
-        plan.report.annotations += objects;
+        report.annotations += objects;
+        report.objects += objects;
         match item.get("externalId").and_then(Value::as_str) {
-            Some(id) if !known.contains(id) => {
-                plan.report.unmatched_images.push(id.to_string());
-                continue;
-            }
-            _ => {}
+            Some(id) if !known.contains(id) => report.unmatched_images.push(id.to_string()),
+            _ => report.matched_images += 1,
         }
-        plan.report.matched_images += 1;
-        plan.report.objects += objects;
-        plan.report.items += 1;
-        plan.labels.push(item);
     }
-    plan
+    ImportPlan {
+        labels: items,
+        report,
+    }
 }
 
 pub(crate) fn import(

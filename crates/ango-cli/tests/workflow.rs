@@ -479,7 +479,8 @@ fn a_partial_import_exits_3_and_reports_what_does_not_match() {
     );
     assert_code(&output, 3);
     let report = json_doc(&output);
-    assert_eq!(report["imported"], 1);
+    assert_eq!(report["imported"], 2, "sent as is");
+    assert_eq!(report["report"]["matchedImages"], 1);
     assert_eq!(report["report"]["unmatchedImages"], json!(["nope.jpg"]));
     let output = ango(Some(&emulator), &["tasks", &project, "--answers", "--json"]);
     let tasks = json_doc(&output);
