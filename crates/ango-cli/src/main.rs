@@ -33,7 +33,8 @@ From export to training data (set ANGO_API_KEY, and ANGO_HOST for another server
   ango import $P coco.json --dry-run          # what matches the assets and the ontology
   ango import $P coco.json                    # or labels.json (Ango format), or a YOLO dir
   ango tasks $P --status Completed | jq .externalId
-  ango export $P --format coco -o coco.json   # also yolo, yolo-seg, voc (-o DIR), ndjson, json
+  ango export $P --format coco -o coco.json --stage Label   # default stage: Complete
+  ango export $P --format yolo -o dataset/    # also yolo-seg, voc (-o DIR), ndjson, json
   ango convert export.ndjson --to yolo --ontology ontology.json -o dataset/
   ango batches create $P night && ango issues list $P --json
 

@@ -98,7 +98,19 @@ fn help_lists_the_commands() {
     assert_success(&output);
     let text = stdout(&output);
     for command in [
-        "projects", "project", "tasks", "assets", "export", "upload", "emulator",
+        "projects",
+        "project",
+        "tasks",
+        "assets",
+        "export",
+        "upload",
+        "emulator",
+        "ontology",
+        "import",
+        "batches",
+        "issues",
+        "convert",
+        "completions",
     ] {
         assert!(text.contains(command), "{command} missing from:\n{text}");
     }
