@@ -12,8 +12,7 @@ use ango_core::formats::{self, AssetInfo, Format, RowReader};
 use ango_core::{ExportRow, Value};
 use clap::{Args, ValueEnum};
 
-/// Exit status when the output was written but something could not be represented.
-const PARTIAL: u8 = 3;
+use crate::PARTIAL;
 /// Issues listed on stderr before "... and N more".
 const SHOWN_ISSUES: usize = 20;
 
@@ -66,14 +65,11 @@ pub(crate) struct ConvertArgs {
     /// With `--to ango`: report what would be imported without writing the output.
     #[arg(long)]
     dry_run: bool,
-    /// Print the full report as JSON on stdout.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Runs `ango convert` and returns its exit status.
-pub(crate) fn run(args: &ConvertArgs) -> ExitCode {
-    match convert(args) {
+pub(crate) fn run(args: &ConvertArgs, json: bool) -> ExitCode {
+    match convert(args, json) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(PARTIAL),
         Err(message) => {
@@ -92,7 +88,7 @@ pub(crate) fn run(args: &ConvertArgs) -> ExitCode {
 const USAGE: &str = "usage: ";
 
 /// Converts; `Ok(complete)`.
-fn convert(args: &ConvertArgs) -> Result<bool, String> {
+fn convert(args: &ConvertArgs, json: bool) -> Result<bool, String> {
     let ontology = formats::read_ontology_file(&args.ontology).map_err(|e| e.to_string())?;
     let format = match args.to {
         Target::Coco => Format::Coco,
@@ -101,7 +97,7 @@ fn convert(args: &ConvertArgs) -> Result<bool, String> {
         Target::Voc => Format::Voc,
         #[cfg(feature = "parquet")]
         Target::Parquet => Format::Parquet,
-        Target::Ango => return import(args, &ontology),
+        Target::Ango => return import(args, &ontology, json),
     };
     if args.assets.is_some() || args.dry_run {
         return Err(format!("{USAGE}--assets and --dry-run go with --to ango"));
@@ -118,6 +114,15 @@ fn convert(args: &ConvertArgs) -> Result<bool, String> {
         formats::convert(rows, format, &ontology, output)
     }
     .map_err(|e| e.to_string())?;
+    show_report(&report);
+    if json {
+        print_json(&report.to_value())?;
+    }
+    Ok(report.is_complete())
+}
+
+/// Shows a conversion report on stderr: the summary, then the first issues.
+pub(crate) fn show_report(report: &formats::ConversionReport) {
     eprintln!("{report}");
     let shown: Vec<String> = report
         .issues
@@ -135,10 +140,6 @@ fn convert(args: &ConvertArgs) -> Result<bool, String> {
             formats::ConversionReport::ISSUE_DETAILS
         );
     }
-    if args.json {
-        print_json(&report.to_value())?;
-    }
-    Ok(report.is_complete())
 }
 
 fn print_json(value: &Value) -> Result<(), String> {
@@ -165,6 +166,7 @@ fn read_assets(path: &Path) -> Result<Vec<AssetInfo>, String> {
 fn import(
     args: &ConvertArgs,
     ontology: &ango_core::ontology::CategorySchema,
+    json: bool,
 ) -> Result<bool, String> {
     let assets = args.assets.as_deref().map(read_assets).transpose()?;
     let plan = if args.input.is_dir() {
@@ -180,13 +182,7 @@ fn import(
         formats::coco_to_import(&coco, ontology, assets.as_deref())
     }
     .map_err(|e| e.to_string())?;
-    eprintln!("{}", plan.report);
-    for issue in plan.report.issues.iter().take(SHOWN_ISSUES) {
-        eprintln!("  {issue}");
-    }
-    if plan.report.issues.len() > SHOWN_ISSUES {
-        eprintln!("  ... and {} more", plan.report.issues.len() - SHOWN_ISSUES);
-    }
+    show_import_report(&plan.report, &mut io::stderr()).map_err(|e| e.to_string())?;
     if !args.dry_run {
         let output = args
             .output
@@ -195,8 +191,23 @@ fn import(
         let text = serde_json::to_vec_pretty(&plan.labels).map_err(|e| e.to_string())?;
         std::fs::write(output, text).map_err(|e| format!("writing {}: {e}", output.display()))?;
     }
-    if args.json {
+    if json {
         print_json(&plan.report.to_value())?;
     }
     Ok(plan.report.is_complete())
+}
+
+/// Writes an import report: the summary, then the first issues.
+pub(crate) fn show_import_report(
+    report: &formats::ImportReport,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    writeln!(out, "{report}")?;
+    for issue in report.issues.iter().take(SHOWN_ISSUES) {
+        writeln!(out, "  {issue}")?;
+    }
+    if report.issues.len() > SHOWN_ISSUES {
+        writeln!(out, "  ... and {} more", report.issues.len() - SHOWN_ISSUES)?;
+    }
+    Ok(())
 }
