@@ -142,7 +142,15 @@ mod tests {
             same(n, |o| int(o, n));
             same(json!(n), |o| value(o, &n));
         }
-        for f in [0.0f64, 12.0, -3.25, 1e300, 0.1 + 0.2, f64::NAN, f64::INFINITY] {
+        for f in [
+            0.0f64,
+            12.0,
+            -3.25,
+            1e300,
+            0.1 + 0.2,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
             same(json!(f), |o| value(o, &f));
         }
         let list = vec!["a".to_string(), "b\"c".to_string()];

@@ -614,7 +614,9 @@ impl Project {
         })
     }
 
-    /// Asset JSON as returned by GET /project/{id}/assets.
+    /// Asset JSON as returned by GET /project/{id}/assets: the reference form of
+    /// what [`Project::write_asset_json`] writes (the tests compare them).
+    #[cfg(test)]
     pub(crate) fn asset_json(&self, aidx: usize) -> Value {
         let a = &self.assets[aidx];
         let t = &self.tasks[a.task];
@@ -647,6 +649,67 @@ impl Project {
             }
         }
         v
+    }
+
+    /// Appends the JSON text of [`Project::asset_json`] (the same bytes) without
+    /// building a `Value`, for the asset listing.
+    pub(crate) fn write_asset_json(&self, out: &mut Vec<u8>, aidx: usize) {
+        use crate::jsonw::{iso, string, strings, value};
+        let a = &self.assets[aidx];
+        let t = &self.tasks[a.task];
+        out.extend_from_slice(b"{\"_id\":");
+        string(out, &a.id);
+        out.extend_from_slice(b",\"project\":");
+        string(out, &self.id);
+        out.extend_from_slice(b",\"data\":");
+        string(out, &a.data);
+        out.extend_from_slice(b",\"externalId\":");
+        string(out, &a.external_id);
+        out.extend_from_slice(b",\"metadata\":");
+        value(out, &a.metadata);
+        out.extend_from_slice(b",\"contextData\":");
+        value(out, &a.context_data);
+        out.extend_from_slice(b",\"batches\":");
+        strings(out, &a.batches);
+        out.extend_from_slice(b",\"attachments\":");
+        value(out, &a.attachments);
+        out.extend_from_slice(b",\"isPreLabeled\":");
+        value(out, &a.is_pre_labeled);
+        out.extend_from_slice(b",\"uploadedLocally\":");
+        value(out, &a.upload_local);
+        out.extend_from_slice(b",\"createdAt\":");
+        iso(out, a.created_at);
+        out.extend_from_slice(b",\"createdBy\":");
+        string(out, &a.created_by);
+        out.extend_from_slice(b",\"labelTasks\":[{\"_id\":");
+        string(out, &t.id);
+        out.extend_from_slice(b",\"stage\":");
+        string(out, &t.stage);
+        out.extend_from_slice(b",\"status\":");
+        string(out, &t.status);
+        out.extend_from_slice(b",\"stageHistory\":[");
+        for (i, h) in t.history.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"stageId\":");
+            string(out, &h.stage_id);
+            out.extend_from_slice(b",\"completedBy\":");
+            string(out, &h.completed_by);
+            out.extend_from_slice(b",\"completedAt\":");
+            iso(out, h.completed_at);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}]");
+        if let Some(ds) = &a.dataset {
+            out.extend_from_slice(b",\"dataset\":");
+            value(out, ds);
+        }
+        if let Some(s) = &a.storage {
+            out.extend_from_slice(b",\"storage\":");
+            string(out, s);
+        }
+        out.push(b'}');
     }
 
     /// A single field of a task, for filtering and sorting.
@@ -1168,14 +1231,17 @@ impl SchemaIndex {
 mod tests {
     use super::*;
 
-    /// The listing's direct writer and the `Value` of `task_json` give the same bytes,
-    /// for every optional field present and absent and for strings that need escaping.
+    /// The listings' direct writers and the `Value`s of `task_json` and `asset_json`
+    /// give the same bytes, for every optional field present and absent and for
+    /// strings that need escaping.
     #[test]
-    fn written_task_json_is_byte_identical_to_the_value() {
+    fn written_task_and_asset_json_are_byte_identical_to_the_values() {
         let mut st = State::new("admin@example.com");
         let pidx = st.add_project("p \"q\"", "d", "ango");
         let p = &mut st.projects[pidx];
-        p.stages.push(json!({"id": "Rev\u{e9}w", "name": "Review \"1\"", "type": "Review", "next": []}));
+        p.stages.push(
+            json!({"id": "Rev\u{e9}w", "name": "Review \"1\"", "type": "Review", "next": []}),
+        );
         let entry = p.entry_stage();
         for i in 0..4 {
             p.add_asset(
@@ -1202,17 +1268,54 @@ mod tests {
         t.duration = 0.1 + 0.2;
         t.total_duration = 1e21;
         t.is_benchmark = true;
-        t.answer = Arc::new(json!({"tools": [{"x": 1.5, "t": "é"}], "classifications": [], "relations": []}));
+        t.answer = Arc::new(
+            json!({"tools": [{"x": 1.5, "t": "é"}], "classifications": [], "relations": []}),
+        );
         p.tasks[2].stage = "Rev\u{e9}w".into();
         p.tasks[3].stage = "unknown stage".into();
         p.tasks[3].brush_data_url = Some(String::new());
+        let p = &mut st.projects[pidx];
+        p.assets[1].dataset = Some(json!(["x", {"k": 1.25}]));
+        p.assets[1].storage = Some("st\"1".into());
+        p.assets[2].metadata = json!({"w": 1, "nested": {"a": [true, null]}});
+        p.assets[2].attachments = vec![json!({"type": "TEXT", "value": "\u{0}"})];
+        p.assets[3].upload_local = true;
+        p.assets[3].is_pre_labeled = true;
+        for (k, stage) in ["Label", "Rev\u{e9}w"].into_iter().enumerate() {
+            let answer = p.tasks[2].answer.clone();
+            p.tasks[2].history.push(HistoryEntry {
+                id: format!("h{k}"),
+                stage_id: stage.into(),
+                stage_name: stage.into(),
+                answer,
+                brush_data_url: None,
+                completed_by: "c\"b".into(),
+                completed_at: 1_600_000_000_000 + k as i64,
+                duration: 1.0,
+                review_status: None,
+                action: "submit".into(),
+            });
+        }
         let p = &st.projects[pidx];
+        for aidx in 0..p.assets.len() {
+            let mut out = Vec::new();
+            p.write_asset_json(&mut out, aidx);
+            let expected = serde_json::to_vec(&p.asset_json(aidx)).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
         for tidx in 0..p.tasks.len() {
             for include_answer in [false, true] {
                 let mut out = Vec::new();
                 p.write_task_json(&mut out, tidx, "org\"1", include_answer);
-                let expected = serde_json::to_vec(&p.task_json(tidx, "org\"1", include_answer)).unwrap();
-                assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(expected).unwrap());
+                let expected =
+                    serde_json::to_vec(&p.task_json(tidx, "org\"1", include_answer)).unwrap();
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    String::from_utf8(expected).unwrap()
+                );
             }
         }
     }

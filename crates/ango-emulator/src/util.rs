@@ -81,10 +81,7 @@ pub(crate) fn write_iso(out: &mut Vec<u8>, ms: i64) {
         out.push(b'Z');
     } else {
         use std::io::Write;
-        let _ = write!(
-            out,
-            "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:03}Z"
-        );
+        let _ = write!(out, "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:03}Z");
     }
 }
 
@@ -217,7 +214,12 @@ mod tests {
             let days = ms.div_euclid(86_400_000);
             let rem = ms.rem_euclid(86_400_000);
             let (y, m, d) = civil_from_days(days);
-            let (h, mi, s, f) = (rem / 3_600_000, (rem / 60_000) % 60, (rem / 1000) % 60, rem % 1000);
+            let (h, mi, s, f) = (
+                rem / 3_600_000,
+                (rem / 60_000) % 60,
+                (rem / 1000) % 60,
+                rem % 1000,
+            );
             format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{f:03}Z")
         }
         let mut ms = -62_200_000_000_000i64; // year -1;
@@ -226,7 +228,13 @@ mod tests {
             assert_eq!(iso(ms), reference(ms), "{ms}");
             ms += 86_399_999 * 37 + 123;
         }
-        for ms in [0, -1, 253_402_300_799_999, 253_402_300_800_000, -62_167_219_200_001] {
+        for ms in [
+            0,
+            -1,
+            253_402_300_799_999,
+            253_402_300_800_000,
+            -62_167_219_200_001,
+        ] {
             assert_eq!(iso(ms), reference(ms), "{ms}");
         }
     }
