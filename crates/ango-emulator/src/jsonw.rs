@@ -101,6 +101,17 @@ pub(crate) fn success_list(
     out
 }
 
+/// `{"status":"success","data":{"<key>":<object>}}` where `object` writes the value.
+pub(crate) fn success_object(key: &str, object: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    out.extend_from_slice(b"{\"status\":\"success\",\"data\":{");
+    string(&mut out, key);
+    out.push(b':');
+    object(&mut out);
+    out.extend_from_slice(b"}}");
+    out
+}
+
 /// Appends `n` formatted as serde_json formats an integer.
 pub(crate) fn int(out: &mut Vec<u8>, n: i64) {
     let _ = write!(out, "{n}");
@@ -162,6 +173,14 @@ mod tests {
         same(None::<String>, |o| opt_iso(o, None));
         let v = json!({"z": 1, "a": [1.5, null, {"k": "v"}]});
         same(&v, |o| value(o, &v));
+        same(
+            json!({"status": "success", "data": {"project": {"a": 1}}}),
+            |o| {
+                o.extend_from_slice(&success_object("project", |o| {
+                    o.extend_from_slice(b"{\"a\":1}")
+                }))
+            },
+        );
         same(
             json!({"status": "success", "data": {"items": [1, 2], "total": 2}}),
             |o| {

@@ -600,6 +600,98 @@ impl Project {
         v
     }
 
+    /// Appends the JSON text of [`Project::to_json`] (the same bytes) without
+    /// building a `Value`: `GET /v2/project/{id}` is the SDKs' cheapest call, and
+    /// its cost here is part of every per-call figure.
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>, org_id: &str) {
+        use crate::jsonw::{iso, string, value};
+        const FIXED: [&str; 21] = [
+            "_id",
+            "name",
+            "description",
+            "type",
+            "owner",
+            "organization",
+            "categorySchema",
+            "stages",
+            "assignedTo",
+            "batches",
+            "assetCount",
+            "taskCount",
+            "benchmarkEnabled",
+            "benchmarkRatio",
+            "benchmarkCutoff",
+            "labelValidation",
+            "assetBuilderTemplates",
+            "instructions",
+            "deleted",
+            "createdAt",
+            "updatedAt",
+        ];
+        let live = self.tasks.iter().filter(|t| !t.deleted).count();
+        out.extend_from_slice(b"{\"_id\":");
+        string(out, &self.id);
+        out.extend_from_slice(b",\"name\":");
+        string(out, &self.name);
+        out.extend_from_slice(b",\"description\":");
+        string(out, &self.description);
+        out.extend_from_slice(b",\"type\":");
+        string(out, &self.kind);
+        out.extend_from_slice(b",\"owner\":");
+        string(out, &self.owner);
+        out.extend_from_slice(b",\"organization\":");
+        string(out, org_id);
+        out.extend_from_slice(b",\"categorySchema\":");
+        value(out, &self.category_schema);
+        out.extend_from_slice(b",\"stages\":");
+        value(out, &self.stages);
+        out.extend_from_slice(b",\"assignedTo\":");
+        value(out, &self.assigned_to);
+        out.extend_from_slice(b",\"batches\":[");
+        for (i, b) in self.batches.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"_id\":");
+            string(out, &b.id);
+            out.extend_from_slice(b",\"name\":");
+            string(out, &b.name);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"],\"assetCount\":");
+        value(out, &live);
+        out.extend_from_slice(b",\"taskCount\":");
+        value(out, &live);
+        out.extend_from_slice(b",\"benchmarkEnabled\":");
+        value(out, &self.benchmark_enabled);
+        out.extend_from_slice(b",\"benchmarkRatio\":");
+        value(out, &self.benchmark_ratio);
+        out.extend_from_slice(b",\"benchmarkCutoff\":");
+        value(out, &self.benchmark_cutoff);
+        out.extend_from_slice(b",\"labelValidation\":");
+        value(out, &self.label_validation);
+        out.extend_from_slice(b",\"assetBuilderTemplates\":");
+        value(out, &self.asset_builder_templates);
+        out.extend_from_slice(b",\"instructions\":");
+        value(out, &self.instructions);
+        out.extend_from_slice(b",\"deleted\":");
+        value(out, &self.deleted);
+        out.extend_from_slice(b",\"createdAt\":");
+        iso(out, self.created_at);
+        out.extend_from_slice(b",\"updatedAt\":");
+        iso(out, self.updated_at);
+        // Settings that are not one of the fields above, in their order.
+        for (k, val) in &self.settings {
+            if !FIXED.contains(&k.as_str()) {
+                out.push(b',');
+                string(out, k);
+                out.push(b':');
+                value(out, val);
+            }
+        }
+        out.push(b'}');
+    }
+
     /// Short project JSON for listings.
     pub(crate) fn summary_json(&self, org_id: &str) -> Value {
         json!({
@@ -1231,11 +1323,11 @@ impl SchemaIndex {
 mod tests {
     use super::*;
 
-    /// The listings' direct writers and the `Value`s of `task_json` and `asset_json`
+    /// The direct writers and the `Value`s of `to_json`, `task_json` and `asset_json`
     /// give the same bytes, for every optional field present and absent and for
     /// strings that need escaping.
     #[test]
-    fn written_task_and_asset_json_are_byte_identical_to_the_values() {
+    fn written_project_task_and_asset_json_are_byte_identical_to_the_values() {
         let mut st = State::new("admin@example.com");
         let pidx = st.add_project("p \"q\"", "d", "ango");
         let p = &mut st.projects[pidx];
@@ -1275,6 +1367,36 @@ mod tests {
         p.tasks[3].stage = "unknown stage".into();
         p.tasks[3].brush_data_url = Some(String::new());
         let p = &mut st.projects[pidx];
+        p.batches.push(Batch {
+            id: "b\"1".into(),
+            name: "n\u{1}".into(),
+        });
+        p.batches.push(Batch {
+            id: "b2".into(),
+            name: "two".into(),
+        });
+        p.settings.insert("zeta".into(), json!({"on": true}));
+        p.settings
+            .insert("name".into(), json!("must not replace the name"));
+        p.settings.insert("alpha".into(), json!([1, 2.5, null]));
+        p.instructions = json!({"text": "read \"this\""});
+        p.tasks[0].deleted = true;
+        for (k, org) in ["org", "o\"rg"].into_iter().enumerate() {
+            if k == 1 {
+                st.projects[pidx].settings.clear();
+                st.projects[pidx].batches.clear();
+            }
+            let p = &st.projects[pidx];
+            let mut out = Vec::new();
+            p.write_json(&mut out, org);
+            let expected = serde_json::to_vec(&p.to_json(org)).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
+        let p = &mut st.projects[pidx];
+        p.tasks[0].deleted = false;
         p.assets[1].dataset = Some(json!(["x", {"k": 1.25}]));
         p.assets[1].storage = Some("st\"1".into());
         p.assets[2].metadata = json!({"w": 1, "nested": {"a": [true, null]}});
