@@ -2,12 +2,12 @@
 //! plain keep-alive HTTP/1.1 connection (no client library in the measurement).
 //!
 //! ```text
-//! cargo run --release -p ango-emulator --example list_pages -- [tasks] [page_size] [rounds] [query]
+//! cargo run --release -p ango-emulator --example list_pages -- [tasks] [page_size] [rounds] [query] [tasks|assets]
 //! ```
 //!
 //! Prints the median, minimum and maximum time per page and per full listing.
 //! `query` is appended to every page's query string (e.g. `includeAnswer=true` or
-//! `sort=-priority`).
+//! `sort=-priority`); the last argument lists assets instead of tasks.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -59,6 +59,7 @@ fn main() {
     let size: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1000);
     let rounds: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5);
     let extra = args.get(3).cloned().unwrap_or_default();
+    let kind = args.get(4).map_or("tasks", String::as_str);
 
     let emu = Emulator::start(EmulatorConfig::default()).expect("start emulator");
     let t0 = Instant::now();
@@ -78,7 +79,7 @@ fn main() {
         bytes = 0;
         for page in 1..=pages {
             let target = format!(
-                "/v2/project/{pid}/tasks?page={page}&limit={size}&includeAnswer=false{}{extra}",
+                "/v2/project/{pid}/{kind}?page={page}&limit={size}&includeAnswer=false{}{extra}",
                 if extra.is_empty() { "" } else { "&" }
             );
             let t = Instant::now();
@@ -92,7 +93,7 @@ fn main() {
     let min = *per_page.iter().min().expect("pages");
     let max = *per_page.iter().max().expect("pages");
     println!(
-        "{n} tasks, pages of {size}, {rounds} rounds: per page median {:?} (min {min:?}, max {max:?}); \
+        "{n} {kind}, pages of {size}, {rounds} rounds: per page median {:?} (min {min:?}, max {max:?}); \
          per listing median {:?}; {bytes} body bytes per listing",
         median(&mut per_page),
         median(&mut per_listing),
