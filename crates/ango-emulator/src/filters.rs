@@ -67,6 +67,14 @@ impl Filter {
         }
     }
 
+    /// Whether the filter accepts every document (it has no condition at all).
+    pub(crate) fn is_trivial(&self) -> bool {
+        match self {
+            Filter::And(v) => v.iter().all(Filter::is_trivial),
+            Filter::Or(_) | Filter::Field(..) => false,
+        }
+    }
+
     /// Rewrites every literal compared against `field` with `map` (e.g. names → ids).
     pub(crate) fn map_values(&mut self, field: &str, map: &dyn Fn(&Value) -> Value) {
         match self {
@@ -146,10 +154,10 @@ impl Cond {
         let present = field.is_some_and(|v| !v.is_null());
         match self {
             Cond::Exists(want) => present == *want,
-            Cond::Eq(x) => any_elem(field, |f| loose_eq(f, x)) || (x.is_null() && !present),
-            Cond::Ne(x) => !Cond::Eq(x.clone()).eval(field),
-            Cond::In(list) => list.iter().any(|x| Cond::Eq(x.clone()).eval(field)),
-            Cond::Nin(list) => !Cond::In(list.clone()).eval(field),
+            Cond::Eq(x) => eq(field, present, x),
+            Cond::Ne(x) => !eq(field, present, x),
+            Cond::In(list) => list.iter().any(|x| eq(field, present, x)),
+            Cond::Nin(list) => !list.iter().any(|x| eq(field, present, x)),
             Cond::Regex(re) => any_elem(field, |f| match f {
                 Value::String(s) => re.is_match(s),
                 _ => false,
@@ -164,10 +172,16 @@ impl Cond {
     }
 }
 
+/// `$eq` of a field (`present`: it exists and is not null) against a literal.
+fn eq(field: Option<&Value>, present: bool, x: &Value) -> bool {
+    any_elem(field, |f| loose_eq(f, x)) || (x.is_null() && !present)
+}
+
 fn any_elem(field: Option<&Value>, f: impl Fn(&Value) -> bool) -> bool {
     match field {
         None | Some(Value::Null) => false,
-        Some(Value::Array(a)) => a.iter().any(&f) || f(&Value::Array(a.clone())),
+        // Element-wise, then the whole array.
+        Some(v @ Value::Array(a)) => a.iter().any(&f) || f(v),
         Some(v) => f(v),
     }
 }

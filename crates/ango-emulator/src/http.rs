@@ -137,6 +137,16 @@ impl Response {
         }
     }
 
+    /// A 200 JSON response whose body was already written (see [`crate::jsonw`]).
+    pub(crate) fn ok_json_bytes(body: Vec<u8>) -> Response {
+        Response {
+            status: 200,
+            content_type: "application/json; charset=utf-8".into(),
+            headers: Vec::new(),
+            body: Body::Bytes(body),
+        }
+    }
+
     /// `{"status":"success","data":data}` with status 200.
     pub(crate) fn ok(data: Value) -> Response {
         Response::json(200, &json!({"status": "success", "data": data}))

@@ -46,6 +46,7 @@
 mod faults;
 mod filters;
 mod http;
+mod jsonw;
 mod multipart;
 mod plugins;
 mod query;

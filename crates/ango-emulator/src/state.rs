@@ -600,6 +600,98 @@ impl Project {
         v
     }
 
+    /// Appends the JSON text of [`Project::to_json`] (the same bytes) without
+    /// building a `Value`: `GET /v2/project/{id}` is the SDKs' cheapest call, and
+    /// its cost here is part of every per-call figure.
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>, org_id: &str) {
+        use crate::jsonw::{iso, string, value};
+        const FIXED: [&str; 21] = [
+            "_id",
+            "name",
+            "description",
+            "type",
+            "owner",
+            "organization",
+            "categorySchema",
+            "stages",
+            "assignedTo",
+            "batches",
+            "assetCount",
+            "taskCount",
+            "benchmarkEnabled",
+            "benchmarkRatio",
+            "benchmarkCutoff",
+            "labelValidation",
+            "assetBuilderTemplates",
+            "instructions",
+            "deleted",
+            "createdAt",
+            "updatedAt",
+        ];
+        let live = self.tasks.iter().filter(|t| !t.deleted).count();
+        out.extend_from_slice(b"{\"_id\":");
+        string(out, &self.id);
+        out.extend_from_slice(b",\"name\":");
+        string(out, &self.name);
+        out.extend_from_slice(b",\"description\":");
+        string(out, &self.description);
+        out.extend_from_slice(b",\"type\":");
+        string(out, &self.kind);
+        out.extend_from_slice(b",\"owner\":");
+        string(out, &self.owner);
+        out.extend_from_slice(b",\"organization\":");
+        string(out, org_id);
+        out.extend_from_slice(b",\"categorySchema\":");
+        value(out, &self.category_schema);
+        out.extend_from_slice(b",\"stages\":");
+        value(out, &self.stages);
+        out.extend_from_slice(b",\"assignedTo\":");
+        value(out, &self.assigned_to);
+        out.extend_from_slice(b",\"batches\":[");
+        for (i, b) in self.batches.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"_id\":");
+            string(out, &b.id);
+            out.extend_from_slice(b",\"name\":");
+            string(out, &b.name);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"],\"assetCount\":");
+        value(out, &live);
+        out.extend_from_slice(b",\"taskCount\":");
+        value(out, &live);
+        out.extend_from_slice(b",\"benchmarkEnabled\":");
+        value(out, &self.benchmark_enabled);
+        out.extend_from_slice(b",\"benchmarkRatio\":");
+        value(out, &self.benchmark_ratio);
+        out.extend_from_slice(b",\"benchmarkCutoff\":");
+        value(out, &self.benchmark_cutoff);
+        out.extend_from_slice(b",\"labelValidation\":");
+        value(out, &self.label_validation);
+        out.extend_from_slice(b",\"assetBuilderTemplates\":");
+        value(out, &self.asset_builder_templates);
+        out.extend_from_slice(b",\"instructions\":");
+        value(out, &self.instructions);
+        out.extend_from_slice(b",\"deleted\":");
+        value(out, &self.deleted);
+        out.extend_from_slice(b",\"createdAt\":");
+        iso(out, self.created_at);
+        out.extend_from_slice(b",\"updatedAt\":");
+        iso(out, self.updated_at);
+        // Settings that are not one of the fields above, in their order.
+        for (k, val) in &self.settings {
+            if !FIXED.contains(&k.as_str()) {
+                out.push(b',');
+                string(out, k);
+                out.push(b':');
+                value(out, val);
+            }
+        }
+        out.push(b'}');
+    }
+
     /// Short project JSON for listings.
     pub(crate) fn summary_json(&self, org_id: &str) -> Value {
         json!({
@@ -614,7 +706,9 @@ impl Project {
         })
     }
 
-    /// Asset JSON as returned by GET /project/{id}/assets.
+    /// Asset JSON as returned by GET /project/{id}/assets: the reference form of
+    /// what [`Project::write_asset_json`] writes (the tests compare them).
+    #[cfg(test)]
     pub(crate) fn asset_json(&self, aidx: usize) -> Value {
         let a = &self.assets[aidx];
         let t = &self.tasks[a.task];
@@ -647,6 +741,67 @@ impl Project {
             }
         }
         v
+    }
+
+    /// Appends the JSON text of [`Project::asset_json`] (the same bytes) without
+    /// building a `Value`, for the asset listing.
+    pub(crate) fn write_asset_json(&self, out: &mut Vec<u8>, aidx: usize) {
+        use crate::jsonw::{iso, string, strings, value};
+        let a = &self.assets[aidx];
+        let t = &self.tasks[a.task];
+        out.extend_from_slice(b"{\"_id\":");
+        string(out, &a.id);
+        out.extend_from_slice(b",\"project\":");
+        string(out, &self.id);
+        out.extend_from_slice(b",\"data\":");
+        string(out, &a.data);
+        out.extend_from_slice(b",\"externalId\":");
+        string(out, &a.external_id);
+        out.extend_from_slice(b",\"metadata\":");
+        value(out, &a.metadata);
+        out.extend_from_slice(b",\"contextData\":");
+        value(out, &a.context_data);
+        out.extend_from_slice(b",\"batches\":");
+        strings(out, &a.batches);
+        out.extend_from_slice(b",\"attachments\":");
+        value(out, &a.attachments);
+        out.extend_from_slice(b",\"isPreLabeled\":");
+        value(out, &a.is_pre_labeled);
+        out.extend_from_slice(b",\"uploadedLocally\":");
+        value(out, &a.upload_local);
+        out.extend_from_slice(b",\"createdAt\":");
+        iso(out, a.created_at);
+        out.extend_from_slice(b",\"createdBy\":");
+        string(out, &a.created_by);
+        out.extend_from_slice(b",\"labelTasks\":[{\"_id\":");
+        string(out, &t.id);
+        out.extend_from_slice(b",\"stage\":");
+        string(out, &t.stage);
+        out.extend_from_slice(b",\"status\":");
+        string(out, &t.status);
+        out.extend_from_slice(b",\"stageHistory\":[");
+        for (i, h) in t.history.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"stageId\":");
+            string(out, &h.stage_id);
+            out.extend_from_slice(b",\"completedBy\":");
+            string(out, &h.completed_by);
+            out.extend_from_slice(b",\"completedAt\":");
+            iso(out, h.completed_at);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}]");
+        if let Some(ds) = &a.dataset {
+            out.extend_from_slice(b",\"dataset\":");
+            value(out, ds);
+        }
+        if let Some(s) = &a.storage {
+            out.extend_from_slice(b",\"storage\":");
+            string(out, s);
+        }
+        out.push(b'}');
     }
 
     /// A single field of a task, for filtering and sorting.
@@ -730,6 +885,101 @@ impl Project {
             }
         }
         v
+    }
+
+    /// Appends the JSON text of [`Project::task_json`] (the same bytes that
+    /// serialising it would give) without building a `Value`: the listing
+    /// writes a page of tasks this way.
+    pub(crate) fn write_task_json(
+        &self,
+        out: &mut Vec<u8>,
+        tidx: usize,
+        org_id: &str,
+        include_answer: bool,
+    ) {
+        use crate::jsonw::{int, iso, opt_iso, opt_string, string, strings, value};
+        let t = &self.tasks[tidx];
+        let a = &self.assets[t.asset];
+        out.extend_from_slice(b"{\"_id\":");
+        string(out, &t.id);
+        out.extend_from_slice(b",\"project\":");
+        string(out, &self.id);
+        out.extend_from_slice(b",\"organization\":");
+        string(out, org_id);
+        out.extend_from_slice(b",\"asset\":{\"_id\":");
+        string(out, &a.id);
+        out.extend_from_slice(b",\"externalId\":");
+        string(out, &a.external_id);
+        out.extend_from_slice(b",\"data\":");
+        string(out, &a.data);
+        out.extend_from_slice(b"},\"externalId\":");
+        string(out, &a.external_id);
+        out.extend_from_slice(b",\"data\":");
+        string(out, &a.data);
+        out.extend_from_slice(b",\"batches\":");
+        strings(out, &a.batches);
+        out.extend_from_slice(b",\"stage\":");
+        string(out, &t.stage);
+        out.extend_from_slice(b",\"stageName\":");
+        string(out, self.stage_name_ref(&t.stage));
+        out.extend_from_slice(b",\"status\":");
+        string(out, &t.status);
+        out.extend_from_slice(b",\"type\":");
+        string(out, &t.task_type);
+        out.extend_from_slice(b",\"assignee\":");
+        opt_string(out, t.assignee.as_deref());
+        out.extend_from_slice(b",\"priority\":");
+        int(out, t.priority);
+        out.extend_from_slice(b",\"isBenchmark\":");
+        value(out, &t.is_benchmark);
+        out.extend_from_slice(b",\"isPreLabeled\":");
+        value(out, &t.is_pre_labeled);
+        out.extend_from_slice(b",\"isDraft\":");
+        value(out, &t.is_draft);
+        out.extend_from_slice(b",\"isSkipped\":");
+        value(out, &t.is_skipped);
+        out.extend_from_slice(b",\"reviewStatus\":");
+        string(out, &t.review_status);
+        out.extend_from_slice(b",\"review\":{\"status\":");
+        string(out, &t.review_status);
+        out.extend_from_slice(b"},\"openIssuesCount\":");
+        int(out, t.open_issues);
+        out.extend_from_slice(b",\"duration\":");
+        value(out, &t.duration);
+        out.extend_from_slice(b",\"totalDuration\":");
+        value(out, &t.total_duration);
+        out.extend_from_slice(b",\"deleted\":false,\"createdAt\":");
+        iso(out, t.created_at);
+        out.extend_from_slice(b",\"createdBy\":");
+        string(out, &t.created_by);
+        out.extend_from_slice(b",\"updatedAt\":");
+        iso(out, t.updated_at);
+        out.extend_from_slice(b",\"updatedBy\":");
+        opt_string(out, t.updated_by.as_deref());
+        out.extend_from_slice(b",\"completedAt\":");
+        opt_iso(out, t.completed_at);
+        out.extend_from_slice(b",\"completedBy\":");
+        opt_string(out, t.completed_by.as_deref());
+        if include_answer {
+            out.extend_from_slice(b",\"answer\":");
+            value(out, &*t.answer);
+        }
+        if let Some(b) = &t.brush_data_url {
+            out.extend_from_slice(b",\"brushDataUrl\":");
+            string(out, b);
+        }
+        if let Some(b) = &t.medical_brush_data_url {
+            out.extend_from_slice(b",\"medicalBrushDataUrl\":");
+            string(out, b);
+        }
+        out.push(b'}');
+    }
+
+    /// [`Project::stage_name`] without the allocation.
+    pub(crate) fn stage_name_ref<'a>(&'a self, id: &'a str) -> &'a str {
+        self.stage(id)
+            .and_then(|s| s.get("name").and_then(Value::as_str))
+            .unwrap_or(id)
     }
 
     /// A history entry as JSON.
@@ -1066,5 +1316,129 @@ impl SchemaIndex {
             Value::Array(classes),
             Value::Array(rels),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The direct writers and the `Value`s of `to_json`, `task_json` and `asset_json`
+    /// give the same bytes, for every optional field present and absent and for
+    /// strings that need escaping.
+    #[test]
+    fn written_project_task_and_asset_json_are_byte_identical_to_the_values() {
+        let mut st = State::new("admin@example.com");
+        let pidx = st.add_project("p \"q\"", "d", "ango");
+        let p = &mut st.projects[pidx];
+        p.stages.push(
+            json!({"id": "Rev\u{e9}w", "name": "Review \"1\"", "type": "Review", "next": []}),
+        );
+        let entry = p.entry_stage();
+        for i in 0..4 {
+            p.add_asset(
+                NewAsset {
+                    data: format!("https://h/\u{1F980}/{i}\n\"x\"\\"),
+                    external_id: format!("ext\t{i}\u{2028}"),
+                    batches: (0..i).map(|b| format!("b{b}\"")).collect(),
+                    ..Default::default()
+                },
+                "creator\u{1}",
+                1_700_000_000_000 + i as i64,
+                &entry,
+            );
+        }
+        let t = &mut p.tasks[1];
+        t.assignee = Some("a@b".into());
+        t.updated_by = Some("u\"".into());
+        t.completed_at = Some(-5);
+        t.completed_by = Some("c".into());
+        t.brush_data_url = Some("brush\\".into());
+        t.medical_brush_data_url = Some("med".into());
+        t.priority = -1000;
+        t.open_issues = 3;
+        t.duration = 0.1 + 0.2;
+        t.total_duration = 1e21;
+        t.is_benchmark = true;
+        t.answer = Arc::new(
+            json!({"tools": [{"x": 1.5, "t": "é"}], "classifications": [], "relations": []}),
+        );
+        p.tasks[2].stage = "Rev\u{e9}w".into();
+        p.tasks[3].stage = "unknown stage".into();
+        p.tasks[3].brush_data_url = Some(String::new());
+        let p = &mut st.projects[pidx];
+        p.batches.push(Batch {
+            id: "b\"1".into(),
+            name: "n\u{1}".into(),
+        });
+        p.batches.push(Batch {
+            id: "b2".into(),
+            name: "two".into(),
+        });
+        p.settings.insert("zeta".into(), json!({"on": true}));
+        p.settings
+            .insert("name".into(), json!("must not replace the name"));
+        p.settings.insert("alpha".into(), json!([1, 2.5, null]));
+        p.instructions = json!({"text": "read \"this\""});
+        p.tasks[0].deleted = true;
+        for (k, org) in ["org", "o\"rg"].into_iter().enumerate() {
+            if k == 1 {
+                st.projects[pidx].settings.clear();
+                st.projects[pidx].batches.clear();
+            }
+            let p = &st.projects[pidx];
+            let mut out = Vec::new();
+            p.write_json(&mut out, org);
+            let expected = serde_json::to_vec(&p.to_json(org)).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
+        let p = &mut st.projects[pidx];
+        p.tasks[0].deleted = false;
+        p.assets[1].dataset = Some(json!(["x", {"k": 1.25}]));
+        p.assets[1].storage = Some("st\"1".into());
+        p.assets[2].metadata = json!({"w": 1, "nested": {"a": [true, null]}});
+        p.assets[2].attachments = vec![json!({"type": "TEXT", "value": "\u{0}"})];
+        p.assets[3].upload_local = true;
+        p.assets[3].is_pre_labeled = true;
+        for (k, stage) in ["Label", "Rev\u{e9}w"].into_iter().enumerate() {
+            let answer = p.tasks[2].answer.clone();
+            p.tasks[2].history.push(HistoryEntry {
+                id: format!("h{k}"),
+                stage_id: stage.into(),
+                stage_name: stage.into(),
+                answer,
+                brush_data_url: None,
+                completed_by: "c\"b".into(),
+                completed_at: 1_600_000_000_000 + k as i64,
+                duration: 1.0,
+                review_status: None,
+                action: "submit".into(),
+            });
+        }
+        let p = &st.projects[pidx];
+        for aidx in 0..p.assets.len() {
+            let mut out = Vec::new();
+            p.write_asset_json(&mut out, aidx);
+            let expected = serde_json::to_vec(&p.asset_json(aidx)).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
+        for tidx in 0..p.tasks.len() {
+            for include_answer in [false, true] {
+                let mut out = Vec::new();
+                p.write_task_json(&mut out, tidx, "org\"1", include_answer);
+                let expected =
+                    serde_json::to_vec(&p.task_json(tidx, "org\"1", include_answer)).unwrap();
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    String::from_utf8(expected).unwrap()
+                );
+            }
+        }
     }
 }

@@ -38,6 +38,14 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 
 /// Formats epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 pub(crate) fn iso(ms: i64) -> String {
+    let mut out = Vec::with_capacity(24);
+    write_iso(&mut out, ms);
+    // Only ASCII digits and separators were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends [`iso`]'s text to a buffer without allocating.
+pub(crate) fn write_iso(out: &mut Vec<u8>, ms: i64) {
     let days = ms.div_euclid(86_400_000);
     let rem = ms.rem_euclid(86_400_000);
     let (y, m, d) = civil_from_days(days);
@@ -45,7 +53,36 @@ pub(crate) fn iso(ms: i64) -> String {
     let mi = (rem / 60_000) % 60;
     let s = (rem / 1000) % 60;
     let frac = rem % 1000;
-    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:03}Z")
+    if (0..=9999).contains(&y) {
+        // The common case, digit by digit (same text as the format below).
+        let y = y as u32;
+        let digits = |n: u32, w: usize, out: &mut Vec<u8>| {
+            let mut buf = [0u8; 4];
+            let mut n = n;
+            for i in (0..w).rev() {
+                buf[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+            out.extend_from_slice(&buf[..w]);
+        };
+        digits(y, 4, out);
+        out.push(b'-');
+        digits(m, 2, out);
+        out.push(b'-');
+        digits(d, 2, out);
+        out.push(b'T');
+        digits(h as u32, 2, out);
+        out.push(b':');
+        digits(mi as u32, 2, out);
+        out.push(b':');
+        digits(s as u32, 2, out);
+        out.push(b'.');
+        digits(frac as u32, 3, out);
+        out.push(b'Z');
+    } else {
+        use std::io::Write;
+        let _ = write!(out, "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:03}Z");
+    }
 }
 
 /// Parses an ISO-8601 date or date-time (`YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH:MM]`) to epoch ms.
@@ -170,6 +207,37 @@ pub(crate) fn json_truthy(v: Option<&serde_json::Value>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_fast_path_matches_the_formatted_text() {
+        fn reference(ms: i64) -> String {
+            let days = ms.div_euclid(86_400_000);
+            let rem = ms.rem_euclid(86_400_000);
+            let (y, m, d) = civil_from_days(days);
+            let (h, mi, s, f) = (
+                rem / 3_600_000,
+                (rem / 60_000) % 60,
+                (rem / 1000) % 60,
+                rem % 1000,
+            );
+            format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{f:03}Z")
+        }
+        let mut ms = -62_200_000_000_000i64; // year -1;
+        while ms < 260_000_000_000_000 {
+            // years 0..=9999 take the digit path, the others the formatter.
+            assert_eq!(iso(ms), reference(ms), "{ms}");
+            ms += 86_399_999 * 37 + 123;
+        }
+        for ms in [
+            0,
+            -1,
+            253_402_300_799_999,
+            253_402_300_800_000,
+            -62_167_219_200_001,
+        ] {
+            assert_eq!(iso(ms), reference(ms), "{ms}");
+        }
+    }
 
     #[test]
     fn iso_roundtrip() {

@@ -69,10 +69,29 @@ pub(super) fn list(ctx: &Ctx, req: &Request, pid: &str) -> HandlerResult {
         .collect();
     matched.reverse();
     let (a, b) = page_bounds(matched.len(), page, limit);
-    let assets: Vec<Value> = matched[a..b].iter().map(|&i| p.asset_json(i)).collect();
-    Ok(Response::ok(
-        json!({"assets": assets, "total": matched.len()}),
-    ))
+    // Written straight into the body (the same bytes as `asset_json` would give).
+    let page = &matched[a..b];
+    let body = crate::jsonw::success_list(
+        "assets",
+        64,
+        |out| {
+            for (j, &i) in page.iter().enumerate() {
+                if j == 1 {
+                    // Room for the rest of the page, sized on the first asset.
+                    out.reserve((out.len() + 16) * (page.len() - 1));
+                }
+                if j > 0 {
+                    out.push(b',');
+                }
+                p.write_asset_json(out, i);
+            }
+        },
+        |out| {
+            out.extend_from_slice(b",\"total\":");
+            crate::jsonw::int(out, matched.len() as i64);
+        },
+    );
+    Ok(Response::ok_json_bytes(body))
 }
 
 pub(super) fn delete(ctx: &Ctx, req: &Request, pid: &str) -> HandlerResult {

@@ -5,15 +5,12 @@ use std::io::{Cursor, Write};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use serde_json::{Value, json};
 
 use crate::Ctx;
 use crate::filters::Filter;
 use crate::http::{ApiError, HandlerResult, Request, Response};
 use crate::state::{Project, SchemaIndex, State};
-use crate::util::iso;
 
 fn json_list(req: &Request, key: &str) -> Result<Option<Vec<String>>, ApiError> {
     match req.query.get_json(key) {
@@ -170,6 +167,7 @@ fn build_zip(st: &State, p: &Project, o: &Options) -> Result<Vec<u8>, ApiError> 
                 .map(|x| p.batch_id(x).unwrap_or_else(|| x.clone()))
                 .collect()
         });
+        let mut row: Vec<u8> = Vec::with_capacity(16 * 1024);
         for (ti, t) in p.tasks.iter().enumerate() {
             if t.deleted {
                 continue;
@@ -193,9 +191,13 @@ fn build_zip(st: &State, p: &Project, o: &Options) -> Result<Vec<u8>, ApiError> 
             {
                 continue;
             }
-            sep(&mut buf).map_err(io_err)?;
-            write_asset(p, ti, &mut cache, o, &mut buf).map_err(io_err)?;
-            end(&mut buf).map_err(io_err)?;
+            // The row is written into one reusable buffer, then handed to the
+            // compressor in one piece.
+            row.clear();
+            sep(&mut row).map_err(io_err)?;
+            write_asset(p, ti, &mut cache, o, &mut row);
+            end(&mut row).map_err(io_err)?;
+            buf.write_all(&row).map_err(io_err)?;
         }
     }
     if !o.ndjson {
@@ -208,8 +210,22 @@ fn build_zip(st: &State, p: &Project, o: &Options) -> Result<Vec<u8>, ApiError> 
     Ok(cursor.into_inner())
 }
 
-/// Converted `(tools, classifications, relations)` of one stored answer.
-type Converted = Rc<(Value, Value, Value)>;
+/// Converted `(tools, classifications, relations)` of one stored answer, as the
+/// JSON text `,"tools":[..],"classifications":[..],"relations":[..]` (the three
+/// are adjacent in both the task and its history entries).
+type Converted = Rc<Vec<u8>>;
+
+/// The JSON fragment of a converted answer (see [`Converted`]).
+fn answer_fragment(c: &(Value, Value, Value)) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(b",\"tools\":");
+    crate::jsonw::value(&mut out, &c.0);
+    out.extend_from_slice(b",\"classifications\":");
+    crate::jsonw::value(&mut out, &c.1);
+    out.extend_from_slice(b",\"relations\":");
+    crate::jsonw::value(&mut out, &c.2);
+    out
+}
 
 /// A tiny cache of answer conversions keyed by the answer's `Arc` address:
 /// a task and its latest history snapshot (and seeded tasks) share answers.
@@ -225,7 +241,9 @@ impl ConvCache<'_> {
         if let Some((_, _, c)) = self.entries.iter().find(|(k, _, _)| *k == key) {
             return c.clone();
         }
-        let c = Rc::new(self.schema.to_export(answer, self.include_metadata));
+        let c = Rc::new(answer_fragment(
+            &self.schema.to_export(answer, self.include_metadata),
+        ));
         if self.entries.len() >= 8 {
             self.entries.remove(0);
         }
@@ -235,141 +253,108 @@ impl ConvCache<'_> {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ExportHistory<'a> {
-    stage: &'a str,
-    stage_id: &'a str,
-    duration: f64,
-    completed_at: String,
-    completed_by: &'a str,
-    review_status: &'a Option<String>,
-    tools: &'a Value,
-    classifications: &'a Value,
-    relations: &'a Value,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    brush_data_url: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ExportTask<'a> {
-    task_id: &'a str,
-    stage: String,
-    stage_id: &'a str,
-    #[serde(rename = "type")]
-    task_type: &'a str,
-    status: &'a str,
-    review_status: &'a str,
-    is_benchmark: bool,
-    is_skipped: bool,
-    assignee: &'a Option<String>,
-    priority: i64,
-    created_at: String,
-    updated_at: String,
-    updated_by: &'a Option<String>,
-    completed_at: Option<String>,
-    completed_by: &'a Option<String>,
-    duration: f64,
-    total_duration: f64,
-    open_issues_count: i64,
-    tools: &'a Value,
-    classifications: &'a Value,
-    relations: &'a Value,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    brush_data_url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    medical_brush_data_url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stage_history: Option<Vec<ExportHistory<'a>>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ExportAsset<'a> {
-    asset: &'a str,
-    external_id: &'a str,
-    asset_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dataset: Option<&'a Value>,
-    metadata: &'a Value,
-    context_data: &'a Value,
-    batches: Vec<String>,
-    attachments: &'a [Value],
-    task: ExportTask<'a>,
-}
-
-/// Writes one asset-level export object.
-fn write_asset(
-    p: &Project,
-    ti: usize,
-    cache: &mut ConvCache<'_>,
-    o: &Options,
-    w: &mut dyn Write,
-) -> std::io::Result<()> {
+/// Writes one asset-level export object (the field order and text of the
+/// reference structs in the tests, which compare the two).
+fn write_asset(p: &Project, ti: usize, cache: &mut ConvCache<'_>, o: &Options, out: &mut Vec<u8>) {
+    use crate::jsonw::{int, iso, opt_iso, opt_string, string, value};
     let t = &p.tasks[ti];
     let a = &p.assets[t.asset];
-    let cur = cache.get(&t.answer);
-    let hist: Vec<Converted> = if o.include_history {
-        t.history.iter().map(|h| cache.get(&h.answer)).collect()
-    } else {
-        Vec::new()
-    };
-    let stage_history = o.include_history.then(|| {
-        t.history
-            .iter()
-            .zip(hist.iter())
-            .map(|(h, c)| ExportHistory {
-                stage: &h.stage_name,
-                stage_id: &h.stage_id,
-                duration: h.duration,
-                completed_at: iso(h.completed_at),
-                completed_by: &h.completed_by,
-                review_status: &h.review_status,
-                tools: &c.0,
-                classifications: &c.1,
-                relations: &c.2,
-                brush_data_url: h.brush_data_url.as_deref(),
-            })
-            .collect()
-    });
-    let v = ExportAsset {
-        asset: &a.data,
-        external_id: &a.external_id,
-        asset_id: &a.id,
-        dataset: a.dataset.as_ref(),
-        metadata: &a.metadata,
-        context_data: &a.context_data,
-        batches: a.batches.iter().map(|b| p.batch_name(b)).collect(),
-        attachments: &a.attachments,
-        task: ExportTask {
-            task_id: &t.id,
-            stage: p.stage_name(&t.stage),
-            stage_id: &t.stage,
-            task_type: &t.task_type,
-            status: &t.status,
-            review_status: &t.review_status,
-            is_benchmark: t.is_benchmark,
-            is_skipped: t.is_skipped,
-            assignee: &t.assignee,
-            priority: t.priority,
-            created_at: iso(t.created_at),
-            updated_at: iso(t.updated_at),
-            updated_by: &t.updated_by,
-            completed_at: t.completed_at.map(iso),
-            completed_by: &t.completed_by,
-            duration: t.duration,
-            total_duration: t.total_duration * 1000.0,
-            open_issues_count: t.open_issues,
-            tools: &cur.0,
-            classifications: &cur.1,
-            relations: &cur.2,
-            brush_data_url: t.brush_data_url.as_deref(),
-            medical_brush_data_url: t.medical_brush_data_url.as_deref(),
-            stage_history,
-        },
-    };
-    serde_json::to_writer(w, &v).map_err(std::io::Error::from)
+    out.extend_from_slice(b"{\"asset\":");
+    string(out, &a.data);
+    out.extend_from_slice(b",\"externalId\":");
+    string(out, &a.external_id);
+    out.extend_from_slice(b",\"assetId\":");
+    string(out, &a.id);
+    if let Some(ds) = &a.dataset {
+        out.extend_from_slice(b",\"dataset\":");
+        value(out, ds);
+    }
+    out.extend_from_slice(b",\"metadata\":");
+    value(out, &a.metadata);
+    out.extend_from_slice(b",\"contextData\":");
+    value(out, &a.context_data);
+    out.extend_from_slice(b",\"batches\":[");
+    for (i, b) in a.batches.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        string(out, &p.batch_name(b));
+    }
+    out.extend_from_slice(b"],\"attachments\":");
+    value(out, &a.attachments);
+    out.extend_from_slice(b",\"task\":{\"taskId\":");
+    string(out, &t.id);
+    out.extend_from_slice(b",\"stage\":");
+    string(out, p.stage_name_ref(&t.stage));
+    out.extend_from_slice(b",\"stageId\":");
+    string(out, &t.stage);
+    out.extend_from_slice(b",\"type\":");
+    string(out, &t.task_type);
+    out.extend_from_slice(b",\"status\":");
+    string(out, &t.status);
+    out.extend_from_slice(b",\"reviewStatus\":");
+    string(out, &t.review_status);
+    out.extend_from_slice(b",\"isBenchmark\":");
+    value(out, &t.is_benchmark);
+    out.extend_from_slice(b",\"isSkipped\":");
+    value(out, &t.is_skipped);
+    out.extend_from_slice(b",\"assignee\":");
+    opt_string(out, t.assignee.as_deref());
+    out.extend_from_slice(b",\"priority\":");
+    int(out, t.priority);
+    out.extend_from_slice(b",\"createdAt\":");
+    iso(out, t.created_at);
+    out.extend_from_slice(b",\"updatedAt\":");
+    iso(out, t.updated_at);
+    out.extend_from_slice(b",\"updatedBy\":");
+    opt_string(out, t.updated_by.as_deref());
+    out.extend_from_slice(b",\"completedAt\":");
+    opt_iso(out, t.completed_at);
+    out.extend_from_slice(b",\"completedBy\":");
+    opt_string(out, t.completed_by.as_deref());
+    out.extend_from_slice(b",\"duration\":");
+    value(out, &t.duration);
+    out.extend_from_slice(b",\"totalDuration\":");
+    value(out, &(t.total_duration * 1000.0));
+    out.extend_from_slice(b",\"openIssuesCount\":");
+    int(out, t.open_issues);
+    out.extend_from_slice(&cache.get(&t.answer));
+    if let Some(b) = &t.brush_data_url {
+        out.extend_from_slice(b",\"brushDataUrl\":");
+        string(out, b);
+    }
+    if let Some(b) = &t.medical_brush_data_url {
+        out.extend_from_slice(b",\"medicalBrushDataUrl\":");
+        string(out, b);
+    }
+    if o.include_history {
+        out.extend_from_slice(b",\"stageHistory\":[");
+        for (i, h) in t.history.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"stage\":");
+            string(out, &h.stage_name);
+            out.extend_from_slice(b",\"stageId\":");
+            string(out, &h.stage_id);
+            out.extend_from_slice(b",\"duration\":");
+            value(out, &h.duration);
+            out.extend_from_slice(b",\"completedAt\":");
+            iso(out, h.completed_at);
+            out.extend_from_slice(b",\"completedBy\":");
+            string(out, &h.completed_by);
+            out.extend_from_slice(b",\"reviewStatus\":");
+            opt_string(out, h.review_status.as_deref());
+            out.extend_from_slice(&cache.get(&h.answer));
+            if let Some(b) = &h.brush_data_url {
+                out.extend_from_slice(b",\"brushDataUrl\":");
+                string(out, b);
+            }
+            out.push(b'}');
+        }
+        out.push(b']');
+    }
+    out.extend_from_slice(b"}}");
 }
 
 fn issue_export(p: &Project, issue: &Value) -> Value {
@@ -389,4 +374,254 @@ fn issue_export(p: &Project, issue: &Value) -> Value {
         }
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{HistoryEntry, NewAsset};
+    use crate::util::iso;
+    use serde::Serialize;
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ExportHistory<'a> {
+        stage: &'a str,
+        stage_id: &'a str,
+        duration: f64,
+        completed_at: String,
+        completed_by: &'a str,
+        review_status: &'a Option<String>,
+        tools: &'a Value,
+        classifications: &'a Value,
+        relations: &'a Value,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        brush_data_url: Option<&'a str>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ExportTask<'a> {
+        task_id: &'a str,
+        stage: String,
+        stage_id: &'a str,
+        #[serde(rename = "type")]
+        task_type: &'a str,
+        status: &'a str,
+        review_status: &'a str,
+        is_benchmark: bool,
+        is_skipped: bool,
+        assignee: &'a Option<String>,
+        priority: i64,
+        created_at: String,
+        updated_at: String,
+        updated_by: &'a Option<String>,
+        completed_at: Option<String>,
+        completed_by: &'a Option<String>,
+        duration: f64,
+        total_duration: f64,
+        open_issues_count: i64,
+        tools: &'a Value,
+        classifications: &'a Value,
+        relations: &'a Value,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        brush_data_url: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        medical_brush_data_url: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stage_history: Option<Vec<ExportHistory<'a>>>,
+    }
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ExportAsset<'a> {
+        asset: &'a str,
+        external_id: &'a str,
+        asset_id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        dataset: Option<&'a Value>,
+        metadata: &'a Value,
+        context_data: &'a Value,
+        batches: Vec<String>,
+        attachments: &'a [Value],
+        task: ExportTask<'a>,
+    }
+
+    /// The export row as the serde-derived structs write it: the reference for
+    /// [`write_asset`].
+    fn reference_row(p: &Project, ti: usize, schema: &SchemaIndex, o: &Options, w: &mut Vec<u8>) {
+        let t = &p.tasks[ti];
+        let a = &p.assets[t.asset];
+        let cur = schema.to_export(&t.answer, o.include_metadata);
+        let hist: Vec<(Value, Value, Value)> = if o.include_history {
+            t.history
+                .iter()
+                .map(|h| schema.to_export(&h.answer, o.include_metadata))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let stage_history = o.include_history.then(|| {
+            t.history
+                .iter()
+                .zip(hist.iter())
+                .map(|(h, c)| ExportHistory {
+                    stage: &h.stage_name,
+                    stage_id: &h.stage_id,
+                    duration: h.duration,
+                    completed_at: iso(h.completed_at),
+                    completed_by: &h.completed_by,
+                    review_status: &h.review_status,
+                    tools: &c.0,
+                    classifications: &c.1,
+                    relations: &c.2,
+                    brush_data_url: h.brush_data_url.as_deref(),
+                })
+                .collect()
+        });
+        let v = ExportAsset {
+            asset: &a.data,
+            external_id: &a.external_id,
+            asset_id: &a.id,
+            dataset: a.dataset.as_ref(),
+            metadata: &a.metadata,
+            context_data: &a.context_data,
+            batches: a.batches.iter().map(|b| p.batch_name(b)).collect(),
+            attachments: &a.attachments,
+            task: ExportTask {
+                task_id: &t.id,
+                stage: p.stage_name(&t.stage),
+                stage_id: &t.stage,
+                task_type: &t.task_type,
+                status: &t.status,
+                review_status: &t.review_status,
+                is_benchmark: t.is_benchmark,
+                is_skipped: t.is_skipped,
+                assignee: &t.assignee,
+                priority: t.priority,
+                created_at: iso(t.created_at),
+                updated_at: iso(t.updated_at),
+                updated_by: &t.updated_by,
+                completed_at: t.completed_at.map(iso),
+                completed_by: &t.completed_by,
+                duration: t.duration,
+                total_duration: t.total_duration * 1000.0,
+                open_issues_count: t.open_issues,
+                tools: &cur.0,
+                classifications: &cur.1,
+                relations: &cur.2,
+                brush_data_url: t.brush_data_url.as_deref(),
+                medical_brush_data_url: t.medical_brush_data_url.as_deref(),
+                stage_history,
+            },
+        };
+        serde_json::to_writer(w, &v).unwrap();
+    }
+
+    fn options(ndjson: bool, include_metadata: bool, include_history: bool) -> Options {
+        Options {
+            ndjson,
+            issues: false,
+            include_metadata,
+            include_history,
+            stages: None,
+            batches: None,
+            task_types: None,
+            updated: None,
+            created: None,
+        }
+    }
+
+    /// The hand-written rows (with their cached answer fragments) are byte-identical
+    /// to the serde-derived reference, with and without history and metadata, for
+    /// optional fields present and absent and for text that needs escaping.
+    #[test]
+    fn written_rows_match_the_serde_reference() {
+        let mut st = State::new("admin@example.com");
+        let pidx = st.add_project("p", "d", "ango");
+        let p = &mut st.projects[pidx];
+        p.category_schema = crate::seed::demo_schema();
+        p.batches.push(crate::state::Batch {
+            id: "b1".into(),
+            name: "Batch \"one\"".into(),
+        });
+        let entry = p.entry_stage();
+        for i in 0..4 {
+            p.add_asset(
+                NewAsset {
+                    data: format!("https://h/{i}\n\u{1F980}"),
+                    external_id: format!("ext\"{i}"),
+                    metadata: json!({"w": i, "f": 1.5}),
+                    batches: if i % 2 == 0 {
+                        vec!["b1".into(), "gone".into()]
+                    } else {
+                        vec![]
+                    },
+                    attachments: vec![json!({"type": "TEXT", "value": "a\u{1}"})],
+                    ..Default::default()
+                },
+                "creator",
+                1_700_000_000_000 + i as i64,
+                &entry,
+            );
+        }
+        let answer = Arc::new(json!({
+            "tools": [{"schemaId": "a1b2c3d4e5f6a7b8c9d0e1f", "objectId": "o1",
+                       "bounding-box": {"x": 1.5, "y": 2.0, "width": 3.25, "height": 4.0},
+                       "classifications": [{"schemaId": "c0l0r0000000000000000c1", "answer": "0pt10n00000000000000r3d"}],
+                       "metadata": {"createdBy": "me"}}],
+            "classifications": [{"schemaId": "c3d4e5f6a7b8c9d0e1f2a3b", "answer": "0pt10n0000000000005unny"}],
+            "relations": [],
+        }));
+        p.assets[1].dataset = Some(json!(["d1", "d2"]));
+        let t = &mut p.tasks[1];
+        t.answer = answer.clone();
+        t.assignee = Some("a@b".into());
+        t.updated_by = Some("u".into());
+        t.completed_at = Some(1_700_000_500_000);
+        t.completed_by = Some("c\\".into());
+        t.brush_data_url = Some("brush".into());
+        t.medical_brush_data_url = Some("med".into());
+        t.duration = 0.1 + 0.2;
+        t.total_duration = 12.5;
+        t.priority = -7;
+        for (k, brush) in [None, Some("hb".to_string())].into_iter().enumerate() {
+            p.tasks[1].history.push(HistoryEntry {
+                id: format!("h{k}"),
+                stage_id: "Label".into(),
+                stage_name: "Label \"L\"".into(),
+                answer: if k == 0 {
+                    Arc::new(json!({}))
+                } else {
+                    answer.clone()
+                },
+                brush_data_url: brush,
+                completed_by: "x".into(),
+                completed_at: 1_600_000_000_000,
+                duration: 3.0,
+                review_status: (k == 1).then(|| "Accepted".to_string()),
+                action: "submit".into(),
+            });
+        }
+        p.tasks[2].stage = "no such stage".into();
+        let p = &st.projects[pidx];
+        let schema = SchemaIndex::new(&p.category_schema);
+        for (metadata, history) in [(true, true), (false, true), (true, false)] {
+            let o = options(true, metadata, history);
+            let mut cache = ConvCache {
+                schema: &schema,
+                include_metadata: metadata,
+                entries: Vec::new(),
+            };
+            for ti in 0..p.tasks.len() {
+                let mut got = Vec::new();
+                write_asset(p, ti, &mut cache, &o, &mut got);
+                let mut want = Vec::new();
+                reference_row(p, ti, &schema, &o, &mut want);
+                assert_eq!(
+                    String::from_utf8(got).unwrap(),
+                    String::from_utf8(want).unwrap()
+                );
+            }
+        }
+    }
 }

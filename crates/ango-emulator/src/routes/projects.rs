@@ -59,7 +59,9 @@ pub(super) fn create(ctx: &Ctx, req: &Request) -> HandlerResult {
 pub(super) fn get(ctx: &Ctx, id: &str) -> HandlerResult {
     let st = ctx.read();
     let p = st.project(id)?;
-    Ok(Response::ok(json!({"project": p.to_json(&st.org_id)})))
+    // Written straight into the body (the same bytes as `to_json` would give).
+    let body = crate::jsonw::success_object("project", |out| p.write_json(out, &st.org_id));
+    Ok(Response::ok_json_bytes(body))
 }
 
 fn validate_schema(v: &Value) -> Result<Value, ApiError> {
