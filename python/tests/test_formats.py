@@ -263,3 +263,52 @@ def _coco_of(rows: List[Dict[str, Any]], tmp_path: pathlib.Path) -> pathlib.Path
     path = tmp_path / "source.json"
     formats.convert(rows, "coco", ONTOLOGY, path)
     return path
+
+
+GIL_CHECK = r"""
+import os, sys, threading
+from imerit_ango import formats
+export, ontology, tmp = sys.argv[1:4]
+fifo = os.path.join(tmp, "export.ndjson")
+os.mkfifo(fifo)
+data = open(export, "rb").read()
+
+def feed():
+    # Runs only if the conversion, blocked reading the pipe, has let go of the GIL.
+    with open(fifo, "wb") as f:
+        f.write(data)
+
+threading.Thread(target=feed, daemon=True).start()
+report = formats.convert(fifo, "coco", ontology, os.path.join(tmp, "coco.json"))
+print(report["rows"], report["images"])
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_convert_releases_the_gil(tmp_path: pathlib.Path) -> None:
+    """The export is read from a pipe that a Python thread of the same process writes:
+    that thread can run only if the conversion does not hold the GIL. In a child
+    process, so that a conversion holding it fails the test (timeout), not hangs it."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", GIL_CHECK, str(EXPORT), str(ONTOLOGY), str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["11", "7"]
+
+
+def test_convert_an_export_iterator_of_the_sdk(hub: LocalHub, sdk: SDK, tmp_path: pathlib.Path) -> None:
+    """The rows of SDK.export_iter convert as they stream (the GIL taken per row)."""
+    from imerit_ango.models.enums import ExportFormats
+    project_id = hub.seed_project("Iter", 7, objects_per_task=2, completed=True)
+    options = ExportOptions(export_format=ExportFormats.NDJSON)
+    expected = list(sdk.export_iter(project_id, options))
+    assert len(expected) == 7
+    # The project's get_project answer is an ontology too.
+    ontology = sdk.get_project(project_id)
+    report = formats.convert(sdk.export_iter(project_id, options), "coco", ontology, tmp_path / "iter.json")
+    assert report == formats.convert(expected, "coco", ontology, tmp_path / "list.json")
+    # Seeded tasks have two boxes each and a classification, which COCO cannot hold.
+    assert (report["rows"], report["images"], report["annotations"]) == (7, 7, 14)
+    assert report["byReason"] == {"classification": 7}
+    assert json.loads((tmp_path / "iter.json").read_text()) == json.loads((tmp_path / "list.json").read_text())
