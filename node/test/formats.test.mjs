@@ -2,12 +2,13 @@
 // export, COCO and YOLO back to the import format, and exportAs on the emulator.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import ango, { AngoError, convert, cocoToImport, exportAs, formats, yoloToImport } from '../ango.mjs'
+import ango, { AngoClient, AngoError, convert, cocoToImport, exportAs, formats, yoloToImport } from '../ango.mjs'
 import { setup } from './helpers.mjs'
 
 const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/formats/', import.meta.url))
@@ -231,5 +232,25 @@ test('exportAs streams a project of the emulator to COCO', async () => {
     await assert.rejects(exportAs(client, 'no-such-project', { to: 'coco', out: join(dir, 'n.json') }), AngoError)
   } finally {
     emulator.stop()
+  }
+})
+
+test('exportAs rejects with the server error of a failing hub and leaves no output', async () => {
+  const server = createServer((req, res) => {
+    req.resume()
+    res.writeHead(500, { 'content-type': 'application/json' })
+    res.end('{"status":"error","message":"export broke"}')
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const sub = mkdtempSync(join(dir, 'failing-'))
+  try {
+    const client = new AngoClient({ apiKey: 'k', host: `http://127.0.0.1:${server.address().port}`, maxRetries: 0 })
+    const out = join(sub, 'coco.json')
+    await assert.rejects(exportAs(client, 'p1', { to: 'coco', out, ontology: ONTOLOGY }), (e) => e instanceof AngoError && e.code === 'HTTP' && e.status === 500)
+    // Without an ontology, the project's is read first: that fails the same way.
+    await assert.rejects(exportAs(client, 'p1', { to: 'coco', out }), (e) => e.code === 'HTTP')
+    assert.deepEqual(readdirSync(sub), [])
+  } finally {
+    server.close()
   }
 })

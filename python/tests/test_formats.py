@@ -312,3 +312,43 @@ def test_convert_an_export_iterator_of_the_sdk(hub: LocalHub, sdk: SDK, tmp_path
     assert (report["rows"], report["images"], report["annotations"]) == (7, 7, 14)
     assert report["byReason"] == {"classification": 7}
     assert json.loads((tmp_path / "iter.json").read_text()) == json.loads((tmp_path / "list.json").read_text())
+
+
+def test_export_as_reports_server_failures(tmp_path: pathlib.Path) -> None:
+    """A hub that fails: the server's error is raised, and no output is left behind."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from imerit_ango.exceptions import AngoHTTPError
+
+    class Failing(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            body = b'{"status": "error", "message": "export broke"}'
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_POST = do_GET
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sdk = SDK("k", host=f"http://127.0.0.1:{server.server_address[1]}", max_retries=0)
+        out = tmp_path / "coco.json"
+        with pytest.raises(AngoHTTPError) as failed:
+            formats.export_as(sdk, "p1", "coco", out, ontology=ONTOLOGY)
+        assert failed.value.status_code == 500
+        # Without an ontology, the project's is read first: that fails the same way.
+        with pytest.raises(AngoHTTPError):
+            formats.export_as(sdk, "p1", "coco", out)
+        assert os.listdir(tmp_path) == []
+    finally:
+        server.shutdown()
