@@ -2,6 +2,8 @@
 // ango.js adds.
 export * from './index'
 export * from './plugins'
+export * from './formats'
+export * as formats from './formats'
 
 /** The machine-readable kind of an `AngoError` (ango-core's `Error::code()`). */
 export type AngoErrorCode =

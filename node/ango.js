@@ -173,6 +173,10 @@ class AngoClient extends native.AngoClient {
   }
 }
 
+// The format converters, Promise-returning like the client's methods.
+const formats = {}
+for (const [name, fn] of Object.entries(require('./formats.js'))) formats[name] = withErrors(fn, true)
+
 module.exports = {
   AngoClient,
   AngoError,
@@ -180,4 +184,6 @@ module.exports = {
   Emulator: native.Emulator,
   startEmulator: withErrors(native.startEmulator, true),
   ...plugins,
+  formats,
+  ...formats,
 }

@@ -579,6 +579,31 @@ export interface FileOutcome {
   error?: string
 }
 
+/**
+ * COCO annotations (a file's path, or the parsed document) to `importLabels` items;
+ * resolves to `{ labels, report }`.
+ */
+export declare function formatsCocoToImport(coco: any, ontology: any, assets?: Array<any> | undefined | null): Promise<any>
+
+/**
+ * Converts an export (an `.ndjson`/`.json` file, or an array of rows: objects or
+ * NDJSON lines) to `to` (`coco`, `yolo`, `yolo-seg`, `voc`) at `out`; resolves to the
+ * conversion report.
+ */
+export declare function formatsConvert(input: string | any[], to: string, ontology: any, out: string): Promise<any>
+
+/**
+ * Exports a project as NDJSON and converts it on the fly (`Client::export_as`);
+ * without `ontology`, the project's own is read.
+ */
+export declare function formatsExportAs(client: AngoClient, projectId: string, to: string, out: string, options?: ExportOptions | undefined | null, ontology?: any | undefined | null): Promise<any>
+
+/**
+ * A YOLO dataset directory (`data.yaml`, `labels/`) to `importLabels` items; resolves
+ * to `{ labels, report }`.
+ */
+export declare function formatsYoloToImport(dir: string, ontology: any, assets: Array<any>): Promise<any>
+
 /** Options of `getAssets` (defaults: page 1, limit 10, no filter) and `iterAssets`. */
 export interface GetAssetsOptions {
   /** The page, from 1. */

@@ -1,4 +1,5 @@
 """Type stubs of the native module (private: use ``imerit_ango.sdk`` and friends)."""
+import os
 from datetime import datetime
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -216,3 +217,12 @@ def start_plugin(kind: str, id: str, secret: str, callback: Callable[[Dict[str, 
                  port: Optional[int] = None, bind_address: Optional[str] = None,
                  heartbeat_interval: Optional[float] = None,
                  http_timeout: Optional[float] = None) -> RunningPlugin: ...
+
+# format converters (imerit_ango.formats)
+def formats_convert(source: Any, to: str, ontology: Any, out: Union[str, "os.PathLike[str]"]) -> Dict[str, Any]: ...
+def formats_export_as(client: Client, project_id: str, to: str, out: Union[str, "os.PathLike[str]"],
+                      options: Any = None, ontology: Any = None) -> Dict[str, Any]: ...
+def formats_coco_to_import(coco: Any, ontology: Any,
+                           assets: Any = None) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]: ...
+def formats_yolo_to_import(dir: Union[str, "os.PathLike[str]"], ontology: Any,
+                           assets: Any) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]: ...

@@ -55,7 +55,7 @@ type ProgressCallback =
 /// pool; results are the server's JSON answers as plain objects.
 #[napi]
 pub struct AngoClient {
-    inner: ango_core::Client,
+    pub(crate) inner: ango_core::Client,
 }
 
 /// Options of `getAssets` (defaults: page 1, limit 10, no filter) and `iterAssets`.

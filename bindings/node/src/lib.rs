@@ -6,6 +6,7 @@
 mod client;
 mod emulator;
 mod errors;
+mod formats;
 mod models;
 mod plugins;
 mod stream;
@@ -13,6 +14,9 @@ mod task;
 
 pub use client::AngoClient;
 pub use emulator::{Emulator, start_emulator};
+pub use formats::{
+    formats_coco_to_import, formats_convert, formats_export_as, formats_yolo_to_import,
+};
 pub use plugins::{
     NativePlugin, plugin_complete, plugin_export_next, plugin_log, plugin_log_enabled, start_plugin,
 };

@@ -11,6 +11,7 @@ mod blocking;
 mod client;
 mod convert;
 mod errors;
+mod formats;
 mod hub;
 mod iter;
 mod models;
@@ -49,6 +50,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<iter::Rows>()?;
     models::register(m)?;
     plugins::register(m)?;
+    formats::register(m)?;
     m.add_function(wrap_pyfunction!(to_json_data, m)?)?;
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_in_call, m)?)?;

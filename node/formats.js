@@ -1,0 +1,44 @@
+'use strict'
+// Format converters (ango-core's `formats`): Ango exports to COCO, YOLO and Pascal
+// VOC, a project's export straight to one of them, and COCO or YOLO annotations back
+// to Ango's import format. Each call is a Promise computed on the libuv thread pool;
+// this file only names the arguments. Errors are `AngoError`s with a `code`.
+
+const native = require('./index.js')
+
+// A missing options object is an argument error (`InvalidArg`, which ango.js turns
+// into an `AngoError` with code `INVALID_ARGUMENT`, as napi's own argument errors).
+function options(value, name) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw Object.assign(new TypeError(`${name}: expected an options object`), { code: 'InvalidArg' })
+  }
+  return value
+}
+
+/**
+ * Converts an export (an `.ndjson`/`.json` file path, or an array of rows) to
+ * `to` (`'coco'`, `'yolo'`, `'yolo-seg'`, `'voc'`) at `out`; resolves to the report.
+ */
+function convert(input, opts) {
+  const { to, ontology, out } = options(opts, 'convert(input, { to, ontology, out })')
+  return native.formatsConvert(input, to, ontology, out)
+}
+
+/** Exports a project and converts it on the fly to `to` at `out`. */
+function exportAs(client, projectId, opts) {
+  const { to, out, exportOptions, ontology } = options(opts, 'exportAs(client, projectId, { to, out })')
+  return native.formatsExportAs(client, projectId, to, out, exportOptions, ontology)
+}
+
+/** COCO annotations (a path or the parsed document) to `importLabels` items. */
+function cocoToImport(coco, ontology, opts = {}) {
+  const { assets } = options(opts, 'cocoToImport(coco, ontology, { assets })')
+  return native.formatsCocoToImport(coco, ontology, assets)
+}
+
+/** A YOLO dataset directory to `importLabels` items, matched to `assets`. */
+function yoloToImport(dir, ontology, assets) {
+  return native.formatsYoloToImport(dir, ontology, assets)
+}
+
+module.exports = { convert, exportAs, cocoToImport, yoloToImport }
