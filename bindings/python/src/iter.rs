@@ -15,13 +15,15 @@ use serde_json::Value;
 
 use crate::blocking::{self, Pending};
 use crate::convert::to_py;
+use crate::decode::{Decoded, Decoder};
 use crate::errors::to_pyerr;
 
 type Values = Box<dyn Iterator<Item = core::Result<Value>> + Send>;
 
-/// Export rows are read as JSON text in batches without the GIL, then decoded by the
-/// interpreter's own `json.loads` (one pass straight into Python objects, as the
-/// official SDK decodes them), instead of via an intermediate Rust value.
+/// Export rows are read as JSON text in batches without the GIL (one hop to a worker
+/// per batch on the main thread), then decoded one at a time, as they are asked for,
+/// straight into Python objects by [`Decoder`] (no intermediate Rust value), with the
+/// interpreter's own `json.loads` as the exact fallback for what the fast path leaves.
 const EXPORT_BATCH: usize = 256;
 
 enum Source {
@@ -43,6 +45,10 @@ pub struct Rows {
     /// `__next__` collects it, so no row is lost.
     in_flight: Mutex<Option<Pending<Step>>>,
     closed: AtomicBool,
+    /// Export rows read but not yet decoded (at most one batch).
+    texts: Mutex<VecDeque<Vec<u8>>>,
+    /// Decodes export rows, sharing one `str` per key across rows.
+    decoder: Mutex<Option<Decoder>>,
 }
 
 impl Rows {
@@ -51,6 +57,8 @@ impl Rows {
             source: Arc::new(Mutex::new(Some(source))),
             in_flight: Mutex::new(None),
             closed: AtomicBool::new(false),
+            texts: Mutex::new(VecDeque::new()),
+            decoder: Mutex::new(None),
         }
     }
 
@@ -71,7 +79,7 @@ impl Rows {
 
 enum Step {
     Value(Value),
-    Text(Vec<u8>),
+    Texts(VecDeque<Vec<u8>>),
     Failed(core::Error),
     End,
 }
@@ -122,9 +130,10 @@ fn step(source: &Mutex<Option<Source>>) -> Step {
                     }
                 }
             }
-            match pending.pop_front() {
-                Some(text) => Step::Text(text),
-                None => failed.take().map_or(Step::End, Step::Failed),
+            if pending.is_empty() {
+                failed.take().map_or(Step::End, Step::Failed)
+            } else {
+                Step::Texts(std::mem::take(pending))
             }
         }
     };
@@ -143,7 +152,7 @@ impl Rows {
         if self.closed.load(Ordering::SeqCst) {
             return Ok(Step::End);
         }
-        let result = if blocking::interruptible() {
+        let result = if blocking::interruptible(py) {
             let pending = self.take_in_flight().unwrap_or_else(|| {
                 let source = Arc::clone(&self.source);
                 Pending::start(move || Ok(step(&source)))
@@ -165,6 +174,31 @@ impl Rows {
         }))
     }
 
+    /// The next export row already read, if any (never while closed).
+    fn next_text(&self) -> Option<Vec<u8>> {
+        if self.closed.load(Ordering::SeqCst) {
+            return None;
+        }
+        self.texts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front()
+    }
+
+    /// One export row as Python objects: the fast decoder, or `json.loads` for what it
+    /// leaves (so a malformed row raises the interpreter's own `JSONDecodeError`).
+    fn decode(&self, py: Python<'_>, text: &[u8]) -> PyResult<Py<PyAny>> {
+        let decoded = {
+            // Only this thread decodes at a time (the GIL is held throughout).
+            let mut guard = self.decoder.lock().unwrap_or_else(|e| e.into_inner());
+            guard.get_or_insert_with(Decoder::new).decode(py, text)
+        };
+        match decoded {
+            Decoded::Value(value) => Ok(value.unbind()),
+            Decoded::Fallback => Ok(json_loads(py)?.call1((PyBytes::new(py, text),))?.unbind()),
+        }
+    }
+
     fn take_in_flight(&self) -> Option<Pending<Step>> {
         // Held only for the swap, never while waiting, so taking it with the GIL is safe.
         self.in_flight
@@ -181,12 +215,26 @@ impl Rows {
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match self.next_step(py)? {
-            Step::Value(value) => Ok(to_py(py, &value)?.unbind()),
-            Step::Text(text) => Ok(json_loads(py)?.call1((PyBytes::new(py, &text),))?.unbind()),
-            Step::Failed(error) => Err(to_pyerr(py, error)),
-            Step::End => Err(PyStopIteration::new_err(())),
-        }
+        blocking::shield(|| {
+            if let Some(text) = self.next_text() {
+                return self.decode(py, &text);
+            }
+            match self.next_step(py)? {
+                Step::Value(value) => Ok(to_py(py, &value)?.unbind()),
+                Step::Texts(texts) => {
+                    let mut buffer = self.texts.lock().unwrap_or_else(|e| e.into_inner());
+                    *buffer = texts;
+                    let text = buffer.pop_front();
+                    drop(buffer);
+                    match text {
+                        Some(text) => self.decode(py, &text),
+                        None => Err(PyStopIteration::new_err(())),
+                    }
+                }
+                Step::Failed(error) => Err(to_pyerr(py, error)),
+                Step::End => Err(PyStopIteration::new_err(())),
+            }
+        })
     }
 
     /// Stops early and frees what the iterator holds (idempotent). Never waits for a
@@ -195,6 +243,14 @@ impl Rows {
     fn close(&self, py: Python<'_>) {
         self.closed.store(true, Ordering::SeqCst);
         drop(self.take_in_flight());
+        let texts = std::mem::take(&mut *self.texts.lock().unwrap_or_else(|e| e.into_inner()));
+        drop(texts);
+        drop(
+            self.decoder
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
         let taken = match self.source.try_lock() {
             Ok(mut guard) => guard.take(),
             Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().take(),
