@@ -100,7 +100,7 @@ def __getattr__(name: str) -> object:
     return value
 
 
-def __dir__() -> list:
+def __dir__() -> List[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
