@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use serde_json::Value;
 
 use crate::convert::{from_py, opt_value, to_py, value_list, value_map};
-use crate::decode::{Decoded, Decoder};
+use crate::decode::{Decoded, decode_shared};
 use crate::errors::to_pyerr;
 use crate::{blocking, iter, models};
 
@@ -55,7 +55,7 @@ pub(crate) fn decode_document(
     bytes: &[u8],
     error: impl FnOnce(serde_json::Error) -> core::Error,
 ) -> PyResult<Py<PyAny>> {
-    if let Decoded::Value(value) = Decoder::new().decode(py, bytes) {
+    if let Decoded::Value(value) = decode_shared(py, bytes) {
         return Ok(value.unbind());
     }
     match serde_json::from_slice::<Value>(bytes) {

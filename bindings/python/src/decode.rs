@@ -160,6 +160,19 @@ impl Decoder {
     }
 }
 
+/// The decoder of API replies, shared by every call: its caches are sizeable (a fresh
+/// one per reply would cost more than the decoding) and the keys of replies repeat.
+static SHARED: std::sync::Mutex<Option<Decoder>> = std::sync::Mutex::new(None);
+
+/// Decodes `text` with the shared decoder (the GIL serialises its users; one that finds
+/// it busy, say from a finaliser run in the middle of a decode, uses a fresh one).
+pub fn decode_shared<'py>(py: Python<'py>, text: &[u8]) -> Decoded<'py> {
+    match SHARED.try_lock() {
+        Ok(mut guard) => guard.get_or_insert_with(Decoder::new).decode(py, text),
+        Err(_) => Decoder::new().decode(py, text),
+    }
+}
+
 struct Parser<'t, 'd, 'py> {
     py: Python<'py>,
     text: &'t [u8],

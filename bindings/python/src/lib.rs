@@ -38,7 +38,7 @@ fn dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
 /// For the test suite (which checks the two agree) and the benchmarks.
 #[pyfunction]
 fn _loads(py: Python<'_>, data: &[u8]) -> PyResult<Py<PyAny>> {
-    blocking::shield(|| match decode::Decoder::new().decode(py, data) {
+    blocking::shield(|| match decode::decode_shared(py, data) {
         decode::Decoded::Value(value) => Ok(value.unbind()),
         decode::Decoded::Fallback => Ok(py
             .import("json")?
