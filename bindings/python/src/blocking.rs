@@ -2,14 +2,20 @@
 //! thread, interruptible by Ctrl-C.
 //!
 //! Python runs signal handlers (`KeyboardInterrupt`) only on the main thread, and only
-//! when that thread runs Python code. So a call made from the main thread runs on a
-//! worker of a small reusable pool while the main thread, without the GIL, waits for
-//! its result in short slices and re-attaches between them to run the handlers. If a
-//! handler raises, the exception propagates at once and the call is abandoned: it
-//! finishes in the background and its result is dropped (the core's exports are
-//! atomic, so nothing is left half-written). Calls from other threads, which receive no
-//! signals, run in place without the GIL (no thread hop). Either way a Rust panic
-//! becomes [`core::Error::Internal`], never a `PanicException`.
+//! when that thread runs Python code. So a call made from the main thread runs on
+//! another thread while the main thread, without the GIL, waits for its result and
+//! re-attaches every [`SLICE`] to run the handlers. If a handler raises, the exception
+//! propagates at once and the call is abandoned: it finishes in the background and its
+//! result is dropped (the core's exports are atomic, so nothing is left half-written).
+//!
+//! The hop is kept cheap: the main thread's calls go to one persistent worker (the
+//! *lane*), handed over through a slot and an atomic flag; the worker spins briefly for
+//! its next job before parking, and the waiting main thread spins briefly for the
+//! result before parking, so a quick call usually costs no sleep and wake-up on either
+//! side. When the lane is busy (an abandoned call still running) a call goes to a
+//! small reusable pool instead. Calls from other threads, which receive no signals,
+//! run in place without the GIL (no thread hop). Either way a Rust panic becomes
+//! [`core::Error::Internal`], never a `PanicException`.
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -172,7 +178,8 @@ impl<T: Send + 'static> Pending<T> {
     /// If a handler raises, gives the still-pending call back with the exception, so
     /// the caller may keep it (to collect later) or drop it (to abandon it).
     ///
-    /// Must be called from the thread that started the call (the one woken).
+    /// The thread that started the call is woken when the result is ready; another
+    /// thread may wait too, and then sees the result within a [`SLICE`].
     pub fn wait(self, py: Python<'_>) -> Result<core::Result<T>, (Self, PyErr)> {
         let mut spin_until = Some(Instant::now() + SPIN_WAIT);
         loop {

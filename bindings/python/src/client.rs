@@ -55,7 +55,24 @@ pub(crate) fn decode_document(
     bytes: &[u8],
     error: impl FnOnce(serde_json::Error) -> core::Error,
 ) -> PyResult<Py<PyAny>> {
-    if let Decoded::Value(value) = decode_shared(py, bytes) {
+    // Building millions of containers would set off the cyclic garbage collector over
+    // and over (each pass walking every container built so far): what is built here
+    // holds no cycles, so a large document is decoded with the collector paused.
+    let paused = if bytes.len() >= 1 << 20 {
+        let gc = py.import("gc")?;
+        let enabled = gc.call_method0("isenabled")?.is_truthy()?;
+        if enabled {
+            gc.call_method0("disable")?;
+        }
+        enabled.then_some(gc)
+    } else {
+        None
+    };
+    let decoded = decode_shared(py, bytes);
+    if let Some(gc) = paused {
+        gc.call_method0("enable")?;
+    }
+    if let Decoded::Value(value) = decoded {
         return Ok(value.unbind());
     }
     match serde_json::from_slice::<Value>(bytes) {
