@@ -36,9 +36,13 @@ pub enum Decoded<'py> {
 
 /// One cached string: its UTF-8 bytes inline (no allocation per entry) and the `str`.
 struct Entry<const N: usize> {
+    hash: u64,
     len: usize,
     bytes: [u8; N],
     value: Py<PyAny>,
+    /// Recent hits: a string that does not repeat must miss this many times in this
+    /// slot before it replaces the entry (so unique ids do not evict `"status"`).
+    credit: u8,
 }
 
 /// A direct-mapped cache of `str` objects by their UTF-8 bytes (at most `N` bytes).
@@ -55,7 +59,7 @@ impl<const N: usize> StrCache<N> {
 
     /// A fast hash of a short byte string: 8 bytes at a time, multiply-rotate mixing.
     #[inline]
-    fn slot(bytes: &[u8]) -> usize {
+    fn hash(bytes: &[u8]) -> u64 {
         const K: u64 = 0x517c_c1b7_2722_0a95;
         let mut hash = (bytes.len() as u64).wrapping_mul(K);
         let mut chunks = bytes.chunks_exact(8);
@@ -69,26 +73,35 @@ impl<const N: usize> StrCache<N> {
             word[..rest.len()].copy_from_slice(rest);
             hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
         }
-        (hash >> 40) as usize & (CACHE_SLOTS - 1)
+        hash
     }
 
     /// The cached `str` for `bytes` (at most `N` of them), creating and caching it
     /// when absent.
     #[inline]
     fn get<'py>(&mut self, py: Python<'py>, bytes: &[u8]) -> Option<Bound<'py, PyAny>> {
-        let slot = &mut self.slots[Self::slot(bytes)];
+        let hash = Self::hash(bytes);
+        let slot = &mut self.slots[(hash >> 40) as usize & (CACHE_SLOTS - 1)];
         if let Some(entry) = slot {
-            if entry.len == bytes.len() && entry.bytes[..entry.len] == *bytes {
+            if entry.hash == hash && entry.len == bytes.len() && entry.bytes[..entry.len] == *bytes
+            {
+                entry.credit = entry.credit.saturating_add(1).min(4);
                 return Some(entry.value.bind(py).clone());
+            }
+            if entry.credit > 0 {
+                entry.credit -= 1;
+                return new_str(py, bytes);
             }
         }
         let value = new_str(py, bytes)?;
         let mut inline = [0u8; N];
         inline[..bytes.len()].copy_from_slice(bytes);
         *slot = Some(Entry {
+            hash,
             len: bytes.len(),
             bytes: inline,
             value: value.clone().unbind(),
+            credit: 0,
         });
         Some(value)
     }
@@ -358,6 +371,14 @@ impl<'py> Parser<'_, '_, 'py> {
         let start = self.pos;
         let text = self.text;
         let mut i = start;
+        // Skip 8 plain bytes at a time: none a quote, a backslash or a control character.
+        while let Some(chunk) = text.get(i..i + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            if has_special(word) {
+                break;
+            }
+            i += 8;
+        }
         loop {
             let b = *text.get(i)?;
             if b == b'"' {
@@ -491,6 +512,19 @@ impl<'py> Parser<'_, '_, 'py> {
 fn float(py: Python<'_>, value: f64) -> Option<Bound<'_, PyAny>> {
     // SAFETY: the GIL is held.
     owned(py, unsafe { ffi::PyFloat_FromDouble(value) })
+}
+
+/// Whether any byte of `word` is `"`, `\\` or below 0x20 (SWAR: no false negatives;
+/// a false positive only ends the fast skip early).
+#[inline]
+fn has_special(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let quote = zero_byte(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero_byte(word ^ (ONES * u64::from(b'\\')));
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    (quote | backslash | control) != 0
 }
 
 fn hex4(digits: &[u8]) -> Option<u32> {
