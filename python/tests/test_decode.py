@@ -101,3 +101,60 @@ def test_keys_are_shared_across_rows_but_values_stay_independent():
     assert rows[0] == rows[1] == {"name": "a", "items": [1]}
     rows[0]["items"].append(2)
     assert rows[1]["items"] == [1]
+
+
+class _OneBody:
+    """A loopback HTTP server answering every request with one JSON body."""
+
+    def __init__(self, body: bytes):
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the http.server API
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_api_replies_decode_as_json_loads_does():
+    """Replies are decoded straight into Python objects; the result is what the
+    official SDK's `response.json()` (json.loads) gives, big ints and NaN included."""
+    from imerit_ango.sdk import SDK
+
+    body = ('{"status": "success", "data": {"project": {"_id": "p1", "name": "caf\\u00e9 \u65e5", '
+            '"big": 123456789012345678901234567890, "ratio": NaN, "x": -0.0, "tags": ["a", "a", {}],'
+            ' "dup": 1, "dup": 2}}}').encode()
+    with _OneBody(body) as server:
+        sdk = SDK("key", host=server.url, max_retries=0)
+        for call in (lambda: sdk.get_project("p1"), lambda: sdk.get_task("t1"),
+                     lambda: sdk.get_tasks("p1"), lambda: sdk.get_assets("p1"), lambda: sdk.list_projects()):
+            assert repr(call()) == repr(json.loads(body))
+
+
+def test_api_reply_that_is_not_json_is_a_decode_error_with_the_body():
+    from imerit_ango.exceptions import AngoDecodeError
+    from imerit_ango.sdk import SDK
+
+    with _OneBody(b'{"status": "success", "data": {"project": [1, 2}}') as server:
+        sdk = SDK("key", host=server.url, max_retries=0)
+        with pytest.raises(AngoDecodeError) as caught:
+            sdk.get_project("p1")
+        assert "invalid JSON" in str(caught.value)
