@@ -221,14 +221,15 @@ impl ureq::unversioned::resolver::Resolver for CachingResolver {
         let now = std::time::Instant::now();
         {
             let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((_, cached, at)) = cache.iter().find(|(k, _, _)| *k == key) {
-                if now.duration_since(*at) < RESOLVE_TTL && !cached.is_empty() {
-                    let mut addrs = self.empty();
-                    for addr in cached.iter().take(16) {
-                        addrs.push(*addr);
-                    }
-                    return Ok(addrs);
+            if let Some((_, cached, at)) = cache.iter().find(|(k, _, _)| *k == key)
+                && now.duration_since(*at) < RESOLVE_TTL
+                && !cached.is_empty()
+            {
+                let mut addrs = self.empty();
+                for addr in cached.iter().take(16) {
+                    addrs.push(*addr);
                 }
+                return Ok(addrs);
             }
         }
         let addrs = self.inner.resolve(uri, config, timeout)?;
