@@ -19,7 +19,7 @@ use pyo3::prelude::*;
 const MAX_DEPTH: usize = 512;
 
 /// Slots of each string cache (a power of two).
-const CACHE_SLOTS: usize = 2048;
+const CACHE_SLOTS: usize = 512;
 /// Keys up to this many bytes are cached.
 const MAX_CACHED_KEY: usize = 48;
 /// String values up to this many bytes are cached (enum-like values, short names;
