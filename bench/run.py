@@ -141,10 +141,10 @@ class Emulator:
         if reply.get("data", {}).get("latencyMs") != ms:
             sys.exit(f"could not set the emulator latency: {reply}")
 
-    def export_ndjson_size(self, project):
-        """Uncompressed size of the project's NDJSON export and the seconds the raw
-        export round trip takes (request + download, no parsing): the floor any SDK pays."""
-        query = urllib.parse.urlencode({"project": project, "format": "ndjson", "stage": '["Complete"]'})
+    def export_ndjson_size(self, project, fmt="ndjson"):
+        """Uncompressed size of the project's export and the seconds the raw export
+        round trip takes (request + download, no parsing): a cost every SDK pays."""
+        query = urllib.parse.urlencode({"project": project, "format": fmt, "stage": '["Complete"]'})
         start = time.perf_counter()
         link = self.request("GET", "/v2/export?" + query)["data"]["exportPath"]
         with tempfile.NamedTemporaryFile(suffix=".zip") as f:
@@ -161,7 +161,11 @@ class Emulator:
 # Measurements
 # ---------------------------------------------------------------------------------------
 def measure(sdk, scenario, emu, project, extra, timeout):
-    venv = OFFICIAL_VENV if sdk == "official" else OURS_VENV
+    # The floor runs the standard-library loop (scenario "floor_<name>"); any venv's
+    # interpreter does, and the official one has the same Python.
+    venv = OURS_VENV if sdk == "ours" else OFFICIAL_VENV
+    if sdk == "floor":
+        scenario = "floor_" + scenario
     cmd = [venv_python(venv), SCENARIOS, scenario, "--url", emu.url, "--key", emu.key, "--project", project] + extra
     # A neutral working directory, so `imerit_ango` comes from the venv and not the tree.
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=tempfile.gettempdir())
@@ -171,11 +175,12 @@ def measure(sdk, scenario, emu, project, extra, timeout):
 
 
 class Row:
-    """One table row: the medians of both SDKs, plus the raw results (for the RSS columns)."""
+    """One table row: the medians of both SDKs (and of the floor, when measured), plus
+    the raw results (for the ranges and RSS columns)."""
 
-    def __init__(self, scenario, latency, unit, official, ours, res):
+    def __init__(self, scenario, latency, unit, official, ours, res, floor=None):
         self.scenario, self.latency, self.unit = scenario, latency, unit
-        self.official, self.ours, self.res = official, ours, res
+        self.official, self.ours, self.res, self.floor = official, ours, res, floor
 
     @staticmethod
     def median(results, key):
@@ -216,14 +221,13 @@ def bench(args, emu):
         log("seeding projects")
         calls_project = emu.seed("bench calls", 10)
         list_project = emu.seed("bench list", sizes["list_tasks"])
-        probe = emu.seed("bench export probe", 200, sizes["export_objects"], completed=True)
-        per_task = emu.export_ndjson_size(probe)[0] / 200
-        export_tasks = max(1, round(sizes["export_bytes"] / per_task))
+        export_tasks = sizes["export_tasks"]
         export_project = emu.seed("bench export", export_tasks, sizes["export_objects"], completed=True)
         emu.set_latency(0)
         raw, packed, floor = emu.export_ndjson_size(export_project)
+        json_bytes = emu.export_ndjson_size(export_project, "json")[0]
         export_info = {"tasks": export_tasks, "objects": sizes["export_objects"], "ndjson_bytes": raw,
-                       "zip_bytes": packed, "raw_seconds": floor}
+                       "zip_bytes": packed, "raw_seconds": floor, "json_bytes": json_bytes}
         log(f"export project: {export_tasks} tasks x {sizes['export_objects']} objects, NDJSON {raw / MIB:.1f} MiB "
             f"({packed / MIB:.1f} MiB zipped); raw export round trip {floor:.2f}s")
 
@@ -235,11 +239,11 @@ def bench(args, emu):
 
             if "calls" in args.scenarios:
                 n = sizes["calls_slow"] if slow else sizes["calls"]
-                res = repeat({"official": reps, "ours": reps}, "calls", emu, lambda s, i: calls_project,
-                             lambda s: ["--n", str(n)], args.timeout, expect("items", n))
+                res = repeat({"official": reps, "ours": reps, "floor": reps}, "calls", emu,
+                             lambda s, i: calls_project, lambda s: ["--n", str(n)], args.timeout, expect("items", n))
                 rows.append(Row(f"calls: {n} × get_project, sequential", latency, "ms/call",
                                 *[Row.median(res[s], "seconds") * 1000 / n for s in ("official", "ours")],
-                                res=res))
+                                res=res, floor=Row.median(res["floor"], "seconds") * 1000 / n))
 
             if "calls_threads" in args.scenarios:
                 n = (sizes["calls_slow"] * 2 if slow else sizes["calls"]) // 8 * 8
@@ -274,15 +278,44 @@ def bench(args, emu):
                 rows.append(Row(f"upload: {nfiles} files × {sizes['file_bytes'] // 1024} KiB, upload_files", latency,
                                 "s", *[Row.median(res[s], "seconds") for s in ("official", "ours")], res=res))
 
-            if "export" in args.scenarios:
-                res = repeat({"official": reps, "ours": reps}, "export", emu, lambda s, i: export_project, lambda s: [],
+            # The export's one /v2 call is all the added latency touches: measured once.
+            for fmt_name in ("ndjson", "json"):
+                scenario = "export" if fmt_name == "ndjson" else "export_json"
+                if scenario not in args.scenarios or latency != args.latencies[0]:
+                    continue
+                res = repeat({"official": reps, "ours": reps, "floor": reps}, "export", emu,
+                             lambda s, i: export_project, lambda s, f=fmt_name: ["--format", f],
                              args.timeout, expect("items", export_tasks))
-                rows.append(Row(f"export: NDJSON {raw / MIB:.0f} MiB ({export_tasks} rows), exportV3 + iterate",
+                size = raw if fmt_name == "ndjson" else export_info["json_bytes"]
+                rows.append(Row(f"{scenario}: {fmt_name.upper()} {size / MIB:.0f} MiB ({export_tasks} rows × "
+                                f"{sizes['export_objects']} objects), exportV3 + read every row as a dict",
                                 latency, "s", *[Row.median(res[s], "seconds") for s in ("official", "ours")],
-                                res=res))
+                                res=res, floor=Row.median(res["floor"], "seconds")))
+        if "import" in args.scenarios:
+            rows.append(import_row(sizes["imports"]))
     finally:
         shutil.rmtree(files_dir, ignore_errors=True)
     return rows, export_info
+
+
+IMPORT_PROBE = ("import resource, time; t = time.perf_counter(); import imerit_ango.sdk; "
+                "s = time.perf_counter() - t; import json; "
+                "print(json.dumps({'seconds': s, 'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
+
+
+def import_row(n):
+    """`import imerit_ango.sdk` in a fresh interpreter (nothing else imported before it
+    but what the interpreter itself loads), n times per SDK, alternating."""
+    res = {"official": [], "ours": []}
+    for _ in range(n):
+        for sdk, venv in (("official", OFFICIAL_VENV), ("ours", OURS_VENV)):
+            r = subprocess.run([venv_python(venv), "-c", IMPORT_PROBE], capture_output=True, text=True,
+                               cwd=tempfile.gettempdir(), check=True)
+            res[sdk].append(json.loads(r.stdout))
+    for sdk in res:
+        log(f"  import {sdk}: median {Row.median(res[sdk], 'seconds') * 1000:.1f} ms")
+    return Row(f"import: `import imerit_ango.sdk`, fresh interpreter (median of {n})", 0, "s",
+               *[Row.median(res[s], "seconds") for s in ("official", "ours")], res=res)
 
 
 # ---------------------------------------------------------------------------------------
@@ -296,7 +329,7 @@ def fmt(value, unit):
 
 def cell(row, sdk):
     """The median, plus the range when there were several runs (the machine may be shared)."""
-    value = row.official if sdk == "official" else row.ours
+    value = {"official": row.official, "ours": row.ours, "floor": row.floor}[sdk]
     runs = row.res.get(sdk, [])
     text = fmt(value, row.unit)
     if len(runs) > 1:
@@ -339,13 +372,16 @@ def machine_info():
 
 def report(rows, export_info, args, started, info):
     lines = [
-        "| Scenario | Latency | Official 1.4.10 | Ours | Ratio (official / ours) | Peak RSS official | Peak RSS ours |",
-        "|---|---|---|---|---|---|---|",
+        "| Scenario | Latency | Official 1.4.10 | Ours | Ratio (official / ours) | Floor (stdlib only) | Ours / floor "
+        "| Peak RSS official | Peak RSS ours |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         rss = [f"{Row.median(r.res[s], 'peak_rss_mb'):.0f} MB" if r.res.get(s) else "" for s in ("official", "ours")]
+        floor = cell(r, "floor") if r.floor is not None else "—"
+        distance = f"{r.ours / r.floor:.2f}×" if r.floor else "—"
         lines.append(f"| {r.scenario} | {r.latency} ms | {cell(r, 'official')} | {cell(r, 'ours')} | "
-                     f"{ratio(r.official, r.ours)} | {rss[0]} | {rss[1]} |")
+                     f"{ratio(r.official, r.ours)} | {floor} | {distance} | {rss[0]} | {rss[1]} |")
     reps_note = (f"median of {args.reps} runs per SDK and case"
                  + (f" ({args.slow_reps} for the official SDK's documented page loop and upload at added latency)"
                     if args.slow_reps != args.reps else ""))
@@ -358,6 +394,10 @@ def report(rows, export_info, args, started, info):
         f"(other work on the machine shows up as spread in the (min–max) ranges)",
         f"- SDKs: official imerit-ango {info['official']} (pip); ours {info['ours']} (release wheel, commit "
         f"{info['commit']}); server: target/release/ango-emulator on 127.0.0.1, latency added per /v2 request",
+        f"- Floor: the same work with the standard library only, no SDK (bench/scenarios.py `floor_*`): "
+        f"`http.client` on one keep-alive connection + `json.loads` per call; for the export, the download into "
+        f"memory, `zipfile` inflate and `json.loads` per row (or of the whole JSON document). "
+        f"Ours / floor is the distance to that limit (below 1 means faster than it)",
         f"- Export project: {export_info['tasks']} completed tasks × {export_info['objects']} bounding boxes; NDJSON "
         f"{export_info['ndjson_bytes'] / MIB:.1f} MiB ({export_info['ndjson_bytes']} bytes), zip "
         f"{export_info['zip_bytes'] / MIB:.1f} MiB; the emulator builds the zip on each export call "
@@ -372,10 +412,10 @@ def report(rows, export_info, args, started, info):
 
 
 QUICK = {"calls": 300, "calls_slow": 40, "list_tasks": 5000, "files": 100, "file_bytes": 4096,
-         "export_bytes": 20 * MIB, "export_objects": 10}
-FULL = {"calls": 2000, "calls_slow": 200, "list_tasks": 50000, "files": 500, "file_bytes": 4096,
-        "export_bytes": 200 * MIB, "export_objects": 10}
-ALL_SCENARIOS = ["calls", "calls_threads", "list_tasks", "upload", "export"]
+         "export_tasks": 2000, "export_objects": 20, "imports": 5}
+FULL = {"calls": 1000, "calls_slow": 100, "list_tasks": 20000, "files": 500, "file_bytes": 4096,
+        "export_tasks": 20000, "export_objects": 20, "imports": 15}
+ALL_SCENARIOS = ["calls", "calls_threads", "list_tasks", "upload", "export", "export_json", "import"]
 
 
 def main():

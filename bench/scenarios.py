@@ -10,7 +10,14 @@ only, not interpreter start-up or imports.
     python scenarios.py list_tasks  --url U --key K --project P --mode pages --limit 100
     python scenarios.py list_tasks  --url U --key K --project P --mode iter  --limit 1000
     python scenarios.py upload      --url U --key K --project P --files-dir D
-    python scenarios.py export      --url U --key K --project P
+    python scenarios.py export      --url U --key K --project P [--format json]
+    python scenarios.py floor_calls  --url U --key K --project P --n 2000
+    python scenarios.py floor_export --url U --key K --project P [--format json]
+
+The ``floor_*`` scenarios use no SDK at all: the plain standard-library loop a
+careful hand-written client would run (``http.client`` on one keep-alive connection
+and ``json.loads``; for the export, one download into memory, ``zipfile`` inflate
+and ``json.loads`` per row). They are the limit an SDK's overhead is measured from.
 """
 
 import argparse
@@ -133,7 +140,14 @@ def export(args):
     rows = 0
     start = time.perf_counter()
     # Every seeded task is in the Complete stage, the default export stage.
-    iterator, count = sdk.exportV3(args.project, ExportOptions(stage=["Complete"], export_format=ExportFormats.NDJSON))
+    if args.format == "json":
+        # The JSON format: exportV3 returns the whole parsed document (a list of rows).
+        document = sdk.exportV3(args.project, ExportOptions(stage=["Complete"], export_format=ExportFormats.JSON))
+        count = len(document)
+        iterator = document
+    else:
+        iterator, count = sdk.exportV3(args.project,
+                                       ExportOptions(stage=["Complete"], export_format=ExportFormats.NDJSON))
     for row in iterator:
         if not isinstance(row, dict):
             raise TypeError(f"export row is {type(row).__name__}, expected dict")
@@ -142,8 +156,80 @@ def export(args):
     return {"seconds": seconds, "items": rows, "count": count}
 
 
+def _floor_connection(url):
+    import http.client
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=600)
+
+
+def floor_calls(args):
+    """N sequential GET /v2/project/<id> on one keep-alive http.client connection, each
+    body decoded with json.loads: no SDK, the floor a per-call overhead is measured from."""
+    import urllib.parse
+
+    conn = _floor_connection(args.url)
+    path = "/v2/project/" + urllib.parse.quote(args.project, safe="")
+    headers = {"apikey": args.key, "Content-Type": "application/json", "Accept": "application/json"}
+
+    def call():
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}: {body[:200]!r}")
+        return json.loads(body)
+
+    call()  # warm-up: opens the connection
+    start = time.perf_counter()
+    for _ in range(args.n):
+        reply = call()
+    seconds = time.perf_counter() - start
+    assert reply["data"]["project"]["_id"] == args.project, reply
+    return {"seconds": seconds, "items": args.n}
+
+
+def floor_export(args):
+    """The export with the standard library only: request it, download the zip into
+    memory, inflate its entry and json.loads every row (NDJSON) or the whole document
+    (JSON). The limit for exportV3 + iterate, without an SDK's bookkeeping."""
+    import io
+    import urllib.parse
+    import urllib.request
+    import zipfile
+
+    query = urllib.parse.urlencode({"project": args.project, "format": args.format,
+                                    "stage": '["Complete"]'})
+    start = time.perf_counter()
+    conn = _floor_connection(args.url)
+    conn.request("GET", "/v2/export?" + query, headers={"apikey": args.key})
+    response = conn.getresponse()
+    link = json.loads(response.read())["data"]["exportPath"]
+    with urllib.request.urlopen(link, timeout=600) as resp:
+        packed = resp.read()
+    with zipfile.ZipFile(io.BytesIO(packed)) as archive:
+        text = archive.read(archive.infolist()[0])
+    del packed
+    rows = 0
+    if args.format == "json":
+        for row in json.loads(text):
+            if not isinstance(row, dict):
+                raise TypeError(f"export row is {type(row).__name__}, expected dict")
+            rows += 1
+    else:
+        for line in text.splitlines():
+            if line.strip():
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise TypeError(f"export row is {type(row).__name__}, expected dict")
+                rows += 1
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "items": rows}
+
+
 SCENARIOS = {"calls": calls, "calls_threads": calls_threads, "list_tasks": list_tasks,
-             "upload": upload, "export": export}
+             "upload": upload, "export": export, "floor_calls": floor_calls, "floor_export": floor_export}
 
 
 def main():
@@ -157,6 +243,7 @@ def main():
     p.add_argument("--mode", choices=["pages", "iter"], default="pages")
     p.add_argument("--limit", type=int, default=100)
     p.add_argument("--files-dir")
+    p.add_argument("--format", choices=["ndjson", "json"], default="ndjson")
     args = p.parse_args()
     result = SCENARIOS[args.scenario](args)
     result["peak_rss_mb"] = round(peak_rss_mb(), 1)

@@ -7,7 +7,14 @@ Errors for bad arguments are also :class:`ValueError`, timeouts also
 existing ``except`` clauses keep working. A bug inside the SDK (a Rust panic) is an
 :class:`AngoInternalError`, so ``except Exception`` catches it too.
 """
-from typing import Optional
+from __future__ import annotations
+
+# Not `typing.TYPE_CHECKING`: importing typing costs more than this module (type
+# checkers treat any constant of this name the same way).
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from typing import Optional
 
 __all__ = [
     "AngoError",

@@ -5,40 +5,104 @@ the same request. The work (validation, batch-name resolution, serialisation, re
 uploads, export download) is done by the Rust core, without holding the GIL, so one
 ``SDK`` can be shared by many threads.
 """
-import copy
-import logging
+from __future__ import annotations
+
 import os
-import warnings
-from datetime import datetime
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+# Not `typing.TYPE_CHECKING`: importing typing costs more than this module (type
+# checkers treat any constant of this name the same way).
+TYPE_CHECKING = False
 
 from imerit_ango import _native
 from imerit_ango._util import enum_value
-from imerit_ango.exceptions import AngoError, AngoInvalidArgumentError
-# Re-exported as the official module does (the docs write `from imerit_ango.sdk import Metrics`).
-from imerit_ango.models.annotate import AnnotationPayload, Answer
-from imerit_ango.models.asset_builder_template import AssetBuilderTemplate
-from imerit_ango.models.chat_asset_creation_config import ChatAssetCreationConfig
-from imerit_ango.models.enums import (
-    ExportFormats,
-    ExportTypes,
-    MedicalPlane,
-    Metrics,
-    OrganizationRoles,
-    ProjectRoles,
-    ProjectType,
-    ReviewStatus,
-    StorageFileTypes,
-    StorageProvider,
-    TaskTypes,
-)
-from imerit_ango.models.export_options import ExportOptions, TimeFilter
-from imerit_ango.models.invite import Invitation, RoleUpdate
-from imerit_ango.models.label_category import ClassificationCategory, RelationCategory, ToolCategory
-from imerit_ango.models.llm import LLM
-from imerit_ango.models.storage import Storage
-from imerit_ango.models.task_filter import TaskFilter
-from imerit_ango.models.utils import merge_annotations
+from imerit_ango.exceptions import AngoInvalidArgumentError
+
+if TYPE_CHECKING:
+    # Annotations only: at run time each of these is imported by the method that uses
+    # it, or on first access as an attribute of this module (see `__getattr__` below),
+    # so that `import imerit_ango.sdk` loads only what a first call needs.
+    from datetime import datetime
+    from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+
+    from imerit_ango.models.annotate import AnnotationPayload, Answer
+    from imerit_ango.models.asset_builder_template import AssetBuilderTemplate
+    from imerit_ango.models.chat_asset_creation_config import ChatAssetCreationConfig
+    from imerit_ango.models.enums import (
+        ExportFormats,
+        ExportTypes,
+        MedicalPlane,
+        Metrics,
+        OrganizationRoles,
+        ProjectRoles,
+        ProjectType,
+        ReviewStatus,
+        StorageFileTypes,
+        StorageProvider,
+        TaskTypes,
+    )
+    from imerit_ango.models.export_options import ExportOptions, TimeFilter
+    from imerit_ango.models.invite import Invitation, RoleUpdate
+    from imerit_ango.models.label_category import ClassificationCategory, RelationCategory, ToolCategory
+    from imerit_ango.models.llm import LLM
+    from imerit_ango.models.storage import Storage
+    from imerit_ango.models.task_filter import TaskFilter
+    from imerit_ango.models.utils import merge_annotations
+
+    ProgressArg = Union[None, bool, Callable[[int, int], Any]]
+
+# The names the official module exposes (the docs write `from imerit_ango.sdk import
+# Metrics`), each loaded from its module on first access.
+_LAZY = {
+    "AnnotationPayload": "imerit_ango.models.annotate",
+    "Answer": "imerit_ango.models.annotate",
+    "AssetBuilderTemplate": "imerit_ango.models.asset_builder_template",
+    "ChatAssetCreationConfig": "imerit_ango.models.chat_asset_creation_config",
+    "ExportFormats": "imerit_ango.models.enums",
+    "ExportTypes": "imerit_ango.models.enums",
+    "MedicalPlane": "imerit_ango.models.enums",
+    "Metrics": "imerit_ango.models.enums",
+    "OrganizationRoles": "imerit_ango.models.enums",
+    "ProjectRoles": "imerit_ango.models.enums",
+    "ProjectType": "imerit_ango.models.enums",
+    "ReviewStatus": "imerit_ango.models.enums",
+    "StorageFileTypes": "imerit_ango.models.enums",
+    "StorageProvider": "imerit_ango.models.enums",
+    "TaskTypes": "imerit_ango.models.enums",
+    "ExportOptions": "imerit_ango.models.export_options",
+    "TimeFilter": "imerit_ango.models.export_options",
+    "Invitation": "imerit_ango.models.invite",
+    "RoleUpdate": "imerit_ango.models.invite",
+    "ClassificationCategory": "imerit_ango.models.label_category",
+    "RelationCategory": "imerit_ango.models.label_category",
+    "ToolCategory": "imerit_ango.models.label_category",
+    "LLM": "imerit_ango.models.llm",
+    "Storage": "imerit_ango.models.storage",
+    "TaskFilter": "imerit_ango.models.task_filter",
+    "merge_annotations": "imerit_ango.models.utils",
+    "AngoError": "imerit_ango.exceptions",
+    "datetime": "datetime",
+    "Any": "typing", "Callable": "typing", "Dict": "typing", "Iterator": "typing", "List": "typing",
+    "Optional": "typing", "Tuple": "typing", "Union": "typing",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        if name == "ProgressArg":
+            from typing import Any, Callable, Union
+            value: object = Union[None, bool, Callable[[int, int], Any]]
+        else:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    else:
+        import importlib
+        value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> List[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "SDK", "DEFAULT_HOST", "Metrics", "StorageFileTypes", "ProjectRoles", "ExportFormats", "ProjectType",
@@ -49,8 +113,6 @@ __all__ = [
 
 DEFAULT_HOST: str = _native.DEFAULT_HOST
 HEADERS: Dict[str, str] = {'Content-Type': 'application/json'}
-
-ProgressArg = Union[None, bool, Callable[[int, int], Any]]
 
 # get_assets' default filters, `{}` as in the official signature (never mutated).
 _NO_FILTERS: Dict[str, Any] = {}
@@ -86,6 +148,7 @@ class SDK:
                      concurrency: Optional[int] = None, progress: Optional[bool] = None) -> "SDK":
         """A copy of this SDK with some settings changed, for a few calls: it shares the
         connections and the key, e.g. ``sdk.with_options(timeout=600).exportV3(...)``."""
+        import copy
         other = copy.copy(self)
         other._client = self._client.with_options(timeout=timeout, max_retries=max_retries,
                                                   concurrency=concurrency, progress=progress)
@@ -102,6 +165,7 @@ class SDK:
     def setup_logger(self) -> None:
         # The official logger name; silent unless the application configures logging
         # (warnings still reach stderr through logging's last-resort handler).
+        import logging
         self.logger = logging.getLogger(self.__class__.__name__)
 
     # ------------------------------------------------------------------------------------------------------------
@@ -193,6 +257,8 @@ class SDK:
         the server no longer filters by assignee or completion time, so those two are
         ignored with a warning.
         """
+        from imerit_ango.models.export_options import ExportOptions
+        import warnings
         legacy = not isinstance(options, (ExportOptions, type(None)))
         legacy = legacy or (zip_file_path is not None and not isinstance(zip_file_path, (str, os.PathLike)))
         if legacy:
@@ -220,6 +286,7 @@ class SDK:
         Also accepts the v1.3.14 form ``exportV3(project_id, batches, stage, format, type,
         zip_file_path, filters)``, mapped onto ``ExportOptions``.
         """
+        from imerit_ango.models.export_options import ExportOptions
         if isinstance(options, list):
             batches, options = (batches if batches is not None else options), None
         if isinstance(zip_file_path, list):
@@ -235,6 +302,8 @@ class SDK:
 
     def export_iter(self, project_id: Optional[str], options: Optional[ExportOptions] = None) -> Iterator[Dict[str, Any]]:
         """Streams an NDJSON export record by record, without holding it all in memory."""
+        from imerit_ango.models.enums import ExportFormats
+        from imerit_ango.models.export_options import ExportOptions
         if options is None:
             options = ExportOptions(export_format=ExportFormats.NDJSON)
         elif options.export_format != ExportFormats.NDJSON:
@@ -285,6 +354,7 @@ class SDK:
                   task_filter: Optional[TaskFilter] = None, sort: Optional[str] = None,
                   fields: Optional[str] = None, *, stages: Optional[str] = None) -> Any:
         # v1.3.14 documents the stage filter as `stages`.
+        import warnings
         stage = _either("stage", stage, "stages", stages)
         for name, value in (("status", status), ("batches", batches), ("stage", stage)):
             if value:
@@ -332,6 +402,7 @@ class SDK:
         official SDK does. ``progress`` may be a bool (progress bar) or a callable
         ``(done, total)``; per-file outcomes are in :meth:`upload_files_report`'s result
         and in ``self.last_upload_report``."""
+        from imerit_ango.exceptions import AngoError
         report, registration_error = self._upload(project_id, file_paths, storage_id, batches, priority, progress)
         failed = [f for f in report["files"] if not f["ok"]]
         for outcome in failed:
@@ -552,6 +623,7 @@ def _is_position(value: Any) -> bool:
 
 
 def _time_filter(window: Any) -> TimeFilter:
+    from imerit_ango.models.export_options import TimeFilter
     if isinstance(window, TimeFilter):
         return window
     if isinstance(window, (list, tuple)) and len(window) == 2:
@@ -571,6 +643,9 @@ _FILTER_FLAGS = {
 def _legacy_export_options(batches: Optional[List[str]], stage: Optional[List[str]], format: Any, type: Any,
                            filters: Optional[Dict[str, Any]]) -> ExportOptions:
     """The v1.3.14 exportV3 arguments as ExportOptions."""
+    import warnings
+    from imerit_ango.models.enums import ExportFormats, ExportTypes
+    from imerit_ango.models.export_options import ExportOptions
     kwargs: Dict[str, Any] = {"batches": batches, "stage": stage}
     if format is not None:
         kwargs["export_format"] = ExportFormats(enum_value(format).lower())
@@ -587,5 +662,3 @@ def _legacy_export_options(batches: Optional[List[str]], stage: Optional[List[st
     return ExportOptions(**kwargs)
 
 
-# Names the official module exposes at import time.
-_ = (OrganizationRoles, StorageProvider, TaskTypes, Tuple, AngoError)

@@ -9,6 +9,8 @@ use pyo3::prelude::*;
 use serde_json::Value;
 
 use crate::convert::{from_py, opt_value, to_py, value_list, value_map};
+use crate::decode::{Decoded, decode_shared};
+use crate::errors::to_pyerr;
 use crate::{blocking, iter, models};
 
 /// A blocking Ango Hub client (the core's `ango_core::Client`).
@@ -28,6 +30,55 @@ where
 {
     let value = blocking::call(py, call)?;
     Ok(to_py(py, &value)?.unbind())
+}
+
+/// Runs a core method that sends one API request and returns its reply unchanged
+/// (see [`core::Client::raw_reply`]) and decodes the reply's body straight into Python
+/// objects, skipping the intermediate `serde_json::Value`. A body that is not JSON is
+/// the same `AngoDecodeError` as on the `Value` path.
+pub(crate) fn run_raw<F>(py: Python<'_>, client: core::Client, call: F) -> PyResult<Py<PyAny>>
+where
+    F: FnOnce(&core::Client) -> core::Result<Value> + Send + 'static,
+{
+    let bytes = blocking::call(py, move || client.raw_reply(call))?;
+    decode_document(py, &bytes, |e| core::Error::Decode {
+        message: format!("invalid JSON: {e}"),
+        body_snippet: String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
+    })
+}
+
+/// A JSON document (a response body, a whole export) as Python objects, built straight
+/// from the bytes; what the fast decoder leaves (a syntax error, a lone surrogate) goes
+/// through `serde_json`, whose error becomes `error(message)`.
+pub(crate) fn decode_document(
+    py: Python<'_>,
+    bytes: &[u8],
+    error: impl FnOnce(serde_json::Error) -> core::Error,
+) -> PyResult<Py<PyAny>> {
+    // Building millions of containers would set off the cyclic garbage collector over
+    // and over (each pass walking every container built so far): what is built here
+    // holds no cycles, so a large document is decoded with the collector paused.
+    let paused = if bytes.len() >= 1 << 20 {
+        let gc = py.import("gc")?;
+        let enabled = gc.call_method0("isenabled")?.is_truthy()?;
+        if enabled {
+            gc.call_method0("disable")?;
+        }
+        enabled.then_some(gc)
+    } else {
+        None
+    };
+    let decoded = decode_shared(py, bytes);
+    if let Some(gc) = paused {
+        gc.call_method0("enable")?;
+    }
+    if let Decoded::Value(value) = decoded {
+        return Ok(value.unbind());
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(value) => Ok(to_py(py, &value)?.unbind()),
+        Err(e) => Err(to_pyerr(py, error(e))),
+    }
 }
 
 /// The constructor's and `with_options`' keyword arguments as core overrides
@@ -141,14 +192,14 @@ impl Client {
         blocking::shield(|| {
             let (page, limit) = page_and_limit(page, limit)?;
             let c = self.inner.clone();
-            run(py, move || c.list_projects(page, limit))
+            run_raw(py, c, move |c| c.list_projects(page, limit))
         })
     }
 
     fn get_project(&self, py: Python<'_>, project_id: String) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
             let c = self.inner.clone();
-            run(py, move || c.get_project(&project_id))
+            run_raw(py, c, move |c| c.get_project(&project_id))
         })
     }
 
@@ -286,7 +337,7 @@ impl Client {
     ) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
             let c = self.inner.clone();
-            run(py, move || c.get_task(&task_id, include_answer))
+            run_raw(py, c, move |c| c.get_task(&task_id, include_answer))
         })
     }
 
@@ -502,7 +553,7 @@ impl Client {
             let (page, limit) = page_and_limit(page, limit)?;
             if filters.is_none() {
                 let c = self.inner.clone();
-                return run(py, move || {
+                return run_raw(py, c, move |c| {
                     c.get_assets_page(&project_id, page, limit, None)
                 });
             }
@@ -512,7 +563,7 @@ impl Client {
                 filters: value_map(filters)?,
             };
             let c = self.inner.clone();
-            run(py, move || c.get_assets(&project_id, &params))
+            run_raw(py, c, move |c| c.get_assets(&project_id, &params))
         })
     }
 
@@ -923,7 +974,7 @@ impl Client {
                 fields,
             )?;
             let c = self.inner.clone();
-            run(py, move || c.get_tasks(&project_id, &params))
+            run_raw(py, c, move |c| c.get_tasks(&project_id, &params))
         })
     }
 
@@ -1080,7 +1131,11 @@ impl Client {
                 let rows = Py::new(py, iter::Rows::from_export(rows))?;
                 return Ok((rows, count).into_pyobject(py)?.into_any().unbind());
             }
-            run(py, move || c.export_json(&project_id, &options))
+            let bytes = blocking::call(py, move || c.export_bytes(&project_id, &options))?;
+            decode_document(py, &bytes, |e| core::Error::Decode {
+                message: format!("the export is not valid JSON: {e}"),
+                body_snippet: String::new(),
+            })
         })
     }
 

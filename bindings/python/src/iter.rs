@@ -15,17 +15,24 @@ use serde_json::Value;
 
 use crate::blocking::{self, Pending};
 use crate::convert::to_py;
+use crate::decode::{Decoded, Decoder};
 use crate::errors::to_pyerr;
 
-type Values = Box<dyn Iterator<Item = core::Result<Value>> + Send>;
+/// Items a listing step takes at most, beyond the first, from what its pages already
+/// hold (never waiting for the server for them).
+const PAGE_BATCH: usize = 1024;
 
-/// Export rows are read as JSON text in batches without the GIL, then decoded by the
-/// interpreter's own `json.loads` (one pass straight into Python objects, as the
-/// official SDK decodes them), instead of via an intermediate Rust value.
+/// Export rows are read as JSON text in batches without the GIL (one hop to a worker
+/// per batch on the main thread), then decoded one at a time, as they are asked for,
+/// straight into Python objects by [`Decoder`] (no intermediate Rust value), with the
+/// interpreter's own `json.loads` as the exact fallback for what the fast path leaves.
 const EXPORT_BATCH: usize = 256;
 
 enum Source {
-    Values(Values),
+    Pages {
+        pages: Box<core::Pages>,
+        failed: Option<core::Error>,
+    },
     Export {
         rows: Box<core::export::ExportRows>,
         pending: VecDeque<Vec<u8>>,
@@ -43,6 +50,12 @@ pub struct Rows {
     /// `__next__` collects it, so no row is lost.
     in_flight: Mutex<Option<Pending<Step>>>,
     closed: AtomicBool,
+    /// Export rows read but not yet decoded (at most one batch).
+    texts: Mutex<VecDeque<Vec<u8>>>,
+    /// Listing items fetched but not yet handed out (at most one step's worth).
+    values: Mutex<VecDeque<Value>>,
+    /// Decodes export rows, sharing one `str` per key across rows.
+    decoder: Mutex<Option<Decoder>>,
 }
 
 impl Rows {
@@ -51,6 +64,9 @@ impl Rows {
             source: Arc::new(Mutex::new(Some(source))),
             in_flight: Mutex::new(None),
             closed: AtomicBool::new(false),
+            texts: Mutex::new(VecDeque::new()),
+            values: Mutex::new(VecDeque::new()),
+            decoder: Mutex::new(None),
         }
     }
 
@@ -65,13 +81,16 @@ impl Rows {
 
     /// Every item of a paged listing.
     pub fn from_pages(pages: core::Pages) -> Self {
-        Rows::new(Source::Values(Box::new(pages)))
+        Rows::new(Source::Pages {
+            pages: Box::new(pages),
+            failed: None,
+        })
     }
 }
 
 enum Step {
-    Value(Value),
-    Text(Vec<u8>),
+    Values(VecDeque<Value>),
+    Texts(VecDeque<Vec<u8>>),
     Failed(core::Error),
     End,
 }
@@ -100,10 +119,29 @@ fn step(source: &Mutex<Option<Source>>) -> Step {
     let mut guard = lock(source);
     let step = match guard.as_mut() {
         None => Step::End,
-        Some(Source::Values(values)) => match values.next() {
-            Some(Ok(value)) => Step::Value(value),
-            Some(Err(error)) => Step::Failed(error),
-            None => Step::End,
+        Some(Source::Pages { pages, failed }) => match failed.take() {
+            Some(error) => Step::Failed(error),
+            // The first item may wait for a page; the rest are only those already
+            // fetched, so one step (one hop to a worker on the main thread) serves a
+            // whole page instead of one item.
+            None => match pages.next() {
+                Some(Ok(first)) => {
+                    let mut values = VecDeque::from([first]);
+                    while values.len() <= PAGE_BATCH && pages.buffered() > 0 {
+                        match pages.next() {
+                            Some(Ok(value)) => values.push_back(value),
+                            Some(Err(error)) => {
+                                *failed = Some(error);
+                                break;
+                            }
+                            None => break,
+                        }
+                    }
+                    Step::Values(values)
+                }
+                Some(Err(error)) => Step::Failed(error),
+                None => Step::End,
+            },
         },
         Some(Source::Export {
             rows,
@@ -122,9 +160,10 @@ fn step(source: &Mutex<Option<Source>>) -> Step {
                     }
                 }
             }
-            match pending.pop_front() {
-                Some(text) => Step::Text(text),
-                None => failed.take().map_or(Step::End, Step::Failed),
+            if pending.is_empty() {
+                failed.take().map_or(Step::End, Step::Failed)
+            } else {
+                Step::Texts(std::mem::take(pending))
             }
         }
     };
@@ -143,8 +182,11 @@ impl Rows {
         if self.closed.load(Ordering::SeqCst) {
             return Ok(Step::End);
         }
-        let result = if blocking::interruptible() {
-            let pending = self.take_in_flight().unwrap_or_else(|| {
+        // A step already in flight (interrupted, or read ahead) comes first, whichever
+        // thread collects it, so that no row is skipped or reordered.
+        let in_flight = self.take_in_flight();
+        let result = if in_flight.is_some() || blocking::interruptible(py) {
+            let pending = in_flight.unwrap_or_else(|| {
                 let source = Arc::clone(&self.source);
                 Pending::start(move || Ok(step(&source)))
             });
@@ -165,6 +207,55 @@ impl Rows {
         }))
     }
 
+    /// The next listing item already fetched, if any (never while closed).
+    fn next_value(&self) -> Option<Value> {
+        if self.closed.load(Ordering::SeqCst) {
+            return None;
+        }
+        self.values
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front()
+    }
+
+    /// Starts the next step on a worker, to be collected by the next `next_step`, when
+    /// on the main thread and no step is in flight yet.
+    fn prefetch(&self, py: Python<'_>) {
+        if self.closed.load(Ordering::SeqCst) || !blocking::interruptible(py) {
+            return;
+        }
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if in_flight.is_none() {
+            let source = Arc::clone(&self.source);
+            *in_flight = Some(Pending::start(move || Ok(step(&source))));
+        }
+    }
+
+    /// The next export row already read, if any (never while closed).
+    fn next_text(&self) -> Option<Vec<u8>> {
+        if self.closed.load(Ordering::SeqCst) {
+            return None;
+        }
+        self.texts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front()
+    }
+
+    /// One export row as Python objects: the fast decoder, or `json.loads` for what it
+    /// leaves (so a malformed row raises the interpreter's own `JSONDecodeError`).
+    fn decode(&self, py: Python<'_>, text: &[u8]) -> PyResult<Py<PyAny>> {
+        let decoded = {
+            // Only this thread decodes at a time (the GIL is held throughout).
+            let mut guard = self.decoder.lock().unwrap_or_else(|e| e.into_inner());
+            guard.get_or_insert_with(Decoder::new).decode(py, text)
+        };
+        match decoded {
+            Decoded::Value(value) => Ok(value.unbind()),
+            Decoded::Fallback => Ok(json_loads(py)?.call1((PyBytes::new(py, text),))?.unbind()),
+        }
+    }
+
     fn take_in_flight(&self) -> Option<Pending<Step>> {
         // Held only for the swap, never while waiting, so taking it with the GIL is safe.
         self.in_flight
@@ -181,12 +272,41 @@ impl Rows {
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match self.next_step(py)? {
-            Step::Value(value) => Ok(to_py(py, &value)?.unbind()),
-            Step::Text(text) => Ok(json_loads(py)?.call1((PyBytes::new(py, &text),))?.unbind()),
-            Step::Failed(error) => Err(to_pyerr(py, error)),
-            Step::End => Err(PyStopIteration::new_err(())),
-        }
+        blocking::shield(|| {
+            if let Some(text) = self.next_text() {
+                return self.decode(py, &text);
+            }
+            if let Some(value) = self.next_value() {
+                return Ok(to_py(py, &value)?.unbind());
+            }
+            match self.next_step(py)? {
+                Step::Values(values) => {
+                    let mut buffer = self.values.lock().unwrap_or_else(|e| e.into_inner());
+                    *buffer = values;
+                    let value = buffer.pop_front();
+                    drop(buffer);
+                    match value {
+                        Some(value) => Ok(to_py(py, &value)?.unbind()),
+                        None => Err(PyStopIteration::new_err(())),
+                    }
+                }
+                Step::Texts(texts) => {
+                    let mut buffer = self.texts.lock().unwrap_or_else(|e| e.into_inner());
+                    *buffer = texts;
+                    let text = buffer.pop_front();
+                    drop(buffer);
+                    // Read the next batch on a worker while this one is decoded here
+                    // (the main thread's steps only: elsewhere steps run in place).
+                    self.prefetch(py);
+                    match text {
+                        Some(text) => self.decode(py, &text),
+                        None => Err(PyStopIteration::new_err(())),
+                    }
+                }
+                Step::Failed(error) => Err(to_pyerr(py, error)),
+                Step::End => Err(PyStopIteration::new_err(())),
+            }
+        })
     }
 
     /// Stops early and frees what the iterator holds (idempotent). Never waits for a
@@ -195,6 +315,15 @@ impl Rows {
     fn close(&self, py: Python<'_>) {
         self.closed.store(true, Ordering::SeqCst);
         drop(self.take_in_flight());
+        let texts = std::mem::take(&mut *self.texts.lock().unwrap_or_else(|e| e.into_inner()));
+        let values = std::mem::take(&mut *self.values.lock().unwrap_or_else(|e| e.into_inner()));
+        py.detach(move || drop((texts, values)));
+        drop(
+            self.decoder
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
         let taken = match self.source.try_lock() {
             Ok(mut guard) => guard.take(),
             Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().take(),

@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 mod blocking;
 mod client;
 mod convert;
+mod decode;
 mod errors;
 mod formats;
 mod hub;
@@ -33,6 +34,20 @@ fn dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
     blocking::shield(|| Ok(ango_core::pyjson::to_string(&convert::from_py(obj)?)))
 }
 
+/// JSON bytes as Python objects with the decoder export rows go through: the fast
+/// path, or `json.loads` for what it leaves (so results and errors are `json.loads`'s).
+/// For the test suite (which checks the two agree) and the benchmarks.
+#[pyfunction]
+fn _loads(py: Python<'_>, data: &[u8]) -> PyResult<Py<PyAny>> {
+    blocking::shield(|| match decode::decode_shared(py, data) {
+        decode::Decoded::Value(value) => Ok(value.unbind()),
+        decode::Decoded::Fallback => Ok(py
+            .import("json")?
+            .call_method1("loads", (pyo3::types::PyBytes::new(py, data),))?
+            .unbind()),
+    })
+}
+
 /// For the test suite: a core call that panics, run the way every call runs, to show
 /// that a panic surfaces as `AngoInternalError` (never `PanicException`).
 #[pyfunction]
@@ -54,5 +69,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(to_json_data, m)?)?;
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_in_call, m)?)?;
+    m.add_function(wrap_pyfunction!(_loads, m)?)?;
     Ok(())
 }

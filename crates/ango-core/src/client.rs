@@ -174,7 +174,70 @@ fn build_agent(settings: &Settings) -> Result<ureq::Agent> {
                 * 2,
         )
         .build();
-    Ok(config.into())
+    Ok(ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::default(),
+        CachingResolver::default(),
+    ))
+}
+
+/// How long a host name's addresses are reused before they are looked up again.
+const RESOLVE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// ureq's resolver looks the host up before every request, pooled connections included,
+/// and with a timeout set it does so on a new thread each time (tens of µs per call,
+/// plus a DNS query for a host name). This one answers an IP-literal host at once and
+/// keeps a name's addresses for [`RESOLVE_TTL`]; lookups still go through ureq's
+/// resolver (with its timeout). Only where a new connection goes is affected: nothing
+/// on the wire changes.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: ureq::unversioned::resolver::DefaultResolver,
+    cache: std::sync::Mutex<Vec<(String, Vec<std::net::SocketAddr>, std::time::Instant)>>,
+}
+
+impl ureq::unversioned::resolver::Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> std::result::Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let port = uri.port_u16().or(match uri.scheme_str() {
+            Some(scheme) if scheme.eq_ignore_ascii_case("http") => Some(80),
+            Some(scheme) if scheme.eq_ignore_ascii_case("https") => Some(443),
+            _ => None,
+        });
+        let (Some(host), Some(port)) = (uri.host(), port) else {
+            return self.inner.resolve(uri, config, timeout);
+        };
+        let literal = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = literal.parse::<std::net::IpAddr>() {
+            let mut addrs = self.empty();
+            addrs.push(std::net::SocketAddr::new(ip, port));
+            return Ok(addrs);
+        }
+        let key = format!("{}:{port}", host.to_ascii_lowercase());
+        let now = std::time::Instant::now();
+        {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((_, cached, at)) = cache.iter().find(|(k, _, _)| *k == key)
+                && now.duration_since(*at) < RESOLVE_TTL
+                && !cached.is_empty()
+            {
+                let mut addrs = self.empty();
+                for addr in cached.iter().take(16) {
+                    addrs.push(*addr);
+                }
+                return Ok(addrs);
+            }
+        }
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.retain(|(k, _, at)| *k != key && now.duration_since(*at) < RESOLVE_TTL);
+        cache.push((key, addrs.iter().copied().collect(), now));
+        Ok(addrs)
+    }
 }
 
 /// Every certificate of a PEM bundle; any malformed entry is an error naming the file.
@@ -372,6 +435,19 @@ impl Client {
     /// what the bindings' `with_options` calls.
     pub fn with_overrides(&self, overrides: &crate::config::SettingsOverrides) -> Client {
         self.with_settings(|settings| overrides.apply(settings))
+    }
+
+    /// Runs `call`, one method of this client that sends a single API request and
+    /// returns its JSON reply unchanged (such as [`Client::get_project`]), and returns
+    /// that reply's body undecoded, for callers that decode JSON into their own objects
+    /// (the Python binding builds Python objects from it directly). The request sent
+    /// is exactly the method's; a method that sends several requests, or derives its
+    /// result from the reply, gives [`Error::Internal`].
+    pub fn raw_reply(
+        &self,
+        call: impl FnOnce(&Client) -> Result<serde_json::Value>,
+    ) -> Result<Vec<u8>> {
+        crate::http::capture_raw_reply(|| call(self))
     }
 
     pub(crate) fn agent(&self) -> &ureq::Agent {

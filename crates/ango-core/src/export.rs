@@ -335,6 +335,18 @@ impl ExportArchive {
         })
     }
 
+    /// The whole decompressed entry, its size and CRC-32 checked: for callers that
+    /// decode the document themselves (the Python binding builds Python objects from
+    /// these bytes directly, without an intermediate [`Value`]).
+    pub fn read_all(&self) -> Result<Vec<u8>> {
+        let mut reader = open_entry(&self.file, &self.entry);
+        // The declared size is checked against the limits already; it is only a hint.
+        let mut bytes =
+            Vec::with_capacity(usize::try_from(self.entry.uncompressed.min(1 << 30)).unwrap_or(0));
+        reader.read_to_end(&mut bytes).map_err(archive_error)?;
+        Ok(bytes)
+    }
+
     /// Counts the rows: non-empty lines of NDJSON (as the official SDK counts them).
     pub fn count_lines(&self) -> Result<u64> {
         let mut reader = open_entry(&self.file, &self.entry);
@@ -667,6 +679,12 @@ impl Client {
     /// `exportV3` does.
     pub fn export_json(&self, project_id: &str, options: &ExportOptions) -> Result<Value> {
         self.export_archive(project_id, options)?.to_json()
+    }
+
+    /// Exports and returns the whole decompressed export, undecoded (see
+    /// [`ExportArchive::read_all`]).
+    pub fn export_bytes(&self, project_id: &str, options: &ExportOptions) -> Result<Vec<u8>> {
+        self.export_archive(project_id, options)?.read_all()
     }
 
     /// Exports and streams the rows: NDJSON lines, or JSON array elements, one at a time.

@@ -319,9 +319,26 @@ impl<'a> ApiCall<'a> {
         url
     }
 
-    /// Sends the call (with retries) and decodes the JSON response.
+    /// Sends the call (with retries) and decodes the JSON response; under
+    /// [`capture_raw_reply`], the first reply is kept undecoded instead (and `Null`
+    /// returned).
     pub(crate) fn send(self) -> Result<Value> {
-        decode_json(&self.send_raw()?)
+        let bytes = self.send_raw()?;
+        let bytes = RAW_REPLY.with(|slot| match slot.replace(None) {
+            None => Some(bytes),
+            Some(RawReply::Armed) => {
+                slot.set(Some(RawReply::Held(bytes)));
+                None
+            }
+            Some(RawReply::Held(_) | RawReply::Spoiled) => {
+                slot.set(Some(RawReply::Spoiled));
+                Some(bytes)
+            }
+        });
+        match bytes {
+            Some(bytes) => decode_json(&bytes),
+            None => Ok(Value::Null),
+        }
     }
 
     /// Sends the call (with retries) and returns the raw success body.
@@ -397,6 +414,36 @@ impl<'a> ApiCall<'a> {
         let request = config.build();
         let response = agent.run(request).map_err(Failure::from_transport)?;
         read_response(response)
+    }
+}
+
+/// The state of [`capture_raw_reply`] on this thread.
+enum RawReply {
+    /// Capturing: the next reply is kept undecoded.
+    Armed,
+    /// The reply, undecoded.
+    Held(Vec<u8>),
+    /// More than one request was sent: nothing usable was captured.
+    Spoiled,
+}
+
+thread_local! {
+    static RAW_REPLY: std::cell::Cell<Option<RawReply>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `call` (which must send exactly one API request and return its decoded reply
+/// unchanged) and gives that reply's body undecoded: for callers that decode JSON
+/// straight into their own objects. The request is the same; only decoding is skipped.
+pub(crate) fn capture_raw_reply(call: impl FnOnce() -> Result<Value>) -> Result<Vec<u8>> {
+    RAW_REPLY.with(|slot| slot.set(Some(RawReply::Armed)));
+    let outcome = call();
+    let captured = RAW_REPLY.with(|slot| slot.replace(None));
+    outcome?;
+    match captured {
+        Some(RawReply::Held(bytes)) => Ok(bytes),
+        _ => Err(Error::Internal(
+            "a raw reply was asked of a call that did not send exactly one request".into(),
+        )),
     }
 }
 

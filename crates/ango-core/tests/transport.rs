@@ -137,3 +137,87 @@ fn make_request_sends_the_raw_endpoint_and_refuses_bad_methods() {
     ));
     assert_eq!(server.requests().len(), 1);
 }
+
+#[test]
+fn raw_reply_gives_the_body_undecoded_after_the_same_request() {
+    let server = Recorder::start();
+    let body = br#"{"status": "success", "data": {"project": {"_id": "p1", "n": NaN}}}"#.to_vec();
+    server.push(Reply::bytes(body.clone()));
+    let client = server.client();
+    let raw = client.raw_reply(|c| c.get_project("p1")).unwrap();
+    assert_eq!(
+        raw, body,
+        "the body is handed over as received (even JSON serde refuses)"
+    );
+    // The request is the plain call's, and a plain call afterwards decodes as usual.
+    let captured = server.only();
+    server.clear();
+    server.push(Reply::json(json!({"status": "success", "data": {"x": 1}})));
+    assert_eq!(client.get_project("p1").unwrap()["data"]["x"], 1);
+    let plain = server.only();
+    assert_eq!(
+        (
+            captured.method.as_str(),
+            captured.path.as_str(),
+            captured.query.clone()
+        ),
+        (
+            plain.method.as_str(),
+            plain.path.as_str(),
+            plain.query.clone()
+        )
+    );
+    assert_eq!(captured.header("apikey"), plain.header("apikey"));
+    assert_eq!(
+        captured.header("content-type"),
+        plain.header("content-type")
+    );
+}
+
+#[test]
+fn raw_reply_refuses_calls_that_send_several_requests_and_passes_errors_through() {
+    let server = Recorder::start();
+    let client = server.client();
+    let err = client
+        .raw_reply(|c| {
+            c.get_project("a")?;
+            c.get_project("b")
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::Internal(_)), "{err:?}");
+    assert_eq!(server.requests().len(), 2);
+    // No request at all is refused too; an HTTP error is the call's own error.
+    let err = client
+        .raw_reply(|_| Ok(serde_json::Value::Null))
+        .unwrap_err();
+    assert!(matches!(err, Error::Internal(_)), "{err:?}");
+    server.push(Reply::status(404, "gone"));
+    let err = client.raw_reply(|c| c.get_project("x")).unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    // Capturing ends with the call: the next plain call decodes its reply.
+    server.push(Reply::json(json!({"ok": true})));
+    assert_eq!(client.get_project("y").unwrap()["ok"], true);
+}
+
+#[test]
+fn host_names_and_ip_literals_both_reach_the_server_repeatedly() {
+    // The resolver answers IP literals itself and caches names: both must keep working
+    // across new connections (each reply closes its connection).
+    let server = Recorder::start();
+    let port = server.url.rsplit(':').next().unwrap().to_string();
+    for host in [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://localhost:{port}"),
+    ] {
+        let client = ango_core::Client::builder("k")
+            .host(&host)
+            .max_retries(0)
+            .build()
+            .unwrap();
+        for _ in 0..3 {
+            server.push(Reply::json(json!({"ok": 1})).with_header("connection", "close"));
+            assert_eq!(client.get_project("p").unwrap()["ok"], 1, "{host}");
+        }
+    }
+    assert_eq!(server.requests().len(), 6);
+}
