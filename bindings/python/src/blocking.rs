@@ -17,7 +17,6 @@
 //! run in place without the GIL (no thread hop). Either way a Rust panic becomes
 //! [`core::Error::Internal`], never a `PanicException`.
 
-use std::any::Any;
 use std::collections::VecDeque;
 use std::os::raw::c_ulong;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -71,21 +70,9 @@ fn on_main_thread(py: Python<'_>) -> bool {
     main_thread(py) == Some(current)
 }
 
-/// The text of a panic payload.
-pub fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_string()
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "a panic without a message".to_string()
-    }
-}
-
 /// Runs `work`, turning a panic into [`core::Error::Internal`].
 pub fn catch<T>(work: impl FnOnce() -> core::Result<T>) -> core::Result<T> {
-    catch_unwind(AssertUnwindSafe(work))
-        .unwrap_or_else(|payload| Err(core::Error::Internal(panic_message(payload.as_ref()))))
+    core::Error::catch_panic(work)
 }
 
 /// Runs `work` in place (with the GIL held: for quick steps such as building a client)
@@ -98,7 +85,7 @@ pub fn guard<T>(py: Python<'_>, work: impl FnOnce() -> core::Result<T>) -> PyRes
 /// `AngoInternalError` instead of pyo3's `PanicException`.
 pub fn shield<T>(work: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
-        let error = core::Error::Internal(panic_message(payload.as_ref()));
+        let error = core::Error::Internal(core::Error::panic_text(payload.as_ref()));
         Err(Python::attach(|py| to_pyerr(py, error)))
     })
 }
