@@ -110,73 +110,63 @@ pub fn convert<I>(
 where
     I: IntoIterator<Item = Result<ExportRow>>,
 {
-    fn drive<I: IntoIterator<Item = Result<ExportRow>>>(
-        rows: I,
-        mut push: impl FnMut(std::result::Result<&ExportRow, String>) -> Result<()>,
-    ) -> Result<()> {
-        for row in rows {
-            match row {
-                Ok(row) => push(Ok(&row))?,
-                Err(Error::Decode { message, .. }) => push(Err(message))?,
-                Err(other) => return Err(other),
-            }
-        }
-        Ok(())
-    }
     match format {
-        Format::Coco => {
-            let mut w = CocoWriter::create(out, ontology)?;
-            drive(rows, |r| match r {
-                Ok(row) => w.push(row),
-                Err(detail) => {
-                    w.push_unreadable(detail);
-                    Ok(())
-                }
-            })?;
-            w.finish()
+        Format::Coco => write_all(CocoWriter::create(out, ontology)?, rows),
+        Format::YoloDetect => write_all(YoloWriter::create(out, ontology, YoloMode::Detect)?, rows),
+        Format::YoloSegment => {
+            write_all(YoloWriter::create(out, ontology, YoloMode::Segment)?, rows)
         }
-        Format::YoloDetect | Format::YoloSegment => {
-            let mode = if format == Format::YoloDetect {
-                YoloMode::Detect
-            } else {
-                YoloMode::Segment
-            };
-            let mut w = YoloWriter::create(out, ontology, mode)?;
-            drive(rows, |r| match r {
-                Ok(row) => w.push(row),
-                Err(detail) => {
-                    w.push_unreadable(detail);
-                    Ok(())
-                }
-            })?;
-            w.finish()
-        }
-        Format::Voc => {
-            let mut w = VocWriter::create(out, ontology)?;
-            drive(rows, |r| match r {
-                Ok(row) => w.push(row),
-                Err(detail) => {
-                    w.push_unreadable(detail);
-                    Ok(())
-                }
-            })?;
-            w.finish()
-        }
+        Format::Voc => write_all(VocWriter::create(out, ontology)?, rows),
         #[cfg(feature = "parquet")]
-        Format::Parquet => {
-            let _ = ontology;
-            let mut w = parquet::ParquetWriter::create(out)?;
-            drive(rows, |r| match r {
-                Ok(row) => w.push(row),
-                Err(detail) => {
-                    w.push_unreadable(detail);
-                    Ok(())
-                }
-            })?;
-            w.finish()
-        }
+        Format::Parquet => write_all(parquet::ParquetWriter::create(out)?, rows),
     }
 }
+
+/// What every format's streaming writer does: take rows one at a time, note the ones
+/// that could not be read, and finish with the report.
+pub trait RowWriter {
+    /// Converts one row.
+    fn push(&mut self, row: &ExportRow) -> Result<()>;
+    /// Records a row that could not be decoded.
+    fn push_unreadable(&mut self, detail: String);
+    /// Completes the output and returns the report.
+    fn finish(self) -> Result<ConversionReport>;
+}
+
+/// Feeds `rows` to `writer`: a row that fails to decode is reported and skipped, any
+/// other error stops the conversion.
+pub fn write_all<W: RowWriter>(
+    mut writer: W,
+    rows: impl IntoIterator<Item = Result<ExportRow>>,
+) -> Result<ConversionReport> {
+    for row in rows {
+        match row {
+            Ok(row) => writer.push(&row)?,
+            Err(Error::Decode { message, .. }) => writer.push_unreadable(message),
+            Err(other) => return Err(other),
+        }
+    }
+    writer.finish()
+}
+
+macro_rules! row_writer {
+    ($($writer:ty),*) => {$(
+        impl RowWriter for $writer {
+            fn push(&mut self, row: &ExportRow) -> Result<()> {
+                <$writer>::push(self, row)
+            }
+            fn push_unreadable(&mut self, detail: String) {
+                <$writer>::push_unreadable(self, detail)
+            }
+            fn finish(self) -> Result<ConversionReport> {
+                <$writer>::finish(self)
+            }
+        }
+    )*};
+}
+row_writer!(CocoWriter, YoloWriter, VocWriter);
+#[cfg(feature = "parquet")]
+row_writer!(parquet::ParquetWriter);
 
 impl crate::Client {
     /// Exports a project as NDJSON and converts it on the fly to `format` at `out`
