@@ -1359,7 +1359,7 @@ impl Client {
             let pages = blocking::guard(py, || {
                 self.inner.iter_tasks(&project_id, &params, page_size)
             })?;
-            Ok(iter::Rows::from_pages(pages))
+            Ok(iter::Rows::from_pages(pages.with_raw_items()))
         })
     }
 
@@ -1379,7 +1379,7 @@ impl Client {
             let pages = blocking::guard(py, || {
                 self.inner.iter_assets(&project_id, &filters, page_size)
             })?;
-            Ok(iter::Rows::from_pages(pages))
+            Ok(iter::Rows::from_pages(pages.with_raw_items()))
         })
     }
 
@@ -1387,7 +1387,7 @@ impl Client {
     fn iter_projects(&self, py: Python<'_>, page_size: Option<u64>) -> PyResult<iter::Rows> {
         blocking::shield(|| {
             let pages = blocking::guard(py, || self.inner.iter_projects(page_size))?;
-            Ok(iter::Rows::from_pages(pages))
+            Ok(iter::Rows::from_pages(pages.with_raw_items()))
         })
     }
 }

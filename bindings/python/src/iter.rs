@@ -11,15 +11,14 @@ use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyBytes;
-use serde_json::Value;
 
 use crate::blocking::{self, Pending};
-use crate::convert::to_py;
 use crate::decode::{Decoded, Decoder};
 use crate::errors::to_pyerr;
 
 /// Items a listing step takes at most, beyond the first, from what its pages already
-/// hold (never waiting for the server for them).
+/// hold (never waiting for the server for them). Listing items come as their JSON text
+/// (pages read with [`core::Pages::with_raw_items`]) and are decoded like export rows.
 const PAGE_BATCH: usize = 1024;
 
 /// Export rows are read as JSON text in batches without the GIL (one hop to a worker
@@ -50,11 +49,9 @@ pub struct Rows {
     /// `__next__` collects it, so no row is lost.
     in_flight: Mutex<Option<Pending<Step>>>,
     closed: AtomicBool,
-    /// Export rows read but not yet decoded (at most one batch).
+    /// Export rows or listing items read but not yet decoded (at most one step's worth).
     texts: Mutex<VecDeque<Vec<u8>>>,
-    /// Listing items fetched but not yet handed out (at most one step's worth).
-    values: Mutex<VecDeque<Value>>,
-    /// Decodes export rows, sharing one `str` per key across rows.
+    /// Decodes rows and items, sharing one `str` per key across them.
     decoder: Mutex<Option<Decoder>>,
 }
 
@@ -65,7 +62,6 @@ impl Rows {
             in_flight: Mutex::new(None),
             closed: AtomicBool::new(false),
             texts: Mutex::new(VecDeque::new()),
-            values: Mutex::new(VecDeque::new()),
             decoder: Mutex::new(None),
         }
     }
@@ -79,7 +75,8 @@ impl Rows {
         })
     }
 
-    /// Every item of a paged listing.
+    /// Every item of a paged listing; pages read with [`core::Pages::with_raw_items`]
+    /// are decoded straight from their JSON text (others are re-encoded first).
     pub fn from_pages(pages: core::Pages) -> Self {
         Rows::new(Source::Pages {
             pages: Box::new(pages),
@@ -89,7 +86,6 @@ impl Rows {
 }
 
 enum Step {
-    Values(VecDeque<Value>),
     Texts(VecDeque<Vec<u8>>),
     Failed(core::Error),
     End,
@@ -114,6 +110,11 @@ fn lock(source: &Mutex<Option<Source>>) -> MutexGuard<'_, Option<Source>> {
     })
 }
 
+/// An item's JSON text as bytes (no copy).
+fn raw_bytes(item: Box<serde_json::value::RawValue>) -> Vec<u8> {
+    Box::<str>::from(item).into_string().into_bytes()
+}
+
 /// The next step; reads ahead only when nothing is buffered. Runs without the GIL.
 fn step(source: &Mutex<Option<Source>>) -> Step {
     let mut guard = lock(source);
@@ -124,12 +125,12 @@ fn step(source: &Mutex<Option<Source>>) -> Step {
             // The first item may wait for a page; the rest are only those already
             // fetched, so one step (one hop to a worker on the main thread) serves a
             // whole page instead of one item.
-            None => match pages.next() {
+            None => match pages.next_raw() {
                 Some(Ok(first)) => {
-                    let mut values = VecDeque::from([first]);
-                    while values.len() <= PAGE_BATCH && pages.buffered() > 0 {
-                        match pages.next() {
-                            Some(Ok(value)) => values.push_back(value),
+                    let mut texts = VecDeque::from([raw_bytes(first)]);
+                    while texts.len() <= PAGE_BATCH && pages.buffered() > 0 {
+                        match pages.next_raw() {
+                            Some(Ok(item)) => texts.push_back(raw_bytes(item)),
                             Some(Err(error)) => {
                                 *failed = Some(error);
                                 break;
@@ -137,7 +138,7 @@ fn step(source: &Mutex<Option<Source>>) -> Step {
                             None => break,
                         }
                     }
-                    Step::Values(values)
+                    Step::Texts(texts)
                 }
                 Some(Err(error)) => Step::Failed(error),
                 None => Step::End,
@@ -207,17 +208,6 @@ impl Rows {
         }))
     }
 
-    /// The next listing item already fetched, if any (never while closed).
-    fn next_value(&self) -> Option<Value> {
-        if self.closed.load(Ordering::SeqCst) {
-            return None;
-        }
-        self.values
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop_front()
-    }
-
     /// Starts the next step on a worker, to be collected by the next `next_step`, when
     /// on the main thread and no step is in flight yet.
     fn prefetch(&self, py: Python<'_>) {
@@ -231,7 +221,7 @@ impl Rows {
         }
     }
 
-    /// The next export row already read, if any (never while closed).
+    /// The next export row or listing item already read, if any (never while closed).
     fn next_text(&self) -> Option<Vec<u8>> {
         if self.closed.load(Ordering::SeqCst) {
             return None;
@@ -242,7 +232,7 @@ impl Rows {
             .pop_front()
     }
 
-    /// One export row as Python objects: the fast decoder, or `json.loads` for what it
+    /// One export row or listing item as Python objects: the fast decoder, or `json.loads` for what it
     /// leaves (so a malformed row raises the interpreter's own `JSONDecodeError`).
     fn decode(&self, py: Python<'_>, text: &[u8]) -> PyResult<Py<PyAny>> {
         let decoded = {
@@ -276,20 +266,7 @@ impl Rows {
             if let Some(text) = self.next_text() {
                 return self.decode(py, &text);
             }
-            if let Some(value) = self.next_value() {
-                return Ok(to_py(py, &value)?.unbind());
-            }
             match self.next_step(py)? {
-                Step::Values(values) => {
-                    let mut buffer = self.values.lock().unwrap_or_else(|e| e.into_inner());
-                    *buffer = values;
-                    let value = buffer.pop_front();
-                    drop(buffer);
-                    match value {
-                        Some(value) => Ok(to_py(py, &value)?.unbind()),
-                        None => Err(PyStopIteration::new_err(())),
-                    }
-                }
                 Step::Texts(texts) => {
                     let mut buffer = self.texts.lock().unwrap_or_else(|e| e.into_inner());
                     *buffer = texts;
@@ -316,8 +293,7 @@ impl Rows {
         self.closed.store(true, Ordering::SeqCst);
         drop(self.take_in_flight());
         let texts = std::mem::take(&mut *self.texts.lock().unwrap_or_else(|e| e.into_inner()));
-        let values = std::mem::take(&mut *self.values.lock().unwrap_or_else(|e| e.into_inner()));
-        py.detach(move || drop((texts, values)));
+        py.detach(move || drop(texts));
         drop(
             self.decoder
                 .lock()

@@ -18,12 +18,18 @@
 //!   that cannot be achieved (no `_id`s, or the server keeps contradicting itself) the
 //!   iteration ends with [`Error::Inconsistent`] after every item it could serve;
 //! - dropping the iterator stops the workers: no request starts after the drop.
+//!
+//! With [`Pages::with_raw_items`], pages are kept as the server sent them: each item's
+//! JSON text is handed out by [`Pages::next_raw`] (for bindings that decode JSON
+//! straight into their own objects), with the same guarantees.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::assets::GetAssetsParams;
 use crate::client::Client;
@@ -45,21 +51,133 @@ const MAX_REREADS: u32 = 2;
 /// Fetches page `page` (from 1) of `limit` items.
 type Fetch = dyn Fn(u64, u64) -> Result<Value> + Send + Sync;
 
-/// One page as the server answered it.
+/// One item of a page: decoded, or its JSON text as the server sent it.
+#[derive(Debug)]
+enum Item {
+    Value(Value),
+    Raw(Box<RawValue>),
+}
+
+impl Item {
+    fn into_value(self) -> Result<Value> {
+        match self {
+            Item::Value(value) => Ok(value),
+            Item::Raw(raw) => serde_json::from_str(raw.get())
+                .map_err(|e| Error::decode(format!("invalid JSON: {e}"), raw.get().as_bytes())),
+        }
+    }
+
+    fn into_raw(self) -> Result<Box<RawValue>> {
+        match self {
+            Item::Raw(raw) => Ok(raw),
+            Item::Value(value) => serde_json::value::to_raw_value(&value)
+                .map_err(|e| Error::Internal(format!("re-encoding an item failed: {e}"))),
+        }
+    }
+}
+
+/// One page as the server answered it, each item with its identity.
 #[derive(Debug)]
 struct Page {
-    items: Vec<Value>,
+    items: Vec<(Item, Option<ItemKey>)>,
     total: Option<u64>,
 }
 
-/// Runs `fetch` for one page, turning a panic into [`Error::Internal`].
-fn fetch_page(fetch: &Fetch, list_key: &str, page: u64, limit: u64) -> Result<Page> {
-    match catch_unwind(AssertUnwindSafe(|| fetch(page, limit))) {
-        Ok(result) => result.and_then(|value| page_of(value, list_key)),
-        Err(panic) => Err(Error::Internal(format!(
-            "fetching page {page} panicked: {}",
-            Error::panic_text(panic.as_ref())
-        ))),
+/// Runs `fetch` for one page, turning a panic into [`Error::Internal`]. With `raw`,
+/// the reply's body is kept undecoded and only split into items.
+fn fetch_page(fetch: &Fetch, list_key: &str, raw: bool, page: u64, limit: u64) -> Result<Page> {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        if raw {
+            crate::http::capture_raw_reply(|| fetch(page, limit))
+                .and_then(|body| raw_page_of(&body, list_key))
+        } else {
+            fetch(page, limit).and_then(|value| page_of(value, list_key))
+        }
+    }));
+    match outcome {
+        Ok(result) => result,
+        Err(panic) => {
+            if raw {
+                // A panic left this thread capturing replies: disarm it (this call
+                // sends nothing, so its own error is expected and ignored).
+                let _ = crate::http::capture_raw_reply(|| Ok(Value::Null));
+            }
+            Err(Error::Internal(format!(
+                "fetching page {page} panicked: {}",
+                Error::panic_text(panic.as_ref())
+            )))
+        }
+    }
+}
+
+/// Just the `_id` of an item (the rest is skipped).
+#[derive(Deserialize)]
+struct RawId {
+    #[serde(rename = "_id", default)]
+    id: Option<Value>,
+}
+
+fn is_object(raw: &RawValue) -> bool {
+    raw.get().starts_with('{')
+}
+
+/// [`page_of`] for an undecoded body: the same items, total and errors, each item
+/// kept as its JSON text.
+fn raw_page_of(body: &[u8], key: &str) -> Result<Page> {
+    let invalid = |e: serde_json::Error| Error::decode(format!("invalid JSON: {e}"), body);
+    let reply: &RawValue = serde_json::from_slice(body).map_err(invalid)?;
+    // The few keys of the reply and of `data` are decoded, the items only split out
+    // (the last of duplicated keys wins, as when decoding).
+    let data = if is_object(reply) {
+        serde_json::from_str::<HashMap<String, &RawValue>>(reply.get())
+            .map_err(invalid)?
+            .remove("data")
+            .filter(|data| is_object(data))
+    } else {
+        None
+    };
+    let Some(data) = data else {
+        return Ok(Page {
+            items: Vec::new(),
+            total: None,
+        });
+    };
+    let fields: HashMap<String, &RawValue> = serde_json::from_str(data.get()).map_err(invalid)?;
+    let total = fields
+        .get("total")
+        .and_then(|t| serde_json::from_str::<Value>(t.get()).ok())
+        .and_then(|t| t.as_u64());
+    let items = match fields.get(key) {
+        None => Vec::new(),
+        Some(list) if list.get() == "null" => Vec::new(),
+        Some(list) if list.get().starts_with('[') => {
+            let list: Vec<&RawValue> = serde_json::from_str(list.get()).map_err(invalid)?;
+            list.into_iter()
+                .map(|item| (Item::Raw(item.to_owned()), raw_key_of(item)))
+                .collect()
+        }
+        Some(other) => {
+            return Err(Error::decode(
+                format!("data.{key} is not a list"),
+                other.get().as_bytes(),
+            ));
+        }
+    };
+    Ok(Page { items, total })
+}
+
+/// [`key_of`] for an item's JSON text.
+fn raw_key_of(item: &RawValue) -> Option<ItemKey> {
+    if !is_object(item) {
+        return None;
+    }
+    match serde_json::from_str::<RawId>(item.get()) {
+        Ok(RawId { id }) => id.as_ref().and_then(id_key),
+        // A duplicated `_id`: the last one counts, as when decoding.
+        Err(_) => serde_json::from_str::<Value>(item.get())
+            .ok()
+            .as_ref()
+            .and_then(key_of),
     }
 }
 
@@ -79,6 +197,13 @@ fn page_of(mut value: Value, key: &str) -> Result<Page> {
             ));
         }
     };
+    let items = items
+        .into_iter()
+        .map(|item| {
+            let key = key_of(&item);
+            (Item::Value(item), key)
+        })
+        .collect();
     Ok(Page { items, total })
 }
 
@@ -86,6 +211,8 @@ fn page_of(mut value: Value, key: &str) -> Result<Page> {
 struct Pass {
     fetch: Arc<Fetch>,
     list_key: &'static str,
+    /// Pages are kept undecoded.
+    raw: bool,
     /// The `limit` sent for every page of this reading.
     limit: u64,
     state: Mutex<PassState>,
@@ -132,7 +259,7 @@ impl Pass {
                 state.wanted = page + 1;
                 self.changed.notify_all();
                 drop(state);
-                return fetch_page(&*self.fetch, self.list_key, page, self.limit);
+                return fetch_page(&*self.fetch, self.list_key, self.raw, page, self.limit);
             }
             // Claimed by a worker, which always delivers (panics included).
             state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
@@ -162,7 +289,7 @@ fn worker(pass: Arc<Pass>) {
             state.next_page += 1;
             page
         };
-        let result = fetch_page(&*pass.fetch, pass.list_key, page, pass.limit);
+        let result = fetch_page(&*pass.fetch, pass.list_key, pass.raw, page, pass.limit);
         let mut state = pass.lock();
         if state.cancelled {
             return;
@@ -184,7 +311,11 @@ enum ItemKey {
 }
 
 fn key_of(item: &Value) -> Option<ItemKey> {
-    let id = item.get("_id")?.as_str()?;
+    id_key(item.get("_id")?)
+}
+
+fn id_key(id: &Value) -> Option<ItemKey> {
+    let id = id.as_str()?;
     let object_id = id.len() == 24 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     match object_id
         .then(|| u128::from_str_radix(id, 16).ok())
@@ -223,7 +354,9 @@ pub struct Pages {
     fallback_limit: u64,
     /// Pages fetched ahead by background workers (0 or 1: none, one page at a time).
     prefetch: usize,
-    buffer: VecDeque<Value>,
+    /// Pages are kept undecoded (see [`Pages::with_raw_items`]).
+    raw: bool,
+    buffer: VecDeque<Item>,
     reading: Option<Reading>,
     /// The total the first page reported.
     reported_total: Option<u64>,
@@ -265,6 +398,7 @@ impl Pages {
             limit: page_size.max(1),
             fallback_limit: page_size.max(1),
             prefetch,
+            raw: false,
             buffer: VecDeque::new(),
             reading: None,
             reported_total: None,
@@ -279,6 +413,23 @@ impl Pages {
     pub fn with_fallback_page_size(mut self, page_size: u64) -> Pages {
         self.fallback_limit = page_size.clamp(1, self.limit);
         self
+    }
+
+    /// Keeps every page as the server sent it, for [`Pages::next_raw`]: each item's JSON
+    /// text is split out of the body but not decoded (items are still matched by
+    /// `_id`). `fetch` must then be one call of a [`Client`] method that sends a single
+    /// request and returns its reply unchanged (as [`Client::raw_reply`] requires), as
+    /// the client's `iter_*` iterators do; otherwise each page fails with
+    /// [`Error::Internal`]. Items taken with `next` are decoded then.
+    pub fn with_raw_items(mut self) -> Pages {
+        self.raw = true;
+        self
+    }
+
+    /// The next item as its JSON text (as the server sent it with
+    /// [`Pages::with_raw_items`], re-encoded otherwise); like `next` in every other way.
+    pub fn next_raw(&mut self) -> Option<Result<Box<RawValue>>> {
+        self.next_item().map(|item| item.and_then(Item::into_raw))
     }
 
     /// The total the server reported, once the first page has been read.
@@ -296,6 +447,7 @@ impl Pages {
         Arc::new(Pass {
             fetch: Arc::clone(&self.fetch),
             list_key: self.list_key,
+            raw: self.raw,
             limit,
             state: Mutex::new(PassState {
                 next_page: 2,
@@ -312,12 +464,12 @@ impl Pages {
     /// Starts reading number `number`: fetches its first page here, then hands the
     /// rest to workers.
     fn start_reading(&mut self, number: u32) -> Result<()> {
-        let first = match fetch_page(&*self.fetch, self.list_key, 1, self.limit) {
+        let first = match fetch_page(&*self.fetch, self.list_key, self.raw, 1, self.limit) {
             Err(Error::Http {
                 status: 400 | 422, ..
             }) if number == 1 && self.fallback_limit < self.limit => {
                 self.limit = self.fallback_limit;
-                fetch_page(&*self.fetch, self.list_key, 1, self.limit)?
+                fetch_page(&*self.fetch, self.list_key, self.raw, 1, self.limit)?
             }
             other => other?,
         };
@@ -404,12 +556,12 @@ impl Pages {
             }
         }
         reading.received += items.len() as u64;
-        for item in items {
-            self.push_item(reading, item);
+        for (item, key) in items {
+            self.push_item(reading, item, key);
         }
     }
 
-    fn push_item(&mut self, reading: &mut Reading, item: Value) {
+    fn push_item(&mut self, reading: &mut Reading, item: Item, key: Option<ItemKey>) {
         let Some(seen) = &mut self.seen else {
             // Only a first reading may yield what it cannot de-duplicate.
             if reading.number == 1 {
@@ -417,7 +569,7 @@ impl Pages {
             }
             return;
         };
-        let Some(key) = key_of(&item) else {
+        let Some(key) = key else {
             // Without ids nothing can be de-duplicated from here on.
             self.seen = None;
             if reading.number == 1 {
@@ -506,10 +658,8 @@ impl Pages {
     }
 }
 
-impl Iterator for Pages {
-    type Item = Result<Value>;
-
-    fn next(&mut self) -> Option<Result<Value>> {
+impl Pages {
+    fn next_item(&mut self) -> Option<Result<Item>> {
         loop {
             if let Some(item) = self.buffer.pop_front() {
                 return Some(Ok(item));
@@ -530,6 +680,14 @@ impl Iterator for Pages {
                 }
             }
         }
+    }
+}
+
+impl Iterator for Pages {
+    type Item = Result<Value>;
+
+    fn next(&mut self) -> Option<Result<Value>> {
+        self.next_item().map(|item| item.and_then(Item::into_value))
     }
 }
 
