@@ -13,7 +13,7 @@ use napi_derive::napi;
 use serde_json::{Value, json};
 
 use crate::client::AngoClient;
-use crate::errors::{invalid, to_napi};
+use crate::errors::to_napi;
 use crate::models::{self, export_options};
 use crate::task::{Call, call};
 
@@ -23,7 +23,6 @@ use crate::task::{Call, call};
 fn load_ontology(arg: &Value) -> ango_core::Result<CategorySchema> {
     match arg {
         Value::String(path) => formats::read_ontology_file(path.as_ref()),
-        Value::Array(tools) => formats::ontology_from_value(&json!({ "tools": tools })),
         value => formats::ontology_from_value(value),
     }
 }
@@ -35,19 +34,7 @@ fn target(to: &str) -> Result<Format> {
 /// Assets to match images to: objects as `getAssets` lists them (or export rows), with
 /// `externalId` and `metadata.width/height`, or bare external ids.
 fn assets_of(assets: Vec<Value>) -> Result<Vec<AssetInfo>> {
-    assets
-        .iter()
-        .enumerate()
-        .map(|(i, item)| match item {
-            Value::String(id) => Ok(AssetInfo {
-                external_id: id.clone(),
-                width: None,
-                height: None,
-            }),
-            other => AssetInfo::from_value(other)
-                .ok_or_else(|| invalid(format!("assets[{i}] has no string externalId"))),
-        })
-        .collect()
+    formats::import::assets_from_values(&assets).map_err(to_napi)
 }
 
 /// `{ labels, report }` of an import plan.

@@ -14,7 +14,7 @@ use ango_core::formats::{self, AssetInfo, Format, ImportPlan, RowReader};
 use ango_core::ontology::CategorySchema;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyIterator, PyString};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::convert::{from_py, to_py};
 use crate::errors::to_pyerr;
@@ -33,10 +33,7 @@ impl OntologySource {
         if let Some(path) = path_of(obj)? {
             return Ok(OntologySource::Path(path));
         }
-        Ok(OntologySource::Value(match from_py(obj)? {
-            Value::Array(tools) => json!({ "tools": tools }),
-            other => other,
-        }))
+        Ok(OntologySource::Value(from_py(obj)?))
     }
 
     /// The category schema (reads the file: call without the GIL).
@@ -200,26 +197,9 @@ fn assets_of(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<AssetInfo>>
             ));
         }
     };
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| match item {
-            Value::String(id) => Ok(AssetInfo {
-                external_id: id.clone(),
-                width: None,
-                height: None,
-            }),
-            other => AssetInfo::from_value(other).ok_or_else(|| {
-                to_pyerr(
-                    py,
-                    core::Error::InvalidArgument(format!("assets[{i}] has no string externalId")),
-                )
-            }),
-        })
-        .collect()
+    formats::import::assets_from_values(&items).map_err(|e| to_pyerr(py, e))
 }
 
-/// `(labels, report)` of an import plan.
 fn plan(py: Python<'_>, plan: ImportPlan) -> PyResult<Py<PyAny>> {
     let labels = to_py(py, &Value::Array(plan.labels))?;
     let report = to_py(py, &plan.report.to_value())?;

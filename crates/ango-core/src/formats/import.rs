@@ -35,8 +35,16 @@ pub struct AssetInfo {
 
 impl AssetInfo {
     /// Reads an asset as `get_assets` lists it (`externalId`, `metadata.width/height`),
-    /// or an export row (same keys). `None` without an external id.
+    /// an export row (same keys), or a bare external id (a string). `None` without an
+    /// external id.
     pub fn from_value(value: &Value) -> Option<Self> {
+        if let Value::String(id) = value {
+            return Some(AssetInfo {
+                external_id: id.clone(),
+                width: None,
+                height: None,
+            });
+        }
         let num = |key: &str| {
             value
                 .get("metadata")
@@ -50,6 +58,20 @@ impl AssetInfo {
             height: num("height"),
         })
     }
+}
+
+/// Reads a list of assets (see [`AssetInfo::from_value`]); an item without an external
+/// id is an [`Error::InvalidArgument`] naming its position.
+pub fn assets_from_values(items: &[Value]) -> Result<Vec<AssetInfo>> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            AssetInfo::from_value(item).ok_or_else(|| {
+                Error::InvalidArgument(format!("assets[{i}] has no string externalId"))
+            })
+        })
+        .collect()
 }
 
 /// One thing that will not be imported.
@@ -657,4 +679,47 @@ pub fn yolo_to_import(
     }
     report.items = labels.len() as u64;
     Ok(ImportPlan { labels, report })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn assets_are_dicts_rows_or_bare_ids_and_a_bad_item_is_named() {
+        let assets = assets_from_values(&[
+            json!("a.jpg"),
+            json!({"externalId": "b.jpg", "metadata": {"width": 640, "height": "480"}}),
+        ])
+        .unwrap();
+        assert_eq!(assets[0].external_id, "a.jpg");
+        assert_eq!(assets[0].width, None);
+        assert_eq!(
+            (assets[1].width, assets[1].height),
+            (Some(640.0), Some(480.0))
+        );
+        let err = assets_from_values(&[json!("a.jpg"), json!({"id": 3})]).unwrap_err();
+        assert_eq!(err.to_string(), "assets[1] has no string externalId");
+    }
+
+    #[test]
+    fn a_bare_list_of_tools_is_an_ontology() {
+        let tools = json!([{"tool": "bounding-box", "title": "Car", "schemaId": "s1"}]);
+        let from_list = crate::formats::ontology_from_value(&tools).unwrap();
+        let from_schema = crate::formats::ontology_from_value(&json!({ "tools": tools })).unwrap();
+        // Colours left out are drawn at random, so compare what was given.
+        let given = |schema: &CategorySchema| -> Vec<(String, String)> {
+            schema
+                .tools
+                .iter()
+                .map(|t| (t.base.title.clone(), t.base.schema_id.clone()))
+                .collect()
+        };
+        assert_eq!(given(&from_list), given(&from_schema));
+        assert_eq!(
+            given(&from_list),
+            vec![("Car".to_string(), "s1".to_string())]
+        );
+    }
 }

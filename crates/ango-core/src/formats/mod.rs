@@ -207,6 +207,10 @@ pub fn read_ontology_file(path: &Path) -> Result<CategorySchema> {
 
 /// Reads an ontology from any of the shapes [`read_ontology_file`] accepts.
 pub fn ontology_from_value(value: &Value) -> Result<CategorySchema> {
+    if let Value::Array(tools) = value {
+        // A bare list of tools, as a caller may hold it.
+        return CategorySchema::from_value(&serde_json::json!({ "tools": tools }));
+    }
     let schema = value
         .pointer("/data/project/categorySchema")
         .or_else(|| value.get("categorySchema"))
