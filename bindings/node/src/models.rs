@@ -11,24 +11,15 @@ use serde_json::{Map, Number, Value};
 use crate::errors::{IntoNapi, invalid};
 
 /// The largest whole number a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
-pub const MAX_SAFE: u64 = (1 << 53) - 1;
+pub const MAX_SAFE: u64 = ango_core::args::MAX_SAFE_INTEGER;
 
-/// A count option (`page`, `limit`, `pageSize`, `concurrency`, `maxRetries`) given as
-/// a JavaScript number: a whole number from 0 to `max`; anything else (negative,
-/// fractional, `NaN`, `Infinity`, too large) is `INVALID_ARGUMENT`, not a wrapped or
-/// truncated value.
+/// A count option given as a JavaScript number, checked by the core
+/// ([`ango_core::args::whole_number`]).
 pub fn whole(name: &str, value: Option<f64>, max: u64) -> Result<Option<u64>> {
-    let Some(value) = value else {
-        return Ok(None);
-    };
-    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= max as f64 {
-        // Exact: a whole number within 0..=2^53-1.
-        Ok(Some(value as u64))
-    } else {
-        Err(invalid(format!(
-            "{name} must be a whole number from 0 to {max}, got {value}"
-        )))
-    }
+    value
+        .map(|v| ango_core::args::whole_number(name, v, max))
+        .transpose()
+        .napi()
 }
 
 /// Parses an enumeration value with the core's parser (an `INVALID_ARGUMENT` error

@@ -1397,18 +1397,21 @@ impl Client {
 /// `AngoInvalidArgumentError` (a `ValueError`) before any request, instead of
 /// pyo3's `OverflowError`; a non-integer keeps its `TypeError`.
 fn count_arg(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<u64> {
-    match obj.extract::<u64>() {
-        Ok(n) => Ok(n),
-        Err(_) if obj.is_instance_of::<pyo3::types::PyInt>() => Err(crate::errors::to_pyerr(
-            obj.py(),
-            core::Error::InvalidArgument(format!(
-                "{name} must be a non-negative integer of at most {}, got {}",
-                u64::MAX,
-                obj.str()?.to_cow()?
-            )),
-        )),
-        Err(error) => Err(error),
+    if let Ok(n) = obj.extract::<u64>() {
+        return Ok(n);
     }
+    if !obj.is_instance_of::<pyo3::types::PyInt>() {
+        return obj.extract::<u64>(); // the TypeError of a non-integer
+    }
+    let error = match obj.extract::<i64>() {
+        // A negative int: the core's rule and message.
+        Ok(value) => core::page_param(name, value).err(),
+        Err(_) => None,
+    }
+    .unwrap_or_else(|| {
+        core::Error::InvalidArgument(format!("{name} does not fit in 64 bits, got {obj}"))
+    });
+    Err(crate::errors::to_pyerr(obj.py(), error))
 }
 
 fn page_and_limit(page: &Bound<'_, PyAny>, limit: &Bound<'_, PyAny>) -> PyResult<(u64, u64)> {

@@ -18,18 +18,30 @@ pub fn page_param(name: &str, value: i64) -> Result<u64> {
     })
 }
 
-/// A `page` or `limit` given as a JavaScript number: refused when negative, not an
-/// integer, or above 2^53 (where a `number` stops being exact).
-pub fn page_param_f64(name: &str, value: f64) -> Result<u64> {
-    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
-    if value.is_finite() && value.fract() == 0.0 && (0.0..=MAX_SAFE).contains(&value) {
+/// The largest whole number a JavaScript `number` holds exactly
+/// (`Number.MAX_SAFE_INTEGER`, 2^53 - 1).
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// A count (`page`, `limit`, `pageSize`, `concurrency`, `maxRetries`) given as a
+/// floating-point number, as JavaScript passes it: a whole number from 0 to `max`;
+/// anything else (negative, fractional, `NaN`, `Infinity`, too large) is
+/// [`Error::InvalidArgument`], never a wrapped or truncated value.
+pub fn whole_number(name: &str, value: f64, max: u64) -> Result<u64> {
+    // `max as f64` rounds up only above 2^53, where no caller sets a limit.
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= max as f64 {
         // In range and integral, so the cast is exact.
         Ok(value as u64)
     } else {
         Err(Error::invalid(format!(
-            "{name} must be zero or a positive integer, got {value}"
+            "{name} must be a whole number from 0 to {max}, got {value}"
         )))
     }
+}
+
+/// A `page` or `limit` given as a JavaScript number: refused when negative, not an
+/// integer, or above 2^53 (where a `number` stops being exact).
+pub fn page_param_f64(name: &str, value: f64) -> Result<u64> {
+    whole_number(name, value, MAX_SAFE_INTEGER)
 }
 
 #[cfg(test)]
