@@ -36,6 +36,7 @@ pub mod progress;
 pub mod projects;
 pub mod storage;
 pub mod tasks;
+pub mod types;
 pub mod upload;
 
 pub use args::page_param;
@@ -50,3 +51,8 @@ pub use projects::{CloneProjectOptions, UpdateLabelValidationParams};
 pub use serde_json::Value;
 pub use storage::ListStorageFilesParams;
 pub use tasks::{AnnotateOptions, GetTasksParams, RequeueTasksParams};
+pub use types::{
+    ApiDocument, Asset, AssetList, Batch, BatchList, Invite, InviteList, Issue, IssueData,
+    IssueList, LlmData, LlmInfo, LlmList, Member, MemberList, Page, Project, ProjectData,
+    ProjectList, StorageData, StorageInfo, StorageList, Task, TaskData, TaskList,
+};
