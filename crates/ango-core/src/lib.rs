@@ -20,6 +20,7 @@ mod http;
 pub mod pyjson;
 mod retry;
 
+pub mod asset_builder;
 pub mod models;
 pub mod ontology;
 
