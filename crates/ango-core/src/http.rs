@@ -6,6 +6,7 @@
 use std::io::Read;
 use std::time::{Duration, SystemTime};
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode, utf8_percent_encode};
 use serde::Serialize;
 use serde_json::Value;
 use ureq::http;
@@ -99,18 +100,37 @@ fn escape_quoted(s: &str) -> String {
     out
 }
 
+/// The bytes [`encode_component`] escapes: everything but RFC 3986 unreserved characters.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The bytes [`requote_endpoint`] escapes in a path, as `requests` does (`requote_uri`):
+/// all but the unreserved and reserved characters other than `?`, `#`, `[`, `]` and `%`.
+const REQUOTE_PATH: &AsciiSet = &COMPONENT
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'/');
+
+/// [`REQUOTE_PATH`] for a query, where `?` stays as it is.
+const REQUOTE_QUERY: &AsciiSet = &REQUOTE_PATH.remove(b'?');
+
 /// Percent-encodes a query or path component (everything but RFC 3986 unreserved characters).
 pub(crate) fn encode_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{:02X}", b)),
-        }
-    }
-    out
+    utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 /// An endpoint given by a caller (`make_request`) made fit for the request line the way
@@ -139,53 +159,37 @@ fn is_unreserved(b: u8) -> bool {
 
 /// One part (path or query) of [`requote_endpoint`].
 fn requote_part(part: &str, query: bool) -> String {
+    let set = if query { REQUOTE_QUERY } else { REQUOTE_PATH };
     let bytes = part.as_bytes();
     let is_escape = |i: usize| {
         bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
             && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
     };
-    let all_escapes_valid = (0..bytes.len()).all(|i| bytes[i] != b'%' || is_escape(i));
+    if !(0..bytes.len()).all(|i| bytes[i] != b'%' || is_escape(i)) {
+        // Some `%` is not an escape: every `%` is a literal one.
+        return percent_encode(bytes, set).to_string();
+    }
     let mut out = String::with_capacity(part.len());
+    let mut run = 0;
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'%' && all_escapes_valid {
-            let hex = &part[i + 1..i + 3];
-            match u8::from_str_radix(hex, 16) {
-                Ok(decoded) if is_unreserved(decoded) => out.push(decoded as char),
-                _ => {
-                    out.push('%');
-                    out.push_str(&hex.to_ascii_uppercase());
-                }
-            }
-            i += 3;
+        if bytes[i] != b'%' {
+            i += 1;
             continue;
         }
-        let allowed = is_unreserved(b)
-            || matches!(
-                b,
-                b'!' | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b':'
-                    | b'@'
-                    | b'/'
-            )
-            || (query && b == b'?');
-        if allowed {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+        out.extend(percent_encode(&bytes[run..i], set));
+        let hex = &part[i + 1..i + 3];
+        match u8::from_str_radix(hex, 16) {
+            Ok(decoded) if is_unreserved(decoded) => out.push(decoded as char),
+            _ => {
+                out.push('%');
+                out.push_str(&hex.to_ascii_uppercase());
+            }
         }
-        i += 1;
+        i += 3;
+        run = i;
     }
+    out.extend(percent_encode(&bytes[run..], set));
     out
 }
 
@@ -758,6 +762,88 @@ pub(crate) fn put_bytes_external(client: &Client, url: &str, bytes: &[u8]) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The hand-written encoders percent-encoding replaced, kept as oracles.
+    /// Percent-encodes a query or path component (everything but RFC 3986 unreserved characters).
+    fn old_encode_component(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        for b in s.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    out.push(b as char)
+                }
+                _ => out.push_str(&format!("%{:02X}", b)),
+            }
+        }
+        out
+    }
+
+    fn old_is_unreserved(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    }
+
+    /// One part (path or query) of [`requote_endpoint`].
+    fn old_requote_part(part: &str, query: bool) -> String {
+        let bytes = part.as_bytes();
+        let is_escape = |i: usize| {
+            bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+        };
+        let all_escapes_valid = (0..bytes.len()).all(|i| bytes[i] != b'%' || is_escape(i));
+        let mut out = String::with_capacity(part.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b == b'%' && all_escapes_valid {
+                let hex = &part[i + 1..i + 3];
+                match u8::from_str_radix(hex, 16) {
+                    Ok(decoded) if old_is_unreserved(decoded) => out.push(decoded as char),
+                    _ => {
+                        out.push('%');
+                        out.push_str(&hex.to_ascii_uppercase());
+                    }
+                }
+                i += 3;
+                continue;
+            }
+            let allowed = old_is_unreserved(b)
+                || matches!(
+                    b,
+                    b'!' | b'$'
+                        | b'&'
+                        | b'\''
+                        | b'('
+                        | b')'
+                        | b'*'
+                        | b'+'
+                        | b','
+                        | b';'
+                        | b'='
+                        | b':'
+                        | b'@'
+                        | b'/'
+                )
+                || (query && b == b'?');
+            if allowed {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+            i += 1;
+        }
+        out
+    }
+
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        #[test]
+        fn encoders_match_the_hand_written_ones(s in "(%[0-9a-fA-F]{2}|%.?|[ -~]|[\\x00-\\x1f\\x7f]|\\PC){0,24}") {
+            proptest::prop_assert_eq!(encode_component(&s), old_encode_component(&s));
+            proptest::prop_assert_eq!(requote_part(&s, false), old_requote_part(&s, false));
+            proptest::prop_assert_eq!(requote_part(&s, true), old_requote_part(&s, true));
+        }
+    }
 
     #[test]
     fn components_are_percent_encoded() {

@@ -363,8 +363,10 @@ mod tests {
             assert_eq!(error.option, option);
             assert!(error.message.starts_with(text), "{error} / {text}");
         }
-        let mut config = EmulatorConfig::default();
-        config.header_timeout_ms = 0;
+        let mut config = EmulatorConfig {
+            header_timeout_ms: 0,
+            ..EmulatorConfig::default()
+        };
         assert_eq!(config.validate().unwrap_err().option, "header_timeout_ms");
         config.header_timeout_ms = 1;
         config.fail_rate = f64::NAN;
