@@ -499,7 +499,10 @@ export interface DateRange {
   lte?: Date | number | string
 }
 
-/** Options of `startEmulator`; every field is optional. */
+/**
+ * Options of `startEmulator`; every field is optional (type only: the object is read
+ * and checked by `ango_emulator::EmulatorConfig::from_options`).
+ */
 export interface EmulatorOptions {
   /** TCP port on 127.0.0.1 (default 0: any free port). */
   port?: number
@@ -932,7 +935,11 @@ export interface RunPluginOptions {
   waitMs?: number
 }
 
-/** Starts an emulator on 127.0.0.1; resolves once it accepts connections. */
+/**
+ * Starts an emulator on 127.0.0.1; resolves once it accepts connections. Rejects with
+ * `INVALID_ARGUMENT` for an option the emulator refuses (unknown, wrong type, a rate
+ * outside 0..1 ...).
+ */
 export declare function startEmulator(options?: EmulatorOptions | undefined | null): Promise<Emulator>
 
 /**

@@ -2,7 +2,7 @@
 //! fixtures (`tests/fixtures/formats`), their reference readers, COCO and YOLO import,
 //! and round trips through the import format and through the emulator.
 
-mod support;
+use ango_testkit as support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! never hang and never end short without an error; exports whose corruption is caught;
 //! uploads whose registration is checked after an ambiguous failure.
 
-mod support;
+use ango_testkit as support;
 
 use std::collections::BTreeMap;
 use std::sync::mpsc;

@@ -5,7 +5,7 @@
 //! The emulator decides a fault before handling a request, so a faulted request never
 //! changes state: whatever failed must have left nothing behind.
 
-mod support;
+use ango_testkit as support;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! The wire layer: headers, JSON bodies, errors and retries.
 
-mod support;
+use ango_testkit as support;
 
 use ango_core::Error;
 use serde_json::json;

@@ -1,6 +1,6 @@
 //! End-to-end tests of the emulator over plain HTTP.
 
-mod common;
+use ango_testkit::client as common;
 
 use std::collections::HashSet;
 

@@ -2,7 +2,7 @@
 //! sessions, logs, kicks, ping timeouts and the workflow Plugin stage.
 //! The websocket plugin here is a tiny hand-written Socket.IO client.
 
-mod common;
+use ango_testkit::client as common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
