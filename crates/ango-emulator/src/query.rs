@@ -172,7 +172,10 @@ mod tests {
     #[test]
     fn decodes() {
         assert_eq!(percent_decode("a%20b+c", true), "a b c");
-        assert_eq!(percent_decode("a%2B+%zz%4%e2%82%ac%ff", true), "a+ %zz%4€\u{fffd}");
+        assert_eq!(
+            percent_decode("a%2B+%zz%4%e2%82%ac%ff", true),
+            "a+ %zz%4€\u{fffd}"
+        );
         assert_eq!(percent_decode("a+b%", false), "a+b%");
         assert_eq!(percent_encode("a b/é~-_."), "a%20b%2F%C3%A9~-_.");
         assert_eq!(percent_decode("a%20b+c", false), "a b+c");
