@@ -1,21 +1,18 @@
 // startEmulator's options are read and checked by the emulator crate (one set of rules).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { readFileSync } from 'node:fs'
 import { startEmulator } from '../ango.mjs'
 
+const FIXTURE = new URL('../../tests/fixtures/emulator/options.json', import.meta.url)
+const { refused } = JSON.parse(readFileSync(FIXTURE, 'utf8'))
+
 test('refused emulator options reject with INVALID_ARGUMENT and the emulator\'s message', async () => {
-  for (const [options, message] of [
-    [{ failRate: 1.5 }, 'failRate must be a number between 0 and 1, got 1.5'],
-    [{ dropRate: -0.1 }, 'dropRate must be a number between 0 and 1, got -0.1'],
-    [{ failRate: 0.7, dropRate: 0.7 }, 'fail_rate + drop_rate must be at most 1'],
-    [{ port: 70000 }, 'port must be a port number in 0..=65535'],
-    [{ workers: 0 }, 'workers must be a positive integer, got 0'],
-    [{ latencyMs: 1.5 }, 'latencyMs must be a whole number >= 0'],
-    [{ latencyMS: 1 }, 'unknown emulator option "latencyMS"'],
-  ]) {
+  assert.ok(refused.length >= 10)
+  for (const { options, message } of refused) {
     await assert.rejects(startEmulator(options), (error) => {
       assert.equal(error.code, 'INVALID_ARGUMENT', JSON.stringify(options))
-      assert.ok(error.message.includes(message), `${error.message} / ${message}`)
+      assert.ok(error.message.startsWith(message), `${error.message} / ${message}`)
       return true
     })
   }

@@ -296,73 +296,22 @@ mod tests {
 
     #[test]
     fn refusals_name_the_option() {
-        let refused = |options: Value| EmulatorConfig::from_options(&options).unwrap_err();
-        for (options, option, text) in [
-            (
-                json!({"fail_rate": 1.5}),
-                "fail_rate",
-                "fail_rate must be a number between 0 and 1, got 1.5",
-            ),
-            (
-                json!({"dropRate": -0.1}),
-                "dropRate",
-                "dropRate must be a number between 0 and 1, got -0.1",
-            ),
-            (
-                json!({"fail_rate": "x"}),
-                "fail_rate",
-                "fail_rate must be a number between 0 and 1, got \"x\"",
-            ),
-            (
-                json!({"fail_rate": 0.6, "drop_rate": 0.6}),
-                "fail_rate",
-                "fail_rate + drop_rate must be at most 1, got 0.6 + 0.6",
-            ),
-            (
-                json!({"port": 70000}),
-                "port",
-                "port must be a port number in 0..=65535, got 70000",
-            ),
-            (
-                json!({"latencyMs": -1}),
-                "latencyMs",
-                "latencyMs must be a whole number >= 0, got -1",
-            ),
-            (
-                json!({"latency_ms": 1.5}),
-                "latency_ms",
-                "latency_ms must be a whole number >= 0, got 1.5",
-            ),
-            (
-                json!({"workers": 0}),
-                "workers",
-                "workers must be a positive integer, got 0",
-            ),
-            (
-                json!({"seed_demo": 1}),
-                "seed_demo",
-                "seed_demo must be a boolean, got 1",
-            ),
-            (
-                json!({"apiKey": 3}),
-                "apiKey",
-                "apiKey must be a string, got 3",
-            ),
-            (
-                json!({"rate": 1}),
-                "rate",
-                "unknown emulator option \"rate\"",
-            ),
-            (
-                json!([1]),
-                "options",
-                "emulator options must be an object, got [1]",
-            ),
-        ] {
-            let error = refused(options);
-            assert_eq!(error.option, option);
-            assert!(error.message.starts_with(text), "{error} / {text}");
+        // The cases the Python and Node suites also run through their bindings.
+        let fixture: Value = serde_json::from_str(include_str!(
+            "../../../tests/fixtures/emulator/options.json"
+        ))
+        .unwrap();
+        let cases = fixture["refused"].as_array().unwrap();
+        assert!(cases.len() >= 10);
+        for case in cases {
+            let error = EmulatorConfig::from_options(&case["options"]).unwrap_err();
+            assert_eq!(error.option, case["option"].as_str().unwrap(), "{case}");
+            let message = case["message"].as_str().unwrap();
+            assert!(error.message.starts_with(message), "{error} / {message}");
         }
+        let error = EmulatorConfig::from_options(&json!([1])).unwrap_err();
+        assert_eq!(error.option, "options");
+        assert_eq!(error.message, "emulator options must be an object, got [1]");
         let mut config = EmulatorConfig {
             header_timeout_ms: 0,
             ..EmulatorConfig::default()
