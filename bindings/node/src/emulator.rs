@@ -40,6 +40,18 @@ pub struct EmulatorOptions {
     pub seed_demo: Option<bool>,
     /// Pooled connection threads.
     pub workers: Option<u32>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: Option<f64>,
+    /// Milliseconds allowed to receive a request head.
+    pub header_timeout_ms: Option<u32>,
+    /// Milliseconds a keep-alive connection may stay silent.
+    pub idle_timeout_ms: Option<u32>,
+    /// Open connections beyond which new ones are answered 503.
+    pub max_connections: Option<u32>,
+    /// Plugin hub: Engine.IO ping interval, in milliseconds.
+    pub plugin_ping_interval_ms: Option<u32>,
+    /// Plugin hub: milliseconds a plugin has to answer a ping.
+    pub plugin_ping_timeout_ms: Option<u32>,
 }
 
 /// Options of `Emulator.runPlugin`.
@@ -278,14 +290,10 @@ impl Emulator {
                 let Some(running) = emulator.upgrade() else {
                     return Err(invalid("the emulator was stopped"));
                 };
-                let answer = running.plugins();
+                let found = running.connected_plugin(&id);
                 drop(running);
-                let found = answer["plugins"].as_array().and_then(|list| {
-                    list.iter()
-                        .find(|p| p["id"].as_str() == Some(id.as_str()) && p["connected"] == true)
-                });
                 if let Some(plugin) = found {
-                    return Ok(plugin.clone());
+                    return Ok(plugin);
                 }
                 let now = Instant::now();
                 if now >= deadline {

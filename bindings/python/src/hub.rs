@@ -144,31 +144,11 @@ impl LocalHub {
         let timeout = ango_emulator::plugin_wait("timeout", timeout)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let emulator = self.shared()?;
-        let deadline = std::time::Instant::now() + timeout;
-        let connected = py.detach(|| {
-            loop {
-                let plugins = emulator.plugins();
-                let found = plugins["plugins"].as_array().is_some_and(|list| {
-                    list.iter().any(|p| {
-                        p["id"].as_str() == Some(plugin_id)
-                            && p["connected"].as_bool() == Some(true)
-                    })
-                });
-                if found {
-                    return true;
-                }
-                if std::time::Instant::now() >= deadline {
-                    return false;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-        });
-        if connected {
-            Ok(())
-        } else {
-            Err(pyo3::exceptions::PyTimeoutError::new_err(format!(
+        match py.detach(|| emulator.wait_for_plugin(plugin_id, timeout)) {
+            Some(_) => Ok(()),
+            None => Err(pyo3::exceptions::PyTimeoutError::new_err(format!(
                 "plugin {plugin_id:?} did not connect to the LocalHub"
-            )))
+            ))),
         }
     }
 

@@ -69,6 +69,9 @@ pub use plugins::HubError;
 use crate::faults::Faults;
 use crate::state::State;
 
+/// How often [`Emulator::wait_for_plugin`] looks for the plugin.
+const PLUGIN_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// Configuration of an emulator instance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmulatorConfig {
@@ -425,6 +428,38 @@ impl Emulator {
         rest_url: Option<&str>,
     ) -> Result<serde_json::Value, HubError> {
         self.ctx.hub.register(id, secret, rest_url)
+    }
+
+    /// Plugin `id` as [`Emulator::plugins`] lists it, when it is connected over
+    /// Socket.IO (its first heartbeat registered it), else `None`.
+    pub fn connected_plugin(&self, id: &str) -> Option<serde_json::Value> {
+        let mut answer = self.plugins();
+        let list = answer.get_mut("plugins")?.as_array_mut()?;
+        let index = list
+            .iter()
+            .position(|p| p["id"].as_str() == Some(id) && p["connected"] == true)?;
+        Some(list.swap_remove(index))
+    }
+
+    /// Waits up to `timeout` (checked with [`plugin_wait`] by the bindings) for plugin
+    /// `id` to connect; returns it as [`Emulator::connected_plugin`] does, or `None`
+    /// when the time ran out.
+    pub fn wait_for_plugin(
+        &self,
+        id: &str,
+        timeout: std::time::Duration,
+    ) -> Option<serde_json::Value> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(plugin) = self.connected_plugin(id) {
+                return Some(plugin);
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            std::thread::sleep(PLUGIN_POLL.min(deadline - now));
+        }
     }
 
     /// The hub's plugins: `{"plugins":[{"id","connected","restUrl","lastHeartbeat"}], ...}`

@@ -189,6 +189,20 @@ fn websocket_plugin_receives_a_run_and_its_response_ends_the_session() {
     assert_eq!(plugin.open["upgrades"], json!([]));
     assert!(plugin.open["sid"].is_string());
     assert!(wait_connected(&api, "model-1", true));
+    // The same through the library (what the Python and Node bindings call).
+    let connected = emu
+        .wait_for_plugin("model-1", Duration::from_secs(10))
+        .expect("connected");
+    assert_eq!(
+        (connected["id"].as_str(), &connected["connected"]),
+        (Some("model-1"), &json!(true))
+    );
+    assert_eq!(emu.connected_plugin("model-1"), Some(connected));
+    assert_eq!(emu.connected_plugin("nobody"), None);
+    assert_eq!(
+        emu.wait_for_plugin("nobody", Duration::from_millis(50)),
+        None
+    );
 
     let run = run_async(
         &api,
