@@ -520,6 +520,18 @@ export interface EmulatorOptions {
   seedDemo?: boolean
   /** Pooled connection threads. */
   workers?: number
+  /** Largest accepted request body, in bytes. */
+  maxBodyBytes?: number
+  /** Milliseconds allowed to receive a request head. */
+  headerTimeoutMs?: number
+  /** Milliseconds a keep-alive connection may stay silent. */
+  idleTimeoutMs?: number
+  /** Open connections beyond which new ones are answered 503. */
+  maxConnections?: number
+  /** Plugin hub: Engine.IO ping interval, in milliseconds. */
+  pluginPingIntervalMs?: number
+  /** Plugin hub: milliseconds a plugin has to answer a ping. */
+  pluginPingTimeoutMs?: number
 }
 
 /** The marker that starts the message of a coded error (read by `ango.js`). */
