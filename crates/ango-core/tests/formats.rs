@@ -57,6 +57,24 @@ fn expected_reasons(format: &str) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// Asserts the counts and reasons `expected.json` has for `format`; returns its entry.
+fn assert_fixture_report(report: &ConversionReport, format: &str) -> Value {
+    assert_eq!(
+        reason_counts(report),
+        expected_reasons(format),
+        "{report:#?}"
+    );
+    let fixture = expected(format);
+    assert_eq!(
+        (report.images, report.annotations),
+        (
+            fixture["images"].as_u64().unwrap(),
+            fixture["annotations"].as_u64().unwrap()
+        )
+    );
+    fixture
+}
+
 /// `reasons` with owned names, to compare with [`expected_reasons`].
 fn reason_counts(report: &ConversionReport) -> BTreeMap<String, u64> {
     reasons(report)
@@ -451,15 +469,7 @@ fn yolo_detection_from_the_fixture_export() {
     let root = dir.join("yolo");
     let report = convert_fixture(Format::YoloDetect, &root);
     assert_eq!((report.images, report.annotations), (6, 7), "{report}");
-    assert_eq!(reason_counts(&report), expected_reasons("yolo"));
-    let fixture = expected("yolo");
-    assert_eq!(
-        (report.images, report.annotations),
-        (
-            fixture["images"].as_u64().unwrap(),
-            fixture["annotations"].as_u64().unwrap()
-        )
-    );
+    let fixture = assert_fixture_report(&report, "yolo");
     assert_eq!(report.clipped, 2, "the edge box is clipped on two sides");
     assert_eq!(report.clipped, fixture["clipped"].as_u64().unwrap());
     let yaml = std::fs::read_to_string(root.join("data.yaml")).unwrap();
@@ -492,15 +502,7 @@ fn yolo_segmentation_from_the_fixture_export() {
     let root = dir.join("yolo-seg");
     let report = convert_fixture(Format::YoloSegment, &root);
     assert_eq!((report.images, report.annotations), (6, 8), "{report}");
-    assert_eq!(reason_counts(&report), expected_reasons("yolo-seg"));
-    let fixture = expected("yolo-seg");
-    assert_eq!(
-        (report.images, report.annotations),
-        (
-            fixture["images"].as_u64().unwrap(),
-            fixture["annotations"].as_u64().unwrap()
-        )
-    );
+    let fixture = assert_fixture_report(&report, "yolo-seg");
     assert_eq!(report.clipped, 4);
     assert_eq!(report.clipped, fixture["clipped"].as_u64().unwrap());
     assert_eq!(assert_valid_yolo(&root, 4, true), 8);
@@ -518,15 +520,7 @@ fn voc_from_the_fixture_export() {
     let root = dir.join("voc");
     let report = convert_fixture(Format::Voc, &root);
     assert_eq!((report.images, report.annotations), (6, 7), "{report}");
-    assert_eq!(reason_counts(&report), expected_reasons("voc"));
-    let fixture = expected("voc");
-    assert_eq!(
-        (report.images, report.annotations),
-        (
-            fixture["images"].as_u64().unwrap(),
-            fixture["annotations"].as_u64().unwrap()
-        )
-    );
+    assert_fixture_report(&report, "voc");
     assert_eq!(
         std::fs::read_to_string(root.join("labels.txt")).unwrap(),
         "Car\nRoad\nPerson\nSign\n"
