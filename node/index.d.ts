@@ -499,7 +499,10 @@ export interface DateRange {
   lte?: Date | number | string
 }
 
-/** Options of `startEmulator`; every field is optional. */
+/**
+ * Options of `startEmulator`; every field is optional (type only: the object is read
+ * and checked by `ango_emulator::EmulatorConfig::from_options`).
+ */
 export interface EmulatorOptions {
   /** TCP port on 127.0.0.1 (default 0: any free port). */
   port?: number
@@ -517,6 +520,18 @@ export interface EmulatorOptions {
   seedDemo?: boolean
   /** Pooled connection threads. */
   workers?: number
+  /** Largest accepted request body, in bytes. */
+  maxBodyBytes?: number
+  /** Milliseconds allowed to receive a request head. */
+  headerTimeoutMs?: number
+  /** Milliseconds a keep-alive connection may stay silent. */
+  idleTimeoutMs?: number
+  /** Open connections beyond which new ones are answered 503. */
+  maxConnections?: number
+  /** Plugin hub: Engine.IO ping interval, in milliseconds. */
+  pluginPingIntervalMs?: number
+  /** Plugin hub: milliseconds a plugin has to answer a ping. */
+  pluginPingTimeoutMs?: number
 }
 
 /** The marker that starts the message of a coded error (read by `ango.js`). */
@@ -932,7 +947,11 @@ export interface RunPluginOptions {
   waitMs?: number
 }
 
-/** Starts an emulator on 127.0.0.1; resolves once it accepts connections. */
+/**
+ * Starts an emulator on 127.0.0.1; resolves once it accepts connections. Rejects with
+ * `INVALID_ARGUMENT` for an option the emulator refuses (unknown, wrong type, a rate
+ * outside 0..1 ...).
+ */
 export declare function startEmulator(options?: EmulatorOptions | undefined | null): Promise<Emulator>
 
 /**

@@ -15,18 +15,8 @@ const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/formats/', import.m
 const EXPORT = join(FIXTURES, 'export.ndjson')
 const ONTOLOGY = join(FIXTURES, 'ontology.json')
 
-// What every image format reports on the fixture export (the core's own test agrees).
-const COMMON_REASONS = {
-  'unreadable-row': 1,
-  'extra-task': 1,
-  'not-an-image': 2,
-  'no-image-size': 1,
-  classification: 1,
-  relation: 1,
-  'unsupported-shape': 2,
-  'unknown-category': 1,
-  'degenerate-shape': 2,
-}
+// What converting the fixture export reports, per format (shared with the Rust and Python suites).
+const EXPECTED = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8'))
 
 let dir
 before(() => {
@@ -62,7 +52,10 @@ test('convert: the fixture export to COCO, with every unrepresentable row report
   const out = join(dir, 'coco.json')
   const report = await convert(EXPORT, { to: 'coco', ontology: ONTOLOGY, out })
   assert.deepEqual([report.format, report.rows, report.images, report.annotations], ['coco', 11, 7, 8])
-  assert.deepEqual(report.byReason, { ...COMMON_REASONS, 'segmentation-holes': 1 })
+  assert.deepEqual(report.byReason, EXPECTED.coco.byReason)
+  const { byReason, ...counts } = EXPECTED.coco
+  assert.ok(byReason)
+  for (const [name, value] of Object.entries(counts)) assert.equal(report[name], value, name)
   assert.equal(report.issueCount, 13)
   assert.equal(report.issues.length, 13)
   assert.equal(report.rowsWithIssues, 8)
@@ -98,6 +91,8 @@ test('convert: YOLO detection and VOC', async () => {
   const root = join(dir, 'yolo')
   const report = await convert(EXPORT, { to: 'yolo', ontology: ONTOLOGY, out: root })
   assert.equal(report.format, 'yolo')
+  assert.deepEqual(report.byReason, EXPECTED.yolo.byReason)
+  assert.deepEqual([report.images, report.annotations], [EXPECTED.yolo.images, EXPECTED.yolo.annotations])
   assert.equal(report.byReason.classification, 1)
   assert.ok(report.byReason['outline-to-box'] >= 1, 'outlines kept as boxes are reported')
   const yaml = readFileSync(join(root, 'data.yaml'), 'utf8')
@@ -114,6 +109,7 @@ test('convert: YOLO detection and VOC', async () => {
     assert.ok(values.slice(1).every((v) => Number(v) >= 0 && Number(v) <= 1), line)
   }
   const voc = await convert(EXPORT, { to: 'voc', ontology: ONTOLOGY, out: join(dir, 'voc') })
+  assert.deepEqual(voc.byReason, EXPECTED.voc.byReason)
   const xml = readdirSync(join(dir, 'voc'), { recursive: true }).filter((f) => f.endsWith('.xml'))
   assert.equal(xml.length, voc.images)
 })

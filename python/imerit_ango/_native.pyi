@@ -135,7 +135,10 @@ class Rows(Iterator[Dict[str, Any]]):
 class LocalHub:
     def __init__(self, *, latency_ms: int = 0, fail_rate: float = 0.0, drop_rate: float = 0.0,
                  seed: Optional[int] = None, api_key: Optional[str] = None, seed_demo: bool = False,
-                 port: int = 0, workers: Optional[int] = None) -> None: ...
+                 port: int = 0, workers: Optional[int] = None, max_body_bytes: Optional[int] = None,
+                 header_timeout_ms: Optional[int] = None, idle_timeout_ms: Optional[int] = None,
+                 max_connections: Optional[int] = None, plugin_ping_interval_ms: Optional[int] = None,
+                 plugin_ping_timeout_ms: Optional[int] = None) -> None: ...
     @property
     def url(self) -> str: ...
     @property

@@ -10,6 +10,12 @@
 The hub listens on 127.0.0.1 only and keeps everything in memory; it stops when the
 ``with`` block ends (or on ``stop()``). ``fail_rate`` answers that share of requests
 with 429/503 and ``drop_rate`` closes that share of connections, to exercise retries.
+The keyword options (``latency_ms``, ``fail_rate``, ``drop_rate``, ``seed``, ``api_key``,
+``seed_demo``, ``port``, ``workers``, ``max_body_bytes``, ``header_timeout_ms``,
+``idle_timeout_ms``, ``max_connections``, ``plugin_ping_interval_ms``,
+``plugin_ping_timeout_ms``) are read and checked by the emulator itself, as for the
+``ango-emulator`` command and Node's ``startEmulator``: a refused one (a rate outside
+0..1, rates adding up to more than 1, a zero count, an unknown name) is a ``ValueError``.
 
 The hub is also a plugin hub: point a plugin at it and drive it offline.
 

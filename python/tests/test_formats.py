@@ -17,18 +17,8 @@ FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "tests" / "fixtures" / 
 EXPORT = FIXTURES / "export.ndjson"
 ONTOLOGY = FIXTURES / "ontology.json"
 
-# What every image format reports on the fixture export (the core's own test agrees).
-COMMON_REASONS = {
-    "unreadable-row": 1,
-    "extra-task": 1,
-    "not-an-image": 2,
-    "no-image-size": 1,
-    "classification": 1,
-    "relation": 1,
-    "unsupported-shape": 2,
-    "unknown-category": 1,
-    "degenerate-shape": 2,
-}
+# What converting the fixture export reports, per format (shared with the Rust and Node suites).
+EXPECTED: Dict[str, Dict[str, Any]] = json.loads((FIXTURES / "expected.json").read_text())
 
 
 def issue(report: formats.ConversionReport, reason: str, object_id: Any = None) -> formats.ConversionIssue:
@@ -42,7 +32,9 @@ def test_convert_fixture_export_to_coco(tmp_path: pathlib.Path) -> None:
     out = tmp_path / "coco.json"
     report = formats.convert(EXPORT, to="coco", ontology=ONTOLOGY, out=out)
     assert (report["format"], report["rows"], report["images"], report["annotations"]) == ("coco", 11, 7, 8)
-    assert report["byReason"] == {**COMMON_REASONS, "segmentation-holes": 1}
+    assert report["byReason"] == EXPECTED["coco"]["byReason"]
+    assert {k: report[k] for k in ("rows", "images", "annotations", "issueCount", "rowsWithIssues")} == \
+        {k: v for k, v in EXPECTED["coco"].items() if k != "byReason"}
     assert report["issueCount"] == 13 == len(report["issues"])
     assert report["rowsWithIssues"] == 8
 
@@ -91,6 +83,8 @@ def test_convert_from_rows_and_ontology_values(tmp_path: pathlib.Path) -> None:
 def test_convert_to_yolo_and_voc(tmp_path: pathlib.Path) -> None:
     report = formats.convert(EXPORT, to="yolo", ontology=ONTOLOGY, out=tmp_path / "yolo")
     assert report["format"] == "yolo"
+    assert report["byReason"] == EXPECTED["yolo"]["byReason"]
+    assert (report["images"], report["annotations"]) == (EXPECTED["yolo"]["images"], EXPECTED["yolo"]["annotations"])
     assert report["byReason"]["classification"] == 1
     # Polygons and segmentations become boxes in a detection dataset: kept, but reported.
     assert report["byReason"]["outline-to-box"] >= 1
@@ -103,6 +97,7 @@ def test_convert_to_yolo_and_voc(tmp_path: pathlib.Path) -> None:
     assert all(len(line) == 5 and 0.0 <= float(v) <= 1.0 for line in lines for v in line[1:])
 
     voc = formats.convert(EXPORT, to="voc", ontology=ONTOLOGY, out=tmp_path / "voc")
+    assert voc["byReason"] == EXPECTED["voc"]["byReason"]
     assert voc["format"] == "voc" and voc["images"] == len(list((tmp_path / "voc").rglob("*.xml")))
 
 

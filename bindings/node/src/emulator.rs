@@ -14,16 +14,15 @@ use crate::task::{Call, Json, call_with};
 
 /// Default of `runPlugin`'s `waitMs` (as `POST /__emulator/plugins/{id}/run`).
 const DEFAULT_RUN_WAIT_MS: f64 = 30_000.0;
-/// Longest `waitMs` / `timeoutMs` accepted (the hub's own cap: one hour).
-const MAX_WAIT_MS: f64 = 3_600_000.0;
 /// Default of `waitForPlugin`'s `timeoutMs`.
 const DEFAULT_CONNECT_TIMEOUT_MS: f64 = 10_000.0;
 /// Poll period of `waitForPlugin`.
 const CONNECT_POLL: Duration = Duration::from_millis(20);
 
-/// Options of `startEmulator`; every field is optional.
-#[napi(object, object_to_js = false)]
-#[derive(Default)]
+/// Options of `startEmulator`; every field is optional (type only: the object is read
+/// and checked by `ango_emulator::EmulatorConfig::from_options`).
+#[napi(object, object_from_js = false, object_to_js = false)]
+#[allow(dead_code)] // a TypeScript declaration only
 pub struct EmulatorOptions {
     /// TCP port on 127.0.0.1 (default 0: any free port).
     pub port: Option<u32>,
@@ -41,6 +40,18 @@ pub struct EmulatorOptions {
     pub seed_demo: Option<bool>,
     /// Pooled connection threads.
     pub workers: Option<u32>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: Option<f64>,
+    /// Milliseconds allowed to receive a request head.
+    pub header_timeout_ms: Option<u32>,
+    /// Milliseconds a keep-alive connection may stay silent.
+    pub idle_timeout_ms: Option<u32>,
+    /// Open connections beyond which new ones are answered 503.
+    pub max_connections: Option<u32>,
+    /// Plugin hub: Engine.IO ping interval, in milliseconds.
+    pub plugin_ping_interval_ms: Option<u32>,
+    /// Plugin hub: milliseconds a plugin has to answer a ping.
+    pub plugin_ping_timeout_ms: Option<u32>,
 }
 
 /// Options of `Emulator.runPlugin`.
@@ -279,14 +290,10 @@ impl Emulator {
                 let Some(running) = emulator.upgrade() else {
                     return Err(invalid("the emulator was stopped"));
                 };
-                let answer = running.plugins();
+                let found = running.connected_plugin(&id);
                 drop(running);
-                let found = answer["plugins"].as_array().and_then(|list| {
-                    list.iter()
-                        .find(|p| p["id"].as_str() == Some(id.as_str()) && p["connected"] == true)
-                });
                 if let Some(plugin) = found {
-                    return Ok(plugin.clone());
+                    return Ok(plugin);
                 }
                 let now = Instant::now();
                 if now >= deadline {
@@ -326,14 +333,14 @@ impl Emulator {
     }
 }
 
-/// A millisecond option as a duration: finite, `0..=MAX_WAIT_MS`.
+/// A millisecond option as a duration, checked by the emulator (`0..=` one hour).
 fn duration_ms(name: &str, ms: f64) -> Result<Duration> {
-    if !ms.is_finite() || !(0.0..=MAX_WAIT_MS).contains(&ms) {
-        return Err(invalid(format!(
-            "{name} must be a number of milliseconds in 0..={MAX_WAIT_MS}, got {ms}"
-        )));
-    }
-    Ok(Duration::from_secs_f64(ms / 1000.0))
+    ango_emulator::plugin_wait(name, ms / 1000.0).map_err(|_| {
+        let max = ango_emulator::MAX_PLUGIN_WAIT_SECS * 1000.0;
+        invalid(format!(
+            "{name} must be a number of milliseconds in 0..={max}, got {ms}"
+        ))
+    })
 }
 
 /// A plugin-hub error as an `AngoError` carrying the hub's HTTP status: `NOT_FOUND`
@@ -381,28 +388,15 @@ impl Task for HubCall {
     }
 }
 
-/// Starts an emulator on 127.0.0.1; resolves once it accepts connections.
+/// Starts an emulator on 127.0.0.1; resolves once it accepts connections. Rejects with
+/// `INVALID_ARGUMENT` for an option the emulator refuses (unknown, wrong type, a rate
+/// outside 0..1 ...).
 #[napi(catch_unwind, ts_return_type = "Promise<Emulator>")]
-pub fn start_emulator(options: Option<EmulatorOptions>) -> Result<AsyncTask<Call<Emulator>>> {
-    let options = options.unwrap_or_default();
-    let defaults = ango_emulator::EmulatorConfig::default();
-    let port = match options.port {
-        None => defaults.port,
-        Some(p) => u16::try_from(p).map_err(|_| invalid(format!("port {p} is out of range")))?,
-    };
-    let config = ango_emulator::EmulatorConfig {
-        port,
-        api_key: options.api_key,
-        latency_ms: options.latency_ms.map_or(defaults.latency_ms, u64::from),
-        fail_rate: options.fail_rate.unwrap_or(defaults.fail_rate),
-        drop_rate: options.drop_rate.unwrap_or(defaults.drop_rate),
-        rng_seed: options.rng_seed.map_or(defaults.rng_seed, u64::from),
-        seed_demo: options.seed_demo.unwrap_or(defaults.seed_demo),
-        workers: options
-            .workers
-            .map_or(defaults.workers, |w| w.max(1) as usize),
-        ..defaults
-    };
+pub fn start_emulator(
+    #[napi(ts_arg_type = "EmulatorOptions | undefined | null")] options: Option<Value>,
+) -> Result<AsyncTask<Call<Emulator>>> {
+    let config = ango_emulator::EmulatorConfig::from_options(&options.unwrap_or(Value::Null))
+        .map_err(|e| invalid(e.to_string()))?;
     Ok(call_with(move || {
         let emulator =
             ango_emulator::Emulator::start(config).map_err(|e| ango_core::Error::Io {

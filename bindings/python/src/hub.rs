@@ -3,6 +3,7 @@
 use ango_emulator::{Emulator, EmulatorConfig};
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use std::sync::{Arc, Mutex};
 
 /// A local, in-memory Ango Hub on 127.0.0.1, served from background threads.
@@ -18,42 +19,18 @@ pub struct LocalHub {
 
 #[pymethods]
 impl LocalHub {
+    /// Starts a hub; the keyword options are `ango_emulator::EmulatorConfig::from_options`'s
+    /// (`latency_ms`, `fail_rate`, `drop_rate`, `seed`, `api_key`, `seed_demo`, `port`,
+    /// `workers`, ...), checked there: a refused option is a `ValueError`.
     #[new]
-    #[pyo3(signature = (*, latency_ms=0, fail_rate=0.0, drop_rate=0.0, seed=None, api_key=None, seed_demo=false, port=0, workers=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        latency_ms: u64,
-        fail_rate: f64,
-        drop_rate: f64,
-        seed: Option<u64>,
-        api_key: Option<String>,
-        seed_demo: bool,
-        port: u16,
-        workers: Option<usize>,
-    ) -> PyResult<Self> {
-        for (name, rate) in [("fail_rate", fail_rate), ("drop_rate", drop_rate)] {
-            if !(0.0..=1.0).contains(&rate) {
-                return Err(PyValueError::new_err(format!(
-                    "{name} must be between 0 and 1, got {rate}"
-                )));
-            }
-        }
-        let mut config = EmulatorConfig::default()
-            .port(port)
-            .latency_ms(latency_ms)
-            .fail_rate(fail_rate)
-            .drop_rate(drop_rate)
-            .seed_demo(seed_demo);
-        if let Some(seed) = seed {
-            config = config.rng_seed(seed);
-        }
-        if let Some(key) = api_key {
-            config = config.api_key(key);
-        }
-        if let Some(workers) = workers {
-            config = config.workers(workers.max(1));
-        }
+    #[pyo3(signature = (**options))]
+    fn new(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let options = match options {
+            Some(options) => crate::convert::from_py(options.as_any())?,
+            None => serde_json::Value::Null,
+        };
+        let config = EmulatorConfig::from_options(&options)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let emulator = py
             .detach(|| Emulator::start(config))
             .map_err(|e| PyOSError::new_err(format!("could not start the emulator: {e}")))?;
@@ -122,8 +99,8 @@ impl LocalHub {
         data: Option<&Bound<'_, PyAny>>,
         wait: f64,
     ) -> PyResult<Py<PyAny>> {
-        let wait = std::time::Duration::try_from_secs_f64(wait)
-            .map_err(|_| PyValueError::new_err("wait must be a number of seconds >= 0"))?;
+        let wait = ango_emulator::plugin_wait("wait", wait)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let data = match data {
             Some(d) => crate::convert::from_py(d)?,
             None => serde_json::Value::Object(Default::default()),
@@ -164,34 +141,14 @@ impl LocalHub {
     /// it; `TimeoutError` after `timeout` seconds.
     #[pyo3(signature = (plugin_id, timeout=10.0))]
     fn wait_for_plugin(&self, py: Python<'_>, plugin_id: &str, timeout: f64) -> PyResult<()> {
-        let timeout = std::time::Duration::try_from_secs_f64(timeout)
-            .map_err(|_| PyValueError::new_err("timeout must be a number of seconds >= 0"))?;
+        let timeout = ango_emulator::plugin_wait("timeout", timeout)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let emulator = self.shared()?;
-        let deadline = std::time::Instant::now() + timeout;
-        let connected = py.detach(|| {
-            loop {
-                let plugins = emulator.plugins();
-                let found = plugins["plugins"].as_array().is_some_and(|list| {
-                    list.iter().any(|p| {
-                        p["id"].as_str() == Some(plugin_id)
-                            && p["connected"].as_bool() == Some(true)
-                    })
-                });
-                if found {
-                    return true;
-                }
-                if std::time::Instant::now() >= deadline {
-                    return false;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-        });
-        if connected {
-            Ok(())
-        } else {
-            Err(pyo3::exceptions::PyTimeoutError::new_err(format!(
+        match py.detach(|| emulator.wait_for_plugin(plugin_id, timeout)) {
+            Some(_) => Ok(()),
+            None => Err(pyo3::exceptions::PyTimeoutError::new_err(format!(
                 "plugin {plugin_id:?} did not connect to the LocalHub"
-            )))
+            ))),
         }
     }
 

@@ -9,7 +9,7 @@ use ango_core::models::{
 };
 use ango_core::upload::{FileStatus, UploadFile, UploadOptions};
 use ango_core::{Client, GetTasksParams, Value};
-use ango_emulator::{Emulator, EmulatorConfig};
+use ango_emulator::Emulator;
 use clap::{Args, ValueEnum};
 
 use crate::{CliError, Outcome, print_json, print_line};
@@ -132,28 +132,8 @@ pub(crate) struct UploadArgs {
     no_size: bool,
 }
 
-/// Arguments of `ango emulator`.
-#[derive(Debug, Args)]
-pub(crate) struct EmulatorArgs {
-    /// Port on 127.0.0.1 (0: any free port).
-    #[arg(long, default_value_t = 0)]
-    port: u16,
-    /// The API key clients must send (default: a random one).
-    #[arg(long = "emulator-key")]
-    key: Option<String>,
-    /// Added latency per API request, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    latency_ms: u64,
-    /// Share of API requests answered 429/503 (0 to 1).
-    #[arg(long, default_value_t = 0.0)]
-    fail_rate: f64,
-    /// Share of API requests whose connection is dropped (0 to 1).
-    #[arg(long, default_value_t = 0.0)]
-    drop_rate: f64,
-    /// Start with a demo project.
-    #[arg(long)]
-    demo: bool,
-}
+/// Arguments of `ango emulator`: the flags of the `ango-emulator` binary.
+pub(crate) use ango_emulator::cli::EmulatorArgs;
 
 pub(crate) fn tasks(
     client: &Client,
@@ -460,15 +440,7 @@ fn jpeg_size<R: std::io::Read>(mut reader: R) -> Option<(u32, u32)> {
 /// Runs the emulator until interrupted; prints `URL KEY` on stdout (with `json`,
 /// `{"url", "apiKey"}`).
 pub(crate) fn emulator(args: &EmulatorArgs, json: bool) -> Result<(), CliError> {
-    let mut config = EmulatorConfig::default()
-        .port(args.port)
-        .latency_ms(args.latency_ms)
-        .fail_rate(args.fail_rate)
-        .drop_rate(args.drop_rate)
-        .seed_demo(args.demo);
-    if let Some(key) = &args.key {
-        config = config.api_key(key.clone());
-    }
+    let config = args.config().map_err(|e| CliError::Usage(e.to_string()))?;
     let emulator = Emulator::start(config)
         .map_err(|e| CliError::Message(format!("starting the emulator: {e}")))?;
     if json {

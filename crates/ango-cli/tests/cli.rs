@@ -396,66 +396,41 @@ fn a_closed_stdout_ends_a_listing_quietly() {
 
 /// A server whose first task page is answered at once and whose second waits until the
 /// test releases it: rows of page 1 must reach stdout while page 2 is still pending.
-fn held_second_page_server() -> (String, std::sync::mpsc::Sender<()>) {
-    use std::io::{BufRead, BufReader, Write};
+fn held_second_page_server() -> (ango_testkit::RawServer, std::sync::mpsc::Sender<()>) {
     use std::sync::{Arc, Mutex, mpsc};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let (release, released) = mpsc::channel::<()>();
     let released = Arc::new(Mutex::new(Some(released)));
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let released = released.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).is_err() {
-                    return;
-                }
-                loop {
-                    let mut header = String::new();
-                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                        break;
-                    }
-                }
-                let page: u64 = request_line
-                    .split(['?', '&', ' '])
-                    .find_map(|p| p.strip_prefix("page="))
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or(1);
-                if page > 1 {
-                    // Held until the test has seen page 1's rows (bounded wait).
-                    let receiver = released.lock().unwrap().take();
-                    if let Some(receiver) = receiver {
-                        let _ = receiver.recv_timeout(std::time::Duration::from_secs(30));
-                    }
-                }
-                let tasks: Vec<Value> = (0..10)
-                    .map(|i| {
-                        let n = (page - 1) * 10 + i;
-                        serde_json::json!({"_id": format!("{n:024x}"), "n": n})
-                    })
-                    .collect();
-                let body =
-                    serde_json::json!({"status": "success", "data": {"tasks": tasks, "total": 20}})
-                        .to_string();
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            });
+    let server = ango_testkit::RawServer::answering(move |request| {
+        let page: u64 = request
+            .query_value("page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1);
+        if page > 1 {
+            // Held until the test has seen page 1's rows (bounded wait).
+            let receiver = released.lock().unwrap().take();
+            if let Some(receiver) = receiver {
+                let _ = receiver.recv_timeout(std::time::Duration::from_secs(30));
+            }
         }
+        let tasks: Vec<Value> = (0..10)
+            .map(|i| {
+                let n = (page - 1) * 10 + i;
+                serde_json::json!({"_id": format!("{n:024x}"), "n": n})
+            })
+            .collect();
+        Some(ango_testkit::json_response(
+            &serde_json::json!({"status": "success", "data": {"tasks": tasks, "total": 20}}),
+        ))
     });
-    (url, release)
+    (server, release)
 }
 
 #[test]
 fn rows_reach_stdout_while_the_next_page_is_still_pending() {
     use std::io::{BufRead, BufReader};
     for concurrency in ["1", "4"] {
-        let (url, release) = held_second_page_server();
+        let (server, release) = held_second_page_server();
+        let url = server.url.clone();
         let mut child = Command::new(env!("CARGO_BIN_EXE_ango"))
             .env_remove("ANGO_PROGRESS")
             .args(["--api-key", "k", "--host", &url, "--quiet"])

@@ -799,69 +799,52 @@ fn help_shows_the_workflow_and_the_exit_codes() {
 
 /// A misbehaving server: a project without id or schema, one asset, and an import
 /// endpoint that fails with a 500. Returns its URL and the request lines it saw.
-fn misbehaving_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{BufRead, BufReader, Read, Write};
+fn misbehaving_server() -> (
+    ango_testkit::RawServer,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
     use std::sync::{Arc, Mutex};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let log = log.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).is_err() {
-                    return;
-                }
-                let mut length = 0usize;
-                loop {
-                    let mut header = String::new();
-                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                log.lock().unwrap().push(request_line.trim().to_string());
-                let (status, body) = if request_line.contains("/import/labels") {
-                    (
-                        "500 Internal Server Error",
-                        json!({"status": "fail", "message": "storage down"}),
-                    )
-                } else if request_line.contains("ssets") {
-                    (
-                        "200 OK",
-                        json!({"status": "success", "data": {"assets": [
-                            {"externalId": "a.png", "metadata": {"width": 10, "height": 10}}
-                        ], "total": 1}}),
-                    )
-                } else {
-                    (
-                        "200 OK",
-                        json!({"status": "success", "data": {"project": {"name": "x"}}}),
-                    )
-                };
-                let body = body.to_string();
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            });
-        }
+    let server = ango_testkit::RawServer::answering(move |request| {
+        let target = match request.raw_query.as_str() {
+            "" => request.path.clone(),
+            query => format!("{}?{query}", request.path),
+        };
+        log.lock()
+            .unwrap()
+            .push(format!("{} {target} HTTP/1.1", request.method));
+        let (status, body) = if target.contains("/import/labels") {
+            (
+                "500 Internal Server Error",
+                json!({"status": "fail", "message": "storage down"}),
+            )
+        } else if target.contains("ssets") {
+            (
+                "200 OK",
+                json!({"status": "success", "data": {"assets": [
+                    {"externalId": "a.png", "metadata": {"width": 10, "height": 10}}
+                ], "total": 1}}),
+            )
+        } else {
+            (
+                "200 OK",
+                json!({"status": "success", "data": {"project": {"name": "x"}}}),
+            )
+        };
+        Some(ango_testkit::raw_response(
+            status,
+            &[("content-type", b"application/json")],
+            body.to_string().as_bytes(),
+        ))
     });
-    (url, seen)
+    (server, seen)
 }
 
 #[test]
 fn a_misbehaving_server_is_a_failure_with_a_message() {
-    let (url, seen) = misbehaving_server();
+    let (server, seen) = misbehaving_server();
+    let url = server.url.clone();
     let run = |args: &[&str]| {
         let mut all = vec!["--api-key", "k", "--host", &url, "--retries", "0"];
         all.extend_from_slice(args);

@@ -94,6 +94,7 @@ pub mod pyjson;
 mod retry;
 mod typed;
 
+pub mod asset_builder;
 pub mod models;
 pub mod ontology;
 

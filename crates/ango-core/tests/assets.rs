@@ -1,6 +1,6 @@
 //! Assets: listing with filters, deleting, attachments.
 
-mod support;
+use ango_testkit as support;
 
 use ango_core::assets::GetAssetsParams;
 use serde_json::json;

@@ -1,6 +1,6 @@
 //! Batches: listing, creating (one and many), assigning, and name-to-id resolution.
 
-mod support;
+use ango_testkit as support;
 
 use serde_json::json;
 use support::{Recorder, Reply};

@@ -1,7 +1,7 @@
 //! Export: the request, the key-less download, reading the archive (whole JSON, NDJSON
 //! rows, JSON-array rows), saving it, refusing hostile archives, and flat memory.
 
-mod support;
+use ango_testkit as support;
 
 use std::io::Write;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! directory while an export is read, after it, or after a refused archive. (Its own
 //! test binary, because it points `TMPDIR` at a fresh directory.)
 
-mod support;
+use ango_testkit as support;
 
 use ango_core::Error;
 use ango_core::models::ExportFormat;

@@ -2,7 +2,7 @@
 //! fixtures (`tests/fixtures/formats`), their reference readers, COCO and YOLO import,
 //! and round trips through the import format and through the emulator.
 
-mod support;
+use ango_testkit as support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,23 +41,46 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-/// The issues every image format reports on the fixture, whatever it holds.
-fn common_reasons() -> BTreeMap<&'static str, u64> {
-    BTreeMap::from([
-        ("unreadable-row", 1),
-        ("no-task", 0),
-        ("extra-task", 1),
-        ("not-an-image", 2),
-        ("no-image-size", 1),
-        ("classification", 1),
-        ("relation", 1),
-        ("unsupported-shape", 2),
-        ("unknown-category", 1),
-        ("degenerate-shape", 2),
-    ])
-    .into_iter()
-    .filter(|(_, n)| *n > 0)
-    .collect()
+/// What converting the fixture export to `format` reports
+/// (`tests/fixtures/formats/expected.json`, shared with the Python and Node suites).
+fn expected(format: &str) -> Value {
+    read_json(&fixtures().join("expected.json"))[format].clone()
+}
+
+/// The whole `byReason` map the fixture expects for `format`.
+fn expected_reasons(format: &str) -> BTreeMap<String, u64> {
+    expected(format)["byReason"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(reason, n)| (reason.clone(), n.as_u64().unwrap()))
+        .collect()
+}
+
+/// Asserts the counts and reasons `expected.json` has for `format`; returns its entry.
+fn assert_fixture_report(report: &ConversionReport, format: &str) -> Value {
+    assert_eq!(
+        reason_counts(report),
+        expected_reasons(format),
+        "{report:#?}"
+    );
+    let fixture = expected(format);
+    assert_eq!(
+        (report.images, report.annotations),
+        (
+            fixture["images"].as_u64().unwrap(),
+            fixture["annotations"].as_u64().unwrap()
+        )
+    );
+    fixture
+}
+
+/// `reasons` with owned names, to compare with [`expected_reasons`].
+fn reason_counts(report: &ConversionReport) -> BTreeMap<String, u64> {
+    reasons(report)
+        .into_iter()
+        .map(|(r, n)| (r.to_string(), n))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -240,10 +263,26 @@ fn coco_from_the_fixture_export() {
         (11, 7, 8),
         "{report}"
     );
-    let mut expected = common_reasons();
-    expected.insert("segmentation-holes", 1);
-    assert_eq!(reasons(&report), expected, "{report:#?}");
+    let coco = expected("coco");
+    assert_eq!(
+        (report.rows, report.images, report.annotations),
+        (
+            coco["rows"].as_u64().unwrap(),
+            coco["images"].as_u64().unwrap(),
+            coco["annotations"].as_u64().unwrap()
+        )
+    );
+    assert_eq!(
+        reason_counts(&report),
+        expected_reasons("coco"),
+        "{report:#?}"
+    );
+    assert_eq!(report.issue_count(), coco["issueCount"].as_u64().unwrap());
     assert_eq!(report.rows_with_issues, 8);
+    assert_eq!(
+        report.rows_with_issues,
+        coco["rowsWithIssues"].as_u64().unwrap()
+    );
     assert_eq!(report.issues.len() as u64, report.issue_count());
     assert!(!report.is_complete());
     // No temporary file is left beside the output.
@@ -430,14 +469,9 @@ fn yolo_detection_from_the_fixture_export() {
     let root = dir.join("yolo");
     let report = convert_fixture(Format::YoloDetect, &root);
     assert_eq!((report.images, report.annotations), (6, 7), "{report}");
-    let mut expected = common_reasons();
-    expected.extend([
-        ("segmentation-holes", 1),
-        ("duplicate-image", 1),
-        ("outline-to-box", 3),
-    ]);
-    assert_eq!(reasons(&report), expected);
+    let fixture = assert_fixture_report(&report, "yolo");
     assert_eq!(report.clipped, 2, "the edge box is clipped on two sides");
+    assert_eq!(report.clipped, fixture["clipped"].as_u64().unwrap());
     let yaml = std::fs::read_to_string(root.join("data.yaml")).unwrap();
     assert!(yaml.contains("train: images\nval: images\nnc: 4\nnames:\n  0: \"Car\"\n  1: \"Road\"\n  2: \"Person\"\n  3: \"Sign\"\n"), "{yaml}");
     assert_eq!(assert_valid_yolo(&root, 4, false), 7);
@@ -468,14 +502,9 @@ fn yolo_segmentation_from_the_fixture_export() {
     let root = dir.join("yolo-seg");
     let report = convert_fixture(Format::YoloSegment, &root);
     assert_eq!((report.images, report.annotations), (6, 8), "{report}");
-    let mut expected = common_reasons();
-    expected.extend([
-        ("segmentation-holes", 1),
-        ("duplicate-image", 1),
-        ("split-instance", 1),
-    ]);
-    assert_eq!(reasons(&report), expected);
+    let fixture = assert_fixture_report(&report, "yolo-seg");
     assert_eq!(report.clipped, 4);
+    assert_eq!(report.clipped, fixture["clipped"].as_u64().unwrap());
     assert_eq!(assert_valid_yolo(&root, 4, true), 8);
     let cat1 = std::fs::read_to_string(root.join("labels/cat1.txt")).unwrap();
     let first = cat1.lines().next().unwrap();
@@ -491,13 +520,7 @@ fn voc_from_the_fixture_export() {
     let root = dir.join("voc");
     let report = convert_fixture(Format::Voc, &root);
     assert_eq!((report.images, report.annotations), (6, 7), "{report}");
-    let mut expected = common_reasons();
-    expected.extend([
-        ("segmentation-holes", 1),
-        ("duplicate-image", 1),
-        ("outline-to-box", 3),
-    ]);
-    assert_eq!(reasons(&report), expected);
+    assert_fixture_report(&report, "voc");
     assert_eq!(
         std::fs::read_to_string(root.join("labels.txt")).unwrap(),
         "Car\nRoad\nPerson\nSign\n"

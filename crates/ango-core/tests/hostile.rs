@@ -2,11 +2,9 @@
 //! the configured origin, no value from a server, an option or the environment panics,
 //! and calls that change state are not repeated after the server may have acted.
 
-mod support;
+use ango_testkit as support;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,7 +13,7 @@ use ango_core::{
     AnnotateOptions, Client, Error, ProgressMode, RetryPolicy, Settings, SettingsOverrides,
 };
 use serde_json::json;
-use support::{Recorder, Reply};
+use support::{RawServer, Recorder, Reply, raw_response};
 
 /// Quick retries, so the tests that retry stay fast.
 fn fast_retries(retries: u32) -> RetryPolicy {
@@ -84,97 +82,6 @@ fn a_redirect_body_is_the_error_text() {
 
 // ------------------------------------------------------------------ item 2: no panics
 
-/// A server answering each connection's first request with a canned raw response.
-struct RawServer {
-    url: String,
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    port: u16,
-}
-
-impl RawServer {
-    /// `answer(request_head, body)` returns the raw bytes to write, or `None` to drop
-    /// the connection after reading the request.
-    fn start(answer: impl Fn(&str, &[u8]) -> Option<Vec<u8>> + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let answer = Arc::new(answer);
-        let stopping = stop.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if stopping.load(std::sync::atomic::Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                let answer = answer.clone();
-                std::thread::spawn(move || serve_raw(stream, &*answer));
-            }
-        });
-        RawServer {
-            url: format!("http://127.0.0.1:{port}"),
-            stop,
-            port,
-        }
-    }
-}
-
-impl Drop for RawServer {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-    }
-}
-
-/// Answers one request: raw response bytes, or `None` to drop the connection.
-type Answer = dyn Fn(&str, &[u8]) -> Option<Vec<u8>>;
-
-fn serve_raw(stream: TcpStream, answer: &Answer) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        head.push_str(&line);
-        if line == "\r\n" {
-            break;
-        }
-    }
-    let length = head
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse::<usize>().ok())?
-        })
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
-    let mut stream = stream;
-    if let Some(bytes) = answer(&head, &body) {
-        let _ = stream.write_all(&bytes);
-        let _ = stream.flush();
-    }
-    // Dropping the stream closes the connection (with or without an answer).
-}
-
-fn raw_response(status: &str, headers: &[(&str, &[u8])], body: &[u8]) -> Vec<u8> {
-    let mut out = format!("HTTP/1.1 {status}\r\nconnection: close\r\n").into_bytes();
-    for (name, value) in headers {
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value);
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(format!("content-length: {}\r\n\r\n", body.len()).as_bytes());
-    out.extend_from_slice(body);
-    out
-}
-
 #[test]
 fn nasty_retry_headers_never_panic() {
     let values: Vec<&[u8]> = vec![
@@ -202,7 +109,7 @@ fn nasty_retry_headers_never_panic() {
         for status in ["429 Too Many Requests", "503 Service Unavailable"] {
             for value in &values {
                 let (name, value, status) = (name, value.to_vec(), status);
-                let server = RawServer::start(move |_, _| {
+                let server = RawServer::answering(move |_| {
                     Some(raw_response(status, &[(name, &value)], b"{\"busy\": true}"))
                 });
                 let result = client_for(&server.url, 1).raw().get_project("p1");
@@ -286,11 +193,8 @@ fn a_user_agent_with_a_newline_is_an_invalid_argument() {
 fn dropping_server() -> (RawServer, Arc<Mutex<HashMap<String, usize>>>) {
     let counts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
     let seen = counts.clone();
-    let server = RawServer::start(move |head, _body| {
-        let line = head.lines().next().unwrap_or("");
-        let mut parts = line.split(' ');
-        let method = parts.next().unwrap_or("").to_string();
-        let path = parts.next().unwrap_or("").split('?').next().unwrap_or("");
+    let server = RawServer::answering(move |request| {
+        let (method, path) = (request.method.clone(), &request.path);
         let key = format!("{method} {path}");
         let n = {
             let mut counts = seen.lock().unwrap();

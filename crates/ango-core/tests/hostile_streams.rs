@@ -2,7 +2,7 @@
 //! never hang and never end short without an error; exports whose corruption is caught;
 //! uploads whose registration is checked after an ambiguous failure.
 
-mod support;
+use ango_testkit as support;
 
 use std::collections::BTreeMap;
 use std::sync::mpsc;
@@ -330,7 +330,7 @@ fn dropping_a_slow_iterator_stops_its_workers() {
 // ---------------------------------------------------------------------------------
 
 use ango_core::models::{ExportFormat, ExportOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 
 fn crc_of(content: &[u8]) -> u32 {
     let mut crc = flate2::Crc::new();
@@ -548,70 +548,62 @@ fn flaky_download_server(
     body: Vec<u8>,
     script: Vec<Answer>,
     ranges: bool,
-) -> (String, Arc<Mutex<Vec<Option<String>>>>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/files/p1.zip", listener.local_addr().unwrap());
+) -> (support::RawServer, String, Arc<Mutex<Vec<Option<String>>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let recorded = seen.clone();
-    std::thread::spawn(move || {
-        for (i, stream) in listener.incoming().enumerate() {
-            let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut range = None;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("range:") {
-                    range = Some(v.trim().to_string());
-                }
+    let connections = std::sync::atomic::AtomicUsize::new(0);
+    let server = support::RawServer::start(move |mut stream| {
+        let i = connections.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let Some(request) = support::read_request(&mut reader) else {
+            return;
+        };
+        let range = request.header("range").map(str::to_string);
+        recorded.lock().unwrap().push(range.clone());
+        let accept = if ranges {
+            "accept-ranges: bytes\r\n"
+        } else {
+            ""
+        };
+        let answer = script[i.min(script.len() - 1)];
+        let _ = match answer {
+            Answer::CutAfter(n) => {
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\n{accept}etag: \"v1\"\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                stream.write_all(&body[..n])
             }
-            recorded.lock().unwrap().push(range.clone());
-            let accept = if ranges {
-                "accept-ranges: bytes\r\n"
-            } else {
-                ""
-            };
-            let answer = script[i.min(script.len() - 1)];
-            let _ = match answer {
-                Answer::CutAfter(n) => {
-                    let _ = write!(
-                        stream,
-                        "HTTP/1.1 200 OK\r\n{accept}etag: \"v1\"\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    stream.write_all(&body[..n])
-                }
-                Answer::Rest => {
-                    let start: usize = range
-                        .as_deref()
-                        .and_then(|r| r.strip_prefix("bytes="))
-                        .and_then(|r| r.trim_end_matches('-').parse().ok())
-                        .unwrap_or(0);
-                    let _ = write!(
-                        stream,
-                        "HTTP/1.1 206 Partial Content\r\n{accept}content-range: bytes {start}-{}/{}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                        body.len() - 1,
-                        body.len(),
-                        body.len() - start
-                    );
-                    stream.write_all(&body[start..])
-                }
-                Answer::Whole => {
-                    let _ = write!(
-                        stream,
-                        "HTTP/1.1 200 OK\r\n{accept}content-length: {}\r\nconnection: close\r\n\r\n",
-                        body.len()
-                    );
-                    stream.write_all(&body)
-                }
-            };
-            let _ = stream.flush();
-            let _ = stream.shutdown(std::net::Shutdown::Both);
-        }
+            Answer::Rest => {
+                let start: usize = range
+                    .as_deref()
+                    .and_then(|r| r.strip_prefix("bytes="))
+                    .and_then(|r| r.trim_end_matches('-').parse().ok())
+                    .unwrap_or(0);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 206 Partial Content\r\n{accept}content-range: bytes {start}-{}/{}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len() - 1,
+                    body.len(),
+                    body.len() - start
+                );
+                stream.write_all(&body[start..])
+            }
+            Answer::Whole => {
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\n{accept}content-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                stream.write_all(&body)
+            }
+        };
+        let _ = stream.flush();
+        let _ = stream.shutdown(std::net::Shutdown::Both);
     });
-    (url, seen)
+    let url = format!("{}/files/p1.zip", server.url);
+    (server, url, seen)
 }
 
 fn retrying_client(retries: u32) -> ango_core::Client {
@@ -646,7 +638,7 @@ fn big_ndjson_zip() -> (Vec<u8>, u64) {
 fn a_download_cut_short_is_resumed_with_a_range_request() {
     let (zip, rows) = big_ndjson_zip();
     let cut = zip.len() / 3;
-    let (url, ranges) =
+    let (_server, url, ranges) =
         flaky_download_server(zip.clone(), vec![Answer::CutAfter(cut), Answer::Rest], true);
     let archive = retrying_client(2).download_export(&url).unwrap();
     assert_eq!(archive.count_lines().unwrap(), rows);
@@ -659,7 +651,7 @@ fn a_download_cut_short_is_resumed_with_a_range_request() {
 #[test]
 fn a_download_cut_short_without_range_support_starts_again() {
     let (zip, rows) = big_ndjson_zip();
-    let (url, ranges) = flaky_download_server(
+    let (_server, url, ranges) = flaky_download_server(
         zip.clone(),
         vec![Answer::CutAfter(zip.len() / 2), Answer::Whole],
         false,
@@ -673,7 +665,8 @@ fn a_download_cut_short_without_range_support_starts_again() {
 fn a_download_that_keeps_breaking_off_is_a_bounded_connection_error() {
     let (zip, _) = big_ndjson_zip();
     for retries in [0, 2] {
-        let (url, ranges) = flaky_download_server(zip.clone(), vec![Answer::CutAfter(1000)], false);
+        let (_server, url, ranges) =
+            flaky_download_server(zip.clone(), vec![Answer::CutAfter(1000)], false);
         let error = retrying_client(retries).download_export(&url).unwrap_err();
         assert!(
             matches!(error, Error::Connection(_) | Error::Timeout(_)),
@@ -758,113 +751,83 @@ struct UploadHub {
     url: String,
     assets: Arc<Mutex<Vec<Value>>>,
     calls: Arc<Mutex<Vec<String>>>,
+    _server: support::RawServer,
 }
 
 fn upload_hub(registration: Registration, check_fails: bool) -> UploadHub {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let assets: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(Vec::new()));
     let calls = Arc::new(Mutex::new(Vec::new()));
-    let (state, log, host) = (assets.clone(), calls.clone(), url.clone());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let (state, log, host) = (state.clone(), log.clone(), host.clone());
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request_line = String::new();
-                let _ = reader.read_line(&mut request_line);
-                let mut length = 0usize;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
+    let (state, log) = (assets.clone(), calls.clone());
+    let server = support::RawServer::answering(move |request| {
+        let (method, path, body) = (&request.method, request.path.as_str(), &request.body);
+        let host = format!("http://{}", request.header("host").unwrap_or_default());
+        let get = |name: &str| request.query_value(name).map(str::to_string);
+        log.lock().unwrap().push(format!("{method} {path}"));
+        let answer: Option<(u16, Value)> = match (method.as_str(), path) {
+            ("GET", "/v2/project/p1") => Some((
+                200,
+                json!({"status": "success", "data": {"project": {"_id": "p1", "type": "ango", "batches": []}}}),
+            )),
+            ("GET", "/v2/getUploadUrl") => Some((
+                200,
+                json!({"status": "success", "data": {"uploadUrl": format!("{host}/bucket/{}?sig=1", get("name").unwrap_or_default())}}),
+            )),
+            ("PUT", _) => Some((200, json!({}))),
+            ("POST", "/v2/project/p1/cloud") => match registration {
+                Registration::RegisterThenDrop => {
+                    let sent: Value = serde_json::from_slice(body).unwrap();
+                    let mut stored = state.lock().unwrap();
+                    for asset in sent["assets"].as_array().unwrap() {
+                        let n = stored.len();
+                        stored.push(json!({
+                            "_id": format!("{n:024x}"),
+                            "externalId": asset["externalId"],
+                            "data": asset["data"],
+                        }));
                     }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
+                    None
                 }
-                let mut body = vec![0u8; length];
-                let _ = std::io::Read::read_exact(&mut reader, &mut body);
-                let mut parts = request_line.split_whitespace();
-                let method = parts.next().unwrap_or_default().to_string();
-                let target = parts.next().unwrap_or_default().to_string();
-                let (path, raw_query) = target.split_once('?').unwrap_or((&target, ""));
-                let query = support::parse_query(raw_query);
-                let get = |name: &str| {
-                    query
-                        .iter()
-                        .find(|(k, _)| k == name)
-                        .map(|(_, v)| v.clone())
-                };
-                log.lock().unwrap().push(format!("{method} {path}"));
-                let answer: Option<(u16, Value)> = match (method.as_str(), path) {
-                    ("GET", "/v2/project/p1") => Some((
-                        200,
-                        json!({"status": "success", "data": {"project": {"_id": "p1", "type": "ango", "batches": []}}}),
-                    )),
-                    ("GET", "/v2/getUploadUrl") => Some((
-                        200,
-                        json!({"status": "success", "data": {"uploadUrl": format!("{host}/bucket/{}?sig=1", get("name").unwrap_or_default())}}),
-                    )),
-                    ("PUT", _) => Some((200, json!({}))),
-                    ("POST", "/v2/project/p1/cloud") => match registration {
-                        Registration::RegisterThenDrop => {
-                            let sent: Value = serde_json::from_slice(&body).unwrap();
-                            let mut stored = state.lock().unwrap();
-                            for asset in sent["assets"].as_array().unwrap() {
-                                let n = stored.len();
-                                stored.push(json!({
-                                    "_id": format!("{n:024x}"),
-                                    "externalId": asset["externalId"],
-                                    "data": asset["data"],
-                                }));
-                            }
-                            None
-                        }
-                        Registration::BadGatewayUnregistered => {
-                            Some((502, json!({"status": "error", "message": "bad gateway"})))
-                        }
-                        Registration::Refused => {
-                            Some((400, json!({"status": "fail", "message": "no"})))
-                        }
-                    },
-                    ("GET", "/v2/project/p1/assets") if check_fails => {
-                        Some((500, json!({"status": "error", "message": "check down"})))
-                    }
-                    ("GET", "/v2/project/p1/assets") => {
-                        let filters: Value =
-                            serde_json::from_str(&get("filters").unwrap_or_default())
-                                .unwrap_or(Value::Null);
-                        let matching: Vec<Value> = state
-                            .lock()
-                            .unwrap()
-                            .iter()
-                            .filter(|a| a["externalId"] == filters["externalId"])
-                            .cloned()
-                            .collect();
-                        let total = matching.len();
-                        Some((
-                            200,
-                            json!({"status": "success", "data": {"assets": matching, "total": total}}),
-                        ))
-                    }
-                    _ => Some((404, json!({"status": "fail", "message": "unknown route"}))),
-                };
-                if let Some((status, value)) = answer {
-                    let body = value.to_string();
-                    let _ = write!(
-                        stream,
-                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
+                Registration::BadGatewayUnregistered => {
+                    Some((502, json!({"status": "error", "message": "bad gateway"})))
                 }
-                // No answer: the connection is dropped after the request was read.
-                let _ = stream.shutdown(std::net::Shutdown::Both);
-            });
-        }
+                Registration::Refused => Some((400, json!({"status": "fail", "message": "no"}))),
+            },
+            ("GET", "/v2/project/p1/assets") if check_fails => {
+                Some((500, json!({"status": "error", "message": "check down"})))
+            }
+            ("GET", "/v2/project/p1/assets") => {
+                let filters: Value = serde_json::from_str(&get("filters").unwrap_or_default())
+                    .unwrap_or(Value::Null);
+                let matching: Vec<Value> = state
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|a| a["externalId"] == filters["externalId"])
+                    .cloned()
+                    .collect();
+                let total = matching.len();
+                Some((
+                    200,
+                    json!({"status": "success", "data": {"assets": matching, "total": total}}),
+                ))
+            }
+            _ => Some((404, json!({"status": "fail", "message": "unknown route"}))),
+        };
+        // No answer: the connection is dropped after the request was read.
+        answer.map(|(status, value)| {
+            support::raw_response(
+                &format!("{status} X"),
+                &[("content-type", b"application/json")],
+                value.to_string().as_bytes(),
+            )
+        })
     });
-    UploadHub { url, assets, calls }
+    UploadHub {
+        url: server.url.clone(),
+        assets,
+        calls,
+        _server: server,
+    }
 }
 
 fn upload_client(hub: &UploadHub) -> ango_core::Client {

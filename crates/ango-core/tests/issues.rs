@@ -1,6 +1,6 @@
 //! Issues: create (with every validation rule), list, update, comment, delete.
 
-mod support;
+use ango_testkit as support;
 
 use ango_core::Error;
 use ango_core::issues::{CreateIssueParams, GetIssuesParams, UpdateIssueParams};

@@ -1,6 +1,6 @@
 //! Organization: members, invitations, roles, notifications and LLM configurations.
 
-mod support;
+use ango_testkit as support;
 
 use ango_core::models::{
     Invitation, Llm, LlmProvider, OrganizationRole, ProjectAssignment, ProjectRole, RoleUpdate,

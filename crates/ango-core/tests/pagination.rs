@@ -1,7 +1,7 @@
 //! Auto-pagination: every item exactly once and in order, whatever the page size and
 //! prefetch; servers that send too much, too little or no total; errors; early drop.
 
-mod support;
+use ango_testkit as support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! and validation settings, members, metrics, performance, asset-builder templates
 //! and webhooks.
 
-mod support;
+use ango_testkit as support;
 
 use ango_core::Error;
 use ango_core::models::{

@@ -2,7 +2,7 @@
 //! as the server sent it, with every guarantee of the decoded iterator (order, capped
 //! pages, re-reads with `_id` de-duplication, errors at their position, panics caught).
 
-mod support;
+use ango_testkit as support;
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};

@@ -5,7 +5,7 @@
 //! The emulator decides a fault before handling a request, so a faulted request never
 //! changes state: whatever failed must have left nothing behind.
 
-mod support;
+use ango_testkit as support;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -33,7 +33,9 @@ fn faulty_emulator(seed: u64) -> Emulator {
 }
 
 fn faults_off(emulator: &Emulator) {
-    emulator.set_faults(FaultSettings::default(), None);
+    emulator
+        .set_faults(FaultSettings::default(), None)
+        .expect("valid fault settings");
 }
 
 /// A client that retries up to 8 times with small backoffs.
@@ -116,14 +118,16 @@ fn reads_and_idempotent_writes_complete_under_faults() {
     let tasks = {
         faults_off(&emulator);
         let ids = task_ids_of(&client, &project_id);
-        emulator.set_faults(
-            FaultSettings {
-                latency_ms: 0,
-                fail_rate: FAIL_RATE,
-                drop_rate: DROP_RATE,
-            },
-            Some(23),
-        );
+        emulator
+            .set_faults(
+                FaultSettings {
+                    latency_ms: 0,
+                    fail_rate: FAIL_RATE,
+                    drop_rate: DROP_RATE,
+                },
+                Some(23),
+            )
+            .expect("valid fault settings");
         ids
     };
     let schema_id = "a1b2c3d4e5f6a7b8c9d0e1f"; // the seeded ontology's "Car" box
@@ -203,14 +207,16 @@ fn creates_under_faults_are_never_duplicated() {
     let task_id = {
         faults_off(&emulator);
         let id = task_ids_of(&client, &project_id).remove(0);
-        emulator.set_faults(
-            FaultSettings {
-                latency_ms: 0,
-                fail_rate: FAIL_RATE,
-                drop_rate: DROP_RATE,
-            },
-            Some(34),
-        );
+        emulator
+            .set_faults(
+                FaultSettings {
+                    latency_ms: 0,
+                    fail_rate: FAIL_RATE,
+                    drop_rate: DROP_RATE,
+                },
+                Some(34),
+            )
+            .expect("valid fault settings");
         id
     };
 
@@ -284,14 +290,16 @@ fn uploads_under_faults_account_for_every_file() {
         let client = patient_client(&emulator);
         faults_off(&emulator);
         let created = client.raw().create_project("uploads", None, None).unwrap();
-        emulator.set_faults(
-            FaultSettings {
-                latency_ms: 0,
-                fail_rate: FAIL_RATE,
-                drop_rate: DROP_RATE,
-            },
-            Some(45),
-        );
+        emulator
+            .set_faults(
+                FaultSettings {
+                    latency_ms: 0,
+                    fail_rate: FAIL_RATE,
+                    drop_rate: DROP_RATE,
+                },
+                Some(45),
+            )
+            .expect("valid fault settings");
         created
     };
     let project_id = created["data"]["project"]["_id"].as_str().unwrap();

@@ -1,7 +1,7 @@
 //! Storages: listing (with id selection), creating, deleting, listing files and the
 //! file explorer.
 
-mod support;
+use ango_testkit as support;
 
 use ango_core::models::{Storage, StorageProvider};
 use ango_core::storage::ListStorageFilesParams;

@@ -1,7 +1,7 @@
 //! Tasks: reading, history, assignment, annotation (with the merge rule), review,
 //! requeue, priority, benchmarks, label import and the plugin callbacks.
 
-mod support;
+use ango_testkit as support;
 
 use ango_core::models::{
     AnnotationPayload, Answer, DateRange, NumberRange, ReviewStatus, StageFilter, StringFilter,

@@ -1,6 +1,6 @@
 //! The wire layer: headers, JSON bodies, errors and retries.
 
-mod support;
+use ango_testkit as support;
 
 use ango_core::Error;
 use serde_json::json;
@@ -102,9 +102,7 @@ fn auth_errors_are_never_retried_and_rate_limits_report_retry_after() {
 
 #[test]
 fn connection_refused_is_a_connection_error() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    let url = support::closed_port_url();
     let client = ango_core::Client::builder("k")
         .host(url)
         .max_retries(0)

@@ -2,7 +2,7 @@
 //! one registration call), per-file outcomes and retries, `upload_files_cloud`,
 //! instructions and chat assets.
 
-mod support;
+use ango_testkit as support;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

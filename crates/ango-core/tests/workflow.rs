@@ -2,7 +2,7 @@
 //! upload, tasks, label import, annotation, export, issues, task management, deletion;
 //! and pagination over a large seeded project.
 
-mod support;
+use ango_testkit as support;
 
 use std::collections::HashSet;
 use std::io::Read;

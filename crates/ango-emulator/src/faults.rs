@@ -69,10 +69,11 @@ pub(crate) struct Faults {
 }
 
 impl Faults {
-    /// An injector with settings and an RNG seed.
+    /// An injector with settings (checked by the caller with
+    /// [`FaultSettings::validate`]) and an RNG seed.
     pub(crate) fn new(settings: FaultSettings, seed: u64) -> Faults {
         Faults {
-            inner: Mutex::new((sanitize(settings), Rng::new(seed))),
+            inner: Mutex::new((settings, Rng::new(seed))),
         }
     }
 
@@ -81,10 +82,11 @@ impl Faults {
         self.inner.lock().map(|g| g.0).unwrap_or_default()
     }
 
-    /// Replaces the settings; `seed` (if any) resets the RNG.
+    /// Replaces the settings (checked by the caller with [`FaultSettings::validate`]);
+    /// `seed` (if any) resets the RNG.
     pub(crate) fn update(&self, settings: FaultSettings, seed: Option<u64>) {
         if let Ok(mut g) = self.inner.lock() {
-            g.0 = sanitize(settings);
+            g.0 = settings;
             if let Some(s) = seed {
                 g.1 = Rng::new(s);
             }
@@ -114,22 +116,6 @@ impl Faults {
         };
         (fault, s.latency_ms)
     }
-}
-
-fn sanitize(mut s: FaultSettings) -> FaultSettings {
-    let clamp = |x: f64| {
-        if x.is_finite() {
-            x.clamp(0.0, 1.0)
-        } else {
-            0.0
-        }
-    };
-    s.fail_rate = clamp(s.fail_rate);
-    s.drop_rate = clamp(s.drop_rate);
-    if s.fail_rate + s.drop_rate > 1.0 {
-        s.fail_rate = 1.0 - s.drop_rate;
-    }
-    s
 }
 
 #[cfg(test)]

@@ -43,11 +43,14 @@
 //! ends that session and moves the task on.
 #![warn(missing_docs)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 mod faults;
 mod filters;
 mod http;
 mod jsonw;
 mod multipart;
+mod options;
 mod plugins;
 mod query;
 mod routes;
@@ -60,10 +63,14 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use faults::FaultSettings;
+pub use options::{ConfigError, MAX_PLUGIN_WAIT_SECS, plugin_wait};
 pub use plugins::HubError;
 
 use crate::faults::Faults;
 use crate::state::State;
+
+/// How often [`Emulator::wait_for_plugin`] looks for the plugin.
+const PLUGIN_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Configuration of an emulator instance.
 #[derive(Debug, Clone, PartialEq)]
@@ -295,8 +302,11 @@ impl std::fmt::Debug for Emulator {
 }
 
 impl Emulator {
-    /// Binds 127.0.0.1 and starts serving in background threads.
+    /// Binds 127.0.0.1 and starts serving in background threads. A configuration that
+    /// [`EmulatorConfig::validate`] refuses is an [`std::io::ErrorKind::InvalidInput`]
+    /// error.
     pub fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
+        config.validate()?;
         let api_key = config
             .api_key
             .clone()
@@ -310,23 +320,12 @@ impl Emulator {
             files: RwLock::new(HashMap::new()),
             base_url: format!("http://127.0.0.1:{port}"),
             api_key,
-            faults: Faults::new(
-                FaultSettings {
-                    latency_ms: config.latency_ms,
-                    fail_rate: config.fail_rate,
-                    drop_rate: config.drop_rate,
-                },
-                config.rng_seed,
-            ),
+            faults: Faults::new(config.faults(), config.rng_seed),
             log: Mutex::new(RequestLog::default()),
             file_keys: Default::default(),
             hub: Arc::new(plugins::Hub::new(plugins::HubConfig {
-                ping_interval: std::time::Duration::from_millis(
-                    config.plugin_ping_interval_ms.max(1),
-                ),
-                ping_timeout: std::time::Duration::from_millis(
-                    config.plugin_ping_timeout_ms.max(1),
-                ),
+                ping_interval: std::time::Duration::from_millis(config.plugin_ping_interval_ms),
+                ping_timeout: std::time::Duration::from_millis(config.plugin_ping_timeout_ms),
                 rest_timeout: std::time::Duration::from_secs(60),
             })),
         });
@@ -337,9 +336,9 @@ impl Emulator {
         let handler: Arc<server::Handler> = Arc::new(move |req| routes::handle(&handler_ctx, req));
         let limits = server::Limits {
             max_body: config.max_body_bytes,
-            header_timeout: std::time::Duration::from_millis(config.header_timeout_ms.max(1)),
-            idle_timeout: std::time::Duration::from_millis(config.idle_timeout_ms.max(1)),
-            max_connections: config.max_connections.max(1),
+            header_timeout: std::time::Duration::from_millis(config.header_timeout_ms),
+            idle_timeout: std::time::Duration::from_millis(config.idle_timeout_ms),
+            max_connections: config.max_connections,
         };
         let server = server::Server::start(listener, config.workers, limits, handler)?;
         Ok(Emulator {
@@ -400,9 +399,16 @@ impl Emulator {
         self.ctx.faults.settings()
     }
 
-    /// Replaces the fault settings; `seed` (if any) resets the fault RNG.
-    pub fn set_faults(&self, settings: FaultSettings, seed: Option<u64>) {
+    /// Replaces the fault settings; `seed` (if any) resets the fault RNG. Settings that
+    /// [`FaultSettings::validate`] refuses are an error and change nothing.
+    pub fn set_faults(
+        &self,
+        settings: FaultSettings,
+        seed: Option<u64>,
+    ) -> Result<(), ConfigError> {
+        settings.validate()?;
         self.ctx.faults.update(settings, seed);
+        Ok(())
     }
 
     /// Number of requests received so far (all paths).
@@ -422,6 +428,38 @@ impl Emulator {
         rest_url: Option<&str>,
     ) -> Result<serde_json::Value, HubError> {
         self.ctx.hub.register(id, secret, rest_url)
+    }
+
+    /// Plugin `id` as [`Emulator::plugins`] lists it, when it is connected over
+    /// Socket.IO (its first heartbeat registered it), else `None`.
+    pub fn connected_plugin(&self, id: &str) -> Option<serde_json::Value> {
+        let mut answer = self.plugins();
+        let list = answer.get_mut("plugins")?.as_array_mut()?;
+        let index = list
+            .iter()
+            .position(|p| p["id"].as_str() == Some(id) && p["connected"] == true)?;
+        Some(list.swap_remove(index))
+    }
+
+    /// Waits up to `timeout` (checked with [`plugin_wait`] by the bindings) for plugin
+    /// `id` to connect; returns it as [`Emulator::connected_plugin`] does, or `None`
+    /// when the time ran out.
+    pub fn wait_for_plugin(
+        &self,
+        id: &str,
+        timeout: std::time::Duration,
+    ) -> Option<serde_json::Value> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(plugin) = self.connected_plugin(id) {
+                return Some(plugin);
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            std::thread::sleep(PLUGIN_POLL.min(deadline - now));
+        }
     }
 
     /// The hub's plugins: `{"plugins":[{"id","connected","restUrl","lastHeartbeat"}], ...}`

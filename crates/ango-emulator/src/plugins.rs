@@ -747,17 +747,12 @@ pub(crate) fn route(ctx: &Ctx, req: &Request, rest: &[&str]) -> Result<Response,
         }
         ("POST", [id, "run"]) => {
             let wait = match req.query.get("wait") {
-                None | Some("") => 30.0,
-                Some(w) => w
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|w| w.is_finite() && (0.0..=3600.0).contains(w))
-                    .ok_or_else(|| {
-                        ApiError::bad_request("'wait' must be a number of seconds in 0..=3600")
-                    })?,
+                None | Some("") => Duration::from_secs(30),
+                Some(w) => crate::plugin_wait("'wait'", w.parse::<f64>().unwrap_or(f64::NAN))
+                    .map_err(|e| ApiError::bad_request(e.message))?,
             };
             let data = req.json()?;
-            let v = run(ctx, id, data, Duration::from_secs_f64(wait))?;
+            let v = run(ctx, id, data, wait)?;
             Ok(Response::json(200, &v))
         }
         ("GET", [id, "sessions"]) => Ok(Response::json(200, &ctx.hub.sessions(id))),

@@ -9,49 +9,28 @@ use serde_json::Value;
 /// Percent-decodes `s`; `+` becomes a space when `plus_as_space` is set.
 /// Invalid escapes are kept literally; invalid UTF-8 is replaced.
 pub(crate) fn percent_decode(s: &str, plus_as_space: bool) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 2 < b.len() => {
-                let hi = (b[i + 1] as char).to_digit(16);
-                let lo = (b[i + 2] as char).to_digit(16);
-                match (hi, lo) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                    }
-                    _ => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' if plus_as_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let spaced;
+    let s = if plus_as_space && s.contains('+') {
+        spaced = s.replace('+', " ");
+        &spaced
+    } else {
+        s
+    };
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
+
+/// Everything but RFC 3986 unreserved characters.
+const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// Percent-encodes a string for use in a URL path segment or query value.
 pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.bytes() {
-        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~') {
-            out.push(c as char);
-        } else {
-            out.push_str(&format!("%{c:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 /// A parsed query string that keeps the raw text for lenient lookups.
@@ -193,6 +172,12 @@ mod tests {
     #[test]
     fn decodes() {
         assert_eq!(percent_decode("a%20b+c", true), "a b c");
+        assert_eq!(
+            percent_decode("a%2B+%zz%4%e2%82%ac%ff", true),
+            "a+ %zz%4€\u{fffd}"
+        );
+        assert_eq!(percent_decode("a+b%", false), "a+b%");
+        assert_eq!(percent_encode("a b/é~-_."), "a%20b%2F%C3%A9~-_.");
         assert_eq!(percent_decode("a%20b+c", false), "a b+c");
         assert_eq!(percent_decode("100%", true), "100%");
         assert_eq!(percent_decode("%zz", true), "%zz");

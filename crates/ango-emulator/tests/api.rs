@@ -1,6 +1,6 @@
 //! End-to-end tests of the emulator over plain HTTP.
 
-mod common;
+use ango_testkit::client as common;
 
 use std::collections::HashSet;
 
@@ -845,7 +845,8 @@ fn faults_are_roughly_honoured_and_never_mutate() {
         );
     }
     // Turn faults off: exactly the successful creations exist.
-    emu.set_faults(FaultSettings::default(), None);
+    emu.set_faults(FaultSettings::default(), None)
+        .expect("valid fault settings");
     let v = api.get("/v2/listProjects?limit=1000");
     assert_eq!(v["data"]["total"], ok);
     // Same seed, same sequence of outcomes.
@@ -880,6 +881,43 @@ fn faults_are_roughly_honoured_and_never_mutate() {
     );
     assert_eq!(v["data"]["failRate"], 0.0);
     assert_eq!(api2.get("/v2/listProjects")["data"]["total"], ok2);
+    // The same checks as the emulator's options: each rate in 0..1, together at most 1.
+    for (body, message) in [
+        (
+            json!({"failRate": 1.5}),
+            "fail_rate must be a number between 0 and 1, got 1.5",
+        ),
+        (
+            json!({"failRate": 0.7, "dropRate": 0.7}),
+            "fail_rate + drop_rate must be at most 1, got 0.7 + 0.7",
+        ),
+        (
+            json!({"dropRate": "x"}),
+            "'dropRate' must be a number in 0..1",
+        ),
+    ] {
+        let r = api2.call("POST", "/__emulator/faults", Some(&body));
+        assert_eq!(r.status, 400, "{body}");
+        assert!(
+            String::from_utf8_lossy(&r.body).contains(message),
+            "{body}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    assert_eq!(again.faults().fail_rate, 0.0);
+    assert!(
+        again
+            .set_faults(
+                FaultSettings {
+                    latency_ms: 0,
+                    fail_rate: 2.0,
+                    drop_rate: 0.0
+                },
+                None
+            )
+            .is_err()
+    );
+    assert!(Emulator::start(EmulatorConfig::default().fail_rate(-1.0)).is_err());
 }
 
 #[test]

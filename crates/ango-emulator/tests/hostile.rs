@@ -2,7 +2,7 @@
 //! slow (slowloris) and silent connections, and unauthenticated file access.
 //! After all of it the server must still answer normally.
 
-mod common;
+use ango_testkit::client as common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};

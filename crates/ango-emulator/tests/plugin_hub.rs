@@ -2,10 +2,9 @@
 //! sessions, logs, kicks, ping timeouts and the workflow Plugin stage.
 //! The websocket plugin here is a tiny hand-written Socket.IO client.
 
-mod common;
+use ango_testkit::client as common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -190,6 +189,20 @@ fn websocket_plugin_receives_a_run_and_its_response_ends_the_session() {
     assert_eq!(plugin.open["upgrades"], json!([]));
     assert!(plugin.open["sid"].is_string());
     assert!(wait_connected(&api, "model-1", true));
+    // The same through the library (what the Python and Node bindings call).
+    let connected = emu
+        .wait_for_plugin("model-1", Duration::from_secs(10))
+        .expect("connected");
+    assert_eq!(
+        (connected["id"].as_str(), &connected["connected"]),
+        (Some("model-1"), &json!(true))
+    );
+    assert_eq!(emu.connected_plugin("model-1"), Some(connected));
+    assert_eq!(emu.connected_plugin("nobody"), None);
+    assert_eq!(
+        emu.wait_for_plugin("nobody", Duration::from_millis(50)),
+        None
+    );
 
     let run = run_async(
         &api,
@@ -500,59 +513,35 @@ fn a_client_that_does_not_answer_pings_is_dropped() {
 /// A REST-connector plugin: answers each `POST /plugin` with `answer(body)`
 /// and reports (path, secret header, body) of every request.
 fn rest_plugin(
-    answer: impl Fn(&Value) -> (u16, String) + Send + 'static,
-) -> (String, mpsc::Receiver<(String, Option<String>, Value)>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    answer: impl Fn(&Value) -> (u16, String) + Send + Sync + 'static,
+) -> (
+    ango_testkit::RawServer,
+    mpsc::Receiver<(String, Option<String>, Value)>,
+) {
     let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(stream) = conn else { return };
-            stream
-                .set_read_timeout(Some(Duration::from_secs(10)))
-                .unwrap();
-            let mut r = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            if r.read_line(&mut line).is_err() {
-                continue;
-            }
-            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
-            let mut secret = None;
-            let mut len = 0usize;
-            loop {
-                let mut h = String::new();
-                if r.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-                    break;
-                }
-                let (k, v) = h.split_once(':').unwrap_or(("", ""));
-                match k.trim().to_ascii_lowercase().as_str() {
-                    "secret" => secret = Some(v.trim().to_string()),
-                    "content-length" => len = v.trim().parse().unwrap_or(0),
-                    _ => {}
-                }
-            }
-            let mut body = vec![0u8; len];
-            let _ = r.read_exact(&mut body);
-            let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            let (status, text) = answer(&body);
-            let mut w = stream;
-            let _ = write!(
-                w,
-                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-                text.len()
-            );
-            if tx.send((path, secret, body)).is_err() {
-                return;
-            }
-        }
+    let tx = std::sync::Mutex::new(tx);
+    let server = ango_testkit::RawServer::answering(move |request| {
+        let path = match request.raw_query.as_str() {
+            "" => request.path.clone(),
+            query => format!("{}?{query}", request.path),
+        };
+        let secret = request.header("secret").map(str::to_string);
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let (status, text) = answer(&body);
+        let _ = tx.lock().unwrap().send((path, secret, body));
+        Some(ango_testkit::raw_response(
+            &format!("{status} X"),
+            &[("Content-Type", b"application/json")],
+            text.as_bytes(),
+        ))
     });
-    (url, rx)
+    (server, rx)
 }
 
 #[test]
 fn rest_plugins_are_called_with_their_secret() {
     let (emu, api) = start();
-    let (url, seen) = rest_plugin(|body| {
+    let (server, seen) = rest_plugin(|body| {
         let session = body["session"].clone();
         match body["mode"].as_str() {
             Some("deny") => (401, "{\"detail\":\"Unauthorized\"}".into()),
@@ -563,6 +552,7 @@ fn rest_plugins_are_called_with_their_secret() {
             ),
         }
     });
+    let url = server.url.clone();
     let r = api.call(
         "POST",
         "/__emulator/plugins",

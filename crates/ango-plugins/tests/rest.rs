@@ -1,7 +1,6 @@
 //! The REST connector: auth, validation, answers, and the records it sends to the API.
 
-#[path = "../../ango-core/tests/support/mod.rs"]
-mod support;
+use ango_testkit as support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

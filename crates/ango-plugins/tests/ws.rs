@@ -389,11 +389,8 @@ fn shutdown_drains_in_flight_work_then_leaves_the_namespace() {
 
 #[test]
 fn a_hub_that_never_answers_ends_the_runtime_after_max_attempts() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
     let mut cfg = PluginConfig::new("PID", "SECRET", PluginKind::Export);
-    cfg.hub_url = format!("http://127.0.0.1:{port}");
+    cfg.hub_url = ango_testkit::closed_port_url();
     cfg.echo_logs = false;
     cfg.reconnect.initial_delay = Duration::from_millis(10);
     cfg.reconnect.max_attempts = Some(2);

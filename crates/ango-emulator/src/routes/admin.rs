@@ -76,12 +76,11 @@ fn faults_json(s: FaultSettings) -> Value {
 fn set_faults(ctx: &Ctx, req: &Request) -> HandlerResult {
     let body = req.json_object()?;
     let cur = ctx.faults.settings();
-    let num = |k: &str, d: f64| -> Result<f64, ApiError> {
+    let number = |k: &str, d: f64| -> Result<f64, ApiError> {
         match body.get(k) {
             None | Some(Value::Null) => Ok(d),
             Some(v) => v
                 .as_f64()
-                .filter(|f| (0.0..=1.0).contains(f))
                 .ok_or_else(|| ApiError::bad_request(format!("'{k}' must be a number in 0..1"))),
         }
     };
@@ -92,9 +91,10 @@ fn set_faults(ctx: &Ctx, req: &Request) -> HandlerResult {
                 ApiError::bad_request("'latencyMs' must be a non-negative integer")
             })?,
         },
-        fail_rate: num("failRate", cur.fail_rate)?,
-        drop_rate: num("dropRate", cur.drop_rate)?,
+        fail_rate: number("failRate", cur.fail_rate)?,
+        drop_rate: number("dropRate", cur.drop_rate)?,
     };
+    s.validate().map_err(|e| ApiError::bad_request(e.message))?;
     ctx.faults
         .update(s, body.get("seed").and_then(Value::as_u64));
     Ok(Response::ok(faults_json(ctx.faults.settings())))

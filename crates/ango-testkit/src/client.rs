@@ -1,5 +1,6 @@
-//! A tiny raw HTTP/1.1 client over `TcpStream` for the integration tests.
-#![allow(dead_code)]
+//! A tiny raw HTTP/1.1 client over `TcpStream`: requests sent verbatim (no encoding, as
+//! the official client does), for tests of a server (the emulator, a plugin's REST
+//! connector).
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -10,12 +11,16 @@ use serde_json::Value;
 /// A received response.
 #[derive(Debug)]
 pub struct Resp {
+    /// The status code.
     pub status: u16,
+    /// The headers as received.
     pub headers: Vec<(String, String)>,
+    /// The body (cut at `Content-Length`).
     pub body: Vec<u8>,
 }
 
 impl Resp {
+    /// The body as JSON (panics when it is not).
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
             panic!(
@@ -24,6 +29,7 @@ impl Resp {
             )
         })
     }
+    /// A header, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -107,11 +113,14 @@ fn parse_response(buf: &[u8]) -> io::Result<Resp> {
 
 /// A client bound to one emulator and API key.
 pub struct Api {
+    /// `127.0.0.1:PORT`.
     pub host: String,
+    /// The `apikey` header sent.
     pub key: String,
 }
 
 impl Api {
+    /// A client for the server at `url`.
     pub fn new(url: &str, key: &str) -> Api {
         Api {
             host: split_url(url).0,
@@ -119,6 +128,7 @@ impl Api {
         }
     }
 
+    /// Sends one JSON request (panics when the connection fails).
     pub fn call(&self, method: &str, target: &str, body: Option<&Value>) -> Resp {
         let bytes = body.map(|b| serde_json::to_vec(b).expect("json"));
         raw(
@@ -145,25 +155,24 @@ impl Api {
         v
     }
 
+    /// A GET that must succeed.
     pub fn get(&self, target: &str) -> Value {
         self.ok("GET", target, None)
     }
+    /// A POST that must succeed.
     pub fn post(&self, target: &str, body: Value) -> Value {
         self.ok("POST", target, Some(&body))
     }
 }
 
-/// Percent-encodes a query value.
+/// Percent-encodes a query value (everything but RFC 3986 unreserved characters).
 pub fn enc(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 /// Reads the first entry of a zip archive.

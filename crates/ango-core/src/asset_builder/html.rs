@@ -7,9 +7,10 @@
 //! libxml2 tree-building rules (implied `html`/`head`/`body`, start tags that close open
 //! elements, end-tag priorities, void and raw-text elements) and libxml2's XML writer.
 
-use super::html_entities::ENTITIES;
+use super::entities::ENTITIES;
 
-type NodeId = usize;
+/// A node's index in [`Dom`]'s arena.
+pub(super) type NodeId = usize;
 
 #[derive(Debug, Clone)]
 enum Kind {
@@ -32,7 +33,7 @@ struct Node {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Dom {
     nodes: Vec<Node>,
-    root: Option<NodeId>,
+    pub(super) root: Option<NodeId>,
 }
 
 impl Dom {
@@ -45,13 +46,13 @@ impl Dom {
         self.nodes.len() - 1
     }
 
-    fn append(&mut self, parent: NodeId, child: NodeId) {
+    pub(super) fn append(&mut self, parent: NodeId, child: NodeId) {
         self.nodes[child].parent = Some(parent);
         self.nodes[parent].children.push(child);
     }
 
     /// Appends text, merged into a preceding text node as libxml2's SAX builder does.
-    fn append_text(&mut self, parent: NodeId, text: &str) {
+    pub(super) fn append_text(&mut self, parent: NodeId, text: &str) {
         if let Some(&last) = self.nodes[parent].children.last()
             && let Kind::Text(existing) = &mut self.nodes[last].kind
         {
@@ -62,19 +63,19 @@ impl Dom {
         self.append(parent, id);
     }
 
-    fn name(&self, id: NodeId) -> Option<&str> {
+    pub(super) fn name(&self, id: NodeId) -> Option<&str> {
         match &self.nodes[id].kind {
             Kind::Element { name, .. } => Some(name),
             _ => None,
         }
     }
 
-    fn is_text(&self, id: NodeId) -> bool {
+    pub(super) fn is_text(&self, id: NodeId) -> bool {
         matches!(self.nodes[id].kind, Kind::Text(_))
     }
 
     /// The element and comment children (what iterating an lxml element yields).
-    fn non_text_children(&self, id: NodeId) -> Vec<NodeId> {
+    pub(super) fn non_text_children(&self, id: NodeId) -> Vec<NodeId> {
         self.nodes[id]
             .children
             .iter()
@@ -84,7 +85,7 @@ impl Dom {
     }
 
     /// lxml's `.text`: the text before the first child node, `None` when there is none.
-    fn text(&self, id: NodeId) -> Option<String> {
+    pub(super) fn text(&self, id: NodeId) -> Option<String> {
         let mut out: Option<String> = None;
         for &child in &self.nodes[id].children {
             match &self.nodes[child].kind {
@@ -97,7 +98,7 @@ impl Dom {
 
     /// lxml's `.text = value`: replaces the leading text (an empty string still makes a
     /// text node, which is why such an element is written `<p></p>` and not `<p/>`).
-    fn set_text(&mut self, id: NodeId, value: &str) {
+    pub(super) fn set_text(&mut self, id: NodeId, value: &str) {
         let leading = self.nodes[id]
             .children
             .iter()
@@ -112,7 +113,7 @@ impl Dom {
         self.nodes[id].children.insert(0, text);
     }
 
-    fn attr(&self, id: NodeId, key: &str) -> Option<&str> {
+    pub(super) fn attr(&self, id: NodeId, key: &str) -> Option<&str> {
         match &self.nodes[id].kind {
             Kind::Element { attrs, .. } => attrs
                 .iter()
@@ -123,7 +124,7 @@ impl Dom {
     }
 
     /// lxml's `.set()`: replaces in place, or appends a new attribute.
-    fn set_attr(&mut self, id: NodeId, key: &str, value: &str) {
+    pub(super) fn set_attr(&mut self, id: NodeId, key: &str, value: &str) {
         if let Kind::Element { attrs, .. } = &mut self.nodes[id].kind {
             match attrs.iter_mut().find(|(k, _)| k == key) {
                 Some((_, v)) => *v = value.to_string(),
@@ -132,14 +133,14 @@ impl Dom {
         }
     }
 
-    fn remove_attr(&mut self, id: NodeId, key: &str) {
+    pub(super) fn remove_attr(&mut self, id: NodeId, key: &str) {
         if let Kind::Element { attrs, .. } = &mut self.nodes[id].kind {
             attrs.retain(|(k, _)| k != key);
         }
     }
 
     /// lxml's `parent.remove(node)`: the node goes, and its tail text with it.
-    fn remove(&mut self, id: NodeId) {
+    pub(super) fn remove(&mut self, id: NodeId) {
         let Some(parent) = self.nodes[id].parent else {
             return;
         };
@@ -160,7 +161,7 @@ impl Dom {
         }
     }
 
-    fn child_element(&self, id: NodeId, name: &str) -> Option<NodeId> {
+    pub(super) fn child_element(&self, id: NodeId, name: &str) -> Option<NodeId> {
         self.nodes[id]
             .children
             .iter()
@@ -169,7 +170,7 @@ impl Dom {
     }
 
     /// `etree.tostring(node)` (XML syntax), with the node's tail when `with_tail`.
-    fn serialize(&self, id: NodeId, with_tail: bool) -> String {
+    pub(super) fn serialize(&self, id: NodeId, with_tail: bool) -> String {
         let mut out = String::new();
         self.write(id, &mut out);
         if with_tail && let Some(parent) = self.nodes[id].parent {
@@ -183,7 +184,7 @@ impl Dom {
         out
     }
 
-    fn write(&self, id: NodeId, out: &mut String) {
+    pub(super) fn write(&self, id: NodeId, out: &mut String) {
         let node = &self.nodes[id];
         match &node.kind {
             Kind::Text(t) => escape_into(t, false, out),
@@ -1326,166 +1327,6 @@ impl Parser<'_> {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// Filling the placeholders.
-
-/// Python's `str.strip()` whitespace (Unicode White_Space plus the four ASCII separators).
-pub(crate) fn py_strip(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c))
-}
-
-/// Python's `urllib.parse.unquote`.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(hex) = bytes.get(i + 1..i + 3)
-            && let Ok(hex) = std::str::from_utf8(hex)
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-            && hex.bytes().all(|h| h.is_ascii_hexdigit())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// What one template needs to fill a row: the data columns (with their storage, in the
-/// template's order) and the classification titles of the project.
-pub(crate) struct Filler<'a> {
-    /// `(column, storage)` for every column of the template's `dataConfig`.
-    pub columns: &'a [(String, Option<String>)],
-    /// `(title, schemaId)` of the project's classifications.
-    pub classifications: &'a [(String, String)],
-}
-
-const DEFAULT_STORAGE: &str = "Public";
-
-impl Filler<'_> {
-    fn column_for(&self, placeholder: &str) -> Option<usize> {
-        self.columns.iter().position(|(c, _)| {
-            placeholder.len() == c.len() + 4 && placeholder == format!("{{{{{c}}}}}")
-        })
-    }
-
-    /// The row's HTML: the template with its placeholders filled, as the official
-    /// uploader writes it. `value` gives a column's text in the row (`None` when the row
-    /// does not have that column, which is an error the caller names).
-    pub(crate) fn render(
-        &self,
-        template: &str,
-        value: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<String, String> {
-        let mut dom = parse(&py_unescape(template));
-        let Some(root) = dom.root else {
-            return Err("the template holds no HTML element".into());
-        };
-        self.fill(&mut dom, root, value)?;
-        Ok(match dom.child_element(root, "body") {
-            Some(body) => {
-                let text = dom
-                    .serialize(body, true)
-                    .replace("<body>", "")
-                    .replace("</body>", "");
-                py_strip(&text).to_string()
-            }
-            None => dom.serialize(root, false),
-        })
-    }
-
-    fn cell(
-        &self,
-        column: usize,
-        value: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<String, String> {
-        let name = &self.columns[column].0;
-        value(name).ok_or_else(|| format!("the input file has no column {name:?}"))
-    }
-
-    fn fill(
-        &self,
-        dom: &mut Dom,
-        parent: NodeId,
-        value: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<(), String> {
-        for node in dom.non_text_children(parent) {
-            let Some(tag) = dom.name(node).map(str::to_lowercase) else {
-                // Comments are left as they are.
-                continue;
-            };
-            let text = py_unescape(&dom.text(node).unwrap_or_default());
-            let placeholder = py_strip(&text);
-            if let Some((_, schema_id)) = self
-                .classifications
-                .iter()
-                .find(|(title, _)| placeholder == format!("{{{{{title}}}}}"))
-            {
-                dom.set_attr(node, "id", &format!("cla-portal-{schema_id}"));
-                dom.set_text(node, "");
-                continue;
-            }
-            match tag.as_str() {
-                "script" => dom.remove(node),
-                "img" | "audio" | "video" => {
-                    if let Some(col) = self.column_for(&resource_name(dom.attr(node, "src"))) {
-                        let mut src = self.cell(col, value)?;
-                        if let Some(storage) = self.columns[col]
-                            .1
-                            .as_deref()
-                            .filter(|s| !s.is_empty() && *s != DEFAULT_STORAGE)
-                        {
-                            src.push_str("?storageId=");
-                            src.push_str(storage);
-                        }
-                        dom.set_attr(node, "src", &src);
-                    }
-                }
-                "a" => {
-                    if let Some(col) = self.column_for(&resource_name(dom.attr(node, "href"))) {
-                        let href = self.cell(col, value)?;
-                        dom.set_attr(node, "href", &href);
-                    }
-                }
-                "iframe" => {
-                    if let Some(col) = self.column_for(&resource_name(dom.attr(node, "src"))) {
-                        let src = self.cell(col, value)?;
-                        dom.set_attr(node, "src", &src);
-                        dom.remove_attr(node, "sandbox");
-                        dom.remove_attr(node, "srcdoc");
-                    }
-                }
-                _ => {
-                    if let Some(col) = self.column_for(&text) {
-                        let cell = self.cell(col, value)?;
-                        dom.set_text(node, &format!("\n\n{cell}\n\n"));
-                    }
-                }
-            }
-            self.fill(dom, node, value)?;
-            // Then the element's own text, compared without surrounding whitespace.
-            if let Some(text) = dom.text(node)
-                && let Some(col) = self.column_for(py_strip(&text))
-            {
-                let cell = self.cell(col, value)?;
-                dom.set_text(node, &format!("\n\n{cell}\n\n"));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The last path segment of a percent-decoded URL.
-fn resource_name(url: Option<&str>) -> String {
-    let decoded = percent_decode(url.unwrap_or(""));
-    decoded.rsplit('/').next().unwrap_or("").to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1718,12 +1559,5 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(py_unescape(input), expected, "input {input:?}");
         }
-    }
-
-    #[test]
-    fn percent_decoding_and_strip_follow_python() {
-        assert_eq!(percent_decode("a%7B%7Bx%7D%7D%zz%e2%82%ac"), "a{{x}}%zz€");
-        assert_eq!(resource_name(Some("http://h/p/%7B%7Bimg%7D%7D")), "{{img}}");
-        assert_eq!(py_strip("\x1c x \u{3000}"), "x");
     }
 }

@@ -1,6 +1,5 @@
 //! A loopback recording server: answers canned responses and records every request,
 //! so tests can assert the exact request each method sends.
-#![allow(dead_code)]
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -11,6 +10,7 @@ use std::thread::JoinHandle;
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// The method, upper-cased.
     pub method: String,
     /// The path without the query string.
     pub path: String,
@@ -20,25 +20,30 @@ pub struct Recorded {
     pub query: Vec<(String, String)>,
     /// Headers with lower-case names.
     pub headers: Vec<(String, String)>,
+    /// The body (de-chunked).
     pub body: Vec<u8>,
 }
 
 impl Recorded {
+    /// The first header named `name` (lower case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
+    /// The first decoded query value named `name`.
     pub fn query_value(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
+    /// The body as JSON (panics when it is not).
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).expect("request body is JSON")
     }
+    /// The body as text (invalid UTF-8 replaced).
     pub fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -47,14 +52,18 @@ impl Recorded {
 /// A canned answer.
 #[derive(Debug, Clone)]
 pub struct Reply {
+    /// The status code.
     pub status: u16,
+    /// The body.
     pub body: Vec<u8>,
+    /// Extra headers (`content-type: application/json` unless one is given).
     pub headers: Vec<(String, String)>,
     /// When set, the body is streamed from this file instead of `body` (large replies).
     pub body_file: Option<PathBuf>,
 }
 
 impl Reply {
+    /// A 200 with a JSON body.
     pub fn json(value: serde_json::Value) -> Self {
         Reply {
             status: 200,
@@ -63,6 +72,7 @@ impl Reply {
             body_file: None,
         }
     }
+    /// A reply with this status and body text.
     pub fn status(status: u16, body: &str) -> Self {
         Reply {
             status,
@@ -71,6 +81,7 @@ impl Reply {
             body_file: None,
         }
     }
+    /// A 200 with these bytes.
     pub fn bytes(body: Vec<u8>) -> Self {
         Reply {
             status: 200,
@@ -88,6 +99,7 @@ impl Reply {
             body_file: Some(path.into()),
         }
     }
+    /// Adds a header.
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -105,6 +117,7 @@ type Responder = dyn Fn(&Recorded) -> Option<Reply> + Send + Sync;
 /// closes, which stalled concurrent clients (parallel uploads, page prefetch) for the
 /// whole request timeout. Requests are still handled one at a time, in arrival order.
 pub struct Recorder {
+    /// `http://127.0.0.1:PORT`.
     pub url: String,
     addr: std::net::SocketAddr,
     requests: Arc<Mutex<Vec<Recorded>>>,
@@ -114,30 +127,15 @@ pub struct Recorder {
     thread: Option<JoinHandle<()>>,
 }
 
+/// Decodes a form-encoded query component: `+` is a space, `%XX` a byte (invalid escapes
+/// are kept, invalid UTF-8 replaced).
 pub fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
+/// Splits and decodes `a=b&c=d` (pairs in order; a name without `=` has an empty value).
 pub fn parse_query(raw: &str) -> Vec<(String, String)> {
     raw.split('&')
         .filter(|p| !p.is_empty())
@@ -169,8 +167,8 @@ fn read_line(reader: &mut impl std::io::BufRead) -> Option<String> {
     Some(String::from_utf8_lossy(&line).into_owned())
 }
 
-/// Reads one request; `None` when the client closed the connection or sent garbage.
-fn read_request(reader: &mut impl std::io::BufRead) -> Option<Recorded> {
+/// Reads one HTTP/1.1 request (`Content-Length` or chunked body); `None` when the client closed the connection or sent garbage.
+pub fn read_request(reader: &mut impl std::io::BufRead) -> Option<Recorded> {
     let mut request_line = read_line(reader)?;
     while request_line.is_empty() {
         request_line = read_line(reader)?;
@@ -307,10 +305,12 @@ impl Handler {
 }
 
 impl Recorder {
+    /// A server answering `{"status":"success","data":{}}` unless replies are pushed.
     pub fn start() -> Recorder {
         Recorder::with_responder(|_| None)
     }
 
+    /// A server answering with `responder` (when it returns `Some`) after the pushed replies.
     pub fn with_responder(
         responder: impl Fn(&Recorded) -> Option<Reply> + Send + Sync + 'static,
     ) -> Recorder {
@@ -377,6 +377,7 @@ impl Recorder {
         self.requests().pop().expect("a request was made")
     }
 
+    /// Forgets the requests recorded so far.
     pub fn clear(&self) {
         self.requests.lock().unwrap().clear();
     }
@@ -435,10 +436,13 @@ impl Recorded {
 
 /// A fresh directory under the system temp dir, removed (with its content) when dropped.
 pub struct TempDir {
+    /// The directory.
     pub path: PathBuf,
 }
 
 impl TempDir {
+    /// Creates the directory.
+    #[allow(clippy::new_without_default)]
     pub fn new() -> TempDir {
         let path =
             std::env::temp_dir().join(format!("ango-core-test-{}", uuid::Uuid::new_v4().simple()));
@@ -453,6 +457,7 @@ impl TempDir {
         path
     }
 
+    /// A path inside the directory.
     pub fn join(&self, name: impl AsRef<Path>) -> PathBuf {
         self.path.join(name)
     }
