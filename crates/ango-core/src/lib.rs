@@ -12,6 +12,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod args;
 mod client;
 pub mod config;
@@ -38,6 +39,7 @@ pub mod storage;
 pub mod tasks;
 pub mod upload;
 
+pub use api::{MethodSpec, ParamSpec, Reply, Returns};
 pub use args::page_param;
 pub use assets::GetAssetsParams;
 pub use client::{Client, ClientBuilder};
