@@ -5,11 +5,14 @@ use serde_json::{Value, json};
 use super::enums::{OrganizationRole, ProjectRole};
 
 /// A project (and role in it) that an invited user joins.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProjectAssignment {
     /// The project id.
+    #[serde(alias = "projectId", default, deserialize_with = "super::null_default")]
     pub project_id: String,
     /// The role in that project.
+    #[serde(alias = "projectRole")]
     pub project_role: ProjectRole,
 }
 
@@ -21,13 +24,17 @@ impl ProjectAssignment {
 }
 
 /// An invitation of one or more e-mail addresses to the organization.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Invitation {
     /// Who to invite.
+    #[serde(default, deserialize_with = "super::null_default")]
     pub to: Vec<String>,
     /// Their organization role.
+    #[serde(alias = "organizationRole")]
     pub organization_role: OrganizationRole,
     /// Projects they join on acceptance.
+    #[serde(default, alias = "projectAssignments")]
     pub project_assignments: Option<Vec<ProjectAssignment>>,
 }
 
@@ -49,11 +56,14 @@ impl Invitation {
 }
 
 /// A change of one member's organization role.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoleUpdate {
     /// The member's e-mail.
+    #[serde(default, deserialize_with = "super::null_default")]
     pub email: String,
     /// The new role.
+    #[serde(alias = "organizationRole")]
     pub organization_role: OrganizationRole,
 }
 
