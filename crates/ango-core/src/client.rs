@@ -34,6 +34,7 @@ struct Shared {
 pub struct Client {
     shared: Arc<Shared>,
     settings: Arc<Settings>,
+    cancel: Option<crate::cancel::Cancel>,
 }
 
 impl fmt::Debug for Client {
@@ -143,6 +144,7 @@ impl ClientBuilder {
                 api_key: self.api_key,
             }),
             settings: Arc::new(self.settings),
+            cancel: None,
         })
     }
 }
@@ -176,7 +178,10 @@ fn build_agent(settings: &Settings) -> Result<ureq::Agent> {
         .build();
     Ok(ureq::Agent::with_parts(
         config,
-        ureq::unversioned::transport::DefaultConnector::default(),
+        ureq::unversioned::transport::Connector::chain(
+            ureq::unversioned::transport::DefaultConnector::default(),
+            crate::cancel::CancelConnector,
+        ),
         CachingResolver::default(),
     ))
 }
@@ -397,7 +402,23 @@ impl Client {
         Client {
             shared: Arc::clone(&self.shared),
             settings: Arc::new(settings),
+            cancel: self.cancel.clone(),
         }
+    }
+
+    /// A client sharing this one's pool, key and settings whose work stops with
+    /// [`Error::Cancelled`] at its next checkpoint once `cancel` is cancelled (see
+    /// [`crate::cancel`]). Iterators and uploads started from it carry the token too.
+    pub fn with_cancel(&self, cancel: &crate::cancel::Cancel) -> Client {
+        Client {
+            cancel: Some(cancel.clone()),
+            ..self.clone()
+        }
+    }
+
+    /// The cancellation token attached with [`Client::with_cancel`], if any.
+    pub fn cancel_token(&self) -> Option<&crate::cancel::Cancel> {
+        self.cancel.as_ref()
     }
 
     /// Sends any API request, like the official `make_request`: `endpoint` is the path

@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod args;
+pub mod cancel;
 mod client;
 pub mod config;
 pub mod error;
@@ -40,6 +41,7 @@ pub mod upload;
 
 pub use args::page_param;
 pub use assets::GetAssetsParams;
+pub use cancel::Cancel;
 pub use client::{Client, ClientBuilder};
 pub use config::{DEFAULT_HOST, ProgressMode, RetryPolicy, Settings, SettingsOverrides};
 pub use error::{Error, Result};

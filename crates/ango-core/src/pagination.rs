@@ -217,6 +217,8 @@ struct Pass {
     limit: u64,
     state: Mutex<PassState>,
     changed: Condvar,
+    /// The consumer's cancellation token: its wait for a page ends once cancelled.
+    cancel: Option<crate::cancel::Cancel>,
 }
 
 struct PassState {
@@ -261,8 +263,18 @@ impl Pass {
                 drop(state);
                 return fetch_page(&*self.fetch, self.list_key, self.raw, page, self.limit);
             }
-            // Claimed by a worker, which always delivers (panics included).
-            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+            // Claimed by a worker, which always delivers (panics included); a
+            // cancelled consumer stops waiting (checked in slices).
+            state = match &self.cancel {
+                None => self.changed.wait(state).unwrap_or_else(|e| e.into_inner()),
+                Some(cancel) => {
+                    cancel.check()?;
+                    self.changed
+                        .wait_timeout(state, CANCEL_POLL)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
         }
     }
 
@@ -302,6 +314,9 @@ fn worker(pass: Arc<Pass>) {
         pass.changed.notify_all();
     }
 }
+
+/// How often a consumer waiting for a page fetched ahead looks at its cancellation token.
+const CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// An item's identity for de-duplication: ObjectIds packed, other ids as text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -366,6 +381,8 @@ pub struct Pages {
     /// An error to yield once the buffer is drained.
     pending_error: Option<Error>,
     finished: bool,
+    /// Checked before every page (see [`Pages::with_cancel`]).
+    cancel: Option<crate::cancel::Cancel>,
 }
 
 impl std::fmt::Debug for Pages {
@@ -405,7 +422,17 @@ impl Pages {
             seen: Some(HashMap::new()),
             pending_error: None,
             finished: false,
+            cancel: None,
         }
+    }
+
+    /// Stops between pages with [`Error::Cancelled`] once `cancel` is cancelled (also
+    /// while waiting for a page fetched ahead); the client's `iter_*` methods attach the
+    /// token of a client made with [`Client::with_cancel`]. Items already buffered are
+    /// not yielded after that.
+    pub fn with_cancel(mut self, cancel: &crate::cancel::Cancel) -> Pages {
+        self.cancel = Some(cancel.clone());
+        self
     }
 
     /// Falls back to pages of `page_size` when the server refuses the first request
@@ -413,6 +440,14 @@ impl Pages {
     pub fn with_fallback_page_size(mut self, page_size: u64) -> Pages {
         self.fallback_limit = page_size.clamp(1, self.limit);
         self
+    }
+
+    /// Carries `client`'s cancellation token, if it has one.
+    pub(crate) fn cancelled_with(self, client: &Client) -> Pages {
+        match client.cancel_token() {
+            Some(cancel) => self.with_cancel(cancel),
+            None => self,
+        }
     }
 
     /// Keeps every page as the server sent it, for [`Pages::next_raw`]: each item's JSON
@@ -458,6 +493,7 @@ impl Pages {
                 cancelled: false,
             }),
             changed: Condvar::new(),
+            cancel: self.cancel.clone(),
         })
     }
 
@@ -661,6 +697,14 @@ impl Pages {
 impl Pages {
     fn next_item(&mut self) -> Option<Result<Item>> {
         loop {
+            if let Some(cancel) = &self.cancel
+                && !self.finished
+                && cancel.is_cancelled()
+            {
+                self.finish();
+                self.buffer.clear();
+                self.pending_error = Some(Error::Cancelled);
+            }
             if let Some(item) = self.buffer.pop_front() {
                 return Some(Ok(item));
             }
@@ -752,7 +796,8 @@ impl Client {
                 )
             },
         )
-        .with_fallback_page_size(size))
+        .with_fallback_page_size(size)
+        .cancelled_with(self))
     }
 
     /// Every asset of a project matching `filters`; pages as [`Client::iter_tasks`].
@@ -779,7 +824,8 @@ impl Client {
                 )
             },
         )
-        .with_fallback_page_size(size))
+        .with_fallback_page_size(size)
+        .cancelled_with(self))
     }
 
     /// Every project visible to the API key; pages as [`Client::iter_tasks`].
@@ -792,6 +838,7 @@ impl Client {
             self.prefetch_for(size),
             move |page, limit| client.list_projects(page, limit),
         )
-        .with_fallback_page_size(size))
+        .with_fallback_page_size(size)
+        .cancelled_with(self))
     }
 }

@@ -413,7 +413,9 @@ impl Client {
                     loop {
                         let index = next.fetch_add(1, Ordering::Relaxed);
                         let Some(file) = files.get(index) else { break };
-                        let result = self.upload_one(project_id, &file.path, storage_id);
+                        // Once cancelled, files not started are reported not uploaded.
+                        let result = crate::cancel::check(self.cancel_token())
+                            .and_then(|()| self.upload_one(project_id, &file.path, storage_id));
                         if let Ok(mut slot) = slots[index].lock() {
                             *slot = Some(result);
                         }
@@ -553,13 +555,17 @@ impl Client {
                         };
                         let mut found = Registered::No;
                         for look in 0..looks {
-                            if look > 0 {
-                                std::thread::sleep(
+                            if look > 0
+                                && let Err(cancelled) = crate::cancel::sleep(
+                                    self.cancel_token(),
                                     self.settings()
                                         .retry
                                         .backoff(look)
                                         .max(std::time::Duration::from_millis(200)),
-                                );
+                                )
+                            {
+                                found = Registered::Unknown(cancelled.to_string());
+                                break;
                             }
                             found = self.is_registered(project_id, &outcome.external_id, url);
                             if !matches!(found, Registered::No) {
