@@ -88,6 +88,33 @@ impl Cancel {
     }
 }
 
+thread_local! {
+    /// The token of the enclosing [`scope`] on this thread.
+    static AMBIENT: std::cell::RefCell<Option<Cancel>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `work` so that every client without a token of its own obeys `cancel` for the
+/// work it does on this thread (and the file transfers of an upload started here), as
+/// if it had been made with [`Client::with_cancel`](crate::Client::with_cancel): for a
+/// caller that cannot reach the client a call uses (the Python binding cancels the call
+/// a Ctrl-C abandoned this way). Scopes nest; the innermost wins.
+pub fn scope<T>(cancel: &Cancel, work: impl FnOnce() -> T) -> T {
+    struct Restore(Option<Cancel>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            AMBIENT.with(|ambient| *ambient.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(AMBIENT.with(|ambient| ambient.replace(Some(cancel.clone()))));
+    work()
+}
+
+/// The token of the enclosing [`scope`], if any.
+pub(crate) fn ambient() -> Option<Cancel> {
+    AMBIENT.with(|ambient| ambient.borrow().clone())
+}
+
 /// A checkpoint for an optional token.
 pub(crate) fn check(cancel: Option<&Cancel>) -> Result<()> {
     cancel.map_or(Ok(()), Cancel::check)

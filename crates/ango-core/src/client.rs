@@ -421,6 +421,21 @@ impl Client {
         self.cancel.as_ref()
     }
 
+    /// The token this client's work on the current thread obeys: its own, else the
+    /// one of an enclosing [`crate::cancel::scope`].
+    pub(crate) fn active_cancel(&self) -> Option<crate::cancel::Cancel> {
+        self.cancel.clone().or_else(crate::cancel::ambient)
+    }
+
+    /// A clone carrying the enclosing [`crate::cancel::scope`]'s token, when this client
+    /// has none of its own and there is one: for work handed to other threads.
+    pub(crate) fn bind_ambient_cancel(&self) -> Option<Client> {
+        if self.cancel.is_some() {
+            return None;
+        }
+        crate::cancel::ambient().map(|cancel| self.with_cancel(&cancel))
+    }
+
     /// Sends any API request, like the official `make_request`: `endpoint` is the path
     /// and query string as they go on the wire (for example `/v2/project/ID`), `payload`
     /// the JSON body. For endpoints this crate has no method for yet.

@@ -592,7 +592,8 @@ impl Client {
         let mut response = get_external(self, url)?;
         let mut download = Download::start(&response);
         let mut broken_offs = 0;
-        let cancel = self.cancel_token();
+        let cancel = self.active_cancel();
+        let cancel = cancel.as_ref();
         loop {
             let body = crate::cancel::CancelRead {
                 inner: response.into_body().into_reader(),

@@ -359,7 +359,8 @@ impl<'a> ApiCall<'a> {
         };
         let has_body = !matches!(self.body, Body::Empty);
         let class = self.retry_class();
-        let cancel = self.client.cancel_token();
+        let cancel = self.client.active_cancel();
+        let cancel = cancel.as_ref();
         let mut attempt: u32 = 0;
         loop {
             crate::cancel::check(cancel)?;
@@ -415,7 +416,8 @@ impl<'a> ApiCall<'a> {
             config = config.allow_non_standard_methods(true);
         }
         let request = config.build();
-        let cancel = self.client.cancel_token();
+        let cancel = self.client.active_cancel();
+        let cancel = cancel.as_ref();
         crate::cancel::during(cancel, || {
             let response = agent.run(request).map_err(Failure::from_transport)?;
             read_response(response, cancel)
@@ -709,7 +711,8 @@ fn with_storage_retries<T>(
     mut attempt: impl FnMut(&Settings) -> std::result::Result<T, Failure>,
 ) -> Result<T> {
     let settings = client.settings();
-    let cancel = client.cancel_token();
+    let cancel = client.active_cancel();
+    let cancel = cancel.as_ref();
     let mut retries = 0;
     loop {
         crate::cancel::check(cancel)?;
@@ -781,7 +784,7 @@ pub(crate) fn put_file_external(client: &Client, url: &str, path: &std::path::Pa
             .build();
         let file = crate::cancel::CancelRead {
             inner: file,
-            cancel: client.cancel_token().cloned(),
+            cancel: client.active_cancel(),
         };
         storage_outcome(request.send(ureq::SendBody::from_owned_reader(file))).map(drop)
     })

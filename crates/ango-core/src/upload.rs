@@ -377,6 +377,10 @@ impl Client {
         files: &[UploadFile],
         options: &UploadOptions,
     ) -> Result<UploadReport> {
+        if let Some(bound) = self.bind_ambient_cancel() {
+            // The workers below run on other threads: they carry the token themselves.
+            return bound.upload_files(project_id, files, options);
+        }
         let project = self.project_to_upload_into(project_id)?;
         if project.get("type").and_then(Value::as_str) == Some("pct") {
             return Err(Error::invalid(

@@ -462,3 +462,31 @@ fn an_upload_reports_every_file_and_registers_nothing_after_cancel() {
     assert!(server.count("/bucket/") <= files.len());
     server.assert_nothing_after_cancel();
 }
+
+#[test]
+fn a_scope_cancels_clients_without_a_token() {
+    let cancel = Cancel::new();
+    let server = Server::start(&cancel, |_, stream, stop| dribble(stream, 100_000, stop));
+    let plain = client(&server.url, 3);
+    let scoped = cancel.clone();
+    let outcome = cancel_when(
+        &cancel,
+        || server.wait_for(1),
+        move || ango_core::cancel::scope(&scoped, || plain.get_project("p1")),
+    );
+    assert!(matches!(outcome, Err(Error::Cancelled)), "{outcome:?}");
+    // Outside the scope the same client is not cancelled.
+    let other = Cancel::new();
+    let quick = Server::start(&other, |_, stream, _| reply(stream, "200 OK", "", "{}"));
+    let plain = client(&quick.url, 0);
+    assert!(ango_core::cancel::scope(&other, || plain.get_project("p1")).is_ok());
+    assert!(plain.get_project("p1").is_ok());
+    other.cancel();
+    assert!(plain.get_project("p1").is_ok());
+    assert!(matches!(
+        ango_core::cancel::scope(&other, || plain.get_project("p1")),
+        Err(Error::Cancelled)
+    ));
+    assert_eq!(quick.heads().len(), 3);
+    server.assert_nothing_after_cancel();
+}
