@@ -82,7 +82,10 @@ impl std::fmt::Debug for UploadOptions {
     }
 }
 
-/// What happened to one file.
+#[derive(serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+/// What happened to one file (serialized with its kind in `outcome`: `uploaded`,
+/// `failed` or `unknown`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum FileStatus {
     /// The bytes arrived and the asset was registered.
@@ -117,6 +120,7 @@ impl FileStatus {
     }
 }
 
+#[derive(serde::Serialize)]
 /// One file's outcome.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileOutcome {
@@ -765,6 +769,23 @@ impl Client {
             }),
             other => other,
         }
+    }
+}
+
+/// The one serialized shape of an upload report (what the bindings and the CLI give):
+/// `{ "response": <reply or null>, "registration_error": <message or null>, "files":
+/// [{ "path", "external_id", "status": { "outcome", "url"?, "error"? } }] }`.
+impl serde::Serialize for UploadReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut report = serializer.serialize_struct("UploadReport", 3)?;
+        report.serialize_field("response", &self.response)?;
+        report.serialize_field(
+            "registration_error",
+            &self.registration_error.as_ref().map(ToString::to_string),
+        )?;
+        report.serialize_field("files", &self.files)?;
+        report.end()
     }
 }
 

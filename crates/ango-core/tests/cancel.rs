@@ -452,6 +452,16 @@ fn an_upload_reports_every_file_and_registers_nothing_after_cancel() {
         assert!(error.contains("cancelled"), "{error}");
     }
     assert!(matches!(report.registration_error, Some(Error::Cancelled)));
+    // The one serialized shape of the report.
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["registration_error"], "operation cancelled");
+    assert_eq!(json["response"], serde_json::Value::Null);
+    assert_eq!(json["files"][0]["status"]["outcome"], "failed");
+    assert_eq!(
+        json["files"][7]["external_id"],
+        files[7].path.to_string_lossy().as_ref()
+    );
+    assert!(json["files"][0]["status"]["error"].is_string());
     assert_eq!(
         server.count("/v2/project/p1/cloud"),
         0,
