@@ -12,6 +12,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod args;
 pub mod cancel;
 mod client;
@@ -39,6 +40,7 @@ pub mod storage;
 pub mod tasks;
 pub mod upload;
 
+pub use api::{MethodSpec, ParamSpec, Reply, Returns};
 pub use args::page_param;
 pub use assets::GetAssetsParams;
 pub use cancel::Cancel;
