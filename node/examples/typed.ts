@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const emulator = await startEmulator({ latencyMs: 0 })
   try {
     const ango = new AngoClient({ apiKey: emulator.apiKey, host: emulator.url, maxRetries: 2 })
-    const created = await ango.createProject('Typed', undefined, 'ango')
+    const created = await ango.createProject('Typed', { projectType: 'ango' })
     const projectId: string = created.data.project._id
 
     const vehicle: ToolCategory = { tool: 'bounding-box', title: 'Vehicle' }

@@ -35,7 +35,7 @@ test('an unknown project is HTTP 404', async () => {
 })
 
 test('invalid arguments are INVALID_ARGUMENT, as rejections', async () => {
-  await assert.rejects(client.createProject('x', null, 'video'), {
+  await assert.rejects(client.createProject('x', { projectType: 'video' }), {
     code: 'INVALID_ARGUMENT',
     message: /ProjectType/,
   })

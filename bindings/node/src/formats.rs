@@ -12,9 +12,8 @@ use napi::bindgen_prelude::{AsyncTask, Result};
 use napi_derive::napi;
 use serde_json::{Value, json};
 
-use crate::client::AngoClient;
+use crate::client::{AngoClient, CancelToken};
 use crate::errors::to_napi;
-use crate::models::{self, export_options};
 use crate::task::{Call, call};
 
 /// The category schema of an ontology argument: a JSON file's path, a category schema
@@ -85,12 +84,14 @@ pub fn formats_export_as(
     project_id: String,
     to: String,
     out: String,
-    options: Option<models::ExportOptions>,
+    #[napi(ts_arg_type = "string")] options: String,
     ontology: Option<Value>,
+    token: Option<&CancelToken>,
 ) -> Result<AsyncTask<Call<Value>>> {
     let format = target(&to)?;
-    let options = export_options(options)?;
-    let c = client.inner.clone();
+    let options: ango_core::models::ExportOptions = serde_json::from_str(&options)
+        .map_err(|e| crate::errors::invalid(format!("exportOptions: {e}")))?;
+    let c = crate::client::bound(&client.inner, token);
     Ok(call(move || {
         let ontology = ontology.as_ref().map(load_ontology).transpose()?;
         let report = c.export_as(

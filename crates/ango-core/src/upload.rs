@@ -55,19 +55,65 @@ impl From<PathBuf> for UploadFile {
     }
 }
 
-/// Options of [`Client::upload_files`].
-#[derive(Clone, Default)]
+/// Options of [`Client::upload_files`]. Deserializes from an object with snake_case
+/// or camelCase keys (`storage_id`/`storageId`, `batches`, `priority`, `concurrency`);
+/// `progress` is not data and stays `None`.
+#[derive(Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct UploadOptions {
     /// Upload into this storage integration (checked first).
+    #[serde(alias = "storageId")]
     pub storage_id: Option<String>,
     /// Put the new assets into these batches (names or ids; checked before any upload).
     pub batches: Option<Vec<String>>,
     /// Task priority of the new assets.
+    #[serde(deserialize_with = "crate::upload::null_as_zero")]
     pub priority: i64,
     /// Where progress goes (default: from the client's progress setting).
+    #[serde(skip)]
     pub progress: Option<Arc<dyn Progress>>,
     /// Parallel PUTs (default: the client's concurrency).
     pub concurrency: Option<usize>,
+}
+
+/// A priority given as `null` is the default, 0.
+fn null_as_zero<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    Ok(<Option<i64> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or(0))
+}
+
+/// A file argument as the bindings pass it: a path, or an object with `path` and
+/// optionally `external_id`, `context_data`, `metadata` (camelCase keys too).
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum FileArg {
+    Path(PathBuf),
+    File(FileFields),
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileFields {
+    path: PathBuf,
+    #[serde(default, alias = "externalId")]
+    external_id: Option<String>,
+    #[serde(default, alias = "contextData")]
+    context_data: Option<Value>,
+    #[serde(default)]
+    metadata: Option<Value>,
+}
+
+impl<'de> serde::Deserialize<'de> for UploadFile {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match FileArg::deserialize(deserializer)? {
+            FileArg::Path(path) => UploadFile::new(path),
+            FileArg::File(f) => UploadFile {
+                path: f.path,
+                external_id: f.external_id,
+                context_data: f.context_data,
+                metadata: f.metadata,
+            },
+        })
+    }
 }
 
 impl std::fmt::Debug for UploadOptions {
