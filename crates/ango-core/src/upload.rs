@@ -84,6 +84,7 @@ impl std::fmt::Debug for UploadOptions {
 
 /// What happened to one file.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum FileStatus {
     /// The bytes arrived and the asset was registered.
     Uploaded {
@@ -119,6 +120,7 @@ impl FileStatus {
 
 /// One file's outcome.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FileOutcome {
     /// The file.
     pub path: PathBuf,
@@ -143,11 +145,13 @@ impl FileOutcome {
 /// `response` is `None`, the server's answer having been lost), files not found are
 /// `Failed`, and files the lookup could not settle are `Unknown`.
 #[derive(Debug)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UploadReport {
     /// The asset-registration (cloud import) response, when that call was made and succeeded.
     pub response: Option<Value>,
     /// The registration error, when that call failed and not every file was then found
     /// registered.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub registration_error: Option<Error>,
     /// One outcome per input file.
     pub files: Vec<FileOutcome>,
