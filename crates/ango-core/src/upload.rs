@@ -295,7 +295,7 @@ impl Client {
 
     /// `data.project` of the project, with the official message when it does not exist.
     fn project_to_upload_into(&self, project_id: &str) -> Result<Value> {
-        let response = self.get_project(project_id).map_err(|e| match e {
+        let response = self.raw().get_project(project_id).map_err(|e| match e {
             Error::Http { status: 404, .. } => {
                 Error::NotFound("Project with given ID does not exist.".into())
             }
@@ -590,7 +590,7 @@ impl Client {
     fn is_registered(&self, project_id: &str, external_id: &str, url: &str) -> Registered {
         let mut filters = Map::new();
         filters.insert("externalId".into(), Value::from(external_id));
-        let pages = match self.iter_assets(project_id, &filters, Some(100)) {
+        let pages = match self.raw().iter_assets(project_id, &filters, Some(100)) {
             Ok(pages) => pages,
             Err(e) => return Registered::Unknown(e.to_string()),
         };
@@ -684,7 +684,7 @@ impl Client {
         let batch_list = if new_batches.is_empty() {
             Vec::new()
         } else {
-            self.get_batches(project_id)?
+            self.raw().get_batches(project_id)?
                 .as_array()
                 .cloned()
                 .unwrap_or_default()

@@ -75,7 +75,7 @@ fn iter(server: &Recorder, concurrency: usize, page_size: u64) -> Pages {
     server
         .client()
         .with_settings(|s| s.concurrency = concurrency)
-        .iter_tasks("p1", &GetTasksParams::default(), Some(page_size))
+        .raw().iter_tasks("p1", &GetTasksParams::default(), Some(page_size))
         .unwrap()
 }
 
@@ -259,7 +259,7 @@ fn a_failing_prefetch_page_reaches_the_consumer_at_its_position() {
             .client()
             .with_settings(|s| s.concurrency = concurrency);
         let pages = client
-            .iter_tasks("p1", &GetTasksParams::default(), Some(10))
+            .raw().iter_tasks("p1", &GetTasksParams::default(), Some(10))
             .unwrap();
         let (numbers, error) = split(drain(pages));
         assert_eq!(numbers, (0..20).collect::<Vec<_>>());

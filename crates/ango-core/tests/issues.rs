@@ -12,7 +12,7 @@ fn create_issue_with_only_content() {
     let server = Recorder::start();
     server
         .client()
-        .create_issue("t1", "Check this", &CreateIssueParams::default())
+        .raw().create_issue("t1", "Check this", &CreateIssueParams::default())
         .unwrap();
     server.only().assert_call(
         "POST",
@@ -36,7 +36,7 @@ fn create_issue_with_every_location_field_in_official_order() {
         plane: Some("S".into()),
         ..Default::default()
     };
-    server.client().create_issue("t1", "c é", &params).unwrap();
+    server.client().raw().create_issue("t1", "c é", &params).unwrap();
     server.only().assert_call(
         "POST",
         "/v2/issues",
@@ -60,7 +60,7 @@ fn create_issue_renders_positions_like_python_str() {
             position: Some(position),
             ..Default::default()
         };
-        client.create_issue("t1", "c", &params).unwrap();
+        client.raw().create_issue("t1", "c", &params).unwrap();
         assert_eq!(
             server.last().body_text(),
             format!(r#"{{"content": "c", "labelTask": "t1", "position": "{text}"}}"#)
@@ -76,7 +76,7 @@ fn create_issue_on_an_object() {
         position: Some(serde_json::Value::Null),
         ..Default::default()
     };
-    server.client().create_issue("t1", "c", &params).unwrap();
+    server.client().raw().create_issue("t1", "c", &params).unwrap();
     server.only().assert_call(
         "POST",
         "/v2/issues",
@@ -142,7 +142,7 @@ fn create_issue_refuses_bad_arguments_before_sending_anything() {
         },
     ];
     for params in &bad {
-        let err = client.create_issue("t1", "c", params).unwrap_err();
+        let err = client.raw().create_issue("t1", "c", params).unwrap_err();
         assert!(
             matches!(err, Error::InvalidArgument(_)),
             "{params:?} gave {err:?}"
@@ -162,7 +162,7 @@ fn create_issue_accepts_edge_values() {
         plane: Some("C".into()),
         ..Default::default()
     };
-    server.client().create_issue("t1", "c", &params).unwrap();
+    server.client().raw().create_issue("t1", "c", &params).unwrap();
     assert_eq!(
         server.only().body_text(),
         r#"{"content": "c", "labelTask": "t1", "page": 0, "pageEnd": 0, "dataIndex": 0, "plane": "C"}"#
@@ -174,7 +174,7 @@ fn get_issues_with_and_without_filters() {
     let server = Recorder::start();
     let client = server.client();
     client
-        .get_issues("p1", &GetIssuesParams::default())
+        .raw().get_issues("p1", &GetIssuesParams::default())
         .unwrap();
     server
         .last()
@@ -185,7 +185,7 @@ fn get_issues_with_and_without_filters() {
         stage_id: Some("s".into()),
         created_by: Some("u+1@x.com".into()),
     };
-    client.get_issues("p1", &params).unwrap();
+    client.raw().get_issues("p1", &params).unwrap();
     server.last().assert_call(
         "GET",
         "/v2/issues",
@@ -211,7 +211,7 @@ fn update_issue_sends_mentions_only_with_content() {
         error_codes: Some(vec![]),
         ..Default::default()
     };
-    client.update_issue("i1", &params).unwrap();
+    client.raw().update_issue("i1", &params).unwrap();
     server.last().assert_call(
         "POST",
         "/v2/issues/i1",
@@ -223,7 +223,7 @@ fn update_issue_sends_mentions_only_with_content() {
         content_mentions: Some(vec![json!("x")]),
         ..Default::default()
     };
-    client.update_issue("i1", &params).unwrap();
+    client.raw().update_issue("i1", &params).unwrap();
     server.last().assert_call(
         "POST",
         "/v2/issues/i1",
@@ -231,7 +231,7 @@ fn update_issue_sends_mentions_only_with_content() {
         r#"{"content": "new", "contentMentions": ["x"]}"#,
     );
     client
-        .update_issue("i1", &UpdateIssueParams::default())
+        .raw().update_issue("i1", &UpdateIssueParams::default())
         .unwrap();
     server
         .last()

@@ -19,7 +19,7 @@ use support::{Recorder, Reply};
 #[test]
 fn list_projects_sends_page_and_limit() {
     let server = Recorder::start();
-    server.client().list_projects(2, 25).unwrap();
+    server.client().raw().list_projects(2, 25).unwrap();
     server.only().assert_call(
         "GET",
         "/v2/listProjects",
@@ -31,7 +31,7 @@ fn list_projects_sends_page_and_limit() {
 #[test]
 fn get_project() {
     let server = Recorder::start();
-    server.client().get_project("p1").unwrap();
+    server.client().raw().get_project("p1").unwrap();
     server.only().assert_call("GET", "/v2/project/p1", &[], "");
 }
 
@@ -40,7 +40,7 @@ fn clone_project_copies_everything_by_default() {
     let server = Recorder::start();
     let client = server.client();
     client
-        .clone_project("p1", &CloneProjectOptions::default())
+        .raw().clone_project("p1", &CloneProjectOptions::default())
         .unwrap();
     server.last().assert_call(
         "POST",
@@ -53,7 +53,7 @@ fn clone_project_copies_everything_by_default() {
         plugin_presets: false,
         ..Default::default()
     };
-    client.clone_project("p1", &options).unwrap();
+    client.raw().clone_project("p1", &options).unwrap();
     assert_eq!(
         server.last().body_text(),
         r#"{"categorySchema": true, "assignedTo": true, "batches": false, "workflow": true, "pluginPresets": false, "projectGeneralSettings": true}"#
@@ -188,7 +188,7 @@ fn set_state_posts_are_retried_and_creating_posts_are_not() {
     server.push(Reply::status(502, "bad gateway"));
     assert!(
         client
-            .clone_project("p1", &CloneProjectOptions::default())
+            .raw().clone_project("p1", &CloneProjectOptions::default())
             .is_err()
     );
     assert_eq!(server.requests().len(), 1);
@@ -199,7 +199,7 @@ fn create_project_sends_an_empty_description_when_none_is_given() {
     let server = Recorder::start();
     let client = server.client();
     client
-        .create_project("n \u{e9}", None, Some(ProjectType::Pct))
+        .raw().create_project("n \u{e9}", None, Some(ProjectType::Pct))
         .unwrap();
     server.last().assert_call(
         "POST",
@@ -207,7 +207,7 @@ fn create_project_sends_an_empty_description_when_none_is_given() {
         &[],
         r#"{"name": "n \u00e9", "description": "", "type": "pct"}"#,
     );
-    client.create_project("n", Some("d"), None).unwrap();
+    client.raw().create_project("n", Some("d"), None).unwrap();
     server.last().assert_call(
         "POST",
         "/v2/project",

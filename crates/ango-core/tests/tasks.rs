@@ -19,11 +19,11 @@ fn strings(items: &[&str]) -> Vec<String> {
 fn get_task_sends_include_answer_capitalised_like_python() {
     let server = Recorder::start();
     let client = server.client();
-    client.get_task("t1", true).unwrap();
+    client.raw().get_task("t1", true).unwrap();
     server
         .last()
         .assert_call("GET", "/v2/task/t1", &[("includeAnswer", "True")], "");
-    client.get_task("t1", false).unwrap();
+    client.raw().get_task("t1", false).unwrap();
     server
         .last()
         .assert_call("GET", "/v2/task/t1", &[("includeAnswer", "False")], "");
@@ -210,7 +210,7 @@ fn get_tasks_defaults() {
     let server = Recorder::start();
     server
         .client()
-        .get_tasks("p1", &GetTasksParams::default())
+        .raw().get_tasks("p1", &GetTasksParams::default())
         .unwrap();
     server.only().assert_call(
         "GET",
@@ -244,7 +244,7 @@ fn get_tasks_with_filter_sort_and_answers() {
         sort: Some("-createdAt,priority".into()),
         ..Default::default()
     };
-    server.client().get_tasks("p1", &params).unwrap();
+    server.client().raw().get_tasks("p1", &params).unwrap();
     server.only().assert_call(
         "GET",
         "/v2/project/p1/tasks",
@@ -272,7 +272,7 @@ fn get_tasks_sends_deprecated_filters_in_official_order() {
         sort: Some("priority".into()),
         ..Default::default()
     };
-    server.client().get_tasks("p1", &params).unwrap();
+    server.client().raw().get_tasks("p1", &params).unwrap();
     let request = server.only();
     request.assert_call(
         "GET",
@@ -313,7 +313,7 @@ fn get_tasks_filter_criteria_win_over_deprecated_ones() {
         }),
         ..deprecated.clone()
     };
-    client.get_tasks("p1", &params).unwrap();
+    client.raw().get_tasks("p1", &params).unwrap();
     server.last().assert_call(
         "GET",
         "/v2/project/p1/tasks",
@@ -337,7 +337,7 @@ fn get_tasks_filter_criteria_win_over_deprecated_ones() {
         }),
         ..deprecated.clone()
     };
-    client.get_tasks("p1", &params).unwrap();
+    client.raw().get_tasks("p1", &params).unwrap();
     server.last().assert_call(
         "GET",
         "/v2/project/p1/tasks",
@@ -356,7 +356,7 @@ fn get_tasks_filter_criteria_win_over_deprecated_ones() {
         status: Some("TODO".into()),
         ..Default::default()
     };
-    client.get_tasks("p1", &params).unwrap();
+    client.raw().get_tasks("p1", &params).unwrap();
     server.last().assert_call(
         "GET",
         "/v2/project/p1/tasks",
@@ -378,7 +378,7 @@ fn get_tasks_fields_add_the_required_ones_and_force_answers() {
         include_answer: false,
         ..Default::default()
     };
-    server.client().get_tasks("p1", &params).unwrap();
+    server.client().raw().get_tasks("p1", &params).unwrap();
     server.only().assert_call(
         "GET",
         "/v2/project/p1/tasks",
@@ -403,7 +403,7 @@ fn get_tasks_ignores_empty_optional_strings_like_python_truthiness() {
         fields: Some(String::new()),
         ..Default::default()
     };
-    server.client().get_tasks("p1", &params).unwrap();
+    server.client().raw().get_tasks("p1", &params).unwrap();
     server.only().assert_call(
         "GET",
         "/v2/project/p1/tasks",
