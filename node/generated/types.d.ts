@@ -5,12 +5,94 @@
  */
 /* eslint-disable */
 
+/** A reply of the API: its `status` (`"success"`) and its `data`. */
+export interface ApiDocument<T> {
+  /** `"success"` for every reply that is not an error. */
+  status: string
+  /** What the reply carries. */
+  data: T
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** An asset (a file to label), as `get_assets` and `iter_assets` return it. */
+export interface Asset {
+  /** The asset's id. */
+  _id?: string | null
+  /** The project's id. */
+  project?: string | null
+  /** The asset's URL (or text, for text assets). */
+  data?: string | null
+  /** The external id given at upload (usually the file name). */
+  externalId?: string | null
+  /** The file's metadata (`width`, `height`, ...). */
+  metadata?: unknown
+  /** Data shown to labelers beside the asset. */
+  contextData?: unknown
+  /** The ids of the batches the asset belongs to. */
+  batches?: string[]
+  /** The attachments (`{type, value}` objects). */
+  attachments?: unknown[]
+  /** Whether labels were imported for the asset. */
+  isPreLabeled?: boolean | null
+  /** The asset's labeling tasks. */
+  labelTasks?: AssetTask[]
+  /** When the asset was created (ISO 8601). */
+  createdAt?: string | null
+  /** Who created the asset. */
+  createdBy?: string | null
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** `data` of `get_assets`: one page of assets. */
+export interface AssetList {
+  /** The page's assets. */
+  assets?: Asset[]
+  /** How many assets match in all. */
+  total?: number | null
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
 /** The `metadata` of an asset. */
 export interface AssetMetadata {
   /** Width in pixels (images and videos); a numeric string is accepted. */
   width?: number | null
   /** Height in pixels (images and videos); a numeric string is accepted. */
   height?: number | null
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** A labeling task as an asset lists it. */
+export interface AssetTask {
+  /** The task's id. */
+  _id?: string | null
+  /** The id of the stage the task is in. */
+  stage?: string | null
+  /** The task's status. */
+  status?: string | null
+  /** The stages the task went through. */
+  stageHistory?: StageHistoryEntry[]
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** A batch of a project. */
+export interface Batch {
+  /** The batch's id. */
+  _id?: string | null
+  /** The batch's name. */
+  name?: string | null
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** `data` of `get_batches`: the project's batches. */
+export interface BatchList {
+  /** The batches. */
+  batches?: Batch[]
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -46,6 +128,14 @@ export interface ExportClassification {
   answer?: unknown
   /** Nested classifications. */
   classifications?: ExportClassification[]
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** `data` of an export request: where the export file can be downloaded. */
+export interface ExportData {
+  /** The download URL of the export archive (signed; no API key needed). */
+  exportPath?: string | null
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -157,6 +247,257 @@ export interface FileOutcome {
 /** What happened to one file. */
 export type FileStatus = { Uploaded: { url: string } } | { Failed: { error: string } } | { Unknown: { url: string; error: string } }
 
+/** A pending invitation to the organization. */
+export interface Invite {
+  /** The invitation's id. */
+  _id?: string | null
+  /** The invited email. */
+  to?: string | null
+  /** The role the invitee gets. */
+  organizationRole?: string | null
+  /** `Pending`, `Accepted`, ... */
+  status?: string | null
+  /** Projects the invitee joins, with roles. */
+  projectAssignments?: unknown[]
+  /** Who sent the invitation. */
+  createdBy?: string | null
+  /** When it was sent (ISO 8601). */
+  createdAt?: string | null
+  /** When it expires (ISO 8601). */
+  expiresAt?: string | null
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** `data` of `get_organization_invites` and `invite_members_to_org`. */
+export interface InviteList {
+  /** The invitations. */
+  invites?: Invite[]
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** An issue raised on a task. */
+export interface Issue {
+  /** The issue's id. */
+  _id?: string | null
+  /** The issue's text. */
+  content?: string | null
+  /** The project's id. */
+  project?: string | null
+  /** The asset's id. */
+  asset?: string | null
+  /** The task's id. */
+  labelTask?: string | null
+  /** The id of the stage the task was in. */
+  stageId?: string | null
+  /** `Open` or `Resolved`. */
+  status?: string | null
+  /** Who raised the issue. */
+  createdBy?: string | null
+  /** When the issue was raised (ISO 8601). */
+  createdAt?: string | null
+  /** When the issue last changed (ISO 8601). */
+  updatedAt?: string | null
+  /** The comments on the issue. */
+  comments?: unknown[]
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** `data` of a reply about one issue (`create_issue`, `update_issue`, ...). */
+export interface IssueData {
+  /** The issue. */
+  issue?: Issue
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/**
+ * `data` of `get_issues`. The service documents the list under `issue` (singular);
+ * some servers send `issues`: `IssueList::items` reads whichever is there.
+ */
+export interface IssueList {
+  /** The issues, under `issues`. */
+  issues?: Issue[]
+  /** The issues, under `issue` (the documented key). */
+  issue?: Issue[]
+  /** How many issues match in all. */
+  total?: number | null
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** One entry of a label set: a tool, a classification or a relation. */
+export interface LabelCategory {
+  /** The category's schema id (what answers refer to). */
+  schemaId?: string | null
+  /** The category's title. */
+  title?: string | null
+  /** The tool kind of a tool (`bounding-box`, `polygon`, ...). */
+  tool?: string | null
+  /** The kind of a classification (`radio`, `checkbox`, `text`, ...). */
+  classification?: string | null
+  /** The kind of a relation (`one-to-one`, `group`, ...). */
+  relation?: string | null
+  /** Whether an answer is required. */
+  required?: boolean | null
+  /** The display colour (`#rrggbb`). */
+  color?: string | null
+  /** The choices of a classification (`{value, schemaId}` objects). */
+  options?: unknown[]
+  /** Classifications nested under this category. */
+  classifications?: LabelCategory[]
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/**
+ * A project's label set (its `categorySchema`): the tools, global classifications and
+ * relations labelers use.
+ */
+export interface LabelSet {
+  /** The tools (bounding box, polygon, ...). */
+  tools?: LabelCategory[]
+  /** The global classifications. */
+  classifications?: LabelCategory[]
+  /** The relations. */
+  relations?: LabelCategory[]
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** `data` of `create_llm` and `delete_llm`. */
+export interface LlmData {
+  /** The LLM configuration. */
+  llm?: LlmInfo
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** An LLM configuration of the organization (for chat assets). */
+export interface LlmInfo {
+  /** The configuration's id. */
+  _id?: string | null
+  /** The configuration's name. */
+  name?: string | null
+  /** The provider: `openai` or `openrouter`. */
+  provider?: string | null
+  /** The model name. */
+  model?: string | null
+  /** Whether answers are streamed. */
+  isStreamable?: boolean | null
+  /** Connection settings (the API key itself is never returned). */
+  configuration?: unknown
+  /** When it was added (ISO 8601). */
+  createdAt?: string | null
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** `data` of `get_llms`. */
+export interface LlmList {
+  /** The organization's LLM configurations. */
+  llms?: LlmInfo[]
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** A member of the organization. */
+export interface Member {
+  /** The user's id. */
+  _id?: string | null
+  /** The user's email. */
+  email?: string | null
+  /** The user's name. */
+  name?: string | null
+  /** The role in the organization (`admin`, `member`). */
+  organizationRole?: string | null
+  /** When the user joined (ISO 8601). */
+  createdAt?: string | null
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** `data` of `get_organization_members`. */
+export interface MemberList {
+  /** The organization's members. */
+  users?: Member[]
+  /** How many members there are. */
+  total?: number | null
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** One page of a listing, as the typed listing methods return it. */
+export interface Page<T> {
+  /** The page's items. */
+  items: T[]
+  /**
+   * How many items the whole listing holds (`data.total`; the page's length when the
+   * server did not say).
+   */
+  total: number
+}
+
+/** A project, as `get_project` and `list_projects` return it. */
+export interface Project {
+  /** The project's id. */
+  _id?: string | null
+  /** The project's name. */
+  name?: string | null
+  /** The project's description. */
+  description?: string | null
+  /** The project type: `ango`, `pct` or `iframe`. */
+  type?: string | null
+  /** The owner (a user id or email). */
+  owner?: string | null
+  /** The organization's id. */
+  organization?: string | null
+  /** The label set (ontology): tools, classifications and relations. */
+  categorySchema?: LabelSet | null
+  /** The workflow, one entry per stage. */
+  stages?: WorkflowStage[]
+  /** The project's members and their roles, as the server lists them. */
+  assignedTo?: unknown[]
+  /** The project's batches. */
+  batches?: Batch[]
+  /** How many assets the project holds. */
+  assetCount?: number | null
+  /** How many tasks the project holds. */
+  taskCount?: number | null
+  /** Whether benchmark sampling is on. */
+  benchmarkEnabled?: boolean | null
+  /** The project's asset-builder templates. */
+  assetBuilderTemplates?: unknown[]
+  /** Whether the project is deleted. */
+  deleted?: boolean | null
+  /** When the project was created (ISO 8601). */
+  createdAt?: string | null
+  /** When the project last changed (ISO 8601). */
+  updatedAt?: string | null
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** `data` of a reply about one project (`get_project`, `create_project`, ...). */
+export interface ProjectData {
+  /** The project. */
+  project?: Project
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** `data` of `list_projects`: one page of projects. */
+export interface ProjectList {
+  /** The page's projects. */
+  projects?: Project[]
+  /** How many projects there are in all. */
+  total?: number | null
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
 /** A `rotated-bounding-box`. */
 export interface RotatedBoundingBox {
   /** X of the origin. */
@@ -183,6 +524,143 @@ export interface Segmentation {
   [key: string]: unknown
 }
 
+/** One stage a task went through. */
+export interface StageHistoryEntry {
+  /** The stage's id. */
+  stageId?: string | null
+  /** Who completed the stage. */
+  completedBy?: string | null
+  /** When the stage was completed (ISO 8601). */
+  completedAt?: string | null
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** `data` of `create_storage` and `delete_storage`. */
+export interface StorageData {
+  /** The storage. */
+  storage?: StorageInfo
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** A cloud storage connected to the organization. */
+export interface StorageInfo {
+  /** The storage's id. */
+  _id?: string | null
+  /** The storage's name. */
+  name?: string | null
+  /** The provider: `AWS`, `GCP` or `AZURE`. */
+  provider?: string | null
+  /** The bucket (or container). */
+  bucket?: string | null
+  /** The bucket's region. */
+  region?: string | null
+  /** The organization's id. */
+  organization?: string | null
+  /** When it was connected (ISO 8601). */
+  createdAt?: string | null
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** `data` of `get_storages`. */
+export interface StorageList {
+  /** The organization's storages. */
+  storages?: StorageInfo[]
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** A labeling task, as `get_task`, `get_tasks` and `iter_tasks` return it. */
+export interface Task {
+  /** The task's id. */
+  _id?: string | null
+  /** The project's id. */
+  project?: string | null
+  /** The organization's id. */
+  organization?: string | null
+  /** The task's asset: its id, or an object with `_id`, `externalId` and `data`. */
+  asset?: unknown
+  /** The asset's external id. */
+  externalId?: string | null
+  /** The asset's URL (or text, for text assets). */
+  data?: string | null
+  /** The ids of the batches the asset belongs to. */
+  batches?: string[]
+  /** The id of the workflow stage the task is in. */
+  stage?: string | null
+  /** The name of that stage. */
+  stageName?: string | null
+  /** The task's status (`TODO`, `Completed`, ...). */
+  status?: string | null
+  /** The task type (`default`, `benchmark`, ...). */
+  type?: string | null
+  /** Who the task is assigned to (an email), if anyone. */
+  assignee?: string | null
+  /** The task's priority (higher first). */
+  priority?: number | null
+  /** Whether the task is a benchmark. */
+  isBenchmark?: boolean | null
+  /** Whether the task holds imported labels. */
+  isPreLabeled?: boolean | null
+  /** Whether the answer is a saved draft. */
+  isDraft?: boolean | null
+  /** Whether the labeler skipped the task. */
+  isSkipped?: boolean | null
+  /** The review decision, if reviewed (`Accepted`, `Rejected`, ...). */
+  reviewStatus?: string | null
+  /** The task's answer (with `include_answer`). */
+  answer?: TaskAnswer | null
+  /** Where the brush (segmentation mask) of the answer is stored. */
+  brushDataUrl?: string | null
+  /** Where the medical brush of the answer is stored. */
+  medicalBrushDataUrl?: string | null
+  /** When the task was created (ISO 8601). */
+  createdAt?: string | null
+  /** When the task last changed (ISO 8601). */
+  updatedAt?: string | null
+  /** Who last changed the task. */
+  updatedBy?: string | null
+  /** When the task was completed (ISO 8601). */
+  completedAt?: string | null
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/**
+ * A task's answer: the objects drawn, the global classifications and the relations,
+ * in the same form as an export row's task.
+ */
+export interface TaskAnswer {
+  /** The objects drawn on the asset. */
+  tools?: ExportObject[]
+  /** The answers to global classifications. */
+  classifications?: ExportClassification[]
+  /** The relations between objects. */
+  relations?: ExportRelation[]
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** `data` of `get_task`. */
+export interface TaskData {
+  /** The task. */
+  task?: Task
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
+/** `data` of `get_tasks`: one page of tasks. */
+export interface TaskList {
+  /** The page's tasks. */
+  tasks?: Task[]
+  /** How many tasks match in all. */
+  total?: number | null
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
+}
+
 /**
  * The result of `Client::upload_files`: every file's outcome, in input order.
  *
@@ -194,14 +672,28 @@ export interface Segmentation {
  */
 export interface UploadReport {
   /** The asset-registration (cloud import) response, when that call was made and succeeded. */
-  response?: unknown
+  response: unknown
   /**
    * The registration error, when that call failed and not every file was then found
    * registered.
    */
-  registration_error?: string | null
+  registration_error: string | null
   /** One outcome per input file. */
   files: FileOutcome[]
+}
+
+/** One stage of a project's workflow. */
+export interface WorkflowStage {
+  /** The stage's id (what tasks' `stage` refers to). */
+  id?: string | null
+  /** The stage's name. */
+  name?: string | null
+  /** The stage type: `Start`, `Label`, `Review`, `Complete`, `Webhook`, ... */
+  type?: string | null
+  /** The ids of the stages tasks go to next. */
+  next?: string[]
+  /** Fields the SDK does not model, as the server sent them. */
+  [key: string]: unknown
 }
 
 /** One zone of a segmentation. */

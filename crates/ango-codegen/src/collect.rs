@@ -7,10 +7,12 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value};
 
-use crate::ir::{GenError, GenResult, Types};
+use crate::ir::{GenResult, Types};
 
 /// Stands for a type parameter: the schema of `ApiDocument<TypeParam>` is the one of
-/// the generic `ApiDocument<T>`, its `data` a reference to `T`.
+/// the generic `ApiDocument<T>`, its `data` a reference to `T`. (`Default` and
+/// `Serialize` because generic types may require them of their parameter.)
+#[derive(Debug, Default, serde::Serialize)]
 pub struct TypeParam;
 
 impl JsonSchema for TypeParam {
@@ -31,26 +33,33 @@ fn settings() -> SchemaSettings {
     SchemaSettings::draft2020_12()
 }
 
-/// Gathers the schemas of the public types: `reply` for what users receive, `request`
-/// for what they pass, `generic_reply` for a generic type given as `Type<TypeParam>`.
+/// Gathers the schemas of the public types.
+///
+/// Types read from the server's JSON (`reply`, `request`) are described as their
+/// `Deserialize` reads them: a field with a default may be missing. Types the SDK
+/// writes itself (`produced`, and the envelopes given to `generic_reply`) are described
+/// as their `Serialize` writes them: such a field is always there.
 pub struct Collector {
     generator: SchemaGenerator,
     replies: Vec<String>,
     generics: BTreeMap<String, Vec<String>>,
-    generic_defs: Map<String, Value>,
+    /// Definitions written by the serialize contract, which take precedence.
+    serialized: Map<String, Value>,
 }
 
 impl Collector {
+    /// An empty collector.
     pub fn new() -> Self {
         Collector {
             generator: settings().into_generator(),
             replies: Vec::new(),
             generics: BTreeMap::new(),
-            generic_defs: Map::new(),
+            serialized: Map::new(),
         }
     }
 
-    /// A type users receive (described in TypeScript and in the Python stubs).
+    /// A type users receive as the server sent it (described in TypeScript and in the
+    /// Python stubs).
     pub fn reply<T: JsonSchema>(&mut self) -> &mut Self {
         self.generator.subschema_for::<T>();
         self.replies.push(T::schema_name().into_owned());
@@ -63,32 +72,37 @@ impl Collector {
         self
     }
 
-    /// A generic reply type with one parameter, given as `Type<TypeParam>`.
+    /// A type users receive as the SDK serializes it (the upload report).
+    pub fn produced<T: JsonSchema>(&mut self) -> &mut Self {
+        self.serialized_schema::<T>();
+        self.replies.push(T::schema_name().into_owned());
+        self
+    }
+
+    /// A generic reply type with one parameter, given as `Type<TypeParam>`: an envelope
+    /// (`ApiDocument<T>`, `Page<T>`), whose fields are described as always present.
     pub fn generic_reply<T: JsonSchema>(&mut self) -> &mut Self {
-        // A generator of its own: in a shared one, two instances of the same generic
-        // type would be told apart by numbered names.
-        let mut generator = settings().into_generator();
-        generator.subschema_for::<T>();
-        let name = T::schema_name().into_owned();
-        self.generic_defs.extend(generator.take_definitions(true));
+        let name = self.serialized_schema::<T>();
         self.generics.insert(name.clone(), vec!["T".into()]);
         self.replies.push(name);
         self
     }
 
+    /// Adds `T`'s definitions by the serialize contract; returns its name.
+    fn serialized_schema<T: JsonSchema>(&mut self) -> String {
+        // A generator of its own: in a shared one, two instances of the same generic
+        // type would be told apart by numbered names.
+        let mut generator = settings().for_serialize().into_generator();
+        generator.subschema_for::<T>();
+        self.serialized.extend(generator.take_definitions(true));
+        T::schema_name().into_owned()
+    }
+
+    /// The collected types. Fails when two different types share a name.
     pub fn finish(mut self) -> GenResult<Types> {
         let mut defs = self.generator.take_definitions(true);
-        for (name, schema) in self.generic_defs {
-            match defs.get(&name) {
-                Some(existing) if *existing != schema => {
-                    return Err(GenError(format!(
-                        "two different schemas are named {name}: rename one"
-                    )));
-                }
-                _ => {
-                    defs.insert(name, schema);
-                }
-            }
+        for (name, schema) in self.serialized {
+            defs.insert(name, schema);
         }
         let mut types = Types::from_defs(&defs, &self.generics)?;
         types.replies = self.replies;

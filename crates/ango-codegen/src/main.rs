@@ -5,15 +5,45 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ango_codegen::collect::Collector;
+use ango_codegen::collect::{Collector, TypeParam};
 use ango_codegen::{GenResult, Types};
 use serde_json::Value;
 
 /// The public types of ango-core.
 fn types() -> GenResult<Types> {
+    use ango_core::types::*;
     let mut c = Collector::new();
-    c.reply::<ango_core::ExportRow>()
-        .reply::<ango_core::upload::UploadReport>();
+    c.generic_reply::<ApiDocument<TypeParam>>()
+        .generic_reply::<Page<TypeParam>>()
+        // The `data` of each kind of reply.
+        .reply::<ProjectData>()
+        .reply::<ProjectList>()
+        .reply::<TaskData>()
+        .reply::<TaskList>()
+        .reply::<AssetList>()
+        .reply::<BatchList>()
+        .reply::<IssueData>()
+        .reply::<IssueList>()
+        .reply::<MemberList>()
+        .reply::<InviteList>()
+        .reply::<StorageList>()
+        .reply::<StorageData>()
+        .reply::<LlmList>()
+        .reply::<LlmData>()
+        .reply::<ExportData>()
+        // The resources (most are reached through the above too).
+        .reply::<Project>()
+        .reply::<Task>()
+        .reply::<Asset>()
+        .reply::<Batch>()
+        .reply::<Issue>()
+        .reply::<Member>()
+        .reply::<Invite>()
+        .reply::<StorageInfo>()
+        .reply::<LlmInfo>()
+        .reply::<ango_core::ExportRow>()
+        // Made by the SDK: as it serializes them.
+        .produced::<ango_core::upload::UploadReport>();
     c.finish()
 }
 

@@ -57,7 +57,6 @@ impl Raw<'_> {
 }
 
 impl Client {
-
     /// Soft-deletes assets of a project (`DELETE /v2/project/{id}/assets` with a JSON body).
     pub fn delete_assets(&self, project_id: &str, asset_ids: &[String]) -> Result<Value> {
         self.delete(format!(

@@ -19,7 +19,6 @@ impl Raw<'_> {
 }
 
 impl Client {
-
     /// Creates one batch named `batch_name` (`POST /v2/batches/{project_id}`).
     pub fn create_batch(&self, project_id: &str, batch_name: &str) -> Result<Value> {
         self.post(format!("/v2/batches/{}", encode_component(project_id)))

@@ -118,7 +118,6 @@ impl Raw<'_> {
 }
 
 impl Client {
-
     /// Adds a comment to an issue (`POST /v2/issues/{id}/comment`).
     pub fn add_comment_to_issue(
         &self,

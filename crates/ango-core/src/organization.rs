@@ -43,7 +43,6 @@ impl Raw<'_> {
 }
 
 impl Client {
-
     /// Changes members' organization roles (`POST /v2/organization/{id}/users`).
     pub fn update_organization_members_role(
         &self,

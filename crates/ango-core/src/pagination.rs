@@ -736,11 +736,17 @@ fn decode_item<T: DeserializeOwned + 'static>(item: Item) -> Result<T> {
             .map(|value| *value)
             .map_err(|_| Error::Internal("a page item is not a JSON value".into()));
     }
-    let what = std::any::type_name::<T>().rsplit("::").next().unwrap_or("an item");
+    let what = std::any::type_name::<T>()
+        .rsplit("::")
+        .next()
+        .unwrap_or("an item");
     match item {
         Item::Raw(raw) => crate::types::decode_item(raw.get(), what),
         Item::Value(value) => T::deserialize(&value).map_err(|e| {
-            Error::decode(format!("expected {what}: {e}"), value.to_string().as_bytes())
+            Error::decode(
+                format!("expected {what}: {e}"),
+                value.to_string().as_bytes(),
+            )
         }),
     }
 }
@@ -775,7 +781,8 @@ impl Raw<'_> {
         page_size: Option<u64>,
     ) -> Result<Pages> {
         let size = self::page_size(page_size)?;
-        let (client, project_id, params) = (Client::clone(self), project_id.to_string(), params.clone());
+        let (client, project_id, params) =
+            (Client::clone(self), project_id.to_string(), params.clone());
         Ok(Pages::new(
             "tasks",
             MAX_PAGE_SIZE,
@@ -802,7 +809,8 @@ impl Raw<'_> {
         page_size: Option<u64>,
     ) -> Result<Pages> {
         let size = self::page_size(page_size)?;
-        let (client, project_id, filters) = (Client::clone(self), project_id.to_string(), filters.clone());
+        let (client, project_id, filters) =
+            (Client::clone(self), project_id.to_string(), filters.clone());
         Ok(Pages::new(
             "assets",
             MAX_PAGE_SIZE,

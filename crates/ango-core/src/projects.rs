@@ -98,7 +98,6 @@ impl Raw<'_> {
 }
 
 impl Client {
-
     /// Soft-deletes a project with its assets, tasks, issues and history; storage files
     /// stay (see [`Client::purge_project`]) (`DELETE /v2/project/{id}`).
     pub fn delete_project(&self, project_id: &str) -> Result<Value> {

@@ -54,7 +54,6 @@ impl Raw<'_> {
 }
 
 impl Client {
-
     /// Removes a storage integration (`DELETE /v2/storages/{storage_id}`).
     pub fn delete_storage(&self, storage_id: &str) -> Result<Value> {
         self.delete(format!("/v2/storages/{}", encode_component(storage_id)))

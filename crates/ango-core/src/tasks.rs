@@ -133,7 +133,6 @@ impl Raw<'_> {
 }
 
 impl Client {
-
     /// Reads a task's history: one entry by `task_history_id`
     /// (`GET /v2/taskHistory/{id}`), else all of `task_id`'s (`GET /v2/task/{id}/history`).
     ///

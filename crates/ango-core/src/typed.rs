@@ -46,9 +46,7 @@ impl Client {
         description: Option<&str>,
         project_type: Option<ProjectType>,
     ) -> Result<Project> {
-        let reply = self
-            .raw()
-            .create_project(name, description, project_type)?;
+        let reply = self.raw().create_project(name, description, project_type)?;
         Ok(decode_document::<ProjectData>(reply, "a project")?
             .data
             .project)
@@ -160,9 +158,11 @@ impl Client {
     /// JSON reply: [`Raw::get_organization_invites`](crate::Raw::get_organization_invites).
     pub fn get_organization_invites(&self, organization_id: &str) -> Result<Vec<Invite>> {
         let reply = self.raw().get_organization_invites(organization_id)?;
-        Ok(decode_document::<InviteList>(reply, "a list of invitations")?
-            .data
-            .invites)
+        Ok(
+            decode_document::<InviteList>(reply, "a list of invitations")?
+                .data
+                .invites,
+        )
     }
 
     /// The organization's LLM configurations (`GET /v2/llms`); with `llm_id` (sent as
@@ -276,11 +276,7 @@ impl Client {
     /// Exports as JSON (whatever `options.export_format` says) and streams the rows as
     /// [`ExportRow`]s without parsing the whole document. JSON values:
     /// [`Raw::export_json_rows`](crate::Raw::export_json_rows).
-    pub fn export_json_rows(
-        &self,
-        project_id: &str,
-        options: &ExportOptions,
-    ) -> Result<TypedRows> {
+    pub fn export_json_rows(&self, project_id: &str, options: &ExportOptions) -> Result<TypedRows> {
         Ok(self.raw().export_json_rows(project_id, options)?.typed())
     }
 }

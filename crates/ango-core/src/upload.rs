@@ -684,7 +684,8 @@ impl Client {
         let batch_list = if new_batches.is_empty() {
             Vec::new()
         } else {
-            self.raw().get_batches(project_id)?
+            self.raw()
+                .get_batches(project_id)?
                 .as_array()
                 .cloned()
                 .unwrap_or_default()

@@ -11,7 +11,8 @@ fn get_assets_defaults_to_page_1_limit_10_and_empty_filters() {
     let server = Recorder::start();
     server
         .client()
-        .raw().get_assets("p1", &GetAssetsParams::default())
+        .raw()
+        .get_assets("p1", &GetAssetsParams::default())
         .unwrap();
     server.only().assert_call(
         "GET",
@@ -79,7 +80,8 @@ fn path_segments_are_percent_encoded() {
     let server = Recorder::start();
     server
         .client()
-        .raw().get_assets("p 1/x", &GetAssetsParams::default())
+        .raw()
+        .get_assets("p 1/x", &GetAssetsParams::default())
         .unwrap();
     assert_eq!(server.only().path, "/v2/project/p%201%2Fx/assets");
 }

@@ -407,7 +407,8 @@ fn get_assets_without_filters_sends_null_like_the_official() {
         "",
     );
     client
-        .raw().get_assets_page("p1", 1, 10, Some(&Default::default()))
+        .raw()
+        .get_assets_page("p1", 1, 10, Some(&Default::default()))
         .unwrap();
     assert_eq!(server.last().query_value("filters"), Some("{}"));
 }

@@ -12,7 +12,8 @@ fn create_issue_with_only_content() {
     let server = Recorder::start();
     server
         .client()
-        .raw().create_issue("t1", "Check this", &CreateIssueParams::default())
+        .raw()
+        .create_issue("t1", "Check this", &CreateIssueParams::default())
         .unwrap();
     server.only().assert_call(
         "POST",
@@ -36,7 +37,11 @@ fn create_issue_with_every_location_field_in_official_order() {
         plane: Some("S".into()),
         ..Default::default()
     };
-    server.client().raw().create_issue("t1", "c é", &params).unwrap();
+    server
+        .client()
+        .raw()
+        .create_issue("t1", "c é", &params)
+        .unwrap();
     server.only().assert_call(
         "POST",
         "/v2/issues",
@@ -76,7 +81,11 @@ fn create_issue_on_an_object() {
         position: Some(serde_json::Value::Null),
         ..Default::default()
     };
-    server.client().raw().create_issue("t1", "c", &params).unwrap();
+    server
+        .client()
+        .raw()
+        .create_issue("t1", "c", &params)
+        .unwrap();
     server.only().assert_call(
         "POST",
         "/v2/issues",
@@ -162,7 +171,11 @@ fn create_issue_accepts_edge_values() {
         plane: Some("C".into()),
         ..Default::default()
     };
-    server.client().raw().create_issue("t1", "c", &params).unwrap();
+    server
+        .client()
+        .raw()
+        .create_issue("t1", "c", &params)
+        .unwrap();
     assert_eq!(
         server.only().body_text(),
         r#"{"content": "c", "labelTask": "t1", "page": 0, "pageEnd": 0, "dataIndex": 0, "plane": "C"}"#
@@ -174,7 +187,8 @@ fn get_issues_with_and_without_filters() {
     let server = Recorder::start();
     let client = server.client();
     client
-        .raw().get_issues("p1", &GetIssuesParams::default())
+        .raw()
+        .get_issues("p1", &GetIssuesParams::default())
         .unwrap();
     server
         .last()
@@ -231,7 +245,8 @@ fn update_issue_sends_mentions_only_with_content() {
         r#"{"content": "new", "contentMentions": ["x"]}"#,
     );
     client
-        .raw().update_issue("i1", &UpdateIssueParams::default())
+        .raw()
+        .update_issue("i1", &UpdateIssueParams::default())
         .unwrap();
     server
         .last()

@@ -15,7 +15,11 @@ fn strings(items: &[&str]) -> Vec<String> {
 #[test]
 fn get_organization_members() {
     let server = Recorder::start();
-    server.client().raw().get_organization_members("o1").unwrap();
+    server
+        .client()
+        .raw()
+        .get_organization_members("o1")
+        .unwrap();
     server
         .only()
         .assert_call("GET", "/v2/organization/o1/users", &[], "");
@@ -39,7 +43,11 @@ fn delete_organization_members_sends_emails_in_a_delete_body() {
 #[test]
 fn get_organization_invites_asks_for_pending_ones() {
     let server = Recorder::start();
-    server.client().raw().get_organization_invites("o1").unwrap();
+    server
+        .client()
+        .raw()
+        .get_organization_invites("o1")
+        .unwrap();
     server.only().assert_call(
         "GET",
         "/v2/organization/o1/invites",

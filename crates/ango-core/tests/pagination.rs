@@ -129,7 +129,8 @@ fn every_item_once_in_order(concurrency: usize) {
             }
             server.clear();
             let mut pages = client
-                .raw().iter_tasks(
+                .raw()
+                .iter_tasks(
                     &format!("{total}-{cap}"),
                     &GetTasksParams::default(),
                     Some(100),
@@ -187,13 +188,15 @@ fn assets_and_projects_page_the_same_way() {
         let mut filters = serde_json::Map::new();
         filters.insert("externalId".into(), json!("a.jpg"));
         let assets: Vec<Value> = client
-            .raw().iter_assets("p1", &filters, Some(10))
+            .raw()
+            .iter_assets("p1", &filters, Some(10))
             .unwrap()
             .map(Result::unwrap)
             .collect();
         assert_eq!(numbers(assets), (0..25).collect::<Vec<_>>());
         let projects: Vec<Value> = client
-            .raw().iter_projects(Some(10))
+            .raw()
+            .iter_projects(Some(10))
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -225,7 +228,8 @@ fn a_server_sending_more_than_its_total_is_cut_off() {
         });
         let client = with_concurrency(&server.client(), concurrency);
         let items: Vec<Value> = client
-            .raw().iter_tasks("p1", &GetTasksParams::default(), Some(10))
+            .raw()
+            .iter_tasks("p1", &GetTasksParams::default(), Some(10))
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -241,7 +245,8 @@ fn a_server_sending_more_than_its_total_is_cut_off() {
         });
         let client = with_concurrency(&server.client(), concurrency);
         let items: Vec<Value> = client
-            .raw().iter_tasks("p1", &GetTasksParams::default(), Some(10))
+            .raw()
+            .iter_tasks("p1", &GetTasksParams::default(), Some(10))
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -263,7 +268,8 @@ fn without_a_total_pages_are_read_until_a_short_one() {
             });
             let client = with_concurrency(&server.client(), concurrency);
             let mut pages = client
-                .raw().iter_tasks("p1", &GetTasksParams::default(), Some(10))
+                .raw()
+                .iter_tasks("p1", &GetTasksParams::default(), Some(10))
                 .unwrap();
             let items: Vec<Value> = pages.by_ref().map(Result::unwrap).collect();
             assert_eq!(numbers(items), (0..available).collect::<Vec<_>>());
@@ -289,7 +295,8 @@ fn a_server_running_dry_before_its_total_is_an_inconsistency_after_every_item() 
         });
         let client = with_concurrency(&server.client(), concurrency);
         let results: Vec<Result<Value, Error>> = client
-            .raw().iter_tasks("p1", &GetTasksParams::default(), Some(10))
+            .raw()
+            .iter_tasks("p1", &GetTasksParams::default(), Some(10))
             .unwrap()
             .collect();
         let (last, items) = results.split_last().unwrap();
@@ -311,7 +318,8 @@ fn an_error_on_page_three_is_yielded_once_and_ends_the_iteration() {
         });
         let client = with_concurrency(&server.client(), concurrency);
         let mut pages = client
-            .raw().iter_tasks("p1", &GetTasksParams::default(), Some(10))
+            .raw()
+            .iter_tasks("p1", &GetTasksParams::default(), Some(10))
             .unwrap();
         let mut items = Vec::new();
         let mut errors = Vec::new();
@@ -341,7 +349,8 @@ fn a_malformed_page_is_a_decode_error() {
     });
     let mut pages = server
         .client()
-        .raw().iter_tasks("p1", &GetTasksParams::default(), None)
+        .raw()
+        .iter_tasks("p1", &GetTasksParams::default(), None)
         .unwrap();
     assert!(matches!(pages.next(), Some(Err(Error::Decode { .. }))));
     assert!(pages.next().is_none());
@@ -373,7 +382,8 @@ fn dropping_the_iterator_early_stops_the_prefetch() {
     let client = with_concurrency(&server.client(), 8);
     let prefetch_window = 4; // page_size 10 × concurrency 8 < one page: the minimum
     let mut pages = client
-        .raw().iter_tasks("p1", &GetTasksParams::default(), Some(10))
+        .raw()
+        .iter_tasks("p1", &GetTasksParams::default(), Some(10))
         .unwrap();
     assert_eq!(numbers([pages.next().unwrap().unwrap()]), vec![0]);
     drop(pages);
@@ -390,7 +400,8 @@ fn dropping_the_iterator_early_stops_the_prefetch() {
     // Taking a few pages' worth stays within the window ahead of what was consumed.
     server.clear();
     let taken: Vec<Value> = client
-        .raw().iter_tasks("p1", &GetTasksParams::default(), Some(10))
+        .raw()
+        .iter_tasks("p1", &GetTasksParams::default(), Some(10))
         .unwrap()
         .take(35)
         .map(Result::unwrap)
@@ -403,7 +414,8 @@ fn dropping_the_iterator_early_stops_the_prefetch() {
     server.clear();
     let one_by_one = with_concurrency(&client, 1);
     let first = one_by_one
-        .raw().iter_tasks("p1", &GetTasksParams::default(), Some(10))
+        .raw()
+        .iter_tasks("p1", &GetTasksParams::default(), Some(10))
         .unwrap()
         .next();
     assert!(first.is_some());
@@ -415,9 +427,13 @@ fn page_sizes_out_of_range_are_refused_before_any_request() {
     let server = Recorder::start();
     let client = server.client();
     for size in [0, 1001] {
-        let tasks = client.raw().iter_tasks("p1", &GetTasksParams::default(), Some(size));
+        let tasks = client
+            .raw()
+            .iter_tasks("p1", &GetTasksParams::default(), Some(size));
         assert!(matches!(tasks, Err(Error::InvalidArgument(_))), "{size}");
-        let assets = client.raw().iter_assets("p1", &serde_json::Map::new(), Some(size));
+        let assets = client
+            .raw()
+            .iter_assets("p1", &serde_json::Map::new(), Some(size));
         assert!(matches!(assets, Err(Error::InvalidArgument(_))), "{size}");
         assert!(matches!(
             client.raw().iter_projects(Some(size)),
@@ -426,7 +442,8 @@ fn page_sizes_out_of_range_are_refused_before_any_request() {
     }
     for size in [Some(1), Some(1000), None] {
         let pages = client
-            .raw().iter_tasks("p1", &GetTasksParams::default(), size)
+            .raw()
+            .iter_tasks("p1", &GetTasksParams::default(), size)
             .unwrap();
         drop(pages);
     }
@@ -446,7 +463,8 @@ fn iterators_ask_for_the_largest_pages_and_keep_the_filters() {
     for page_size in [None, Some(10)] {
         server.clear();
         let items: Vec<Value> = with_concurrency(&server.client(), 1)
-            .raw().iter_tasks("p1", &params, page_size)
+            .raw()
+            .iter_tasks("p1", &params, page_size)
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -480,7 +498,8 @@ fn a_server_refusing_large_pages_is_paged_with_the_callers_page_size() {
     for concurrency in [1, 8] {
         server.clear();
         let items: Vec<Value> = with_concurrency(&server.client(), concurrency)
-            .raw().iter_tasks("p1", &GetTasksParams::default(), Some(50))
+            .raw()
+            .iter_tasks("p1", &GetTasksParams::default(), Some(50))
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -502,7 +521,8 @@ fn the_prefetch_window_follows_the_page_size() {
         let server = task_server(Listing::exact(1_000_000));
         let client = with_concurrency(&server.client(), 8);
         let mut pages = client
-            .raw().iter_tasks("p1", &GetTasksParams::default(), Some(page_size))
+            .raw()
+            .iter_tasks("p1", &GetTasksParams::default(), Some(page_size))
             .unwrap();
         assert!(pages.next().unwrap().is_ok());
         let seen = settled_request_count(&server);

@@ -40,7 +40,8 @@ fn clone_project_copies_everything_by_default() {
     let server = Recorder::start();
     let client = server.client();
     client
-        .raw().clone_project("p1", &CloneProjectOptions::default())
+        .raw()
+        .clone_project("p1", &CloneProjectOptions::default())
         .unwrap();
     server.last().assert_call(
         "POST",
@@ -188,7 +189,8 @@ fn set_state_posts_are_retried_and_creating_posts_are_not() {
     server.push(Reply::status(502, "bad gateway"));
     assert!(
         client
-            .raw().clone_project("p1", &CloneProjectOptions::default())
+            .raw()
+            .clone_project("p1", &CloneProjectOptions::default())
             .is_err()
     );
     assert_eq!(server.requests().len(), 1);
@@ -199,7 +201,8 @@ fn create_project_sends_an_empty_description_when_none_is_given() {
     let server = Recorder::start();
     let client = server.client();
     client
-        .raw().create_project("n \u{e9}", None, Some(ProjectType::Pct))
+        .raw()
+        .create_project("n \u{e9}", None, Some(ProjectType::Pct))
         .unwrap();
     server.last().assert_call(
         "POST",

@@ -62,7 +62,8 @@ fn iter(server: &Recorder, concurrency: usize) -> Pages {
     server
         .client()
         .with_settings(|s| s.concurrency = concurrency)
-        .raw().iter_tasks("p1", &GetTasksParams::default(), Some(100))
+        .raw()
+        .iter_tasks("p1", &GetTasksParams::default(), Some(100))
         .unwrap()
 }
 

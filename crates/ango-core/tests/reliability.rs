@@ -65,7 +65,8 @@ fn faulted_requests(emulator: &Emulator) -> u64 {
 
 fn task_ids_of(client: &Client, project_id: &str) -> Vec<String> {
     client
-        .raw().iter_tasks(project_id, &GetTasksParams::default(), Some(1000))
+        .raw()
+        .iter_tasks(project_id, &GetTasksParams::default(), Some(1000))
         .unwrap()
         .map(|t| t.unwrap()["_id"].as_str().unwrap().to_string())
         .collect()
@@ -83,7 +84,8 @@ fn paging_under_faults_returns_every_task_exactly_once() {
         let client = client.with_settings(|s| s.concurrency = concurrency);
         let mut ids = Vec::new();
         for task in client
-            .raw().iter_tasks(&project_id, &GetTasksParams::default(), Some(page_size))
+            .raw()
+            .iter_tasks(&project_id, &GetTasksParams::default(), Some(page_size))
             .unwrap()
         {
             ids.push(task.unwrap()["_id"].as_str().unwrap().to_string());
@@ -105,7 +107,8 @@ fn reads_and_idempotent_writes_complete_under_faults() {
         let project = client.raw().get_project(&project_id).unwrap();
         assert_eq!(project["data"]["project"]["_id"], project_id.as_str());
         let page = client
-            .raw().get_tasks(&project_id, &GetTasksParams::default())
+            .raw()
+            .get_tasks(&project_id, &GetTasksParams::default())
             .unwrap();
         assert_eq!(page["data"]["total"], 40);
     }
@@ -173,7 +176,8 @@ fn reads_and_idempotent_writes_complete_under_faults() {
         ..GetTasksParams::default()
     };
     let listed: HashMap<String, Value> = client
-        .raw().iter_tasks(&project_id, &params, Some(100))
+        .raw()
+        .iter_tasks(&project_id, &params, Some(100))
         .unwrap()
         .map(|t| {
             let t = t.unwrap();
@@ -244,7 +248,8 @@ fn creates_under_faults_are_never_duplicated() {
 
     faults_off(&emulator);
     let issues = client
-        .raw().get_issues(&project_id, &GetIssuesParams::default())
+        .raw()
+        .get_issues(&project_id, &GetIssuesParams::default())
         .unwrap();
     let issues = issues["data"]["issues"].as_array().unwrap();
     assert_eq!(
@@ -321,7 +326,8 @@ fn uploads_under_faults_account_for_every_file() {
     faults_off(&emulator);
     let mut registered: HashMap<String, usize> = HashMap::new();
     for asset in client
-        .raw().iter_assets(project_id, &Map::new(), Some(1000))
+        .raw()
+        .iter_assets(project_id, &Map::new(), Some(1000))
         .unwrap()
     {
         let asset = asset.unwrap();

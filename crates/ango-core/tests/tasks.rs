@@ -210,7 +210,8 @@ fn get_tasks_defaults() {
     let server = Recorder::start();
     server
         .client()
-        .raw().get_tasks("p1", &GetTasksParams::default())
+        .raw()
+        .get_tasks("p1", &GetTasksParams::default())
         .unwrap();
     server.only().assert_call(
         "GET",

@@ -39,7 +39,10 @@ fn malformed_responses_are_typed_errors() {
     let server = Recorder::start();
     let client = server.client();
     server.push(Reply::status(502, "<html><body>Bad Gateway</body></html>"));
-    assert_eq!(client.raw().get_project("p").unwrap_err().status(), Some(502));
+    assert_eq!(
+        client.raw().get_project("p").unwrap_err().status(),
+        Some(502)
+    );
     server.push(Reply::bytes(b"{\"status\": \"succ".to_vec()));
     assert!(matches!(
         client.raw().get_project("p").unwrap_err(),
@@ -84,7 +87,10 @@ fn auth_errors_are_never_retried_and_rate_limits_report_retry_after() {
         .max_retries(3)
         .build()
         .unwrap();
-    assert_eq!(client.raw().get_project("p").unwrap_err().status(), Some(401));
+    assert_eq!(
+        client.raw().get_project("p").unwrap_err().status(),
+        Some(401)
+    );
     assert_eq!(server.requests().len(), 1);
 
     let limited = Recorder::start();

@@ -40,7 +40,8 @@ fn all_tasks(client: &Client, project_id: &str) -> Vec<Value> {
         ..GetTasksParams::default()
     };
     client
-        .raw().iter_tasks(project_id, &params, Some(2))
+        .raw()
+        .iter_tasks(project_id, &params, Some(2))
         .unwrap()
         .map(Result::unwrap)
         .collect()
@@ -53,7 +54,8 @@ fn the_whole_flow_through_ango_core() {
 
     // Project and label set.
     let created = client
-        .raw().create_project("Workflow", Some("end to end"), None)
+        .raw()
+        .create_project("Workflow", Some("end to end"), None)
         .unwrap();
     let project_id = created["data"]["project"]["_id"]
         .as_str()
@@ -214,7 +216,8 @@ fn the_whole_flow_through_ango_core() {
         ..ExportOptions::default()
     };
     let rows: Vec<Value> = client
-        .raw().export_rows(&project_id, &ndjson)
+        .raw()
+        .export_rows(&project_id, &ndjson)
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -243,17 +246,22 @@ fn the_whole_flow_through_ango_core() {
     // Every stage, both formats: the same content.
     ndjson.stage = None;
     let all_rows: Vec<Value> = client
-        .raw().export_rows(&project_id, &ndjson)
+        .raw()
+        .export_rows(&project_id, &ndjson)
         .unwrap()
         .map(Result::unwrap)
         .collect();
     assert_eq!(all_rows.len(), 3);
     let mut json_options = ndjson.clone();
     json_options.export_format = ExportFormat::Json;
-    let document = client.raw().export_json(&project_id, &json_options).unwrap();
+    let document = client
+        .raw()
+        .export_json(&project_id, &json_options)
+        .unwrap();
     assert_eq!(document, Value::Array(all_rows.clone()));
     let streamed: Vec<Value> = client
-        .raw().export_rows(&project_id, &json_options)
+        .raw()
+        .export_rows(&project_id, &json_options)
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -261,7 +269,8 @@ fn the_whole_flow_through_ango_core() {
 
     // Issues.
     let issue = client
-        .raw().create_issue(
+        .raw()
+        .create_issue(
             &task0,
             "The box is off",
             &CreateIssueParams {
@@ -279,7 +288,8 @@ fn the_whole_flow_through_ango_core() {
     assert_eq!(listed["data"]["issues"].as_array().unwrap().len(), 1);
     assert_eq!(listed["data"]["issues"][0]["position"], "[10, 20]");
     let updated = client
-        .raw().update_issue(
+        .raw()
+        .update_issue(
             &issue_id,
             &UpdateIssueParams {
                 status: Some("Resolved".into()),
@@ -318,7 +328,8 @@ fn the_whole_flow_through_ango_core() {
         .update_tasks_priority(&project_id, 7, &task_ids("taskIds", &[&task2]))
         .unwrap();
     let page = client
-        .raw().get_tasks(&project_id, &GetTasksParams::default())
+        .raw()
+        .get_tasks(&project_id, &GetTasksParams::default())
         .unwrap();
     let listed = page["data"]["tasks"].as_array().unwrap();
     let find = |id: &str| listed.iter().find(|t| t["_id"] == id).unwrap();
@@ -331,7 +342,8 @@ fn the_whole_flow_through_ango_core() {
     let mut by_external_id = Map::new();
     by_external_id.insert("externalId".into(), json!(external_ids[2]));
     let assets: Vec<Value> = client
-        .raw().iter_assets(&project_id, &by_external_id, None)
+        .raw()
+        .iter_assets(&project_id, &by_external_id, None)
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -339,7 +351,8 @@ fn the_whole_flow_through_ango_core() {
     let asset_id = assets[0]["_id"].as_str().unwrap().to_string();
     client.delete_assets(&project_id, &[asset_id]).unwrap();
     let remaining: Vec<Value> = client
-        .raw().iter_assets(&project_id, &Map::new(), None)
+        .raw()
+        .iter_assets(&project_id, &Map::new(), None)
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -357,7 +370,8 @@ fn paging_a_large_project_returns_every_task_once() {
     for (page_size, concurrency) in [(100, 8), (1000, 8), (1000, 1)] {
         let client = client.with_settings(|s| s.concurrency = concurrency);
         let mut pages = client
-            .raw().iter_tasks(&project_id, &GetTasksParams::default(), Some(page_size))
+            .raw()
+            .iter_tasks(&project_id, &GetTasksParams::default(), Some(page_size))
             .unwrap();
         let mut ids = Vec::with_capacity(5_000);
         for task in pages.by_ref() {
@@ -369,7 +383,8 @@ fn paging_a_large_project_returns_every_task_once() {
         assert_eq!(unique.len(), 5_000, "page size {page_size}: duplicates");
     }
     let assets = client
-        .raw().iter_assets(&project_id, &Map::new(), Some(1000))
+        .raw()
+        .iter_assets(&project_id, &Map::new(), Some(1000))
         .unwrap()
         .map(|a| a.unwrap()["_id"].as_str().unwrap().to_string())
         .collect::<HashSet<_>>();
