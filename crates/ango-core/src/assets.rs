@@ -8,7 +8,8 @@ use crate::error::Result;
 use crate::http::encode_component;
 
 /// Paging and filters of [`Client::get_assets`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GetAssetsParams {
     /// The page, from 1 (default 1).
     pub page: u64,

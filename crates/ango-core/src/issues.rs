@@ -11,7 +11,8 @@ use crate::models::MedicalPlane;
 ///
 /// An issue is placed either on an object (`object_id`) or at a location (`position`,
 /// `page`, `page_end`, `data_index`, `plane`), never both.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct CreateIssueParams {
     /// Users mentioned in the issue (normally their emails), sent as `contentMentions`.
     pub content_mentions: Option<Vec<Value>>,
@@ -38,7 +39,8 @@ pub struct CreateIssueParams {
 }
 
 /// Changes to an issue, for [`Client::update_issue`]; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct UpdateIssueParams {
     /// New text.
     pub content: Option<String>,
@@ -53,7 +55,8 @@ pub struct UpdateIssueParams {
 }
 
 /// Filters of [`Client::get_issues`]; `None` does not filter.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GetIssuesParams {
     /// Only issues on this asset.
     pub asset_id: Option<String>,

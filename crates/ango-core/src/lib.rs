@@ -85,6 +85,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod args;
 mod client;
 pub mod config;
@@ -113,6 +114,7 @@ pub mod tasks;
 pub mod types;
 pub mod upload;
 
+pub use api::{MethodSpec, ParamSpec, Reply, Returns};
 pub use args::page_param;
 pub use assets::GetAssetsParams;
 pub use client::{Client, ClientBuilder, Raw};

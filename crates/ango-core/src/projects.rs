@@ -9,7 +9,8 @@ use crate::models::{AssetBuilderTemplate, Metrics, ProjectRole, ProjectType, Tim
 use crate::ontology::CategorySchema;
 
 /// What [`Client::clone_project`] copies into the new project; everything by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct CloneProjectOptions {
     /// Copy the label set (category schema).
     pub category_schema: bool,
@@ -40,7 +41,8 @@ impl Default for CloneProjectOptions {
 
 /// Changes to a project's label validation, for [`Client::update_label_validation`];
 /// `None` leaves a setting as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct UpdateLabelValidationParams {
     /// Turns custom validation on or off.
     pub custom_validation_enabled: Option<bool>,

@@ -9,7 +9,8 @@ use crate::http::encode_component;
 use crate::models::Storage;
 
 /// Options of [`Client::list_storage_files`]; the defaults are the official SDK's.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ListStorageFilesParams {
     /// The folder to list, relative to the bucket root (default: the root, `""`).
     pub path: String,

@@ -18,7 +18,8 @@ const REQUIRED_TASK_FIELDS: [&str; 3] = ["_id", "project", "asset"];
 /// are still sent, unless `task_filter` sets the same criterion, which then wins. The
 /// official SDK emits a `DeprecationWarning` for them; the core has no warning channel,
 /// so the bindings warn.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GetTasksParams {
     /// The page, from 1 (default 1).
     pub page: u64,
@@ -58,7 +59,8 @@ impl Default for GetTasksParams {
 }
 
 /// How [`Client::annotate_task`] applies an answer; all off by default.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct AnnotateOptions {
     /// Replace the task's stored answer instead of merging the new one into it.
     pub overwrite: bool,
@@ -69,13 +71,16 @@ pub struct AnnotateOptions {
 }
 
 /// Which tasks [`Client::requeue_tasks`] moves, and how.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RequeueTasksParams {
     /// Which tasks: `taskIds`, `externalIds`, `assetIds`, `batches`, `fromStageIds`
-    /// (default `{}`).
+    /// (default `{}`; `null` too).
+    #[serde(deserialize_with = "crate::models::null_default")]
     pub filters: Map<String, Value>,
     /// What to clear: `removeAnnotations`, `removeAssignee`, `removeStageHistory`
-    /// (default `{}`).
+    /// (default `{}`; `null` too).
+    #[serde(deserialize_with = "crate::models::null_default")]
     pub options: Map<String, Value>,
 }
 

@@ -4,14 +4,18 @@ use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 
-/// A task answer: objects (tools), classifications and relations, as JSON objects.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A task answer: objects (tools), classifications and relations, as JSON objects
+/// (a missing or `null` list is empty).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
 pub struct Answer {
     /// Objects drawn with tools (`tools` in the task's stored answer).
+    #[serde(default, deserialize_with = "super::null_default")]
     pub objects: Vec<Value>,
     /// Classification answers.
+    #[serde(default, deserialize_with = "super::null_default")]
     pub classifications: Vec<Value>,
     /// Relations between objects.
+    #[serde(default, deserialize_with = "super::null_default")]
     pub relations: Vec<Value>,
 }
 
@@ -26,14 +30,18 @@ impl Answer {
     }
 }
 
-/// What `annotate_task` sends.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What `annotate_task` sends (snake_case or camelCase keys when deserialised; other
+/// keys, such as the Python object's raw `brush_data` arrays, are ignored).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
 pub struct AnnotationPayload {
     /// The answer (an empty one when `None`).
+    #[serde(default)]
     pub answer: Option<Answer>,
     /// URL of an uploaded brush mask.
+    #[serde(default, alias = "brushDataUrl")]
     pub brush_data_url: Option<String>,
     /// URL of an uploaded medical brush mask.
+    #[serde(default, alias = "medicalBrushDataUrl")]
     pub medical_brush_data_url: Option<String>,
 }
 

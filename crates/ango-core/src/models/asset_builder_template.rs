@@ -79,6 +79,56 @@ impl DataConfigItem {
     }
 }
 
+/// Reads the dict form of [`DataConfigItem::from_value`], or the Python attribute
+/// names (`type`, `storage`, `include_in_export`).
+impl<'de> serde::Deserialize<'de> for DataConfigItem {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let value = super::renamed(
+            Value::deserialize(deserializer)?,
+            &[("include_in_export", "includeInExport")],
+        );
+        DataConfigItem::from_value(&value).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Reads the dict form of [`AssetBuilderTemplate::from_value`], or the Python attribute
+/// names (`external_id_column`, `data_config`, `batch_column`, `pre_label_config`) and
+/// their camelCase forms (`externalIdColumn`, ...). Not validated: see
+/// [`AssetBuilderTemplate::validate`].
+impl<'de> serde::Deserialize<'de> for AssetBuilderTemplate {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let value = super::renamed(
+            Value::deserialize(deserializer)?,
+            &[
+                ("external_id_column", "selectedExternalId"),
+                ("externalIdColumn", "selectedExternalId"),
+                ("data_config", "dataConfig"),
+                ("batch_column", "batchColumn"),
+                ("pre_label_config", "preLabelConfig"),
+            ],
+        );
+        let value = match value {
+            Value::Object(mut map) => {
+                if let Some(Value::Object(items)) = map.get_mut("dataConfig") {
+                    for item in items.values_mut() {
+                        *item = super::renamed(
+                            std::mem::take(item),
+                            &[("include_in_export", "includeInExport")],
+                        );
+                    }
+                }
+                Value::Object(map)
+            }
+            other => other,
+        };
+        AssetBuilderTemplate::from_value(&value).map_err(serde::de::Error::custom)
+    }
+}
+
 /// An asset-builder template.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssetBuilderTemplate {

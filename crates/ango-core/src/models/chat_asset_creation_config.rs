@@ -43,6 +43,27 @@ pub struct ChatAssetCreationConfig {
     pub conversation_json: Option<std::path::PathBuf>,
 }
 
+/// Reads the form of [`ChatAssetCreationConfig::from_value`] (the Python attribute
+/// names), or their camelCase forms (`numberOfAssets`, `llmConfig`, ...); validated.
+impl<'de> serde::Deserialize<'de> for ChatAssetCreationConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let value = super::renamed(
+            <Value as serde::Deserialize>::deserialize(deserializer)?,
+            &[
+                ("numberOfAssets", "number_of_assets"),
+                ("storageId", "storage_id"),
+                ("bucketName", "bucket_name"),
+                ("llmConfig", "llm_config"),
+                ("namingStrategy", "naming_strategy"),
+                ("conversationJson", "conversation_json"),
+            ],
+        );
+        ChatAssetCreationConfig::from_value(&value).map_err(serde::de::Error::custom)
+    }
+}
+
 impl ChatAssetCreationConfig {
     /// The official check: without a conversation file, at least one asset is required.
     pub fn validate(&self) -> Result<()> {

@@ -7,11 +7,14 @@ use super::enums::{ExportFormat, ExportType, TaskType};
 use crate::pyjson;
 
 /// A time window on `updatedAt` / `createdAt`, written with microsecond precision.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TimeFilter {
     /// Strictly after this time.
+    #[serde(alias = "fromDate")]
     pub from_date: Option<Timestamp>,
     /// Strictly before this time.
+    #[serde(alias = "toDate")]
     pub to_date: Option<Timestamp>,
 }
 
@@ -64,6 +67,89 @@ pub struct ExportOptions {
     pub updated_at: Option<TimeFilter>,
     /// Only tasks created in this window.
     pub created_at: Option<TimeFilter>,
+}
+
+/// `ExportOptions` as the bindings pass it: the Python attribute names or their
+/// camelCase forms; a missing or `null` field takes the official default, and a missing
+/// `stage` is the official stage default of [`ExportOptions::new`] (`null` means every
+/// stage). `task_type` (one type) is read as well as `task_types`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportOptionsFields {
+    #[serde(default, deserialize_with = "present")]
+    stage: Option<Option<Vec<String>>>,
+    #[serde(default)]
+    batches: Option<Vec<String>>,
+    #[serde(default, alias = "taskTypes")]
+    task_types: Option<Vec<TaskType>>,
+    #[serde(default, alias = "taskType")]
+    task_type: Option<TaskType>,
+    #[serde(default, alias = "exportFormat")]
+    export_format: Option<ExportFormat>,
+    #[serde(default, alias = "exportType")]
+    export_type: Option<ExportType>,
+    #[serde(default, alias = "includeKeyFramesOnly")]
+    include_key_frames_only: Option<bool>,
+    #[serde(default, alias = "includeIdleBlurDurations")]
+    include_idle_blur_durations: Option<bool>,
+    #[serde(default, alias = "sendEmail")]
+    send_email: Option<bool>,
+    #[serde(default, alias = "includeMetadata")]
+    include_metadata: Option<bool>,
+    #[serde(default, alias = "includeHistory")]
+    include_history: Option<bool>,
+    #[serde(default)]
+    notify: Option<bool>,
+    #[serde(default, alias = "updatedAt")]
+    updated_at: Option<TimeFilter>,
+    #[serde(default, alias = "createdAt")]
+    created_at: Option<TimeFilter>,
+}
+
+/// A field that is present (possibly `null`), told apart from a missing one.
+fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+impl<'de> serde::Deserialize<'de> for ExportOptions {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        let f = ExportOptionsFields::deserialize(deserializer)?;
+        let first_type = f
+            .task_types
+            .as_ref()
+            .and_then(|t| t.first().copied())
+            .or(f.task_type);
+        let mut options = ExportOptions::new(None, first_type);
+        if let Some(stage) = f.stage {
+            options.stage = stage;
+        }
+        if let Some(types) = f.task_types {
+            options.task_types = types;
+        }
+        options.batches = f.batches;
+        options.export_format = f.export_format.unwrap_or(options.export_format);
+        options.export_type = f.export_type.unwrap_or(options.export_type);
+        let flag = |given: Option<bool>, default: bool| given.unwrap_or(default);
+        options.include_key_frames_only =
+            flag(f.include_key_frames_only, options.include_key_frames_only);
+        options.include_idle_blur_durations = flag(
+            f.include_idle_blur_durations,
+            options.include_idle_blur_durations,
+        );
+        options.send_email = flag(f.send_email, options.send_email);
+        options.include_metadata = flag(f.include_metadata, options.include_metadata);
+        options.include_history = flag(f.include_history, options.include_history);
+        options.notify = flag(f.notify, options.notify);
+        options.updated_at = f.updated_at;
+        options.created_at = f.created_at;
+        Ok(options)
+    }
 }
 
 impl Default for ExportOptions {

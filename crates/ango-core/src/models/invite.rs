@@ -5,11 +5,13 @@ use serde_json::{Value, json};
 use super::enums::{OrganizationRole, ProjectRole};
 
 /// A project (and role in it) that an invited user joins.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct ProjectAssignment {
     /// The project id.
+    #[serde(alias = "projectId", default, deserialize_with = "super::null_default")]
     pub project_id: String,
     /// The role in that project.
+    #[serde(alias = "projectRole")]
     pub project_role: ProjectRole,
 }
 
@@ -21,13 +23,16 @@ impl ProjectAssignment {
 }
 
 /// An invitation of one or more e-mail addresses to the organization.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Invitation {
     /// Who to invite.
+    #[serde(default, deserialize_with = "super::null_default")]
     pub to: Vec<String>,
     /// Their organization role.
+    #[serde(alias = "organizationRole")]
     pub organization_role: OrganizationRole,
     /// Projects they join on acceptance.
+    #[serde(default, alias = "projectAssignments")]
     pub project_assignments: Option<Vec<ProjectAssignment>>,
 }
 
@@ -49,11 +54,13 @@ impl Invitation {
 }
 
 /// A change of one member's organization role.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct RoleUpdate {
     /// The member's e-mail.
+    #[serde(default, deserialize_with = "super::null_default")]
     pub email: String,
     /// The new role.
+    #[serde(alias = "organizationRole")]
     pub organization_role: OrganizationRole,
 }
 

@@ -4,20 +4,29 @@ use serde_json::{Value, json};
 
 use super::enums::LlmProvider;
 
-/// An LLM configuration to create.
-#[derive(Clone, PartialEq)]
+/// An LLM configuration to create (snake_case or camelCase keys when deserialised).
+#[derive(Clone, PartialEq, serde::Deserialize)]
 pub struct Llm {
     /// Display name.
+    #[serde(default, deserialize_with = "super::null_default")]
     pub name: String,
     /// The provider.
     pub provider: LlmProvider,
     /// The model name.
+    #[serde(default, deserialize_with = "super::null_default")]
     pub model: String,
     /// The provider API key (never printed by `Debug`).
+    #[serde(default, alias = "apiKey", deserialize_with = "super::null_default")]
     pub api_key: String,
     /// A custom base URL.
+    #[serde(default, alias = "baseUrl")]
     pub base_url: Option<String>,
     /// Whether responses stream.
+    #[serde(
+        default,
+        alias = "isStreamable",
+        deserialize_with = "super::null_default"
+    )]
     pub is_streamable: bool,
 }
 

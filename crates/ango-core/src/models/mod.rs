@@ -30,3 +30,60 @@ pub use task_filter::{
     TextFilter,
 };
 pub use timestamp::Timestamp;
+
+/// A field whose `null` means its default (as a missing field does): Python objects
+/// carry every attribute, `None` included.
+pub(crate) fn null_default<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de> + Default,
+{
+    Ok(<Option<T> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// `value` with the keys of `renames` (`(from, to)`) renamed, when `to` is not there:
+/// how the models whose dict form is camelCase also read the Python attribute names.
+pub(crate) fn renamed(value: serde_json::Value, renames: &[(&str, &str)]) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(mut map) => {
+            for (from, to) in renames {
+                if !map.contains_key(*to)
+                    && let Some(v) = map.remove(*from)
+                {
+                    map.insert((*to).to_string(), v);
+                }
+            }
+            serde_json::Value::Object(map)
+        }
+        other => other,
+    }
+}
+
+/// Serialises a model as its wire form (`to_value()`, the official `toDict()`).
+macro_rules! serialize_via_value {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+                self.to_value().serialize(serializer)
+            }
+        }
+    )+};
+}
+
+serialize_via_value!(
+    TaskFilter,
+    DateRange,
+    NumberRange,
+    StringFilter,
+    TimeFilter,
+    ExportOptions,
+    Invitation,
+    ProjectAssignment,
+    RoleUpdate,
+    Storage,
+    Llm,
+    Answer,
+    AnnotationPayload,
+    AssetBuilderTemplate,
+    DataConfigItem,
+);

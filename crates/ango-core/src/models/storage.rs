@@ -4,21 +4,37 @@ use serde_json::{Value, json};
 
 use super::enums::StorageProvider;
 
-/// A storage integration to create.
-#[derive(Clone, PartialEq)]
+/// A storage integration to create. Deserialises from the Python attribute names
+/// (`publicKey`, `privateKey`, as the official class keeps them) or snake_case; a
+/// missing or `null` region is the official default.
+#[derive(Clone, PartialEq, serde::Deserialize)]
 pub struct Storage {
     /// Display name.
+    #[serde(default, deserialize_with = "super::null_default")]
     pub name: String,
     /// The provider.
     pub provider: StorageProvider,
     /// Access key id (AWS).
+    #[serde(default, alias = "publicKey")]
     pub public_key: Option<String>,
     /// Secret key (AWS).
+    #[serde(default, alias = "privateKey")]
     pub private_key: Option<String>,
     /// Region (default `eu-central-1`, as the official SDK).
+    #[serde(default = "default_region", deserialize_with = "region")]
     pub region: String,
     /// Provider credentials (GCP/Azure).
+    #[serde(default)]
     pub credentials: Option<String>,
+}
+
+fn default_region() -> String {
+    "eu-central-1".into()
+}
+
+fn region<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let region = <Option<String> as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(region.unwrap_or_else(default_region))
 }
 
 impl std::fmt::Debug for Storage {
@@ -43,7 +59,7 @@ impl Storage {
             provider,
             public_key: None,
             private_key: None,
-            region: "eu-central-1".into(),
+            region: default_region(),
             credentials: None,
         }
     }

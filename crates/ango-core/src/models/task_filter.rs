@@ -1,5 +1,6 @@
 //! `TaskFilter` and its parts: the Mongo-style task filter of `get_tasks`.
 
+use serde::Deserialize;
 use serde_json::{Map, Number, Value};
 
 use super::Timestamp;
@@ -7,7 +8,8 @@ use super::enums::{ReviewStatus, TaskStatus, TaskType};
 use crate::pyjson;
 
 /// A date range on a task field, written with millisecond precision.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DateRange {
     /// Strictly after.
     pub gt: Option<Timestamp>,
@@ -43,7 +45,8 @@ impl DateRange {
 }
 
 /// A numeric comparison on a task field.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NumberRange {
     /// Equal to.
     pub eq: Option<Number>,
@@ -84,8 +87,9 @@ impl NumberRange {
     }
 }
 
-/// A string comparison on a task field.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A string comparison on a task field (`in_list` is also read as `inList`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct StringFilter {
     /// Equal to.
     pub eq: Option<String>,
@@ -94,6 +98,7 @@ pub struct StringFilter {
     /// Matches this regular expression.
     pub regex: Option<String>,
     /// One of these.
+    #[serde(alias = "inList")]
     pub in_list: Option<Vec<String>>,
     /// None of these.
     pub nin: Option<Vec<String>>,
@@ -138,7 +143,8 @@ impl StringFilter {
 }
 
 /// The `stage` criterion: one stage (sent as is), any of several, or a full filter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
 pub enum StageFilter {
     /// One stage id or name, sent as a bare string (as the official SDK does).
     Is(String),
@@ -149,7 +155,8 @@ pub enum StageFilter {
 }
 
 /// The `batches` criterion: any of several batches, or a full filter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
 pub enum BatchFilter {
     /// Any of these batches (`$in`).
     AnyOf(Vec<String>),
@@ -158,7 +165,8 @@ pub enum BatchFilter {
 }
 
 /// A string field criterion: equality or a full filter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
 pub enum TextFilter {
     /// Equal to (`$eq`).
     Is(String),
@@ -239,7 +247,8 @@ impl From<NumberRange> for CountFilter {
 }
 
 /// A numeric field criterion: equality or a range.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
 pub enum CountFilter {
     /// Equal to (`$eq`).
     Is(Number),
@@ -248,7 +257,11 @@ pub enum CountFilter {
 }
 
 /// Server-side task filtering for `get_tasks` and `iter_tasks`.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// Deserialises from the Python attribute names (`review_status`, `created_at`, ...)
+/// or their camelCase forms (`reviewStatus`, `createdAt`, ...); `null` is "not set".
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TaskFilter {
     /// Stage.
     pub stage: Option<StageFilter>,
@@ -257,34 +270,46 @@ pub struct TaskFilter {
     /// Task status (`TODO`, `Completed`, ...).
     pub status: Option<TextFilter>,
     /// Review status.
+    #[serde(alias = "reviewStatus")]
     pub review_status: Option<TextFilter>,
     /// Task type (`default`, `consensus`, `benchmark`).
+    #[serde(alias = "taskType")]
     pub task_type: Option<TextFilter>,
     /// Assignee email.
     pub assignee: Option<TextFilter>,
     /// Asset external id.
+    #[serde(alias = "externalId")]
     pub external_id: Option<TextFilter>,
     /// Creation time.
+    #[serde(alias = "createdAt")]
     pub created_at: Option<DateRange>,
     /// Last update time.
+    #[serde(alias = "updatedAt")]
     pub updated_at: Option<DateRange>,
     /// Creator.
+    #[serde(alias = "createdBy")]
     pub created_by: Option<TextFilter>,
     /// Last updater.
+    #[serde(alias = "updatedBy")]
     pub updated_by: Option<TextFilter>,
     /// Priority.
     pub priority: Option<CountFilter>,
     /// Duration.
     pub duration: Option<NumberRange>,
     /// Total duration.
+    #[serde(alias = "totalDuration")]
     pub total_duration: Option<NumberRange>,
     /// Open issue count.
+    #[serde(alias = "openIssuesCount")]
     pub open_issues_count: Option<CountFilter>,
     /// Draft flag.
+    #[serde(alias = "isDraft")]
     pub is_draft: Option<bool>,
     /// Skipped flag.
+    #[serde(alias = "isSkipped")]
     pub is_skipped: Option<bool>,
     /// Benchmark flag.
+    #[serde(alias = "isBenchmark")]
     pub is_benchmark: Option<bool>,
 }
 

@@ -206,6 +206,39 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// Written as [`Timestamp::format_micros`] (`YYYY-MM-DDTHH:MM:SS.ffffffZ`).
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.format_micros())
+    }
+}
+
+/// Read from ISO 8601 text ([`Timestamp::parse`]: a bare date, or a date-time whose
+/// fields are kept as given when it has no offset) or from a number of milliseconds
+/// since the Unix epoch (a JavaScript `Date`'s value).
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(text) => Timestamp::parse(&text).map_err(D::Error::custom),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(millis) => Timestamp::from_unix_millis(millis).map_err(D::Error::custom),
+                None => Err(D::Error::custom(format!(
+                    "invalid timestamp {n}: expected whole milliseconds"
+                ))),
+            },
+            other => Err(D::Error::custom(format!(
+                "expected a date-time (ISO 8601 text or epoch milliseconds), got {other}"
+            ))),
+        }
+    }
+}
+
 fn is_leap(year: i32) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
