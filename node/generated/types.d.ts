@@ -5,6 +5,9 @@
  */
 /* eslint-disable */
 
+/** An argument read by `ango_core::models::AnnotationPayload` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+export type AnnotationPayload = Record<string, unknown>
+
 /** A reply of the API: its `status` (`"success"`) and its `data`. */
 export interface ApiDocument<T> {
   /** `"success"` for every reply that is not an error. */
@@ -44,6 +47,9 @@ export interface Asset {
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
+
+/** An argument read by `ango_core::models::AssetBuilderTemplate` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+export type AssetBuilderTemplate = Record<string, unknown>
 
 /** `data` of `get_assets`: one page of assets. */
 export interface AssetList {
@@ -110,6 +116,12 @@ export interface BoundingBox {
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
+
+/** An argument read by `ango_core::models::ChatAssetCreationConfig` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+export type ChatAssetCreationConfig = Record<string, unknown>
+
+/** An argument read by `ango_core::ontology::ClassificationCategory` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+export type ClassificationCategory = Record<string, unknown>
 
 /** An answer to a classification (global, or nested in an object or another answer). */
 export interface ExportClassification {
@@ -247,6 +259,9 @@ export interface FileOutcome {
 /** What happened to one file. */
 export type FileStatus = { Uploaded: { url: string } } | { Failed: { error: string } } | { Unknown: { url: string; error: string } }
 
+/** An argument read by `ango_core::models::Invitation` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+export type Invitation = Record<string, unknown>
+
 /** A pending invitation to the organization. */
 export interface Invite {
   /** The invitation's id. */
@@ -366,6 +381,9 @@ export interface LabelSet {
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
+
+/** An argument read by `ango_core::models::Llm` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+export type Llm = Record<string, unknown>
 
 /** `data` of `create_llm` and `delete_llm`. */
 export interface LlmData {
@@ -498,6 +516,12 @@ export interface ProjectList {
   [key: string]: unknown
 }
 
+/** An argument read by `ango_core::ontology::RelationCategory` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+export type RelationCategory = Record<string, unknown>
+
+/** An argument read by `ango_core::models::RoleUpdate` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+export type RoleUpdate = Record<string, unknown>
+
 /** A `rotated-bounding-box`. */
 export interface RotatedBoundingBox {
   /** X of the origin. */
@@ -535,6 +559,9 @@ export interface StageHistoryEntry {
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
+
+/** An argument read by `ango_core::models::Storage` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+export type Storage = Record<string, unknown>
 
 /** `data` of `create_storage` and `delete_storage`. */
 export interface StorageData {
@@ -651,6 +678,9 @@ export interface TaskData {
   [key: string]: unknown
 }
 
+/** An argument read by `ango_core::models::TaskFilter` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+export type TaskFilter = Record<string, unknown>
+
 /** `data` of `get_tasks`: one page of tasks. */
 export interface TaskList {
   /** The page's tasks. */
@@ -660,6 +690,9 @@ export interface TaskList {
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
+
+/** An argument read by `ango_core::ontology::ToolCategory` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+export type ToolCategory = Record<string, unknown>
 
 /**
  * The result of `Client::upload_files`: every file's outcome, in input order.
@@ -711,4 +744,1138 @@ export interface Zone {
  * an `AngoError`.
  */
 export declare class Client {
+  /**
+   * Adds a comment to an issue.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param issueId The issue's id.
+   * @param content The comment's text.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  addCommentToIssue(issueId: string, content: string, options?: {
+    /** E-mails mentioned in it. Default: `null`. */
+    contentMentions?: string[] | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Adds people, by e-mail, to a project, all with one project role.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param members The e-mails of the people to add.
+   * @param role Their role in the project (a ProjectRoles value).
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  addMembersToProject(projectId: string, members: string[], role: string, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Saves an answer on a task. Unless overwrite is set, the task's stored answer is read first and merged in: new classifications win by schemaId, stored objects and relations are kept after the new ones.
+   *
+   * Returns true when the server answered with a body (any normal success).
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param taskId The task's id.
+   * @param payload The answer and brush mask URLs.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  annotateTask(taskId: string, payload: AnnotationPayload, options?: {
+    /** Replace the stored answer instead of merging. Default: `false`. */
+    overwrite?: boolean
+    /** Submit the task to its next stage. Default: `false`. */
+    sendToNextStage?: boolean
+    /** Mark the call as made by a plugin. Default: `false`. */
+    isPlugin?: boolean
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<boolean>
+
+  /**
+   * Puts assets into batches. Batches may be named by id or by name; names are turned into ids with one read of the project.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. An unknown batch is NotFound before the assignment is sent.
+   *
+   * @param projectId The project's id.
+   * @param assetIds The assets to put into the batches.
+   * @param batches The batches, by id or name.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  assignBatches(projectId: string, assetIds: string[], batches: string[], options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Assigns tasks of one workflow stage to a user.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param taskIds The tasks to assign.
+   * @param stageFilter The stage id the tasks are in.
+   * @param email The e-mail of the user to assign them to.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  assignTask(projectId: string, taskIds: string[], stageFilter: string, email: string, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Copies a project's settings (not its assets, tasks or labels) into a new project named "<name> copy"; each flag chooses one part to copy.
+   *
+   * Returns the server's reply, with the new project.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  cloneProject(projectId: string, options?: {
+    /** Copy the label set. Default: `true`. */
+    categorySchema?: boolean
+    /** Copy the members. Default: `true`. */
+    assignedTo?: boolean
+    /** Copy the batches. Default: `true`. */
+    batches?: boolean
+    /** Copy the workflow. Default: `true`. */
+    workflow?: boolean
+    /** Copy the plugin presets. Default: `true`. */
+    pluginPresets?: boolean
+    /** Copy the general settings. Default: `true`. */
+    projectGeneralSettings?: boolean
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Creates an asset-builder template in a project, after checking it.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. A template that fails the checks is InvalidArgument ("Invalid template: ...").
+   *
+   * @param projectId The project's id.
+   * @param template The template: name, HTML, columns, external id column, ...
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  createAssetBuilderTemplate(projectId: string, template: AssetBuilderTemplate, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Attaches files (images, videos, PDFs, links...) to assets, shown to annotators next to the asset.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param attachments One object per attachment: {"data", "externalId", "attachments": [{"type", "value"}]}.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  createAttachment(projectId: string, attachments: Record<string, unknown>[], options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Creates one batch in a project.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param batchName The new batch's name.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  createBatch(projectId: string, batchName: string, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Creates the named batches the project does not have yet (the project's batch list is read first and sent back with the new names).
+   *
+   * Returns the server's reply, or an empty list when every name already exists (nothing is sent).
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param batchNames The batch names.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  createBatches(projectId: string, batchNames: string[], options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Opens an issue on a task, either on one of its objects (object_id) or at a place in the asset (position, page, page_end, data_index, plane).
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. Giving both an object and a place, page_end without page, or a plane other than A, S or C is InvalidArgument.
+   *
+   * @param taskId The task's id.
+   * @param content The issue's text.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  createIssue(taskId: string, content: string, options?: {
+    /** E-mails of users mentioned in the text. Default: `null`. */
+    contentMentions?: string[] | null
+    /** The annotation object the issue is about. Default: `null`. */
+    objectId?: string | null
+    /** Where the issue sits: [x, y] on images and video, a number in text, [start, end] in audio. Default: `null`. */
+    position?: number | number[] | null
+    /** Error codes, each {"category", "name", "key"?}. Default: `null`. */
+    errorCodes?: Record<string, unknown>[] | null
+    /** Point-cloud details. Default: `null`. */
+    pctDetails?: Record<string, unknown> | null
+    /** The page (from 0) of a multi-page, PDF or video asset. Default: `null`. */
+    page?: number | null
+    /** The last page of a page range (needs page). Default: `null`. */
+    pageEnd?: number | null
+    /** Which data item of a multi-data asset (from 0). Default: `null`. */
+    dataIndex?: number | null
+    /** The medical plane: A, S or C. Default: `null`. */
+    plane?: string | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Sets a project's label set (ontology): its tools, classifications and relations, or a raw category schema sent as given when that is not empty.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  createLabelSet(projectId: string, options?: {
+    /** The tools. Default: `null`. */
+    tools?: ToolCategory[] | null
+    /** The global classifications. Default: `null`. */
+    classifications?: ClassificationCategory[] | null
+    /** The relations. Default: `null`. */
+    relations?: RelationCategory[] | null
+    /** A whole category schema, sent instead of the lists when not empty. Default: `null`. */
+    rawCategorySchema?: Record<string, unknown> | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Adds an LLM configuration to the organization.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param llmData The configuration: name, provider, model, key, base URL.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  createLlm(llmData: Llm, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Creates a project.
+   *
+   * Returns the server's reply, with the new project.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param name The project's name.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  createProject(name: string, options?: {
+    /** Its description (empty when not given). Default: `null`. */
+    description?: string | null
+    /** Its type (a ProjectType value); the server's default when not given. Default: `null`. */
+    projectType?: string | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Connects a cloud storage (bucket) to the organization.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param storageData The storage: name, provider, keys or credentials, region.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  createStorage(storageData: Storage, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Deletes assets of a project.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param assetIds The assets to delete.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  deleteAssets(projectId: string, assetIds: string[], options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Deletes an issue.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param issueId The issue's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  deleteIssue(projectId: string, issueId: string, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Deletes an LLM configuration.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param llmId The configuration's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  deleteLlm(llmId: string, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Withdraws pending invitations, by e-mail.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param organizationId The organization's id.
+   * @param inviteEmails The invited e-mails.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  deleteOrganizationInvites(organizationId: string, inviteEmails: string[], options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Removes members from the organization, by e-mail.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param organizationId The organization's id.
+   * @param memberEmails The members' e-mails.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  deleteOrganizationMembers(organizationId: string, memberEmails: string[], options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Deletes a project with its assets, tasks, issues and history (files in storage stay; see purge_project).
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  deleteProject(projectId: string, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Disconnects a storage from the organization.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param storageId The storage integration's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  deleteStorage(storageId: string, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Browses a storage bucket, or imports files from it into a project.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param bucket The bucket.
+   * @param storageId The storage integration's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  fileExplorer(bucket: string, storageId: string, options?: {
+    /** The explorer's other fields: folder, files, upload, projectId, scrollToken, batches, extensions. Default: `{}`. */
+    options?: Record<string, unknown>
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Lists a project's asset-builder templates, read from the project.
+   *
+   * Returns the list of templates (empty when there are none).
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getAssetBuilderTemplates(projectId: string, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<Record<string, unknown>[]>
+
+  /**
+   * Lists a project's assets, one page at a time.
+   *
+   * Returns the server's reply: data.assets and data.total.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getAssets(projectId: string, options?: {
+    /** The page to read, from 1. Default: `1`. */
+    page?: number
+    /** Items per page. Default: `10`. */
+    limit?: number
+    /** Filters sent as JSON: _id, externalId, isPreLabeled, batches, createdAt ({"gt"|"lt": ISO time}); null is sent as null. Default: `{}`. */
+    filters?: Record<string, unknown> | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<ApiDocument<AssetList>>
+
+  /**
+   * Lists a project's batches, read from the project.
+   *
+   * Returns the list of batches ({"_id", "name", ...}); an empty list when there are none.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getBatches(projectId: string, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<Batch[]>
+
+  /**
+   * Lists a project's issues, optionally only those of an asset, a task, a stage or a creator.
+   *
+   * Returns the server's reply: data.issues.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getIssues(projectId: string, options?: {
+    /** Only issues on this asset. Default: `null`. */
+    assetId?: string | null
+    /** Only issues on this task. Default: `null`. */
+    taskId?: string | null
+    /** Only issues opened in this stage. Default: `null`. */
+    stageId?: string | null
+    /** Only issues created by this user (e-mail). Default: `null`. */
+    createdBy?: string | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<ApiDocument<IssueList>>
+
+  /**
+   * Lists the organization's LLM configurations.
+   *
+   * Returns the server's reply; with an id, that one configuration when it is listed (else the whole reply).
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getLlms(options?: {
+    /** One configuration's id. Default: `null`. */
+    llmId?: string | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Reads one of a project's overview metrics.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param metric The metric (a Metrics value, such as LabelStageGroups).
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getMetrics(projectId: string, metric: string, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Lists the organization's pending invitations.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param organizationId The organization's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getOrganizationInvites(organizationId: string, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<ApiDocument<InviteList>>
+
+  /**
+   * Lists the organization's members.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param organizationId The organization's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getOrganizationMembers(organizationId: string, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<ApiDocument<MemberList>>
+
+  /**
+   * Reads one project: its settings, label set, workflow, batches and members.
+   *
+   * Returns the server's reply: data.project.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getProject(projectId: string, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<ApiDocument<ProjectData>>
+
+  /**
+   * Reads a project's performance figures, optionally for a time interval and some batches (names are turned into ids with one read of the project).
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. An interval that is not [start, end], or an unknown batch, fails before the request.
+   *
+   * @param projectId The project's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getProjectPerformance(projectId: string, options?: {
+    /** [start, end] date-times. Default: `null`. */
+    interval?: string[] | null
+    /** Only these batches (ids or names). Default: `null`. */
+    batches?: string[] | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * A signed URL to read a stored file.
+   *
+   * Returns the URL.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param assetUrl The file's storage URL.
+   * @param project The project's id.
+   * @param fileType What the file is for (a StorageFileTypes value).
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getSignedUrl(assetUrl: string, project: string, fileType: string, options?: {
+    /** The storage holding it. Default: `null`. */
+    storageId?: string | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<string>
+
+  /**
+   * Lists the organization's storages.
+   *
+   * Returns the server's reply; with a storage id, that one storage when it is listed (else the whole reply).
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getStorages(options?: {
+    /** One storage's id. Default: `null`. */
+    storageId?: string | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Reads one task.
+   *
+   * Returns the server's reply: data.task.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param taskId The task's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getTask(taskId: string, options?: {
+    /** Include the task's answer. Default: `false`. */
+    includeAnswer?: boolean
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<ApiDocument<TaskData>>
+
+  /**
+   * Reads task history: one entry by its id, else every entry of a task.
+   *
+   * Returns the server's reply; an empty object when neither id is given (nothing is sent).
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getTaskHistory(options?: {
+    /** One history entry's id. Default: `null`. */
+    taskHistoryId?: string | null
+    /** The task whose whole history to read. Default: `null`. */
+    taskId?: string | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Lists a project's tasks, one page at a time, optionally filtered, sorted and reduced to some fields. status, stage and batches are the old filters: task_filter is the current way, and wins when it sets the same criterion.
+   *
+   * Returns the server's reply: data.tasks and data.total.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getTasks(projectId: string, options?: {
+    /** The page to read, from 1. Default: `1`. */
+    page?: number
+    /** Items per page. Default: `10`. */
+    limit?: number
+    /** Deprecated: only tasks of this status (TODO, Completed...). Default: `null`. */
+    status?: string | null
+    /** Deprecated: only tasks in this stage. Default: `null`. */
+    stage?: string | null
+    /** Deprecated: only tasks in these batches. Default: `null`. */
+    batches?: string[] | null
+    /** Include each task's answer (always on when fields is given). Default: `false`. */
+    includeAnswer?: boolean
+    /** Server-side filter on stage, status, assignee, dates, ... Default: `null`. */
+    taskFilter?: TaskFilter | null
+    /** Sort keys, such as -createdAt,priority. Default: `null`. */
+    sort?: string | null
+    /** Comma-separated fields to return; _id, project and asset are always added. Default: `null`. */
+    fields?: string | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<ApiDocument<TaskList>>
+
+  /**
+   * A signed URL to PUT a new file to, in the project's storage.
+   *
+   * Returns the URL.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param fileName The file's name.
+   * @param project The project's id.
+   * @param fileType What the file is for (a StorageFileTypes value).
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  getUploadUrl(fileName: string, project: string, fileType: string, options?: {
+    /** A storage to put it in. Default: `null`. */
+    storageId?: string | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<string>
+
+  /**
+   * Imports labels in the Ango import format; each item names its asset by externalId.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param labels The labels, one object per asset.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  importLabels(projectId: string, labels: Record<string, unknown>[], options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Invites people to the organization with a role, and optionally into projects.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param organizationId The organization's id.
+   * @param inviteData Who, with which role, into which projects.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  inviteMembersToOrg(organizationId: string, inviteData: Invitation, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Lists the projects the key can see, one page at a time.
+   *
+   * Returns the server's reply: data.projects and data.total.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  listProjects(options?: {
+    /** The page to read, from 1. Default: `1`. */
+    page?: number
+    /** Items per page. Default: `10`. */
+    limit?: number
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<ApiDocument<ProjectList>>
+
+  /**
+   * Lists files in a storage's bucket.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param storageId The storage integration's id.
+   * @param bucketName The bucket.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  listStorageFiles(storageId: string, bucketName: string, options?: {
+    /** The folder, from the bucket's root. Default: `""`. */
+    path?: string
+    /** Return signed URLs for the files. Default: `true`. */
+    getSignedUrls?: boolean
+    /** Let the server retry when the provider asks to slow down. Default: `true`. */
+    retryOnSlowDown?: boolean
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Sends any API request, for endpoints without a method of their own: the endpoint path (with its query string) is percent-encoded as the official SDK does and the payload goes as the JSON body.
+   *
+   * Returns the server's JSON reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. An unknown HTTP method or an endpoint without a leading '/' is InvalidArgument.
+   *
+   * @param method The HTTP method: GET, POST, DELETE, ...
+   * @param endpoint The path, such as /v2/project/ID.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  makeRequest(method: string, endpoint: string, options?: {
+    /** The JSON body, if any. Default: `null`. */
+    payload?: unknown
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * For plugins: sends a log record of a plugin run.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param log The log record.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  pluginLog(log: Record<string, unknown>, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * For plugins: sends a plugin run's result ({"response"|"error", "session", "export"?}).
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param response The result.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  pluginResponse(response: Record<string, unknown>, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Deletes a project for good, with the files it keeps in the default bucket; the project's name must be repeated as a confirmation.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param confirmName The project's name, as a confirmation.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  purgeProject(projectId: string, confirmName: string, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Sends tasks back to a workflow stage, optionally clearing their answers, assignees or stage history.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param toStageId The stage to send the tasks to.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  requeueTasks(projectId: string, toStageId: string, options?: {
+    /** Which tasks: taskIds, externalIds, assetIds, batches, fromStageIds (all when empty). Default: `null`. */
+    filters?: Record<string, unknown> | null
+    /** What to clear: removeAnnotations, removeAssignee, removeStageHistory. Default: `null`. */
+    options?: Record<string, unknown> | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Runs a webhook stage of the project's workflow again.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param webhookStageId The webhook stage's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  rerunWebhook(projectId: string, webhookStageId: string, options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Records a review decision on a task.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param taskId The task's id.
+   * @param reviewStatus ACCEPTED or REJECTED (a ReviewStatus value).
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  reviewTask(taskId: string, reviewStatus: string, options?: {
+    /** Point-cloud details. Default: `null`. */
+    pctDetails?: Record<string, unknown> | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Sends a notification to members of the organization, shown as coming from the key's user.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param receivers The receivers' e-mails.
+   * @param message The message.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  sendNotification(receivers: string[], message: string, options?: {
+    /** A title. Default: `null`. */
+    title?: string | null
+    /** An absolute http(s) link to open. Default: `null`. */
+    clickableLink?: string | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Marks tasks as benchmarks, or unmarks them.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param taskIds The tasks.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  setTasksAsBenchmark(projectId: string, taskIds: string[], options?: {
+    /** Mark (true) or unmark (false). Default: `true`. */
+    isBenchmark?: boolean
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Turns benchmark sampling on or off, with the share of tasks sampled and the cutoff.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param benchmarkEnabled Sampling on or off.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  updateBenchmarkSettings(projectId: string, benchmarkEnabled: boolean, options?: {
+    /** The percentage of tasks sampled. Default: `null`. */
+    benchmarkRatio?: number | null
+    /** The cutoff behaviour. Default: `null`. */
+    benchmarkCutoff?: boolean | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Changes an issue: its text (with mentions), status, point-cloud details or error codes; what is not given stays as it is.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param issueId The issue's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  updateIssue(issueId: string, options?: {
+    /** The new text. Default: `null`. */
+    content?: string | null
+    /** E-mails mentioned in the new text (sent with content only). Default: `null`. */
+    contentMentions?: string[] | null
+    /** The new status: Open, Resolved or Closed. Default: `null`. */
+    status?: string | null
+    /** Point-cloud details. Default: `null`. */
+    pctDetails?: Record<string, unknown> | null
+    /** Error codes, each {"category", "name", "key"?}. Default: `null`. */
+    errorCodes?: Record<string, unknown>[] | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Changes a project's label validation; what is not given stays as it is.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  updateLabelValidation(projectId: string, options?: {
+    /** Custom validation on or off. Default: `null`. */
+    customValidationEnabled?: boolean | null
+    /** The validation function's source. Default: `null`. */
+    validationFunction?: string | null
+    /** External validation settings. Default: `null`. */
+    externalValidation?: Record<string, unknown> | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Changes members' organization roles.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param organizationId The organization's id.
+   * @param roleUpdates One {email, organization_role} per member.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  updateOrganizationMembersRole(organizationId: string, roleUpdates: RoleUpdate[], options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Sets the priority of the tasks the filters select (all when empty).
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param priority The new priority.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  updateTasksPriority(projectId: string, priority: number, options?: {
+    /** Which tasks, with the keys of requeue_tasks' filters. Default: `null`. */
+    filters?: Record<string, unknown> | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Replaces a project's workflow with the given stages.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+   *
+   * @param projectId The project's id.
+   * @param stages The workflow's stages, as the server describes them.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  updateWorkflowStages(projectId: string, stages: Record<string, unknown>[], options?: {
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Creates chat (LLM conversation) assets: a number of empty conversations, or those of a JSON file.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. A configuration with neither a file nor a positive number of assets is InvalidArgument; an unreadable file is Io.
+   *
+   * @param projectId The project's id.
+   * @param chatAssetCreationConfig What to create, where, and with which LLM configuration.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  uploadChatAssets(projectId: string, chatAssetCreationConfig: ChatAssetCreationConfig, options?: {
+    /** The tasks' priority. Default: `0`. */
+    priority?: number
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Registers assets that are already in cloud storage, by URL. The storage is checked first, and batch names (per asset or for the call) are turned into ids.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. An unknown storage or batch is InvalidArgument or NotFound before the import is sent.
+   *
+   * @param projectId The project's id.
+   * @param assets One object per asset: {"data": url, "externalId", "batches"?, "metadata"?, "contextData"?, ...}.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  uploadFilesCloud(projectId: string, assets: Record<string, unknown>[], options?: {
+    /** The storage integration holding the files. Default: `null`. */
+    storageId?: string | null
+    /** Batches (ids or names) for every asset. Default: `null`. */
+    batches?: string[] | null
+    /** The tasks' priority. Default: `0`. */
+    priority?: number
+    /** The official uploadLocal flag, sent as given. Default: `null`. */
+    uploadLocal?: string | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Creates assets from a CSV/JSON file with one of the project's asset-builder templates: new batches named in the file are created, and the assets are registered as upload_files_cloud does.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. An unknown template is NotFound; an unreadable or malformed file is Io or InvalidArgument.
+   *
+   * @param projectId The project's id.
+   * @param templateId The template's id.
+   * @param inputFilePath The CSV or JSON file.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  uploadFilesWithAssetBuilder(projectId: string, templateId: string, inputFilePath: string, options?: {
+    /** How to read the file: {"delimiter": ","}. Default: `{}`. */
+    parseConfig?: Record<string, unknown>
+    /** The tasks' priority. Default: `0`. */
+    priority?: number
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
+
+  /**
+   * Uploads a file as the project's instructions for annotators.
+   *
+   * Returns the server's reply.
+   *
+   * Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. An unreadable file is Io.
+   *
+   * @param projectId The project's id.
+   * @param filePath The file.
+   * @param options Optional arguments, and `signal`: an `AbortSignal` that cancels the call (the promise then rejects with an `AngoError` of code `CANCELLED`).
+   */
+  uploadInstructions(projectId: string, filePath: string, options?: {
+    /** A storage to keep it in. Default: `null`. */
+    storageId?: string | null
+    /** The bucket in that storage. Default: `null`. */
+    bucket?: string | null
+    /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
+    signal?: AbortSignal
+  }): Promise<unknown>
 }

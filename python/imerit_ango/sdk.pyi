@@ -404,3 +404,69 @@ class SDK:
     def make_request(self, method: str, endpoint: str, payload: Optional[Dict[str, Any]] = None) -> Any: ...
 
     # Generated from the method table (`ango_core::api`) by ango-codegen.
+
+    def _get_signed_url(
+        self,
+        asset_url: str,
+        project: str,
+        file_type: StorageFileTypes,
+        storage_id: Optional[str] = None,
+    ) -> str:
+        """A signed URL to read a stored file.
+
+        Returns the URL.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            asset_url: The file's storage URL.
+            project: The project's id.
+            file_type: What the file is for (a StorageFileTypes value).
+            storage_id: The storage holding it.
+        """
+        ...
+
+    def _get_upload_url(
+        self,
+        file_name: str,
+        project: str,
+        file_type: StorageFileTypes,
+        storage_id: Optional[str] = None,
+    ) -> str:
+        """A signed URL to PUT a new file to, in the project's storage.
+
+        Returns the URL.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            file_name: The file's name.
+            project: The project's id.
+            file_type: What the file is for (a StorageFileTypes value).
+            storage_id: A storage to put it in.
+        """
+        ...
+
+    def _plugin_log(self, log: Any) -> Any:
+        """For plugins: sends a log record of a plugin run.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            log: The log record.
+        """
+        ...
+
+    def _plugin_response(self, response: Dict[str, Any]) -> Any:
+        """For plugins: sends a plugin run's result ({"response"|"error", "session", "export"?}).
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            response: The result.
+        """
+        ...

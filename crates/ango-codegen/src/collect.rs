@@ -7,7 +7,7 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value};
 
-use crate::ir::{GenResult, Types};
+use crate::ir::{Body, GenError, GenResult, Ty, TypeDef, Types};
 
 /// Stands for a type parameter: the schema of `ApiDocument<TypeParam>` is the one of
 /// the generic `ApiDocument<T>`, its `data` a reference to `T`. (`Default` and
@@ -45,6 +45,8 @@ pub struct Collector {
     generics: BTreeMap<String, Vec<String>>,
     /// Definitions written by the serialize contract, which take precedence.
     serialized: Map<String, Value>,
+    /// Argument types without a schema yet: (name, the Rust type).
+    opaque: Vec<(String, String)>,
 }
 
 impl Collector {
@@ -55,6 +57,7 @@ impl Collector {
             replies: Vec::new(),
             generics: BTreeMap::new(),
             serialized: Map::new(),
+            opaque: Vec::new(),
         }
     }
 
@@ -88,6 +91,14 @@ impl Collector {
         self
     }
 
+    /// An argument type the table names whose Rust type (`rust_path`) has no schema
+    /// yet (its JSON is read by hand-written code): declared as an object of anything.
+    /// `finish` fails once the type has a schema, so the list cannot go stale.
+    pub fn opaque(&mut self, name: &str, rust_path: &str) -> &mut Self {
+        self.opaque.push((name.to_string(), rust_path.to_string()));
+        self
+    }
+
     /// Adds `T`'s definitions by the serialize contract; returns its name.
     fn serialized_schema<T: JsonSchema>(&mut self) -> String {
         // A generator of its own: in a shared one, two instances of the same generic
@@ -105,6 +116,27 @@ impl Collector {
             defs.insert(name, schema);
         }
         let mut types = Types::from_defs(&defs, &self.generics)?;
+        for (name, rust_path) in self.opaque {
+            if types.defs.contains_key(&name) {
+                return Err(GenError(format!(
+                    "{name} has a schema now: remove it from the opaque types"
+                )));
+            }
+            let doc = format!(
+                "An argument read by `{rust_path}` (an object; Python attribute names and \
+                 camelCase keys both work). Not described field by field yet: that type has \
+                 no JSON Schema."
+            );
+            types.defs.insert(
+                name.clone(),
+                TypeDef {
+                    name,
+                    params: Vec::new(),
+                    doc: Some(doc),
+                    body: Body::Alias(Ty::Map(Box::new(Ty::Any))),
+                },
+            );
+        }
         types.replies = self.replies;
         Ok(types)
     }

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use ango_codegen::collect::{Collector, TypeParam};
 use ango_codegen::{GenResult, Types};
-use serde_json::Value;
 
 /// The public types of ango-core.
 fn types() -> GenResult<Types> {
@@ -44,12 +43,38 @@ fn types() -> GenResult<Types> {
         .reply::<ango_core::ExportRow>()
         // Made by the SDK: as it serializes them.
         .produced::<ango_core::upload::UploadReport>();
+    // Arguments the table names whose Rust types have no JSON Schema yet (their JSON is
+    // read by hand-written code that accepts both key spellings).
+    for (name, rust_path) in [
+        ("AnnotationPayload", "ango_core::models::AnnotationPayload"),
+        (
+            "AssetBuilderTemplate",
+            "ango_core::models::AssetBuilderTemplate",
+        ),
+        (
+            "ChatAssetCreationConfig",
+            "ango_core::models::ChatAssetCreationConfig",
+        ),
+        (
+            "ClassificationCategory",
+            "ango_core::ontology::ClassificationCategory",
+        ),
+        ("Invitation", "ango_core::models::Invitation"),
+        ("Llm", "ango_core::models::Llm"),
+        ("RelationCategory", "ango_core::ontology::RelationCategory"),
+        ("RoleUpdate", "ango_core::models::RoleUpdate"),
+        ("Storage", "ango_core::models::Storage"),
+        ("TaskFilter", "ango_core::models::TaskFilter"),
+        ("ToolCategory", "ango_core::ontology::ToolCategory"),
+    ] {
+        c.opaque(name, rust_path);
+    }
     c.finish()
 }
 
 /// The method table.
 fn methods() -> GenResult<Vec<ango_codegen::Method>> {
-    ango_codegen::parse_methods(&Value::Array(Vec::new()))
+    ango_codegen::parse_methods(&ango_core::api::methods_json())
 }
 
 fn workspace_root() -> PathBuf {

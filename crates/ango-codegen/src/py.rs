@@ -407,6 +407,36 @@ pub fn imported_names(head: &str) -> BTreeSet<String> {
     names
 }
 
+/// Bare generic names get their arguments (`Dict` -> `Dict[str, Any]`, `List` ->
+/// `List[Any]`): the same types, in the form `mypy --strict` accepts.
+fn with_type_arguments(annotation: &str) -> String {
+    let mut out = String::with_capacity(annotation.len());
+    let mut word = String::new();
+    let mut chars = annotation.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_alphanumeric() || c == '_' || c == '.' {
+            word.push(c);
+            if chars
+                .peek()
+                .is_some_and(|n| n.is_alphanumeric() || *n == '_' || *n == '.')
+            {
+                continue;
+            }
+            let bare = chars.peek() != Some(&'[');
+            out.push_str(&word);
+            match word.as_str() {
+                "Dict" if bare => out.push_str("[str, Any]"),
+                "List" | "Sequence" | "Iterable" if bare => out.push_str("[Any]"),
+                _ => {}
+            }
+            word.clear();
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn python_param(p: &Param, m: &Method, known: &BTreeSet<String>) -> GenResult<String> {
     let what = format!("method {}, parameter {}", m.name, p.name);
     for id in identifiers(&p.py_ty) {
@@ -418,7 +448,7 @@ fn python_param(p: &Param, m: &Method, known: &BTreeSet<String>) -> GenResult<St
             )));
         }
     }
-    let mut annotation = p.py_ty.trim().to_string();
+    let mut annotation = with_type_arguments(p.py_ty.trim());
     match &p.default {
         None => Ok(format!("{}: {annotation}", p.name)),
         Some(d) => {
@@ -577,6 +607,24 @@ mod tests {
             assert!(names.contains(n), "{n} in {names:?}");
         }
         assert!(!names.contains("B"));
+    }
+
+    #[test]
+    fn bare_generics_get_arguments() {
+        assert_eq!(
+            with_type_arguments("Optional[Dict]"),
+            "Optional[Dict[str, Any]]"
+        );
+        assert_eq!(with_type_arguments("List"), "List[Any]");
+        assert_eq!(
+            with_type_arguments("Dict[str, List]"),
+            "Dict[str, List[Any]]"
+        );
+        assert_eq!(
+            with_type_arguments("Optional[List[str]]"),
+            "Optional[List[str]]"
+        );
+        assert_eq!(with_type_arguments("DictLike"), "DictLike");
     }
 
     #[test]

@@ -317,7 +317,9 @@ pub fn generate(types: &Types, methods: &[Method]) -> GenResult<String> {
         "The methods of the client generated from the method table: required arguments are\npositional, in order; the optional ones go in the last argument, `options`, with `signal`\n(an `AbortSignal`) to cancel the call. Every method returns a promise that rejects with\nan `AngoError`.",
     );
     out.push_str("export declare class Client {\n");
-    for (i, m) in methods.iter().enumerate() {
+    let mut methods: Vec<&Method> = methods.iter().collect();
+    methods.sort_by(|a, b| a.node_name.cmp(&b.node_name));
+    for (i, m) in methods.into_iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
