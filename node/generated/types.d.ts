@@ -349,12 +349,12 @@ export interface LabelCategory {
   schemaId?: string | null
   /** The category's title. */
   title?: string | null
-  /** The tool kind of a tool (`bounding-box`, `polygon`, ...). */
+  /**
+   * The category's kind, for all three sorts: a tool's (`bounding-box`, `polygon`,
+   * ...), a classification's (`radio`, `checkbox`, `text`, ...) or a relation's
+   * (`one-to-one`, `group`, ...).
+   */
   tool?: string | null
-  /** The kind of a classification (`radio`, `checkbox`, `text`, ...). */
-  classification?: string | null
-  /** The kind of a relation (`one-to-one`, `group`, ...). */
-  relation?: string | null
   /** Whether an answer is required. */
   required?: boolean | null
   /** The display colour (`#rrggbb`). */
@@ -603,8 +603,8 @@ export interface StorageList {
 export interface Task {
   /** The task's id. */
   _id?: string | null
-  /** The project's id. */
-  project?: string | null
+  /** The task's project: its id, or an object with `_id` (see `Task::project_id`). */
+  project?: unknown
   /** The organization's id. */
   organization?: string | null
   /** The task's asset: its id, or an object with `_id`, `externalId` and `data`. */

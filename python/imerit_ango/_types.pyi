@@ -368,12 +368,10 @@ class LabelCategory(TypedDict, total=False):
     schemaId: Optional[str]
     # The category's title.
     title: Optional[str]
-    # The tool kind of a tool (`bounding-box`, `polygon`, ...).
+    # The category's kind, for all three sorts: a tool's (`bounding-box`, `polygon`,
+    # ...), a classification's (`radio`, `checkbox`, `text`, ...) or a relation's
+    # (`one-to-one`, `group`, ...).
     tool: Optional[str]
-    # The kind of a classification (`radio`, `checkbox`, `text`, ...).
-    classification: Optional[str]
-    # The kind of a relation (`one-to-one`, `group`, ...).
-    relation: Optional[str]
     # Whether an answer is required.
     required: Optional[bool]
     # The display colour (`#rrggbb`).
@@ -622,8 +620,8 @@ class Task(TypedDict, total=False):
     """
     # The task's id.
     _id: Optional[str]
-    # The project's id.
-    project: Optional[str]
+    # The task's project: its id, or an object with `_id` (see `Task::project_id`).
+    project: Any
     # The organization's id.
     organization: Optional[str]
     # The task's asset: its id, or an object with `_id`, `externalId` and `data`.

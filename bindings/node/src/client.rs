@@ -288,14 +288,14 @@ impl AngoClient {
         let page = models::whole("page", page, models::MAX_SAFE)?.unwrap_or(1);
         let limit = models::whole("limit", limit, models::MAX_SAFE)?.unwrap_or(10);
         let c = self.inner.clone();
-        Ok(call(move || c.list_projects(page, limit)))
+        Ok(call(move || c.raw().list_projects(page, limit)))
     }
 
     /// Reads one project.
     #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_project(&self, project_id: String) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
-        call(move || c.get_project(&project_id))
+        call(move || c.raw().get_project(&project_id))
     }
 
     /// Creates a project.
@@ -309,7 +309,7 @@ impl AngoClient {
         let kind = project_type.as_deref().map(parse).transpose()?;
         let c = self.inner.clone();
         Ok(call(move || {
-            c.create_project(&name, description.as_deref(), kind)
+            c.raw().create_project(&name, description.as_deref(), kind)
         }))
     }
 
@@ -333,7 +333,7 @@ impl AngoClient {
                 .unwrap_or(d.project_general_settings),
         };
         let c = self.inner.clone();
-        call(move || c.clone_project(&project_id, &options))
+        call(move || c.raw().clone_project(&project_id, &options))
     }
 
     /// Soft-deletes a project.
@@ -510,7 +510,7 @@ impl AngoClient {
         include_answer: Option<bool>,
     ) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
-        call(move || c.get_task(&task_id, include_answer.unwrap_or(false)))
+        call(move || c.raw().get_task(&task_id, include_answer.unwrap_or(false)))
     }
 
     /// Lists a project's tasks, a page at a time.
@@ -522,7 +522,7 @@ impl AngoClient {
     ) -> Result<AsyncTask<Call<Value>>> {
         let (params, _) = options.unwrap_or_default().into_core()?;
         let c = self.inner.clone();
-        Ok(call(move || c.get_tasks(&project_id, &params)))
+        Ok(call(move || c.raw().get_tasks(&project_id, &params)))
     }
 
     /// Every task of a project matching `options`, as an async iterable.
@@ -535,6 +535,7 @@ impl AngoClient {
         let (params, page_size) = options.unwrap_or_default().into_core()?;
         Ok(RowStream::new(
             self.inner
+                .raw()
                 .iter_tasks(&project_id, &params, page_size)
                 .napi()?,
         ))
@@ -685,7 +686,7 @@ impl AngoClient {
             filters: object(o.filters, "filters")?,
         };
         let c = self.inner.clone();
-        Ok(call(move || c.get_assets(&project_id, &params)))
+        Ok(call(move || c.raw().get_assets(&project_id, &params)))
     }
 
     /// Every asset of a project matching `options.filters`, as an async iterable.
@@ -700,6 +701,7 @@ impl AngoClient {
         let page_size = models::whole("pageSize", o.page_size, models::MAX_SAFE)?;
         let pages = self
             .inner
+            .raw()
             .iter_assets(&project_id, &filters, page_size)
             .napi()?;
         Ok(RowStream::new(pages))
@@ -713,7 +715,9 @@ impl AngoClient {
             options.unwrap_or_default().page_size,
             models::MAX_SAFE,
         )?;
-        Ok(RowStream::new(self.inner.iter_projects(page_size).napi()?))
+        Ok(RowStream::new(
+            self.inner.raw().iter_projects(page_size).napi()?,
+        ))
     }
 
     /// Deletes assets.
@@ -742,7 +746,7 @@ impl AngoClient {
     #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_batches(&self, project_id: String) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
-        call(move || c.get_batches(&project_id))
+        call(move || c.raw().get_batches(&project_id))
     }
 
     /// Creates a batch.
@@ -798,7 +802,7 @@ impl AngoClient {
             plane: o.plane,
         };
         let c = self.inner.clone();
-        call(move || c.create_issue(&task_id, &content, &params))
+        call(move || c.raw().create_issue(&task_id, &content, &params))
     }
 
     /// A project's issues.
@@ -816,7 +820,7 @@ impl AngoClient {
             created_by: o.created_by,
         };
         let c = self.inner.clone();
-        call(move || c.get_issues(&project_id, &params))
+        call(move || c.raw().get_issues(&project_id, &params))
     }
 
     /// Changes an issue.
@@ -835,7 +839,7 @@ impl AngoClient {
             error_codes: o.error_codes,
         };
         let c = self.inner.clone();
-        call(move || c.update_issue(&issue_id, &params))
+        call(move || c.raw().update_issue(&issue_id, &params))
     }
 
     /// Comments on an issue.
@@ -863,7 +867,7 @@ impl AngoClient {
     #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_organization_members(&self, organization_id: String) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
-        call(move || c.get_organization_members(&organization_id))
+        call(move || c.raw().get_organization_members(&organization_id))
     }
 
     /// Changes members' organization roles.
@@ -898,7 +902,7 @@ impl AngoClient {
     #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_organization_invites(&self, organization_id: String) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
-        call(move || c.get_organization_invites(&organization_id))
+        call(move || c.raw().get_organization_invites(&organization_id))
     }
 
     /// Invites people to the organization.
@@ -950,7 +954,7 @@ impl AngoClient {
     #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_llms(&self, llm_id: Option<String>) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
-        call(move || c.get_llms(llm_id.as_deref()))
+        call(move || c.raw().get_llms(llm_id.as_deref()))
     }
 
     /// Creates an LLM connection.
@@ -958,7 +962,7 @@ impl AngoClient {
     pub fn create_llm(&self, llm: models::Llm) -> Result<AsyncTask<Call<Value>>> {
         let llm = llm.into_core()?;
         let c = self.inner.clone();
-        Ok(call(move || c.create_llm(&llm)))
+        Ok(call(move || c.raw().create_llm(&llm)))
     }
 
     /// Deletes an LLM connection.
@@ -974,7 +978,7 @@ impl AngoClient {
     #[napi(catch_unwind, ts_return_type = "Promise<any>")]
     pub fn get_storages(&self, storage_id: Option<String>) -> AsyncTask<Call<Value>> {
         let c = self.inner.clone();
-        call(move || c.get_storages(storage_id.as_deref()))
+        call(move || c.raw().get_storages(storage_id.as_deref()))
     }
 
     /// Creates a storage connection.
@@ -982,7 +986,7 @@ impl AngoClient {
     pub fn create_storage(&self, storage: models::Storage) -> Result<AsyncTask<Call<Value>>> {
         let storage = storage.into_core()?;
         let c = self.inner.clone();
-        Ok(call(move || c.create_storage(&storage)))
+        Ok(call(move || c.raw().create_storage(&storage)))
     }
 
     /// Deletes a storage connection.
@@ -1219,9 +1223,9 @@ impl AngoClient {
             }
             match options.export_format {
                 ango_core::models::ExportFormat::Ndjson => Ok(Either::B(RowStream::new(
-                    c.export_rows(&project_id, &options)?,
+                    c.raw().export_rows(&project_id, &options)?,
                 ))),
-                _ => c.export_json(&project_id, &options).map(Either::A),
+                _ => c.raw().export_json(&project_id, &options).map(Either::A),
             }
         }))
     }
@@ -1248,7 +1252,7 @@ impl AngoClient {
         let options = export_options(options)?;
         let c = self.inner.clone();
         Ok(call_with(move || {
-            Ok(RowStream::new(c.export_rows(&project_id, &options)?))
+            Ok(RowStream::new(c.raw().export_rows(&project_id, &options)?))
         }))
     }
 

@@ -13,9 +13,9 @@ use crate::pagination::Pages;
 use crate::projects::CloneProjectOptions;
 use crate::tasks::GetTasksParams;
 use crate::types::{
-    Asset, AssetList, Batch, BatchList, Invite, InviteList, Issue, IssueData, IssueList, LlmData,
-    LlmInfo, LlmList, Member, MemberList, Page, Project, ProjectData, ProjectList, StorageData,
-    StorageInfo, StorageList, Task, TaskData, TaskList, decode_document,
+    Asset, AssetList, Batch, Invite, InviteList, Issue, IssueData, IssueList, LlmData, LlmInfo,
+    LlmList, Member, MemberList, Page, Project, ProjectData, ProjectList, StorageData, StorageInfo,
+    StorageList, Task, TaskData, TaskList, decode_document,
 };
 
 impl Client {
@@ -108,13 +108,10 @@ impl Client {
             .into_page())
     }
 
-    /// A project's batches (`GET /v2/batches/{id}`).
-    /// JSON reply: [`Raw::get_batches`](crate::Raw::get_batches).
+    /// A project's batches, read with [`Client::get_project`] (an empty list when the
+    /// project has none). As JSON: [`Raw::get_batches`](crate::Raw::get_batches).
     pub fn get_batches(&self, project_id: &str) -> Result<Vec<Batch>> {
-        let reply = self.raw().get_batches(project_id)?;
-        Ok(decode_document::<BatchList>(reply, "a list of batches")?
-            .data
-            .batches)
+        Ok(self.get_project(project_id)?.batches)
     }
 
     /// Opens an issue on a task (`POST /v2/issues`) and returns it.

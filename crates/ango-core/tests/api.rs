@@ -14,7 +14,7 @@ use ango_core::models::{
 };
 use ango_core::ontology::{CategorySchema, Tool, ToolCategory};
 use ango_core::{
-    AnnotateOptions, Client, CloneProjectOptions, CreateIssueParams, Error, GetAssetsParams,
+    AnnotateOptions, CloneProjectOptions, CreateIssueParams, Error, GetAssetsParams,
     GetIssuesParams, GetTasksParams, ListStorageFilesParams, RequeueTasksParams, UpdateIssueParams,
     UpdateLabelValidationParams, Value,
 };

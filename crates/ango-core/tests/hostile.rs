@@ -258,13 +258,13 @@ fn absurd_timeouts_from_options_and_environment_still_work() {
             .progress(ProgressMode::Off)
             .build()
             .unwrap();
-        client.raw().get_project("p1").unwrap();
+        client.get_project("p1").unwrap();
         let overridden = client.with_overrides(&SettingsOverrides {
             request_timeout: Some(SettingsOverrides::timeout_from_millis(1e25).unwrap()),
             connect_timeout: Some(SettingsOverrides::timeout_from_secs(1e20).unwrap()),
             ..SettingsOverrides::default()
         });
-        overridden.raw().get_project("p1").unwrap();
+        overridden.get_project("p1").unwrap();
     }
     assert!(SettingsOverrides::timeout_from_secs(f64::NAN).is_err());
 }
@@ -399,7 +399,7 @@ fn make_request_percent_encodes_the_endpoint_like_requests() {
 fn get_assets_without_filters_sends_null_like_the_official() {
     let server = Recorder::start();
     let client = server.client();
-    client.raw().get_assets_page("p1", 2, 5, None).unwrap();
+    client.get_assets_page("p1", 2, 5, None).unwrap();
     server.last().assert_call(
         "GET",
         "/v2/project/p1/assets",
@@ -407,7 +407,6 @@ fn get_assets_without_filters_sends_null_like_the_official() {
         "",
     );
     client
-        .raw()
         .get_assets_page("p1", 1, 10, Some(&Default::default()))
         .unwrap();
     assert_eq!(server.last().query_value("filters"), Some("{}"));

@@ -65,7 +65,7 @@ fn create_issue_renders_positions_like_python_str() {
             position: Some(position),
             ..Default::default()
         };
-        client.raw().create_issue("t1", "c", &params).unwrap();
+        client.create_issue("t1", "c", &params).unwrap();
         assert_eq!(
             server.last().body_text(),
             format!(r#"{{"content": "c", "labelTask": "t1", "position": "{text}"}}"#)
@@ -187,7 +187,6 @@ fn get_issues_with_and_without_filters() {
     let server = Recorder::start();
     let client = server.client();
     client
-        .raw()
         .get_issues("p1", &GetIssuesParams::default())
         .unwrap();
     server
@@ -199,7 +198,7 @@ fn get_issues_with_and_without_filters() {
         stage_id: Some("s".into()),
         created_by: Some("u+1@x.com".into()),
     };
-    client.raw().get_issues("p1", &params).unwrap();
+    client.get_issues("p1", &params).unwrap();
     server.last().assert_call(
         "GET",
         "/v2/issues",
@@ -225,7 +224,7 @@ fn update_issue_sends_mentions_only_with_content() {
         error_codes: Some(vec![]),
         ..Default::default()
     };
-    client.raw().update_issue("i1", &params).unwrap();
+    client.update_issue("i1", &params).unwrap();
     server.last().assert_call(
         "POST",
         "/v2/issues/i1",
@@ -237,7 +236,7 @@ fn update_issue_sends_mentions_only_with_content() {
         content_mentions: Some(vec![json!("x")]),
         ..Default::default()
     };
-    client.raw().update_issue("i1", &params).unwrap();
+    client.update_issue("i1", &params).unwrap();
     server.last().assert_call(
         "POST",
         "/v2/issues/i1",
@@ -245,7 +244,6 @@ fn update_issue_sends_mentions_only_with_content() {
         r#"{"content": "new", "contentMentions": ["x"]}"#,
     );
     client
-        .raw()
         .update_issue("i1", &UpdateIssueParams::default())
         .unwrap();
     server

@@ -40,7 +40,6 @@ fn clone_project_copies_everything_by_default() {
     let server = Recorder::start();
     let client = server.client();
     client
-        .raw()
         .clone_project("p1", &CloneProjectOptions::default())
         .unwrap();
     server.last().assert_call(
@@ -54,7 +53,7 @@ fn clone_project_copies_everything_by_default() {
         plugin_presets: false,
         ..Default::default()
     };
-    client.raw().clone_project("p1", &options).unwrap();
+    client.clone_project("p1", &options).unwrap();
     assert_eq!(
         server.last().body_text(),
         r#"{"categorySchema": true, "assignedTo": true, "batches": false, "workflow": true, "pluginPresets": false, "projectGeneralSettings": true}"#
@@ -201,7 +200,6 @@ fn create_project_sends_an_empty_description_when_none_is_given() {
     let server = Recorder::start();
     let client = server.client();
     client
-        .raw()
         .create_project("n \u{e9}", None, Some(ProjectType::Pct))
         .unwrap();
     server.last().assert_call(
@@ -210,7 +208,7 @@ fn create_project_sends_an_empty_description_when_none_is_given() {
         &[],
         r#"{"name": "n \u00e9", "description": "", "type": "pct"}"#,
     );
-    client.raw().create_project("n", Some("d"), None).unwrap();
+    client.create_project("n", Some("d"), None).unwrap();
     server.last().assert_call(
         "POST",
         "/v2/project",

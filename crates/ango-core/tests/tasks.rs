@@ -19,11 +19,11 @@ fn strings(items: &[&str]) -> Vec<String> {
 fn get_task_sends_include_answer_capitalised_like_python() {
     let server = Recorder::start();
     let client = server.client();
-    client.raw().get_task("t1", true).unwrap();
+    client.get_task("t1", true).unwrap();
     server
         .last()
         .assert_call("GET", "/v2/task/t1", &[("includeAnswer", "True")], "");
-    client.raw().get_task("t1", false).unwrap();
+    client.get_task("t1", false).unwrap();
     server
         .last()
         .assert_call("GET", "/v2/task/t1", &[("includeAnswer", "False")], "");
@@ -314,7 +314,7 @@ fn get_tasks_filter_criteria_win_over_deprecated_ones() {
         }),
         ..deprecated.clone()
     };
-    client.raw().get_tasks("p1", &params).unwrap();
+    client.get_tasks("p1", &params).unwrap();
     server.last().assert_call(
         "GET",
         "/v2/project/p1/tasks",
@@ -338,7 +338,7 @@ fn get_tasks_filter_criteria_win_over_deprecated_ones() {
         }),
         ..deprecated.clone()
     };
-    client.raw().get_tasks("p1", &params).unwrap();
+    client.get_tasks("p1", &params).unwrap();
     server.last().assert_call(
         "GET",
         "/v2/project/p1/tasks",
@@ -357,7 +357,7 @@ fn get_tasks_filter_criteria_win_over_deprecated_ones() {
         status: Some("TODO".into()),
         ..Default::default()
     };
-    client.raw().get_tasks("p1", &params).unwrap();
+    client.get_tasks("p1", &params).unwrap();
     server.last().assert_call(
         "GET",
         "/v2/project/p1/tasks",

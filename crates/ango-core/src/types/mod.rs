@@ -311,3 +311,48 @@ impl IssueList {
         Page::new(self.items(), total)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn issues_are_read_from_either_key() {
+        let listed: IssueList =
+            serde_json::from_value(json!({"issue": [{"_id": "a"}], "total": 4})).unwrap();
+        let page = listed.into_page();
+        assert_eq!(page.items[0].id.as_deref(), Some("a"));
+        assert_eq!(page.total, 4);
+        let both: IssueList =
+            serde_json::from_value(json!({"issues": [{"_id": "b"}], "issue": [{"_id": "c"}]}))
+                .unwrap();
+        assert_eq!(both.items()[0].id.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn a_page_without_total_counts_its_items() {
+        let listed: TaskList = serde_json::from_value(json!({"tasks": [{}, {}]})).unwrap();
+        assert_eq!(listed.into_page().total, 2);
+        let listed: TaskList = serde_json::from_value(json!({"tasks": [{}], "total": 10})).unwrap();
+        assert_eq!(listed.into_page().total, 10);
+    }
+
+    #[test]
+    fn decode_errors_name_what_was_expected() {
+        let err = decode_document::<ProjectData>(json!({"data": {"project": []}}), "a project")
+            .unwrap_err();
+        match err {
+            Error::Decode {
+                message,
+                body_snippet,
+            } => {
+                assert!(message.starts_with("expected a project"), "{message}");
+                assert!(body_snippet.contains("\"project\":[]"), "{body_snippet}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = decode_item::<Task>("{\"priority\": \"high\"}", "Task").unwrap_err();
+        assert!(err.to_string().contains("expected Task"), "{err}");
+    }
+}

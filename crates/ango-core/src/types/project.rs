@@ -158,15 +158,11 @@ pub struct LabelCategory {
     /// The category's title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// The tool kind of a tool (`bounding-box`, `polygon`, ...).
+    /// The category's kind, for all three sorts: a tool's (`bounding-box`, `polygon`,
+    /// ...), a classification's (`radio`, `checkbox`, `text`, ...) or a relation's
+    /// (`one-to-one`, `group`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
-    /// The kind of a classification (`radio`, `checkbox`, `text`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub classification: Option<String>,
-    /// The kind of a relation (`one-to-one`, `group`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relation: Option<String>,
     /// Whether an answer is required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,

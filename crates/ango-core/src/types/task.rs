@@ -14,9 +14,9 @@ pub struct Task {
     /// The task's id.
     #[serde(rename = "_id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// The project's id.
+    /// The task's project: its id, or an object with `_id` (see [`Task::project_id`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project: Option<String>,
+    pub project: Option<Value>,
     /// The organization's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<String>,
@@ -98,11 +98,21 @@ pub struct Task {
 impl Task {
     /// The asset's id, whether `asset` is an id or an object.
     pub fn asset_id(&self) -> Option<&str> {
-        match self.asset.as_ref()? {
-            Value::String(id) => Some(id),
-            Value::Object(asset) => asset.get("_id").and_then(Value::as_str),
-            _ => None,
-        }
+        reference_id(self.asset.as_ref()?)
+    }
+
+    /// The project's id, whether `project` is an id or an object.
+    pub fn project_id(&self) -> Option<&str> {
+        reference_id(self.project.as_ref()?)
+    }
+}
+
+/// The id a reference holds: the string itself, or an object's `_id`.
+fn reference_id(reference: &Value) -> Option<&str> {
+    match reference {
+        Value::String(id) => Some(id),
+        Value::Object(object) => object.get("_id").and_then(Value::as_str),
+        _ => None,
     }
 }
 
