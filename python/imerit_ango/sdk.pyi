@@ -60,6 +60,7 @@ class SDK:
     last_upload_report: Optional[Dict[str, Any]]
     _client: _native.Client
 
+    # Hand-written in sdk.py (the table's version of a method is then not generated).
     def __init__(
         self,
         api_key: Optional[str],
@@ -81,13 +82,6 @@ class SDK:
     @property
     def api_key(self) -> str: ...
     def setup_logger(self) -> None: ...
-    def add_members_to_project(
-        self,
-        project_id: Optional[str],
-        members: List[str],
-        role: ProjectRoles,
-    ) -> Any: ...
-    def assign_batches(self, project_id: Optional[str], asset_ids: List[str], batches: List[str]) -> Any: ...
     def assign_task(
         self,
         project_id: Optional[str] = None,
@@ -99,9 +93,6 @@ class SDK:
         tasks: Optional[List[str]] = None,
         stage: Optional[str] = None,
     ) -> Any: ...
-    def create_attachment(self, project_id: Optional[str], attachments: List[Dict[str, Any]]) -> Any: ...
-    def create_batch(self, project_id: Optional[str], batch_name: str) -> Any: ...
-    def create_batches(self, project_id: Optional[str], batch_names: List[str]) -> Any: ...
     def create_issue(
         self,
         task_id: str,
@@ -116,49 +107,65 @@ class SDK:
         data_index: Optional[int] = None,
         plane: Optional[Union[str, MedicalPlane]] = None,
     ) -> Any: ...
-    def create_label_set(
+    def get_assets(
         self,
         project_id: Optional[str],
-        tools: Optional[List[ToolCategory]] = None,
-        classifications: Optional[List[ClassificationCategory]] = None,
-        relations: Optional[List[RelationCategory]] = None,
-        raw_category_schema: Optional[Dict[str, Any]] = None,
-    ) -> Any: ...
-    def create_project(
-        self,
-        name: str,
-        description: Optional[str] = None,
-        project_type: Optional[ProjectType] = None,
-    ) -> Any: ...
-    def clone_project(
-        self,
-        project_id: Optional[str],
+        page: Any = 1,
+        limit: Any = 10,
+        filters: Optional[Dict[str, Any]] = ...,
         *,
-        category_schema: bool = True,
-        assigned_to: bool = True,
-        batches: bool = True,
-        workflow: bool = True,
-        plugin_presets: bool = True,
-        project_general_settings: bool = True,
-    ) -> Any: ...
-    def delete_issue(self, project_id: Optional[str], issue_id: str) -> Any: ...
-    def update_issue(
+        asset_id: Optional[str] = None,
+        external_id: Optional[str] = None,
+    ) -> _types.ApiDocument[_types.AssetList]: ...
+    def get_tasks(
         self,
-        issue_id: str,
-        content: Optional[str] = None,
-        content_mentions: Optional[List[str]] = None,
+        project_id: Optional[str],
+        page: int = 1,
+        limit: int = 10,
         status: Optional[str] = None,
-        pct_details: Optional[Dict[str, Any]] = None,
-        error_codes: Optional[List[Dict[str, Any]]] = None,
-    ) -> Any: ...
-    def add_comment_to_issue(
+        stage: Optional[str] = None,
+        batches: Optional[List[str]] = None,
+        include_answer: bool = False,
+        task_filter: Optional[TaskFilter] = None,
+        sort: Optional[str] = None,
+        fields: Optional[str] = None,
+        *,
+        stages: Optional[str] = None,
+    ) -> _types.ApiDocument[_types.TaskList]: ...
+    def get_task_history(
         self,
-        issue_id: str,
-        content: str,
-        content_mentions: Optional[List[str]] = None,
+        task_history_id: Optional[str] = None,
+        task_id: Optional[str] = None,
     ) -> Any: ...
-    def delete_project(self, project_id: Optional[str]) -> Any: ...
-    def purge_project(self, project_id: Optional[str], confirm_name: str) -> Any: ...
+    def upload_chat_assets(
+        self,
+        project_id: Optional[str],
+        chat_asset_creation_config: ChatAssetCreationConfig,
+        priority: int = 0,
+    ) -> Any: ...
+    def upload_files_with_asset_builder(
+        self,
+        project_id: Optional[str],
+        template_id: str,
+        input_file_path: str,
+        parse_config: Optional[Dict[str, Any]] = None,
+        priority: int = 0,
+    ) -> None: ...
+    def annotate_task(
+        self,
+        task_id: str,
+        payload: AnnotationPayload,
+        overwrite: bool = False,
+        send_to_next_stage: bool = False,
+    ) -> bool: ...
+    def _annotate_task(
+        self,
+        task_id: str,
+        payload: AnnotationPayload,
+        overwrite: bool = False,
+        send_to_next_stage: bool = False,
+        is_plugin: bool = False,
+    ) -> bool: ...
     def export(
         self,
         project_id: Optional[str],
@@ -187,71 +194,6 @@ class SDK:
         project_id: Optional[str],
         options: Optional[ExportOptions] = None,
     ) -> Iterator[_types.ExportRow]: ...
-    def get_assets(
-        self,
-        project_id: Optional[str],
-        page: Any = 1,
-        limit: Any = 10,
-        filters: Optional[Dict[str, Any]] = ...,
-        *,
-        asset_id: Optional[str] = None,
-        external_id: Optional[str] = None,
-    ) -> Any: ...
-    def get_batches(self, project_id: Optional[str]) -> List[_types.Batch]: ...
-    def get_issues(
-        self,
-        project_id: Optional[str],
-        asset_id: Optional[str] = None,
-        task_id: Optional[str] = None,
-        stage_id: Optional[str] = None,
-        created_by: Optional[str] = None,
-    ) -> Any: ...
-    def get_metrics(self, project_id: Optional[str], metric: Metrics) -> Any: ...
-    def get_project(self, project_id: Optional[str]) -> Any: ...
-    def get_task(self, task_id: str, include_answer: bool = False) -> Any: ...
-    def get_tasks(
-        self,
-        project_id: Optional[str],
-        page: int = 1,
-        limit: int = 10,
-        status: Optional[str] = None,
-        stage: Optional[str] = None,
-        batches: Optional[List[str]] = None,
-        include_answer: bool = False,
-        task_filter: Optional[TaskFilter] = None,
-        sort: Optional[str] = None,
-        fields: Optional[str] = None,
-        *,
-        stages: Optional[str] = None,
-    ) -> Any: ...
-    def get_task_history(
-        self,
-        task_history_id: Optional[str] = None,
-        task_id: Optional[str] = None,
-    ) -> Any: ...
-    def import_labels(self, project_id: Optional[str], labels: List[Dict[str, Any]]) -> Any: ...
-    def list_projects(self, page: int = 1, limit: int = 10) -> Any: ...
-    def update_workflow_stages(self, project_id: Optional[str], stages: List[Dict[str, Any]]) -> Any: ...
-    def update_benchmark_settings(
-        self,
-        project_id: Optional[str],
-        benchmark_enabled: bool,
-        benchmark_ratio: Optional[int] = None,
-        benchmark_cutoff: Optional[bool] = None,
-    ) -> Any: ...
-    def set_tasks_as_benchmark(
-        self,
-        project_id: Optional[str],
-        task_ids: List[str],
-        is_benchmark: bool = True,
-    ) -> Any: ...
-    def update_label_validation(
-        self,
-        project_id: Optional[str],
-        custom_validation_enabled: Optional[bool] = None,
-        validation_function: Optional[str] = None,
-        external_validation: Optional[Dict[str, Any]] = None,
-    ) -> Any: ...
     def upload_files(
         self,
         project_id: Optional[str],
@@ -272,113 +214,7 @@ class SDK:
         *,
         progress: ProgressArg = None,
     ) -> Any: ...
-    def upload_files_cloud(
-        self,
-        project_id: Optional[str],
-        assets: List[Dict[str, Any]],
-        storage_id: Optional[str] = None,
-        batches: Optional[List[str]] = None,
-        priority: int = 0,
-        upload_local: Optional[str] = None,
-    ) -> Any: ...
-    def delete_assets(self, project_id: Optional[str], asset_ids: List[str]) -> Any: ...
-    def upload_chat_assets(
-        self,
-        project_id: Optional[str],
-        chat_asset_creation_config: ChatAssetCreationConfig,
-        priority: int = 0,
-    ) -> Any: ...
-    def requeue_tasks(
-        self,
-        project_id: Optional[str],
-        to_stage_id: str,
-        filters: Optional[Dict[str, Any]] = None,
-        options: Optional[Dict[str, Any]] = None,
-    ) -> Any: ...
-    def update_tasks_priority(
-        self,
-        project_id: Optional[str],
-        priority: int,
-        filters: Optional[Dict[str, Any]] = None,
-    ) -> Any: ...
-    def get_project_performance(
-        self,
-        project_id: Optional[str],
-        interval: Optional[List[datetime]] = None,
-        batches: Optional[List[str]] = None,
-    ) -> Any: ...
-    def create_storage(self, storage_data: Storage) -> Any: ...
-    def delete_organization_invites(self, organization_id: str, invite_emails: List[str]) -> Any: ...
-    def delete_organization_members(self, organization_id: str, member_emails: List[str]) -> Any: ...
-    def delete_storage(self, storage_id: str) -> Any: ...
-    def get_organization_invites(self, organization_id: str) -> Any: ...
-    def get_organization_members(self, organization_id: str) -> Any: ...
-    def get_storages(self, storage_id: Optional[str] = None) -> Any: ...
-    def create_llm(self, llm_data: LLM) -> Any: ...
-    def delete_llm(self, llm_id: str) -> Any: ...
-    def get_llms(self, llm_id: Optional[str] = None) -> Any: ...
-    def list_storage_files(
-        self,
-        storage_id: str,
-        bucket_name: str,
-        path: str = "",
-        get_signed_urls: bool = True,
-        retry_on_slow_down: bool = True,
-    ) -> Any: ...
-    def invite_members_to_org(self, organization_id: str, invite_data: Invitation) -> Any: ...
-    def update_organization_members_role(
-        self,
-        organization_id: str,
-        role_updates: List[RoleUpdate],
-    ) -> Any: ...
-    def send_notification(
-        self,
-        receivers: List[str],
-        message: str,
-        title: Optional[str] = None,
-        clickable_link: Optional[str] = None,
-    ) -> Any: ...
-    def get_asset_builder_templates(self, project_id: Optional[str]) -> Any: ...
-    def create_asset_builder_template(
-        self,
-        project_id: Optional[str],
-        template: AssetBuilderTemplate,
-    ) -> Any: ...
-    def upload_files_with_asset_builder(
-        self,
-        project_id: Optional[str],
-        template_id: str,
-        input_file_path: str,
-        parse_config: Optional[Dict[str, Any]] = None,
-        priority: int = 0,
-    ) -> None: ...
-    def upload_instructions(
-        self,
-        project_id: Optional[str],
-        file_path: str,
-        storage_id: Optional[str] = None,
-        bucket: Optional[str] = None,
-    ) -> Any: ...
-    def annotate_task(
-        self,
-        task_id: str,
-        payload: AnnotationPayload,
-        overwrite: bool = False,
-        send_to_next_stage: bool = False,
-    ) -> bool: ...
-    def review_task(
-        self,
-        task_id: str,
-        review_status: ReviewStatus,
-        pct_details: Optional[Dict[str, Any]] = None,
-    ) -> Any: ...
-    def file_explorer(
-        self,
-        bucket: str,
-        storage_id: str,
-        options: Optional[Dict[str, Any]] = None,
-    ) -> Any: ...
-    def rerun_webhook(self, project_id: Optional[str], webhook_stage_id: str) -> Any: ...
+    def upload_brush_array(self, project_id: str, arr: Any, medical: bool = False) -> str: ...
     def iter_tasks(
         self,
         project_id: Optional[str],
@@ -400,8 +236,6 @@ class SDK:
         filters: Optional[Dict[str, Any]] = None,
     ) -> Iterator[_types.Asset]: ...
     def iter_projects(self, *, page_size: int = 100) -> Iterator[_types.Project]: ...
-    def upload_brush_array(self, project_id: str, arr: Any, medical: bool = False) -> str: ...
-    def make_request(self, method: str, endpoint: str, payload: Optional[Dict[str, Any]] = None) -> Any: ...
 
     # Generated from the method table (`ango_core::api`) by ango-codegen.
 
@@ -468,5 +302,787 @@ class SDK:
 
         Args:
             response: The result.
+        """
+        ...
+
+    def add_comment_to_issue(
+        self,
+        issue_id: str,
+        content: str,
+        content_mentions: Optional[List[str]] = None,
+    ) -> Any:
+        """Adds a comment to an issue.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            issue_id: The issue's id.
+            content: The comment's text.
+            content_mentions: E-mails mentioned in it.
+        """
+        ...
+
+    def add_members_to_project(self, project_id: str, members: List[str], role: ProjectRoles) -> Any:
+        """Adds people, by e-mail, to a project, all with one project role.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            members: The e-mails of the people to add.
+            role: Their role in the project (a ProjectRoles value).
+        """
+        ...
+
+    def assign_batches(self, project_id: str, asset_ids: List[str], batches: List[str]) -> Any:
+        """Puts assets into batches. Batches may be named by id or by name; names are turned into ids with one read of the project.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. An unknown batch is NotFound before the assignment is sent.
+
+        Args:
+            project_id: The project's id.
+            asset_ids: The assets to put into the batches.
+            batches: The batches, by id or name.
+        """
+        ...
+
+    def clone_project(
+        self,
+        project_id: str,
+        *,
+        category_schema: bool = True,
+        assigned_to: bool = True,
+        batches: bool = True,
+        workflow: bool = True,
+        plugin_presets: bool = True,
+        project_general_settings: bool = True,
+    ) -> Any:
+        """Copies a project's settings (not its assets, tasks or labels) into a new project named "<name> copy"; each flag chooses one part to copy.
+
+        Returns the server's reply, with the new project.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            category_schema: Copy the label set.
+            assigned_to: Copy the members.
+            batches: Copy the batches.
+            workflow: Copy the workflow.
+            plugin_presets: Copy the plugin presets.
+            project_general_settings: Copy the general settings.
+        """
+        ...
+
+    def create_asset_builder_template(self, project_id: str, template: AssetBuilderTemplate) -> Any:
+        """Creates an asset-builder template in a project, after checking it.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. A template that fails the checks is InvalidArgument ("Invalid template: ...").
+
+        Args:
+            project_id: The project's id.
+            template: The template: name, HTML, columns, external id column, ...
+        """
+        ...
+
+    def create_attachment(self, project_id: str, attachments: List[dict[str, Any]]) -> Any:
+        """Attaches files (images, videos, PDFs, links...) to assets, shown to annotators next to the asset.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            attachments: One object per attachment: {"data", "externalId", "attachments": [{"type", "value"}]}.
+        """
+        ...
+
+    def create_batch(self, project_id: str, batch_name: str) -> Any:
+        """Creates one batch in a project.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            batch_name: The new batch's name.
+        """
+        ...
+
+    def create_batches(self, project_id: str, batch_names: List[str]) -> Any:
+        """Creates the named batches the project does not have yet (the project's batch list is read first and sent back with the new names).
+
+        Returns the server's reply, or an empty list when every name already exists (nothing is sent).
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            batch_names: The batch names.
+        """
+        ...
+
+    def create_label_set(
+        self,
+        project_id: str,
+        tools: Optional[List[ToolCategory]] = None,
+        classifications: Optional[List[ClassificationCategory]] = None,
+        relations: Optional[List[RelationCategory]] = None,
+        raw_category_schema: Optional[Dict[str, Any]] = None,
+    ) -> Any:
+        """Sets a project's label set (ontology): its tools, classifications and relations, or a raw category schema sent as given when that is not empty.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            tools: The tools.
+            classifications: The global classifications.
+            relations: The relations.
+            raw_category_schema: A whole category schema, sent instead of the lists when not empty.
+        """
+        ...
+
+    def create_llm(self, llm_data: LLM) -> Any:
+        """Adds an LLM configuration to the organization.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            llm_data: The configuration: name, provider, model, key, base URL.
+        """
+        ...
+
+    def create_project(
+        self,
+        name: str,
+        description: Optional[str] = None,
+        project_type: Optional[ProjectType] = None,
+    ) -> Any:
+        """Creates a project.
+
+        Returns the server's reply, with the new project.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            name: The project's name.
+            description: Its description (empty when not given).
+            project_type: Its type (a ProjectType value); the server's default when not given.
+        """
+        ...
+
+    def create_storage(self, storage_data: Storage) -> Any:
+        """Connects a cloud storage (bucket) to the organization.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            storage_data: The storage: name, provider, keys or credentials, region.
+        """
+        ...
+
+    def delete_assets(self, project_id: str, asset_ids: List[str]) -> Any:
+        """Deletes assets of a project.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            asset_ids: The assets to delete.
+        """
+        ...
+
+    def delete_issue(self, project_id: str, issue_id: str) -> Any:
+        """Deletes an issue.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            issue_id: The issue's id.
+        """
+        ...
+
+    def delete_llm(self, llm_id: str) -> Any:
+        """Deletes an LLM configuration.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            llm_id: The configuration's id.
+        """
+        ...
+
+    def delete_organization_invites(self, organization_id: str, invite_emails: List[str]) -> Any:
+        """Withdraws pending invitations, by e-mail.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            organization_id: The organization's id.
+            invite_emails: The invited e-mails.
+        """
+        ...
+
+    def delete_organization_members(self, organization_id: str, member_emails: List[str]) -> Any:
+        """Removes members from the organization, by e-mail.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            organization_id: The organization's id.
+            member_emails: The members' e-mails.
+        """
+        ...
+
+    def delete_project(self, project_id: str) -> Any:
+        """Deletes a project with its assets, tasks, issues and history (files in storage stay; see purge_project).
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+        """
+        ...
+
+    def delete_storage(self, storage_id: str) -> Any:
+        """Disconnects a storage from the organization.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            storage_id: The storage integration's id.
+        """
+        ...
+
+    def file_explorer(self, bucket: str, storage_id: str, options: Dict[str, Any] = ...) -> Any:
+        """Browses a storage bucket, or imports files from it into a project.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            bucket: The bucket.
+            storage_id: The storage integration's id.
+            options: The explorer's other fields: folder, files, upload, projectId, scrollToken, batches, extensions.
+        """
+        ...
+
+    def get_asset_builder_templates(self, project_id: str) -> List[Dict[str, Any]]:
+        """Lists a project's asset-builder templates, read from the project.
+
+        Returns the list of templates (empty when there are none).
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+        """
+        ...
+
+    def get_batches(self, project_id: str) -> List[_types.Batch]:
+        """Lists a project's batches, read from the project.
+
+        Returns the list of batches ({"_id", "name", ...}); an empty list when there are none.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+        """
+        ...
+
+    def get_issues(
+        self,
+        project_id: str,
+        asset_id: Optional[str] = None,
+        task_id: Optional[str] = None,
+        stage_id: Optional[str] = None,
+        created_by: Optional[str] = None,
+    ) -> _types.ApiDocument[_types.IssueList]:
+        """Lists a project's issues, optionally only those of an asset, a task, a stage or a creator.
+
+        Returns the server's reply: data.issues.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            asset_id: Only issues on this asset.
+            task_id: Only issues on this task.
+            stage_id: Only issues opened in this stage.
+            created_by: Only issues created by this user (e-mail).
+        """
+        ...
+
+    def get_llms(self, llm_id: Optional[str] = None) -> Any:
+        """Lists the organization's LLM configurations.
+
+        Returns the server's reply; with an id, that one configuration when it is listed (else the whole reply).
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            llm_id: One configuration's id.
+        """
+        ...
+
+    def get_metrics(self, project_id: str, metric: Metrics) -> Any:
+        """Reads one of a project's overview metrics.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            metric: The metric (a Metrics value, such as LabelStageGroups).
+        """
+        ...
+
+    def get_organization_invites(self, organization_id: str) -> _types.ApiDocument[_types.InviteList]:
+        """Lists the organization's pending invitations.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            organization_id: The organization's id.
+        """
+        ...
+
+    def get_organization_members(self, organization_id: str) -> _types.ApiDocument[_types.MemberList]:
+        """Lists the organization's members.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            organization_id: The organization's id.
+        """
+        ...
+
+    def get_project(self, project_id: str) -> _types.ApiDocument[_types.ProjectData]:
+        """Reads one project: its settings, label set, workflow, batches and members.
+
+        Returns the server's reply: data.project.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+        """
+        ...
+
+    def get_project_performance(
+        self,
+        project_id: str,
+        interval: Optional[List[datetime]] = None,
+        batches: Optional[List[str]] = None,
+    ) -> Any:
+        """Reads a project's performance figures, optionally for a time interval and some batches (names are turned into ids with one read of the project).
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. An interval that is not [start, end], or an unknown batch, fails before the request.
+
+        Args:
+            project_id: The project's id.
+            interval: [start, end] date-times.
+            batches: Only these batches (ids or names).
+        """
+        ...
+
+    def get_storages(self, storage_id: Optional[str] = None) -> Any:
+        """Lists the organization's storages.
+
+        Returns the server's reply; with a storage id, that one storage when it is listed (else the whole reply).
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            storage_id: One storage's id.
+        """
+        ...
+
+    def get_task(self, task_id: str, include_answer: bool = False) -> _types.ApiDocument[_types.TaskData]:
+        """Reads one task.
+
+        Returns the server's reply: data.task.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            task_id: The task's id.
+            include_answer: Include the task's answer.
+        """
+        ...
+
+    def import_labels(self, project_id: str, labels: List[dict[str, Any]]) -> Any:
+        """Imports labels in the Ango import format; each item names its asset by externalId.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            labels: The labels, one object per asset.
+        """
+        ...
+
+    def invite_members_to_org(self, organization_id: str, invite_data: Invitation) -> Any:
+        """Invites people to the organization with a role, and optionally into projects.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            organization_id: The organization's id.
+            invite_data: Who, with which role, into which projects.
+        """
+        ...
+
+    def list_projects(self, page: int = 1, limit: int = 10) -> _types.ApiDocument[_types.ProjectList]:
+        """Lists the projects the key can see, one page at a time.
+
+        Returns the server's reply: data.projects and data.total.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            page: The page to read, from 1.
+            limit: Items per page.
+        """
+        ...
+
+    def list_storage_files(
+        self,
+        storage_id: str,
+        bucket_name: str,
+        path: str = "",
+        get_signed_urls: bool = True,
+        retry_on_slow_down: bool = True,
+    ) -> Any:
+        """Lists files in a storage's bucket.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            storage_id: The storage integration's id.
+            bucket_name: The bucket.
+            path: The folder, from the bucket's root.
+            get_signed_urls: Return signed URLs for the files.
+            retry_on_slow_down: Let the server retry when the provider asks to slow down.
+        """
+        ...
+
+    def make_request(self, method: str, endpoint: str, payload: Optional[Dict[str, Any]] = None) -> Any:
+        """Sends any API request, for endpoints without a method of their own: the endpoint path (with its query string) is percent-encoded as the official SDK does and the payload goes as the JSON body.
+
+        Returns the server's JSON reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. An unknown HTTP method or an endpoint without a leading '/' is InvalidArgument.
+
+        Args:
+            method: The HTTP method: GET, POST, DELETE, ...
+            endpoint: The path, such as /v2/project/ID.
+            payload: The JSON body, if any.
+        """
+        ...
+
+    def purge_project(self, project_id: str, confirm_name: str) -> Any:
+        """Deletes a project for good, with the files it keeps in the default bucket; the project's name must be repeated as a confirmation.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            confirm_name: The project's name, as a confirmation.
+        """
+        ...
+
+    def requeue_tasks(
+        self,
+        project_id: str,
+        to_stage_id: str,
+        filters: Optional[Dict[str, Any]] = None,
+        options: Optional[Dict[str, Any]] = None,
+    ) -> Any:
+        """Sends tasks back to a workflow stage, optionally clearing their answers, assignees or stage history.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            to_stage_id: The stage to send the tasks to.
+            filters: Which tasks: taskIds, externalIds, assetIds, batches, fromStageIds (all when empty).
+            options: What to clear: removeAnnotations, removeAssignee, removeStageHistory.
+        """
+        ...
+
+    def rerun_webhook(self, project_id: str, webhook_stage_id: str) -> Any:
+        """Runs a webhook stage of the project's workflow again.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            webhook_stage_id: The webhook stage's id.
+        """
+        ...
+
+    def review_task(
+        self,
+        task_id: str,
+        review_status: ReviewStatus,
+        pct_details: Optional[Dict[str, Any]] = None,
+    ) -> Any:
+        """Records a review decision on a task.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            task_id: The task's id.
+            review_status: ACCEPTED or REJECTED (a ReviewStatus value).
+            pct_details: Point-cloud details.
+        """
+        ...
+
+    def send_notification(
+        self,
+        receivers: List[str],
+        message: str,
+        title: Optional[str] = None,
+        clickable_link: Optional[str] = None,
+    ) -> Any:
+        """Sends a notification to members of the organization, shown as coming from the key's user.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            receivers: The receivers' e-mails.
+            message: The message.
+            title: A title.
+            clickable_link: An absolute http(s) link to open.
+        """
+        ...
+
+    def set_tasks_as_benchmark(self, project_id: str, task_ids: List[str], is_benchmark: bool = True) -> Any:
+        """Marks tasks as benchmarks, or unmarks them.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            task_ids: The tasks.
+            is_benchmark: Mark (true) or unmark (false).
+        """
+        ...
+
+    def update_benchmark_settings(
+        self,
+        project_id: str,
+        benchmark_enabled: bool,
+        benchmark_ratio: Optional[int] = None,
+        benchmark_cutoff: Optional[bool] = None,
+    ) -> Any:
+        """Turns benchmark sampling on or off, with the share of tasks sampled and the cutoff.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            benchmark_enabled: Sampling on or off.
+            benchmark_ratio: The percentage of tasks sampled.
+            benchmark_cutoff: The cutoff behaviour.
+        """
+        ...
+
+    def update_issue(
+        self,
+        issue_id: str,
+        content: Optional[str] = None,
+        content_mentions: Optional[List[str]] = None,
+        status: Optional[str] = None,
+        pct_details: Optional[Dict[str, Any]] = None,
+        error_codes: Optional[List[Dict[str, Any]]] = None,
+    ) -> Any:
+        """Changes an issue: its text (with mentions), status, point-cloud details or error codes; what is not given stays as it is.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            issue_id: The issue's id.
+            content: The new text.
+            content_mentions: E-mails mentioned in the new text (sent with content only).
+            status: The new status: Open, Resolved or Closed.
+            pct_details: Point-cloud details.
+            error_codes: Error codes, each {"category", "name", "key"?}.
+        """
+        ...
+
+    def update_label_validation(
+        self,
+        project_id: str,
+        custom_validation_enabled: Optional[bool] = None,
+        validation_function: Optional[str] = None,
+        external_validation: Optional[Dict[str, Any]] = None,
+    ) -> Any:
+        """Changes a project's label validation; what is not given stays as it is.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            custom_validation_enabled: Custom validation on or off.
+            validation_function: The validation function's source.
+            external_validation: External validation settings.
+        """
+        ...
+
+    def update_organization_members_role(self, organization_id: str, role_updates: List[RoleUpdate]) -> Any:
+        """Changes members' organization roles.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            organization_id: The organization's id.
+            role_updates: One {email, organization_role} per member.
+        """
+        ...
+
+    def update_tasks_priority(
+        self,
+        project_id: str,
+        priority: int,
+        filters: Optional[Dict[str, Any]] = None,
+    ) -> Any:
+        """Sets the priority of the tasks the filters select (all when empty).
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            priority: The new priority.
+            filters: Which tasks, with the keys of requeue_tasks' filters.
+        """
+        ...
+
+    def update_workflow_stages(self, project_id: str, stages: List[dict[str, Any]]) -> Any:
+        """Replaces a project's workflow with the given stages.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+        Args:
+            project_id: The project's id.
+            stages: The workflow's stages, as the server describes them.
+        """
+        ...
+
+    def upload_files_cloud(
+        self,
+        project_id: str,
+        assets: Any,
+        storage_id: Optional[str] = None,
+        batches: Optional[List[str]] = None,
+        priority: int = 0,
+        upload_local: Any = None,
+    ) -> Any:
+        """Registers assets that are already in cloud storage, by URL. The storage is checked first, and batch names (per asset or for the call) are turned into ids.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. An unknown storage or batch is InvalidArgument or NotFound before the import is sent.
+
+        Args:
+            project_id: The project's id.
+            assets: One object per asset: {"data": url, "externalId", "batches"?, "metadata"?, "contextData"?, ...}.
+            storage_id: The storage integration holding the files.
+            batches: Batches (ids or names) for every asset.
+            priority: The tasks' priority.
+            upload_local: The official uploadLocal flag, sent as given.
+        """
+        ...
+
+    def upload_instructions(
+        self,
+        project_id: str,
+        file_path: str,
+        storage_id: Optional[str] = None,
+        bucket: Optional[str] = None,
+    ) -> Any:
+        """Uploads a file as the project's instructions for annotators.
+
+        Returns the server's reply.
+
+        Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. An unreadable file is Io.
+
+        Args:
+            project_id: The project's id.
+            file_path: The file.
+            storage_id: A storage to keep it in.
+            bucket: The bucket in that storage.
         """
         ...

@@ -408,7 +408,8 @@ pub fn imported_names(head: &str) -> BTreeSet<String> {
 }
 
 /// Bare generic names get their arguments (`Dict` -> `Dict[str, Any]`, `List` ->
-/// `List[Any]`): the same types, in the form `mypy --strict` accepts.
+/// `List[Any]`, `dict` -> `dict[str, Any]`): the same types, in the form
+/// `mypy --strict` accepts.
 fn with_type_arguments(annotation: &str) -> String {
     let mut out = String::with_capacity(annotation.len());
     let mut word = String::new();
@@ -425,8 +426,8 @@ fn with_type_arguments(annotation: &str) -> String {
             let bare = chars.peek() != Some(&'[');
             out.push_str(&word);
             match word.as_str() {
-                "Dict" if bare => out.push_str("[str, Any]"),
-                "List" | "Sequence" | "Iterable" if bare => out.push_str("[Any]"),
+                "Dict" | "dict" | "Mapping" if bare => out.push_str("[str, Any]"),
+                "List" | "list" | "Sequence" | "Iterable" if bare => out.push_str("[Any]"),
                 _ => {}
             }
             word.clear();
@@ -625,6 +626,7 @@ mod tests {
             "Optional[List[str]]"
         );
         assert_eq!(with_type_arguments("DictLike"), "DictLike");
+        assert_eq!(with_type_arguments("List[dict]"), "List[dict[str, Any]]");
     }
 
     #[test]

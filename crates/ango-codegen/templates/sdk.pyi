@@ -60,6 +60,7 @@ class SDK:
     last_upload_report: Optional[Dict[str, Any]]
     _client: _native.Client
 
+    # Hand-written in sdk.py (the table's version of a method is then not generated).
     def __init__(
         self,
         api_key: Optional[str],
@@ -81,13 +82,6 @@ class SDK:
     @property
     def api_key(self) -> str: ...
     def setup_logger(self) -> None: ...
-    def add_members_to_project(
-        self,
-        project_id: Optional[str],
-        members: List[str],
-        role: ProjectRoles,
-    ) -> Any: ...
-    def assign_batches(self, project_id: Optional[str], asset_ids: List[str], batches: List[str]) -> Any: ...
     def assign_task(
         self,
         project_id: Optional[str] = None,
@@ -99,9 +93,6 @@ class SDK:
         tasks: Optional[List[str]] = None,
         stage: Optional[str] = None,
     ) -> Any: ...
-    def create_attachment(self, project_id: Optional[str], attachments: List[Dict[str, Any]]) -> Any: ...
-    def create_batch(self, project_id: Optional[str], batch_name: str) -> Any: ...
-    def create_batches(self, project_id: Optional[str], batch_names: List[str]) -> Any: ...
     def create_issue(
         self,
         task_id: str,
@@ -116,49 +107,65 @@ class SDK:
         data_index: Optional[int] = None,
         plane: Optional[Union[str, MedicalPlane]] = None,
     ) -> Any: ...
-    def create_label_set(
+    def get_assets(
         self,
         project_id: Optional[str],
-        tools: Optional[List[ToolCategory]] = None,
-        classifications: Optional[List[ClassificationCategory]] = None,
-        relations: Optional[List[RelationCategory]] = None,
-        raw_category_schema: Optional[Dict[str, Any]] = None,
-    ) -> Any: ...
-    def create_project(
-        self,
-        name: str,
-        description: Optional[str] = None,
-        project_type: Optional[ProjectType] = None,
-    ) -> Any: ...
-    def clone_project(
-        self,
-        project_id: Optional[str],
+        page: Any = 1,
+        limit: Any = 10,
+        filters: Optional[Dict[str, Any]] = ...,
         *,
-        category_schema: bool = True,
-        assigned_to: bool = True,
-        batches: bool = True,
-        workflow: bool = True,
-        plugin_presets: bool = True,
-        project_general_settings: bool = True,
-    ) -> Any: ...
-    def delete_issue(self, project_id: Optional[str], issue_id: str) -> Any: ...
-    def update_issue(
+        asset_id: Optional[str] = None,
+        external_id: Optional[str] = None,
+    ) -> _types.ApiDocument[_types.AssetList]: ...
+    def get_tasks(
         self,
-        issue_id: str,
-        content: Optional[str] = None,
-        content_mentions: Optional[List[str]] = None,
+        project_id: Optional[str],
+        page: int = 1,
+        limit: int = 10,
         status: Optional[str] = None,
-        pct_details: Optional[Dict[str, Any]] = None,
-        error_codes: Optional[List[Dict[str, Any]]] = None,
-    ) -> Any: ...
-    def add_comment_to_issue(
+        stage: Optional[str] = None,
+        batches: Optional[List[str]] = None,
+        include_answer: bool = False,
+        task_filter: Optional[TaskFilter] = None,
+        sort: Optional[str] = None,
+        fields: Optional[str] = None,
+        *,
+        stages: Optional[str] = None,
+    ) -> _types.ApiDocument[_types.TaskList]: ...
+    def get_task_history(
         self,
-        issue_id: str,
-        content: str,
-        content_mentions: Optional[List[str]] = None,
+        task_history_id: Optional[str] = None,
+        task_id: Optional[str] = None,
     ) -> Any: ...
-    def delete_project(self, project_id: Optional[str]) -> Any: ...
-    def purge_project(self, project_id: Optional[str], confirm_name: str) -> Any: ...
+    def upload_chat_assets(
+        self,
+        project_id: Optional[str],
+        chat_asset_creation_config: ChatAssetCreationConfig,
+        priority: int = 0,
+    ) -> Any: ...
+    def upload_files_with_asset_builder(
+        self,
+        project_id: Optional[str],
+        template_id: str,
+        input_file_path: str,
+        parse_config: Optional[Dict[str, Any]] = None,
+        priority: int = 0,
+    ) -> None: ...
+    def annotate_task(
+        self,
+        task_id: str,
+        payload: AnnotationPayload,
+        overwrite: bool = False,
+        send_to_next_stage: bool = False,
+    ) -> bool: ...
+    def _annotate_task(
+        self,
+        task_id: str,
+        payload: AnnotationPayload,
+        overwrite: bool = False,
+        send_to_next_stage: bool = False,
+        is_plugin: bool = False,
+    ) -> bool: ...
     def export(
         self,
         project_id: Optional[str],
@@ -187,71 +194,6 @@ class SDK:
         project_id: Optional[str],
         options: Optional[ExportOptions] = None,
     ) -> Iterator[_types.ExportRow]: ...
-    def get_assets(
-        self,
-        project_id: Optional[str],
-        page: Any = 1,
-        limit: Any = 10,
-        filters: Optional[Dict[str, Any]] = ...,
-        *,
-        asset_id: Optional[str] = None,
-        external_id: Optional[str] = None,
-    ) -> Any: ...
-    def get_batches(self, project_id: Optional[str]) -> List[_types.Batch]: ...
-    def get_issues(
-        self,
-        project_id: Optional[str],
-        asset_id: Optional[str] = None,
-        task_id: Optional[str] = None,
-        stage_id: Optional[str] = None,
-        created_by: Optional[str] = None,
-    ) -> Any: ...
-    def get_metrics(self, project_id: Optional[str], metric: Metrics) -> Any: ...
-    def get_project(self, project_id: Optional[str]) -> Any: ...
-    def get_task(self, task_id: str, include_answer: bool = False) -> Any: ...
-    def get_tasks(
-        self,
-        project_id: Optional[str],
-        page: int = 1,
-        limit: int = 10,
-        status: Optional[str] = None,
-        stage: Optional[str] = None,
-        batches: Optional[List[str]] = None,
-        include_answer: bool = False,
-        task_filter: Optional[TaskFilter] = None,
-        sort: Optional[str] = None,
-        fields: Optional[str] = None,
-        *,
-        stages: Optional[str] = None,
-    ) -> Any: ...
-    def get_task_history(
-        self,
-        task_history_id: Optional[str] = None,
-        task_id: Optional[str] = None,
-    ) -> Any: ...
-    def import_labels(self, project_id: Optional[str], labels: List[Dict[str, Any]]) -> Any: ...
-    def list_projects(self, page: int = 1, limit: int = 10) -> Any: ...
-    def update_workflow_stages(self, project_id: Optional[str], stages: List[Dict[str, Any]]) -> Any: ...
-    def update_benchmark_settings(
-        self,
-        project_id: Optional[str],
-        benchmark_enabled: bool,
-        benchmark_ratio: Optional[int] = None,
-        benchmark_cutoff: Optional[bool] = None,
-    ) -> Any: ...
-    def set_tasks_as_benchmark(
-        self,
-        project_id: Optional[str],
-        task_ids: List[str],
-        is_benchmark: bool = True,
-    ) -> Any: ...
-    def update_label_validation(
-        self,
-        project_id: Optional[str],
-        custom_validation_enabled: Optional[bool] = None,
-        validation_function: Optional[str] = None,
-        external_validation: Optional[Dict[str, Any]] = None,
-    ) -> Any: ...
     def upload_files(
         self,
         project_id: Optional[str],
@@ -272,113 +214,7 @@ class SDK:
         *,
         progress: ProgressArg = None,
     ) -> Any: ...
-    def upload_files_cloud(
-        self,
-        project_id: Optional[str],
-        assets: List[Dict[str, Any]],
-        storage_id: Optional[str] = None,
-        batches: Optional[List[str]] = None,
-        priority: int = 0,
-        upload_local: Optional[str] = None,
-    ) -> Any: ...
-    def delete_assets(self, project_id: Optional[str], asset_ids: List[str]) -> Any: ...
-    def upload_chat_assets(
-        self,
-        project_id: Optional[str],
-        chat_asset_creation_config: ChatAssetCreationConfig,
-        priority: int = 0,
-    ) -> Any: ...
-    def requeue_tasks(
-        self,
-        project_id: Optional[str],
-        to_stage_id: str,
-        filters: Optional[Dict[str, Any]] = None,
-        options: Optional[Dict[str, Any]] = None,
-    ) -> Any: ...
-    def update_tasks_priority(
-        self,
-        project_id: Optional[str],
-        priority: int,
-        filters: Optional[Dict[str, Any]] = None,
-    ) -> Any: ...
-    def get_project_performance(
-        self,
-        project_id: Optional[str],
-        interval: Optional[List[datetime]] = None,
-        batches: Optional[List[str]] = None,
-    ) -> Any: ...
-    def create_storage(self, storage_data: Storage) -> Any: ...
-    def delete_organization_invites(self, organization_id: str, invite_emails: List[str]) -> Any: ...
-    def delete_organization_members(self, organization_id: str, member_emails: List[str]) -> Any: ...
-    def delete_storage(self, storage_id: str) -> Any: ...
-    def get_organization_invites(self, organization_id: str) -> Any: ...
-    def get_organization_members(self, organization_id: str) -> Any: ...
-    def get_storages(self, storage_id: Optional[str] = None) -> Any: ...
-    def create_llm(self, llm_data: LLM) -> Any: ...
-    def delete_llm(self, llm_id: str) -> Any: ...
-    def get_llms(self, llm_id: Optional[str] = None) -> Any: ...
-    def list_storage_files(
-        self,
-        storage_id: str,
-        bucket_name: str,
-        path: str = "",
-        get_signed_urls: bool = True,
-        retry_on_slow_down: bool = True,
-    ) -> Any: ...
-    def invite_members_to_org(self, organization_id: str, invite_data: Invitation) -> Any: ...
-    def update_organization_members_role(
-        self,
-        organization_id: str,
-        role_updates: List[RoleUpdate],
-    ) -> Any: ...
-    def send_notification(
-        self,
-        receivers: List[str],
-        message: str,
-        title: Optional[str] = None,
-        clickable_link: Optional[str] = None,
-    ) -> Any: ...
-    def get_asset_builder_templates(self, project_id: Optional[str]) -> Any: ...
-    def create_asset_builder_template(
-        self,
-        project_id: Optional[str],
-        template: AssetBuilderTemplate,
-    ) -> Any: ...
-    def upload_files_with_asset_builder(
-        self,
-        project_id: Optional[str],
-        template_id: str,
-        input_file_path: str,
-        parse_config: Optional[Dict[str, Any]] = None,
-        priority: int = 0,
-    ) -> None: ...
-    def upload_instructions(
-        self,
-        project_id: Optional[str],
-        file_path: str,
-        storage_id: Optional[str] = None,
-        bucket: Optional[str] = None,
-    ) -> Any: ...
-    def annotate_task(
-        self,
-        task_id: str,
-        payload: AnnotationPayload,
-        overwrite: bool = False,
-        send_to_next_stage: bool = False,
-    ) -> bool: ...
-    def review_task(
-        self,
-        task_id: str,
-        review_status: ReviewStatus,
-        pct_details: Optional[Dict[str, Any]] = None,
-    ) -> Any: ...
-    def file_explorer(
-        self,
-        bucket: str,
-        storage_id: str,
-        options: Optional[Dict[str, Any]] = None,
-    ) -> Any: ...
-    def rerun_webhook(self, project_id: Optional[str], webhook_stage_id: str) -> Any: ...
+    def upload_brush_array(self, project_id: str, arr: Any, medical: bool = False) -> str: ...
     def iter_tasks(
         self,
         project_id: Optional[str],
@@ -400,7 +236,5 @@ class SDK:
         filters: Optional[Dict[str, Any]] = None,
     ) -> Iterator[_types.Asset]: ...
     def iter_projects(self, *, page_size: int = 100) -> Iterator[_types.Project]: ...
-    def upload_brush_array(self, project_id: str, arr: Any, medical: bool = False) -> str: ...
-    def make_request(self, method: str, endpoint: str, payload: Optional[Dict[str, Any]] = None) -> Any: ...
 
     # @generated: table methods
