@@ -59,3 +59,11 @@ echo "tarball $tarball installs and runs"
 
 step "node --test"
 npm test
+
+# --- Generated declarations (crates/ango-codegen): node/generated/types.d.ts used the way a
+# TypeScript user would, under --strict; and a file with type errors tsc must reject where
+# it says (proof that the check can fail).
+step "generated types: tsc --strict test/types"
+npx tsc -p test/types/tsconfig.json
+step "generated types: tsc rejects test/types/negative"
+node test/types/check-negative.mjs

@@ -229,16 +229,16 @@ impl AngoClient {
         let pages = match kind.as_str() {
             "tasks" => {
                 let params = from_json(Value::Object(snake_keys("get_tasks", args)), "options")?;
-                c.iter_tasks(&project()?, &params, size)
+                c.raw().iter_tasks(&project()?, &params, size)
             }
             "assets" => {
                 let filters = object(args.remove("filters").unwrap_or(Value::Null), "filters")?;
                 if let Some(key) = args.keys().next() {
                     return Err(invalid(format!("unknown option {key:?}")));
                 }
-                c.iter_assets(&project()?, &filters, size)
+                c.raw().iter_assets(&project()?, &filters, size)
             }
-            "projects" => c.iter_projects(size),
+            "projects" => c.raw().iter_projects(size),
             other => return Err(invalid(format!("no listing {other:?}"))),
         }
         .napi()?;
@@ -301,7 +301,7 @@ impl AngoClient {
             }
             match options.export_format {
                 ango_core::models::ExportFormat::Ndjson => {
-                    let rows = c.export_rows(&project_id, &options)?;
+                    let rows = c.raw().export_rows(&project_id, &options)?;
                     Ok(Either::B(RowStream::new(rows, c.cancel_token().cloned())))
                 }
                 _ => Ok(Either::A(text_of(c.export_bytes(&project_id, &options)?)?)),
@@ -322,7 +322,7 @@ impl AngoClient {
             from_json(parse_args(&options)?, "export options")?;
         let c = bound(&self.inner, token);
         Ok(call_with(move || {
-            let rows = c.export_rows(&project_id, &options)?;
+            let rows = c.raw().export_rows(&project_id, &options)?;
             Ok(RowStream::new(rows, c.cancel_token().cloned()))
         }))
     }

@@ -38,7 +38,7 @@ where
 /// the same `AngoDecodeError` as on the `Value` path.
 pub(crate) fn run_raw<F>(py: Python<'_>, client: core::Client, call: F) -> PyResult<Py<PyAny>>
 where
-    F: FnOnce(&core::Client) -> core::Result<Value> + Send + 'static,
+    F: FnOnce(&core::Raw<'_>) -> core::Result<Value> + Send + 'static,
 {
     let bytes = blocking::call(py, move || client.raw_reply(call))?;
     decode_document(py, &bytes, |e| core::Error::Decode {
@@ -238,7 +238,7 @@ impl Client {
                 project_general_settings,
             };
             let c = self.inner.clone();
-            run(py, move || c.clone_project(&project_id, &options))
+            run(py, move || c.raw().clone_project(&project_id, &options))
         })
     }
 
@@ -493,7 +493,7 @@ impl Client {
     fn get_batches(&self, py: Python<'_>, project_id: String) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
             let c = self.inner.clone();
-            run(py, move || c.get_batches(&project_id))
+            run(py, move || c.raw().get_batches(&project_id))
         })
     }
 
@@ -630,7 +630,9 @@ impl Client {
                 plane,
             };
             let c = self.inner.clone();
-            run(py, move || c.create_issue(&task_id, &content, &params))
+            run(py, move || {
+                c.raw().create_issue(&task_id, &content, &params)
+            })
         })
     }
 
@@ -652,7 +654,7 @@ impl Client {
                 created_by,
             };
             let c = self.inner.clone();
-            run(py, move || c.get_issues(&project_id, &params))
+            run(py, move || c.raw().get_issues(&project_id, &params))
         })
     }
 
@@ -682,7 +684,7 @@ impl Client {
                 error_codes: opt_list(error_codes)?,
             };
             let c = self.inner.clone();
-            run(py, move || c.update_issue(&issue_id, &params))
+            run(py, move || c.raw().update_issue(&issue_id, &params))
         })
     }
 
@@ -721,7 +723,7 @@ impl Client {
     fn get_storages(&self, py: Python<'_>, storage_id: Option<String>) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
             let c = self.inner.clone();
-            run(py, move || c.get_storages(storage_id.as_deref()))
+            run(py, move || c.raw().get_storages(storage_id.as_deref()))
         })
     }
 
@@ -778,7 +780,9 @@ impl Client {
     ) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
             let c = self.inner.clone();
-            run(py, move || c.get_organization_members(&organization_id))
+            run(py, move || {
+                c.raw().get_organization_members(&organization_id)
+            })
         })
     }
 
@@ -804,7 +808,9 @@ impl Client {
     ) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
             let c = self.inner.clone();
-            run(py, move || c.get_organization_invites(&organization_id))
+            run(py, move || {
+                c.raw().get_organization_invites(&organization_id)
+            })
         })
     }
 
@@ -837,7 +843,7 @@ impl Client {
             let kind = opt_enum::<core::models::ProjectType>(project_type)?;
             let c = self.inner.clone();
             run(py, move || {
-                c.create_project(&name, description.as_deref(), kind)
+                c.raw().create_project(&name, description.as_deref(), kind)
             })
         })
     }
@@ -1076,7 +1082,7 @@ impl Client {
         blocking::shield(|| {
             let storage = models::storage(storage)?;
             let c = self.inner.clone();
-            run(py, move || c.create_storage(&storage))
+            run(py, move || c.raw().create_storage(&storage))
         })
     }
 
@@ -1084,7 +1090,7 @@ impl Client {
         blocking::shield(|| {
             let llm = models::llm(llm)?;
             let c = self.inner.clone();
-            run(py, move || c.create_llm(&llm))
+            run(py, move || c.raw().create_llm(&llm))
         })
     }
 
@@ -1099,7 +1105,7 @@ impl Client {
     fn get_llms(&self, py: Python<'_>, llm_id: Option<String>) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
             let c = self.inner.clone();
-            run(py, move || c.get_llms(llm_id.as_deref()))
+            run(py, move || c.raw().get_llms(llm_id.as_deref()))
         })
     }
 
@@ -1149,7 +1155,7 @@ impl Client {
         blocking::shield(|| {
             let options = models::export_options(options)?;
             let c = self.inner.clone();
-            let rows = blocking::call(py, move || c.export_rows(&project_id, &options))?;
+            let rows = blocking::call(py, move || c.raw().export_rows(&project_id, &options))?;
             Ok(iter::Rows::from_export(rows))
         })
     }
@@ -1357,7 +1363,7 @@ impl Client {
                 fields,
             )?;
             let pages = blocking::guard(py, || {
-                self.inner.iter_tasks(&project_id, &params, page_size)
+                self.inner.raw().iter_tasks(&project_id, &params, page_size)
             })?;
             Ok(iter::Rows::from_pages(pages.with_raw_items()))
         })
@@ -1377,7 +1383,9 @@ impl Client {
                 None => serde_json::Map::new(),
             };
             let pages = blocking::guard(py, || {
-                self.inner.iter_assets(&project_id, &filters, page_size)
+                self.inner
+                    .raw()
+                    .iter_assets(&project_id, &filters, page_size)
             })?;
             Ok(iter::Rows::from_pages(pages.with_raw_items()))
         })
@@ -1386,7 +1394,7 @@ impl Client {
     #[pyo3(signature = (page_size=None))]
     fn iter_projects(&self, py: Python<'_>, page_size: Option<u64>) -> PyResult<iter::Rows> {
         blocking::shield(|| {
-            let pages = blocking::guard(py, || self.inner.iter_projects(page_size))?;
+            let pages = blocking::guard(py, || self.inner.raw().iter_projects(page_size))?;
             Ok(iter::Rows::from_pages(pages.with_raw_items()))
         })
     }

@@ -177,7 +177,9 @@ pub(crate) fn tasks(
         task_filter: Some(filter),
         ..GetTasksParams::default()
     };
-    let mut pages = client.iter_tasks(&args.project, &params, Some(args.page_size))?;
+    let mut pages = client
+        .raw()
+        .iter_tasks(&args.project, &params, Some(args.page_size))?;
     write_pages(&mut pages, args.max, json, out)
 }
 
@@ -188,7 +190,7 @@ pub(crate) fn all_projects(
     json: bool,
     out: &mut impl Write,
 ) -> Result<Outcome, CliError> {
-    let mut pages = client.iter_projects(Some(page_size))?;
+    let mut pages = client.raw().iter_projects(Some(page_size))?;
     write_pages(&mut pages, None, json, out)
 }
 
@@ -202,7 +204,9 @@ pub(crate) fn assets(
     if let Some(id) = &args.external_id {
         filters.insert("externalId".into(), Value::from(id.as_str()));
     }
-    let mut pages = client.iter_assets(&args.project, &filters, Some(args.page_size))?;
+    let mut pages = client
+        .raw()
+        .iter_assets(&args.project, &filters, Some(args.page_size))?;
     write_pages(&mut pages, None, json, out)
 }
 
@@ -269,7 +273,7 @@ pub(crate) fn export(
     }
     options.export_format = ExportFormat::Ndjson;
     let array = json || args.format == ExportTarget::Json;
-    let mut rows = client.export_rows(&args.project, &options)?;
+    let mut rows = client.raw().export_rows(&args.project, &options)?;
     let mut lines = Lines::new(out, array);
     let mut written = 0u64;
     while let Some(row) = rows.next_raw() {

@@ -219,7 +219,7 @@ fn run(cli: Cli) -> Result<Outcome, CliError> {
             limit, all: true, ..
         } => commands::all_projects(&client, *limit, json, &mut out)?,
         Command::Projects { page, limit, .. } => {
-            print_json(&mut out, &client.list_projects(*page, *limit)?)?;
+            print_json(&mut out, &client.raw().list_projects(*page, *limit)?)?;
             Outcome::Complete
         }
         Command::Project(args) => workflow::project(&client, args, json, &mut out)?,

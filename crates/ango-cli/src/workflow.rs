@@ -169,7 +169,7 @@ pub(crate) fn project(
 ) -> Result<Outcome, CliError> {
     match (&args.command, &args.id) {
         (Some(ProjectCommand::Get { id }), _) | (None, Some(id)) => {
-            print_json(out, &client.get_project(id)?)?;
+            print_json(out, &client.raw().get_project(id)?)?;
         }
         (None, None) => {
             return Err(CliError::Usage(
@@ -189,7 +189,10 @@ pub(crate) fn project(
                 .map(str::parse)
                 .transpose()
                 .map_err(|e: ango_core::Error| CliError::Usage(e.to_string()))?;
-            let response = client.create_project(name, description.as_deref(), project_type)?;
+            let response =
+                client
+                    .raw()
+                    .create_project(name, description.as_deref(), project_type)?;
             if json {
                 print_json(out, &response)?;
             } else {
@@ -239,7 +242,7 @@ pub(crate) fn ontology(
             eprintln!("{summary}");
         }
         OntologyCommand::Get { project } => {
-            let response = client.get_project(project)?;
+            let response = client.raw().get_project(project)?;
             let schema = response
                 .pointer("/data/project/categorySchema")
                 .filter(|s| s.is_object())
@@ -293,7 +296,10 @@ fn read_import_input(path: &std::path::Path) -> Result<Input, CliError> {
 /// Every asset of a project, as matching needs them.
 fn project_assets(client: &Client, project: &str) -> Result<Vec<AssetInfo>, CliError> {
     let mut assets = Vec::new();
-    for asset in client.iter_assets(project, &serde_json::Map::new(), Some(1000))? {
+    for asset in client
+        .raw()
+        .iter_assets(project, &serde_json::Map::new(), Some(1000))?
+    {
         if let Some(info) = AssetInfo::from_value(&asset?) {
             assets.push(info);
         }
@@ -342,11 +348,11 @@ pub(crate) fn import(
     let plan = match input {
         Input::Ango(items) => ango_plan(items, &assets),
         Input::Coco(coco) => {
-            let ontology = formats::ontology_from_value(&client.get_project(&args.project)?)?;
+            let ontology = formats::ontology_from_value(&client.raw().get_project(&args.project)?)?;
             formats::coco_to_import(&coco, &ontology, Some(&assets))?
         }
         Input::Yolo => {
-            let ontology = formats::ontology_from_value(&client.get_project(&args.project)?)?;
+            let ontology = formats::ontology_from_value(&client.raw().get_project(&args.project)?)?;
             formats::yolo_to_import(&args.input, &ontology, &assets)?
         }
     };
@@ -404,7 +410,7 @@ pub(crate) fn batches(
     out: &mut impl Write,
 ) -> Result<Outcome, CliError> {
     let value = match &args.command {
-        BatchesCommand::List { project } => client.get_batches(project)?,
+        BatchesCommand::List { project } => client.raw().get_batches(project)?,
         BatchesCommand::Create { project, names } => client.create_batches(project, names)?,
     };
     print_json(out, &value)?;
@@ -430,7 +436,7 @@ pub(crate) fn issues(
                 stage_id: stage.clone(),
                 created_by: created_by.clone(),
             };
-            client.get_issues(project, &params)?
+            client.raw().get_issues(project, &params)?
         }
         IssuesCommand::Create {
             task,
@@ -444,6 +450,7 @@ pub(crate) fn issues(
                 ..CreateIssueParams::default()
             };
             client
+                .raw()
                 .create_issue(task, content, &params)
                 .map_err(|e| match e {
                     ango_core::Error::InvalidArgument(_) => CliError::Usage(e.to_string()),

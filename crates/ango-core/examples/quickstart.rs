@@ -35,10 +35,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let project =
         client.create_project("Street scenes", Some("Quickstart from ango-core"), None)?;
-    let project_id = project["data"]["project"]["_id"]
-        .as_str()
-        .ok_or("no project id")?
-        .to_string();
+    let project_id = project.id.ok_or("no project id")?;
     println!("Created project {project_id}");
 
     let weather = ClassificationCategory::new(Classification::Radio, "Weather")
@@ -50,6 +47,18 @@ fn main() -> Result<(), Box<dyn Error>> {
         relations: vec![],
     };
     client.create_label_set(&project_id, &schema, None)?;
+    let project = client.get_project(&project_id)?;
+    let label_set = project.category_schema.unwrap_or_default();
+    println!(
+        "{:?} has {} tools and workflow stages {:?}",
+        project.name.unwrap_or_default(),
+        label_set.tools.len(),
+        project
+            .stages
+            .iter()
+            .filter_map(|s| s.name.as_deref())
+            .collect::<Vec<_>>()
+    );
 
     let dir = std::env::temp_dir().join(format!("ango-quickstart-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -88,7 +97,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let first = tasks
         .first()
-        .and_then(|t| t["_id"].as_str())
+        .and_then(|t| t.id.as_deref())
         .ok_or("no task")?;
     let answer = Answer {
         classifications: vec![json!({"schemaId": weather.base.schema_id, "answer": "Sunny"})],
@@ -114,9 +123,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     for row in client.export_rows(&project_id, &options)? {
         let row = row?;
         rows += 1;
-        boxes += row["task"]["tools"].as_array().map_or(0, Vec::len);
+        boxes += row.tasks().map(|task| task.tools.len()).sum::<usize>();
     }
     println!("Exported {rows} tasks with {boxes} boxes");
+
+    // The JSON as the server sent it, for anything the types do not model.
+    let raw = client.raw().get_project(&project_id)?;
+    println!("Project created at {}", raw["data"]["project"]["createdAt"]);
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }

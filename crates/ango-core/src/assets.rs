@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::client::Client;
+use crate::client::{Client, Raw};
 use crate::error::Result;
 use crate::http::encode_component;
 
@@ -30,7 +30,7 @@ impl Default for GetAssetsParams {
     }
 }
 
-impl Client {
+impl Raw<'_> {
     /// Lists a project's assets, one page at a time (`GET /v2/project/{id}/assets`).
     pub fn get_assets(&self, project_id: &str, params: &GetAssetsParams) -> Result<Value> {
         self.get_assets_page(project_id, params.page, params.limit, Some(&params.filters))
@@ -55,7 +55,9 @@ impl Client {
         .query_json("filters", &filters)
         .send()
     }
+}
 
+impl Client {
     /// Soft-deletes assets of a project (`DELETE /v2/project/{id}/assets` with a JSON body).
     pub fn delete_assets(&self, project_id: &str, asset_ids: &[String]) -> Result<Value> {
         self.delete(format!(

@@ -3,11 +3,11 @@
 
 use serde_json::{Value, json};
 
-use crate::client::Client;
+use crate::client::{Client, Raw};
 use crate::error::{Error, Result};
 use crate::http::encode_component;
 
-impl Client {
+impl Raw<'_> {
     /// Lists a project's batches (`[{"_id", "name", ...}]`), read from [`Client::get_project`].
     ///
     /// As the official SDK does, a response without `data` (or without batches) gives an
@@ -16,7 +16,9 @@ impl Client {
         let project = self.get_project(project_id)?;
         Ok(Value::Array(batches_of(&project).to_vec()))
     }
+}
 
+impl Client {
     /// Creates one batch named `batch_name` (`POST /v2/batches/{project_id}`).
     pub fn create_batch(&self, project_id: &str, batch_name: &str) -> Result<Value> {
         self.post(format!("/v2/batches/{}", encode_component(project_id)))
@@ -32,7 +34,7 @@ impl Client {
     /// is the server's response. Names repeated in `batch_names` are sent as given, as the
     /// official SDK does.
     pub fn create_batches(&self, project_id: &str, batch_names: &[String]) -> Result<Value> {
-        let existing = batches_of(&self.get_project(project_id)?).to_vec();
+        let existing = batches_of(&self.raw().get_project(project_id)?).to_vec();
         let existing_names: Vec<&str> = existing
             .iter()
             .filter_map(|batch| batch.get("name").and_then(Value::as_str))
@@ -79,7 +81,7 @@ impl Client {
         project_id: &str,
         names_or_ids: &[String],
     ) -> Result<Vec<String>> {
-        let project = self.get_project(project_id)?;
+        let project = self.raw().get_project(project_id)?;
         match_batches(batches_of(&project), names_or_ids)
     }
 }

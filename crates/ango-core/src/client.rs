@@ -56,6 +56,38 @@ pub struct ClientBuilder {
     settings: Settings,
 }
 
+/// The JSON view of a [`Client`], from [`Client::raw`]: the methods that have a typed
+/// result on [`Client`] answer here with the server's reply as JSON ([`Value`](serde_json::Value)), exactly
+/// as the server sent it, for fields the [`types`](crate::types) do not model or for
+/// passing replies on untouched. Every other method of [`Client`] is reachable too
+/// (`Raw` dereferences to it).
+///
+/// ```no_run
+/// # let client = ango_core::Client::new("key", "https://imeritapi.ango.ai")?;
+/// let reply = client.raw().get_project("PROJECT_ID")?;
+/// println!("{}", reply["data"]["project"]["name"]);
+/// # Ok::<(), ango_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Raw<'a> {
+    client: &'a Client,
+}
+
+impl<'a> Raw<'a> {
+    /// The typed client this view belongs to.
+    pub fn client(&self) -> &'a Client {
+        self.client
+    }
+}
+
+impl std::ops::Deref for Raw<'_> {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        self.client
+    }
+}
+
 impl ClientBuilder {
     /// The API host, such as `https://imeritapi.ango.ai` (a trailing `/` is ignored).
     pub fn host(mut self, host: impl Into<String>) -> Self {
@@ -381,6 +413,12 @@ impl Client {
         builder.build()
     }
 
+    /// The JSON view of this client: the same methods, answering with the server's
+    /// replies as [`Value`](serde_json::Value) instead of typed results (see [`Raw`]).
+    pub fn raw(&self) -> Raw<'_> {
+        Raw { client: self }
+    }
+
     /// The API host, without a trailing slash.
     pub fn host(&self) -> &str {
         &self.shared.host
@@ -481,9 +519,9 @@ impl Client {
     /// result from the reply, gives [`Error::Internal`].
     pub fn raw_reply(
         &self,
-        call: impl FnOnce(&Client) -> Result<serde_json::Value>,
+        call: impl FnOnce(&Raw<'_>) -> Result<serde_json::Value>,
     ) -> Result<Vec<u8>> {
-        crate::http::capture_raw_reply(|| call(self))
+        crate::http::capture_raw_reply(|| call(&self.raw()))
     }
 
     pub(crate) fn agent(&self) -> &ureq::Agent {

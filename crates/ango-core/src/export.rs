@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::client::Client;
+use crate::client::{Client, Raw};
 use crate::error::{Error, Result};
 use crate::http::get_external;
 use crate::models::{ExportFormat, ExportOptions};
@@ -536,6 +536,35 @@ impl Iterator for ExportRows {
     }
 }
 
+impl Raw<'_> {
+    /// Exports and parses the whole export (JSON format) as one value, as the official
+    /// `exportV3` does.
+    pub fn export_json(&self, project_id: &str, options: &ExportOptions) -> Result<Value> {
+        self.export_archive(project_id, options)?.to_json()
+    }
+
+    /// Exports and streams the rows: NDJSON lines, or JSON array elements, one at a time.
+    pub fn export_rows(&self, project_id: &str, options: &ExportOptions) -> Result<ExportRows> {
+        self.export_archive(project_id, options)?
+            .rows(options.export_format)
+    }
+
+    /// Exports as JSON (whatever `options.export_format` says) and streams the elements
+    /// of the top-level array one at a time, without parsing the whole document.
+    pub fn export_json_rows(
+        &self,
+        project_id: &str,
+        options: &ExportOptions,
+    ) -> Result<ExportRows> {
+        let options = ExportOptions {
+            export_format: ExportFormat::Json,
+            ..options.clone()
+        };
+        self.export_archive(project_id, &options)?
+            .rows(ExportFormat::Json)
+    }
+}
+
 impl Client {
     /// Asks for an export (`GET /v2/export`) and returns its download URL (`data.exportPath`).
     ///
@@ -680,22 +709,10 @@ impl Client {
         self.download_export(&url)
     }
 
-    /// Exports and parses the whole export (JSON format) as one value, as the official
-    /// `exportV3` does.
-    pub fn export_json(&self, project_id: &str, options: &ExportOptions) -> Result<Value> {
-        self.export_archive(project_id, options)?.to_json()
-    }
-
     /// Exports and returns the whole decompressed export, undecoded (see
     /// [`ExportArchive::read_all`]).
     pub fn export_bytes(&self, project_id: &str, options: &ExportOptions) -> Result<Vec<u8>> {
         self.export_archive(project_id, options)?.read_all()
-    }
-
-    /// Exports and streams the rows: NDJSON lines, or JSON array elements, one at a time.
-    pub fn export_rows(&self, project_id: &str, options: &ExportOptions) -> Result<ExportRows> {
-        self.export_archive(project_id, options)?
-            .rows(options.export_format)
     }
 
     /// Exports and saves the zip as downloaded; returns its size in bytes.
@@ -868,21 +885,6 @@ impl Client {
             ..options.clone()
         };
         self.export_archive(project_id, &options)?.ndjson_rows()
-    }
-
-    /// Exports as JSON (whatever `options.export_format` says) and streams the elements
-    /// of the top-level array one at a time, without parsing the whole document.
-    pub fn export_json_rows(
-        &self,
-        project_id: &str,
-        options: &ExportOptions,
-    ) -> Result<ExportRows> {
-        let options = ExportOptions {
-            export_format: ExportFormat::Json,
-            ..options.clone()
-        };
-        self.export_archive(project_id, &options)?
-            .rows(ExportFormat::Json)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::client::Client;
+use crate::client::{Client, Raw};
 use crate::error::{Error, Result};
 use crate::http::encode_component;
 use crate::models::MedicalPlane;
@@ -68,7 +68,7 @@ pub struct GetIssuesParams {
     pub created_by: Option<String>,
 }
 
-impl Client {
+impl Raw<'_> {
     /// Opens an issue on a task (`POST /v2/issues`).
     ///
     /// The arguments are checked before anything is sent; a violation is
@@ -118,7 +118,9 @@ impl Client {
             .json(&body)
             .send()
     }
+}
 
+impl Client {
     /// Adds a comment to an issue (`POST /v2/issues/{id}/comment`).
     pub fn add_comment_to_issue(
         &self,

@@ -2,18 +2,47 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::client::Client;
+use crate::client::{Client, Raw};
 use crate::error::Result;
 use crate::http::encode_component;
 use crate::models::{Invitation, Llm, RoleUpdate};
 use crate::storage::select_by_id;
 
-impl Client {
+impl Raw<'_> {
     /// Lists the organization's members (`GET /v2/organization/{id}/users`).
     pub fn get_organization_members(&self, organization_id: &str) -> Result<Value> {
         self.get(users_path(organization_id)).send()
     }
 
+    /// Lists the organization's pending invitations
+    /// (`GET /v2/organization/{id}/invites?status=pending`).
+    pub fn get_organization_invites(&self, organization_id: &str) -> Result<Value> {
+        self.get(invites_path(organization_id))
+            .query("status", "pending")
+            .send()
+    }
+
+    /// Reads the organization's LLM configurations (`GET /v2/llms`).
+    ///
+    /// With `llm_id` (sent as `_id`), the result is the one configuration whose `_id`
+    /// matches it in `data.llms`, or the whole response when none matches, as in the
+    /// official SDK. Without it, the whole response.
+    pub fn get_llms(&self, llm_id: Option<&str>) -> Result<Value> {
+        let llm_id = llm_id.filter(|id| !id.is_empty());
+        let response = self.get("/v2/llms").query_opt("_id", llm_id).send()?;
+        Ok(match llm_id {
+            Some(id) => select_by_id(response, "llms", id),
+            None => response,
+        })
+    }
+
+    /// Adds an LLM configuration to the organization (`POST /v2/llms/`).
+    pub fn create_llm(&self, llm: &Llm) -> Result<Value> {
+        self.post("/v2/llms/").json(&llm.to_value()).send()
+    }
+}
+
+impl Client {
     /// Changes members' organization roles (`POST /v2/organization/{id}/users`).
     pub fn update_organization_members_role(
         &self,
@@ -35,14 +64,6 @@ impl Client {
     ) -> Result<Value> {
         self.delete(users_path(organization_id))
             .json(&json!({ "users": member_emails }))
-            .send()
-    }
-
-    /// Lists the organization's pending invitations
-    /// (`GET /v2/organization/{id}/invites?status=pending`).
-    pub fn get_organization_invites(&self, organization_id: &str) -> Result<Value> {
-        self.get(invites_path(organization_id))
-            .query("status", "pending")
             .send()
     }
 
@@ -89,25 +110,6 @@ impl Client {
             body.insert("clickableLink".into(), json!(link));
         }
         self.post("/v2/notifications").json(&body).send()
-    }
-
-    /// Reads the organization's LLM configurations (`GET /v2/llms`).
-    ///
-    /// With `llm_id` (sent as `_id`), the result is the one configuration whose `_id`
-    /// matches it in `data.llms`, or the whole response when none matches, as in the
-    /// official SDK. Without it, the whole response.
-    pub fn get_llms(&self, llm_id: Option<&str>) -> Result<Value> {
-        let llm_id = llm_id.filter(|id| !id.is_empty());
-        let response = self.get("/v2/llms").query_opt("_id", llm_id).send()?;
-        Ok(match llm_id {
-            Some(id) => select_by_id(response, "llms", id),
-            None => response,
-        })
-    }
-
-    /// Adds an LLM configuration to the organization (`POST /v2/llms/`).
-    pub fn create_llm(&self, llm: &Llm) -> Result<Value> {
-        self.post("/v2/llms/").json(&llm.to_value()).send()
     }
 
     /// Removes an LLM configuration (`DELETE /v2/llms/{id}`).

@@ -27,12 +27,16 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
+use std::any::{Any, TypeId};
+use std::marker::PhantomData;
+
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::assets::GetAssetsParams;
-use crate::client::Client;
+use crate::client::{Client, Raw};
 use crate::error::{Error, Result};
 use crate::tasks::GetTasksParams;
 
@@ -359,8 +363,11 @@ struct Reading {
 }
 
 /// An iterator over every item of a paged listing; see the module docs.
+///
+/// Items are JSON values ([`Value`], the default) or, from the typed iterators such as
+/// [`Client::iter_tasks`], a model of [`types`](crate::types) (see [`Pages::typed`]).
 #[must_use = "iterators are lazy and do nothing unless consumed"]
-pub struct Pages {
+pub struct Pages<T = Value> {
     fetch: Arc<Fetch>,
     list_key: &'static str,
     /// The page size asked for.
@@ -383,9 +390,10 @@ pub struct Pages {
     finished: bool,
     /// Checked before every page (see [`Pages::with_cancel`]).
     cancel: Option<crate::cancel::Cancel>,
+    item: PhantomData<fn() -> T>,
 }
 
-impl std::fmt::Debug for Pages {
+impl<T> std::fmt::Debug for Pages<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pages")
             .field("list_key", &self.list_key)
@@ -397,7 +405,7 @@ impl std::fmt::Debug for Pages {
     }
 }
 
-impl Pages {
+impl Pages<Value> {
     /// Pages over `fetch(page, limit)` (pages numbered from 1), asking for `page_size`
     /// items per page, reading items from `data.<list_key>` and the count from
     /// `data.total`, with up to `prefetch` pages fetched ahead by background threads
@@ -423,27 +431,56 @@ impl Pages {
             pending_error: None,
             finished: false,
             cancel: None,
+            item: PhantomData,
         }
+    }
+}
+
+impl<T> Pages<T> {
+    /// The same listing, yielding its items decoded as `U` (a model of
+    /// [`types`](crate::types) such as [`Task`](crate::Task)): an item that does not
+    /// decode is yielded as [`Error::Decode`] naming the type, and iteration goes on.
+    /// With [`Pages::with_raw_items`] each item is decoded straight from its JSON text.
+    /// Call it before iterating.
+    pub fn typed<U>(mut self) -> Pages<U> {
+        let pages = Pages {
+            fetch: Arc::clone(&self.fetch),
+            list_key: self.list_key,
+            limit: self.limit,
+            fallback_limit: self.fallback_limit,
+            prefetch: self.prefetch,
+            raw: self.raw,
+            buffer: std::mem::take(&mut self.buffer),
+            reading: self.reading.take(),
+            reported_total: self.reported_total,
+            seen: self.seen.take(),
+            pending_error: self.pending_error.take(),
+            finished: self.finished,
+            cancel: self.cancel.take(),
+            item: PhantomData,
+        };
+        self.finished = true;
+        pages
     }
 
     /// Stops between pages with [`Error::Cancelled`] once `cancel` is cancelled (also
     /// while waiting for a page fetched ahead); the client's `iter_*` methods attach the
     /// token of a client made with [`Client::with_cancel`]. Items already buffered are
     /// not yielded after that.
-    pub fn with_cancel(mut self, cancel: &crate::cancel::Cancel) -> Pages {
+    pub fn with_cancel(mut self, cancel: &crate::cancel::Cancel) -> Self {
         self.cancel = Some(cancel.clone());
         self
     }
 
     /// Falls back to pages of `page_size` when the server refuses the first request
     /// (HTTP 400 or 422: a server with a lower maximum page size than ours).
-    pub fn with_fallback_page_size(mut self, page_size: u64) -> Pages {
+    pub fn with_fallback_page_size(mut self, page_size: u64) -> Self {
         self.fallback_limit = page_size.clamp(1, self.limit);
         self
     }
 
     /// Carries `client`'s cancellation token, if it has one.
-    pub(crate) fn cancelled_with(self, client: &Client) -> Pages {
+    pub(crate) fn cancelled_with(self, client: &Client) -> Self {
         match client.cancel_token() {
             Some(cancel) => self.with_cancel(cancel),
             None => self,
@@ -456,7 +493,7 @@ impl Pages {
     /// request and returns its reply unchanged (as [`Client::raw_reply`] requires), as
     /// the client's `iter_*` iterators do; otherwise each page fails with
     /// [`Error::Internal`]. Items taken with `next` are decoded then.
-    pub fn with_raw_items(mut self) -> Pages {
+    pub fn with_raw_items(mut self) -> Self {
         self.raw = true;
         self
     }
@@ -694,7 +731,7 @@ impl Pages {
     }
 }
 
-impl Pages {
+impl<T> Pages<T> {
     fn next_item(&mut self) -> Option<Result<Item>> {
         loop {
             if let Some(cancel) = &self.cancel
@@ -727,15 +764,39 @@ impl Pages {
     }
 }
 
-impl Iterator for Pages {
-    type Item = Result<Value>;
+impl<T: DeserializeOwned + 'static> Iterator for Pages<T> {
+    type Item = Result<T>;
 
-    fn next(&mut self) -> Option<Result<Value>> {
-        self.next_item().map(|item| item.and_then(Item::into_value))
+    fn next(&mut self) -> Option<Result<T>> {
+        self.next_item().map(|item| item.and_then(decode_item::<T>))
     }
 }
 
-impl Drop for Pages {
+/// An item as `T`: a [`Value`] as before, a model decoded from the item.
+fn decode_item<T: DeserializeOwned + 'static>(item: Item) -> Result<T> {
+    if TypeId::of::<T>() == TypeId::of::<Value>() {
+        let value: Box<dyn Any> = Box::new(item.into_value()?);
+        return value
+            .downcast::<T>()
+            .map(|value| *value)
+            .map_err(|_| Error::Internal("a page item is not a JSON value".into()));
+    }
+    let what = std::any::type_name::<T>()
+        .rsplit("::")
+        .next()
+        .unwrap_or("an item");
+    match item {
+        Item::Raw(raw) => crate::types::decode_item(raw.get(), what),
+        Item::Value(value) => T::deserialize(&value).map_err(|e| {
+            Error::decode(
+                format!("expected {what}: {e}"),
+                value.to_string().as_bytes(),
+            )
+        }),
+    }
+}
+
+impl<T> Drop for Pages<T> {
     fn drop(&mut self) {
         self.finish();
     }
@@ -751,22 +812,7 @@ fn page_size(size: Option<u64>) -> Result<u64> {
     }
 }
 
-impl Client {
-    /// Pages of [`MAX_PAGE_SIZE`] fetched ahead: enough to hold about `page_size` items
-    /// per parallel transfer (the client's concurrency, at most 16), and at least four
-    /// pages (or the concurrency, if lower) so the link stays busy while one is
-    /// consumed; one at a time, in the consumer's thread, with a concurrency of 1.
-    fn prefetch_for(&self, page_size: u64) -> usize {
-        let depth = self.settings().concurrency.min(MAX_PREFETCH) as u64;
-        if depth <= 1 {
-            return 1;
-        }
-        page_size
-            .saturating_mul(depth)
-            .div_ceil(MAX_PAGE_SIZE)
-            .clamp(MIN_PREFETCH.min(depth), depth) as usize
-    }
-
+impl Raw<'_> {
     /// Every task of a project matching `params` (its `page` and `limit` are ignored).
     ///
     /// Requests ask for [`MAX_PAGE_SIZE`] items (fewer when the server serves fewer, or
@@ -780,13 +826,14 @@ impl Client {
         page_size: Option<u64>,
     ) -> Result<Pages> {
         let size = self::page_size(page_size)?;
-        let (client, project_id, params) = (self.clone(), project_id.to_string(), params.clone());
+        let (client, project_id, params) =
+            (Client::clone(self), project_id.to_string(), params.clone());
         Ok(Pages::new(
             "tasks",
             MAX_PAGE_SIZE,
             self.prefetch_for(size),
             move |page, limit| {
-                client.get_tasks(
+                client.raw().get_tasks(
                     &project_id,
                     &GetTasksParams {
                         page,
@@ -808,13 +855,14 @@ impl Client {
         page_size: Option<u64>,
     ) -> Result<Pages> {
         let size = self::page_size(page_size)?;
-        let (client, project_id, filters) = (self.clone(), project_id.to_string(), filters.clone());
+        let (client, project_id, filters) =
+            (Client::clone(self), project_id.to_string(), filters.clone());
         Ok(Pages::new(
             "assets",
             MAX_PAGE_SIZE,
             self.prefetch_for(size),
             move |page, limit| {
-                client.get_assets(
+                client.raw().get_assets(
                     &project_id,
                     &GetAssetsParams {
                         page,
@@ -831,14 +879,31 @@ impl Client {
     /// Every project visible to the API key; pages as [`Client::iter_tasks`].
     pub fn iter_projects(&self, page_size: Option<u64>) -> Result<Pages> {
         let size = self::page_size(page_size)?;
-        let client = self.clone();
+        let client = Client::clone(self);
         Ok(Pages::new(
             "projects",
             MAX_PAGE_SIZE,
             self.prefetch_for(size),
-            move |page, limit| client.list_projects(page, limit),
+            move |page, limit| client.raw().list_projects(page, limit),
         )
         .with_fallback_page_size(size)
         .cancelled_with(self))
+    }
+}
+
+impl Client {
+    /// Pages of [`MAX_PAGE_SIZE`] fetched ahead: enough to hold about `page_size` items
+    /// per parallel transfer (the client's concurrency, at most 16), and at least four
+    /// pages (or the concurrency, if lower) so the link stays busy while one is
+    /// consumed; one at a time, in the consumer's thread, with a concurrency of 1.
+    fn prefetch_for(&self, page_size: u64) -> usize {
+        let depth = self.settings().concurrency.min(MAX_PREFETCH) as u64;
+        if depth <= 1 {
+            return 1;
+        }
+        page_size
+            .saturating_mul(depth)
+            .div_ceil(MAX_PAGE_SIZE)
+            .clamp(MIN_PREFETCH.min(depth), depth) as usize
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::client::Client;
+use crate::client::{Client, Raw};
 use crate::error::{Error, Result};
 use crate::http::encode_component;
 use crate::models::{AssetBuilderTemplate, Metrics, ProjectRole, ProjectType, Timestamp};
@@ -52,7 +52,7 @@ pub struct UpdateLabelValidationParams {
     pub external_validation: Option<Value>,
 }
 
-impl Client {
+impl Raw<'_> {
     /// Lists projects, one page at a time (`GET /v2/listProjects`); the official
     /// defaults are page 1 and limit 10.
     pub fn list_projects(&self, page: u64, limit: u64) -> Result<Value> {
@@ -97,7 +97,9 @@ impl Client {
             }))
             .send()
     }
+}
 
+impl Client {
     /// Soft-deletes a project with its assets, tasks, issues and history; storage files
     /// stay (see [`Client::purge_project`]) (`DELETE /v2/project/{id}`).
     pub fn delete_project(&self, project_id: &str) -> Result<Value> {
@@ -234,7 +236,7 @@ impl Client {
     /// The project's asset-builder templates (its `assetBuilderTemplates` list, read
     /// with [`Client::get_project`]; an empty list when it has none).
     pub fn get_asset_builder_templates(&self, project_id: &str) -> Result<Value> {
-        let project = self.get_project(project_id)?;
+        let project = self.raw().get_project(project_id)?;
         Ok(project
             .pointer("/data/project/assetBuilderTemplates")
             .cloned()

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::client::Client;
+use crate::client::{Client, Raw};
 use crate::error::{Error, Result};
 use crate::http::encode_component;
 use crate::models::Storage;
@@ -30,7 +30,7 @@ impl Default for ListStorageFilesParams {
     }
 }
 
-impl Client {
+impl Raw<'_> {
     /// Reads the organization's storages (`GET /v2/storages`).
     ///
     /// With `storage_id` (sent as `_id`), the result is the one storage object whose
@@ -52,7 +52,9 @@ impl Client {
     pub fn create_storage(&self, storage: &Storage) -> Result<Value> {
         self.post("/v2/storages/").json(&storage.to_value()).send()
     }
+}
 
+impl Client {
     /// Removes a storage integration (`DELETE /v2/storages/{storage_id}`).
     pub fn delete_storage(&self, storage_id: &str) -> Result<Value> {
         self.delete(format!("/v2/storages/{}", encode_component(storage_id)))

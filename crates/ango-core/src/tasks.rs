@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::client::Client;
+use crate::client::{Client, Raw};
 use crate::error::Result;
 use crate::http::encode_component;
 use crate::models::{AnnotationPayload, ReviewStatus, TaskFilter, merge_annotations};
@@ -84,7 +84,7 @@ pub struct RequeueTasksParams {
     pub options: Map<String, Value>,
 }
 
-impl Client {
+impl Raw<'_> {
     /// Reads one task (`GET /v2/task/{id}?includeAnswer=True|False`; the flag is
     /// capitalised as the official SDK sends it).
     pub fn get_task(&self, task_id: &str, include_answer: bool) -> Result<Value> {
@@ -135,7 +135,9 @@ impl Client {
         call.query_opt("sort", params.sort.as_deref().filter(|s| !s.is_empty()))
             .send()
     }
+}
 
+impl Client {
     /// Reads a task's history: one entry by `task_history_id`
     /// (`GET /v2/taskHistory/{id}`), else all of `task_id`'s (`GET /v2/task/{id}/history`).
     ///
@@ -198,7 +200,7 @@ impl Client {
     ) -> Result<bool> {
         let mut payload = payload.clone();
         if !options.overwrite {
-            let task = self.get_task(task_id, false)?;
+            let task = self.raw().get_task(task_id, false)?;
             let stored = task.pointer("/data/task/answer").unwrap_or(&Value::Null);
             let new = payload.answer.take().unwrap_or_default();
             payload.answer = Some(merge_annotations(stored, new)?);

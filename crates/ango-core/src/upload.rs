@@ -133,6 +133,7 @@ impl std::fmt::Debug for UploadOptions {
 /// What happened to one file (serialized with its kind in `outcome`: `uploaded`,
 /// `failed` or `unknown`).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum FileStatus {
     /// The bytes arrived and the asset was registered.
     Uploaded {
@@ -169,6 +170,7 @@ impl FileStatus {
 #[derive(serde::Serialize)]
 /// One file's outcome.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FileOutcome {
     /// The file.
     pub path: PathBuf,
@@ -193,11 +195,13 @@ impl FileOutcome {
 /// `response` is `None`, the server's answer having been lost), files not found are
 /// `Failed`, and files the lookup could not settle are `Unknown`.
 #[derive(Debug)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UploadReport {
     /// The asset-registration (cloud import) response, when that call was made and succeeded.
     pub response: Option<Value>,
     /// The registration error, when that call failed and not every file was then found
     /// registered.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub registration_error: Option<Error>,
     /// One outcome per input file.
     pub files: Vec<FileOutcome>,
@@ -341,7 +345,7 @@ impl Client {
 
     /// `data.project` of the project, with the official message when it does not exist.
     fn project_to_upload_into(&self, project_id: &str) -> Result<Value> {
-        let response = self.get_project(project_id).map_err(|e| match e {
+        let response = self.raw().get_project(project_id).map_err(|e| match e {
             Error::Http { status: 404, .. } => {
                 Error::NotFound("Project with given ID does not exist.".into())
             }
@@ -646,7 +650,7 @@ impl Client {
     fn is_registered(&self, project_id: &str, external_id: &str, url: &str) -> Registered {
         let mut filters = Map::new();
         filters.insert("externalId".into(), Value::from(external_id));
-        let pages = match self.iter_assets(project_id, &filters, Some(100)) {
+        let pages = match self.raw().iter_assets(project_id, &filters, Some(100)) {
             Ok(pages) => pages,
             Err(e) => return Registered::Unknown(e.to_string()),
         };
@@ -740,7 +744,8 @@ impl Client {
         let batch_list = if new_batches.is_empty() {
             Vec::new()
         } else {
-            self.get_batches(project_id)?
+            self.raw()
+                .get_batches(project_id)?
                 .as_array()
                 .cloned()
                 .unwrap_or_default()

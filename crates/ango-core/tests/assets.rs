@@ -11,6 +11,7 @@ fn get_assets_defaults_to_page_1_limit_10_and_empty_filters() {
     let server = Recorder::start();
     server
         .client()
+        .raw()
         .get_assets("p1", &GetAssetsParams::default())
         .unwrap();
     server.only().assert_call(
@@ -30,7 +31,7 @@ fn get_assets_sends_filters_as_python_json() {
         limit: 50,
         filters: filters.as_object().unwrap().clone(),
     };
-    server.client().get_assets("p1", &params).unwrap();
+    server.client().raw().get_assets("p1", &params).unwrap();
     server.only().assert_call(
         "GET",
         "/v2/project/p1/assets",
@@ -79,6 +80,7 @@ fn path_segments_are_percent_encoded() {
     let server = Recorder::start();
     server
         .client()
+        .raw()
         .get_assets("p 1/x", &GetAssetsParams::default())
         .unwrap();
     assert_eq!(server.only().path, "/v2/project/p%201%2Fx/assets");

@@ -15,7 +15,7 @@ fn project_with_batches(batches: serde_json::Value) -> Reply {
 fn get_batches_returns_the_project_batch_list() {
     let server = Recorder::start();
     server.push(project_with_batches(json!([{"_id": "b1", "name": "one"}])));
-    let batches = server.client().get_batches("p1").unwrap();
+    let batches = server.client().raw().get_batches("p1").unwrap();
     assert_eq!(batches, json!([{"_id": "b1", "name": "one"}]));
     server.only().assert_call("GET", "/v2/project/p1", &[], "");
 }
@@ -24,9 +24,9 @@ fn get_batches_returns_the_project_batch_list() {
 fn get_batches_without_data_is_an_empty_list() {
     let server = Recorder::start();
     server.push(Reply::json(json!({"status": "fail"})));
-    assert_eq!(server.client().get_batches("p1").unwrap(), json!([]));
+    assert_eq!(server.client().raw().get_batches("p1").unwrap(), json!([]));
     server.push(Reply::json(json!({"status": "success", "data": {}})));
-    assert_eq!(server.client().get_batches("p1").unwrap(), json!([]));
+    assert_eq!(server.client().raw().get_batches("p1").unwrap(), json!([]));
 }
 
 #[test]

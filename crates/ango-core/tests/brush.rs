@@ -11,7 +11,7 @@ fn brush_masks_and_volumes_are_stored_where_the_url_says() {
         .host(hub.url())
         .build()
         .unwrap();
-    let project = client.create_project("Brushes", None, None).unwrap();
+    let project = client.raw().create_project("Brushes", None, None).unwrap();
     let project_id = project["data"]["project"]["_id"].as_str().unwrap();
 
     let mask = BrushMask::from_shape(&[2, 2], vec![0.0, 1.0, 1.0, 0.0], false).unwrap();

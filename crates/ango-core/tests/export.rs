@@ -203,6 +203,7 @@ fn the_export_request_is_exact_and_the_download_carries_no_key() {
     options.export_format = ExportFormat::Ndjson;
     let rows: Vec<Value> = server
         .client()
+        .raw()
         .export_rows("p1", &options)
         .unwrap()
         .map(Result::unwrap)
@@ -250,6 +251,7 @@ fn export_json_parses_the_whole_document() {
     serve_export(&server, Reply::bytes(deflated_zip("p1.json", &text)));
     let value = server
         .client()
+        .raw()
         .export_json("p1", &ExportOptions::default())
         .unwrap();
     assert_eq!(value, document);
@@ -661,6 +663,7 @@ fn a_missing_export_path_is_a_decode_error_and_nothing_is_downloaded() {
     server.push(Reply::json(json!({"status": "success", "data": {}})));
     let err = server
         .client()
+        .raw()
         .export_json("p1", &ExportOptions::default())
         .unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
@@ -687,6 +690,7 @@ fn http_errors_of_the_export_and_the_download_are_http_errors() {
     ));
     let err = server
         .client()
+        .raw()
         .export_json("p1", &ExportOptions::default())
         .unwrap_err();
     assert_eq!(err.status(), Some(403));
@@ -696,6 +700,7 @@ fn http_errors_of_the_export_and_the_download_are_http_errors() {
     serve_export(&server, Reply::status(404, "<Error>NoSuchKey</Error>"));
     let err = server
         .client()
+        .raw()
         .export_json("p1", &ExportOptions::default())
         .unwrap_err();
     assert_eq!(err.status(), Some(404));
@@ -872,6 +877,7 @@ fn export_json_rows_streams_the_array_elements() {
     };
     let rows: Vec<Value> = server
         .client()
+        .raw()
         .export_json_rows("p1", &options)
         .unwrap()
         .map(Result::unwrap)

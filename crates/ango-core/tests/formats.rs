@@ -912,7 +912,7 @@ fn coco_round_trip_through_the_emulator() {
         .progress(ango_core::ProgressMode::Off)
         .build()
         .unwrap();
-    let project = client.create_project("Formats", None, None).unwrap();
+    let project = client.raw().create_project("Formats", None, None).unwrap();
     let project_id = project["data"]["project"]["_id"]
         .as_str()
         .unwrap()
@@ -948,7 +948,11 @@ fn coco_round_trip_through_the_emulator() {
         export_format: ExportFormat::Ndjson,
         ..ExportOptions::default()
     };
-    let exported = client.export_rows(&project_id, &options).unwrap().typed();
+    let exported = client
+        .raw()
+        .export_rows(&project_id, &options)
+        .unwrap()
+        .typed();
     let back = dir.join("back.json");
     let report = formats::convert(exported, Format::Coco, &ontology(), &back).unwrap();
     assert!(report.is_complete(), "{report}");

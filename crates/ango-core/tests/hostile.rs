@@ -48,10 +48,10 @@ fn a_redirect_to_another_origin_never_receives_the_key() {
     });
     let client = client_for(&api.url, 3);
 
-    let err = client.get_project("p1").unwrap_err();
+    let err = client.raw().get_project("p1").unwrap_err();
     assert_eq!(err.status(), Some(302), "{err:?}");
     assert!(err.to_string().contains("redirect"), "{err}");
-    let err = client.create_project("n", None, None).unwrap_err();
+    let err = client.raw().create_project("n", None, None).unwrap_err();
     assert_eq!(err.status(), Some(302));
     let err = client
         .make_request("DELETE", "/v2/project/p1", None)
@@ -72,7 +72,7 @@ fn a_redirect_body_is_the_error_text() {
     let api = Recorder::with_responder(|_| {
         Some(Reply::status(307, "moved for maintenance").with_header("location", "/v2/other"))
     });
-    let err = client_for(&api.url, 0).get_project("p1").unwrap_err();
+    let err = client_for(&api.url, 0).raw().get_project("p1").unwrap_err();
     assert_eq!(err.status(), Some(307));
     assert_eq!(err.to_string(), "moved for maintenance");
     assert_eq!(
@@ -205,7 +205,7 @@ fn nasty_retry_headers_never_panic() {
                 let server = RawServer::start(move |_, _| {
                     Some(raw_response(status, &[(name, &value)], b"{\"busy\": true}"))
                 });
-                let result = client_for(&server.url, 1).get_project("p1");
+                let result = client_for(&server.url, 1).raw().get_project("p1");
                 let err = result.expect_err("the server always refuses");
                 assert!(matches!(err.status(), Some(429 | 503)), "{name}: {err:?}");
             }
@@ -227,7 +227,7 @@ fn hostile_bodies_are_decode_errors() {
     for body in bodies {
         let server = Recorder::start();
         server.push(Reply::bytes(body.clone()));
-        match server.client().get_project("p1") {
+        match server.client().raw().get_project("p1") {
             Err(Error::Decode { .. }) => {}
             // Lone surrogates and huge numbers may decode (serde_json's choice).
             Ok(_) => {}
@@ -334,7 +334,7 @@ fn state_changes_are_sent_once_when_the_connection_drops_after_sending() {
             .is_err()
     );
     // A read is repeated, and succeeds the second time.
-    client.get_task("t1", false).unwrap();
+    client.raw().get_task("t1", false).unwrap();
 
     let counts = counts.lock().unwrap().clone();
     for key in [

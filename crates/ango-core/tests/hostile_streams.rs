@@ -75,6 +75,7 @@ fn iter(server: &Recorder, concurrency: usize, page_size: u64) -> Pages {
     server
         .client()
         .with_settings(|s| s.concurrency = concurrency)
+        .raw()
         .iter_tasks("p1", &GetTasksParams::default(), Some(page_size))
         .unwrap()
 }
@@ -259,6 +260,7 @@ fn a_failing_prefetch_page_reaches_the_consumer_at_its_position() {
             .client()
             .with_settings(|s| s.concurrency = concurrency);
         let pages = client
+            .raw()
             .iter_tasks("p1", &GetTasksParams::default(), Some(10))
             .unwrap();
         let (numbers, error) = split(drain(pages));

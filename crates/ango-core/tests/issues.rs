@@ -12,6 +12,7 @@ fn create_issue_with_only_content() {
     let server = Recorder::start();
     server
         .client()
+        .raw()
         .create_issue("t1", "Check this", &CreateIssueParams::default())
         .unwrap();
     server.only().assert_call(
@@ -36,7 +37,11 @@ fn create_issue_with_every_location_field_in_official_order() {
         plane: Some("S".into()),
         ..Default::default()
     };
-    server.client().create_issue("t1", "c é", &params).unwrap();
+    server
+        .client()
+        .raw()
+        .create_issue("t1", "c é", &params)
+        .unwrap();
     server.only().assert_call(
         "POST",
         "/v2/issues",
@@ -76,7 +81,11 @@ fn create_issue_on_an_object() {
         position: Some(serde_json::Value::Null),
         ..Default::default()
     };
-    server.client().create_issue("t1", "c", &params).unwrap();
+    server
+        .client()
+        .raw()
+        .create_issue("t1", "c", &params)
+        .unwrap();
     server.only().assert_call(
         "POST",
         "/v2/issues",
@@ -142,7 +151,7 @@ fn create_issue_refuses_bad_arguments_before_sending_anything() {
         },
     ];
     for params in &bad {
-        let err = client.create_issue("t1", "c", params).unwrap_err();
+        let err = client.raw().create_issue("t1", "c", params).unwrap_err();
         assert!(
             matches!(err, Error::InvalidArgument(_)),
             "{params:?} gave {err:?}"
@@ -162,7 +171,11 @@ fn create_issue_accepts_edge_values() {
         plane: Some("C".into()),
         ..Default::default()
     };
-    server.client().create_issue("t1", "c", &params).unwrap();
+    server
+        .client()
+        .raw()
+        .create_issue("t1", "c", &params)
+        .unwrap();
     assert_eq!(
         server.only().body_text(),
         r#"{"content": "c", "labelTask": "t1", "page": 0, "pageEnd": 0, "dataIndex": 0, "plane": "C"}"#

@@ -15,7 +15,11 @@ fn strings(items: &[&str]) -> Vec<String> {
 #[test]
 fn get_organization_members() {
     let server = Recorder::start();
-    server.client().get_organization_members("o1").unwrap();
+    server
+        .client()
+        .raw()
+        .get_organization_members("o1")
+        .unwrap();
     server
         .only()
         .assert_call("GET", "/v2/organization/o1/users", &[], "");
@@ -39,7 +43,11 @@ fn delete_organization_members_sends_emails_in_a_delete_body() {
 #[test]
 fn get_organization_invites_asks_for_pending_ones() {
     let server = Recorder::start();
-    server.client().get_organization_invites("o1").unwrap();
+    server
+        .client()
+        .raw()
+        .get_organization_invites("o1")
+        .unwrap();
     server.only().assert_call(
         "GET",
         "/v2/organization/o1/invites",
@@ -98,7 +106,7 @@ fn llms_reply() -> Reply {
 fn get_llms_without_id_returns_the_whole_response() {
     let server = Recorder::start();
     server.push(llms_reply());
-    let all = server.client().get_llms(None).unwrap();
+    let all = server.client().raw().get_llms(None).unwrap();
     assert_eq!(all["data"]["llms"][1]["_id"], "l2");
     server.only().assert_call("GET", "/v2/llms", &[], "");
 }
@@ -109,14 +117,14 @@ fn get_llms_with_id_selects_the_match_or_returns_everything() {
     let client = server.client();
     server.push(llms_reply());
     assert_eq!(
-        client.get_llms(Some("l1")).unwrap(),
+        client.raw().get_llms(Some("l1")).unwrap(),
         json!({"_id": "l1", "name": "one"})
     );
     server
         .last()
         .assert_call("GET", "/v2/llms", &[("_id", "l1")], "");
     server.push(llms_reply());
-    let unmatched = client.get_llms(Some("zz")).unwrap();
+    let unmatched = client.raw().get_llms(Some("zz")).unwrap();
     assert_eq!(unmatched["data"]["llms"].as_array().unwrap().len(), 2);
 }
 
@@ -193,7 +201,7 @@ fn create_llm_posts_the_official_body() {
         base_url: Some("https://b".into()),
         is_streamable: true,
     };
-    server.client().create_llm(&llm).unwrap();
+    server.client().raw().create_llm(&llm).unwrap();
     server.only().assert_call(
         "POST",
         "/v2/llms/",

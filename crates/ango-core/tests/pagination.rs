@@ -129,6 +129,7 @@ fn every_item_once_in_order(concurrency: usize) {
             }
             server.clear();
             let mut pages = client
+                .raw()
                 .iter_tasks(
                     &format!("{total}-{cap}"),
                     &GetTasksParams::default(),
@@ -187,12 +188,14 @@ fn assets_and_projects_page_the_same_way() {
         let mut filters = serde_json::Map::new();
         filters.insert("externalId".into(), json!("a.jpg"));
         let assets: Vec<Value> = client
+            .raw()
             .iter_assets("p1", &filters, Some(10))
             .unwrap()
             .map(Result::unwrap)
             .collect();
         assert_eq!(numbers(assets), (0..25).collect::<Vec<_>>());
         let projects: Vec<Value> = client
+            .raw()
             .iter_projects(Some(10))
             .unwrap()
             .map(Result::unwrap)
@@ -225,6 +228,7 @@ fn a_server_sending_more_than_its_total_is_cut_off() {
         });
         let client = with_concurrency(&server.client(), concurrency);
         let items: Vec<Value> = client
+            .raw()
             .iter_tasks("p1", &GetTasksParams::default(), Some(10))
             .unwrap()
             .map(Result::unwrap)
@@ -241,6 +245,7 @@ fn a_server_sending_more_than_its_total_is_cut_off() {
         });
         let client = with_concurrency(&server.client(), concurrency);
         let items: Vec<Value> = client
+            .raw()
             .iter_tasks("p1", &GetTasksParams::default(), Some(10))
             .unwrap()
             .map(Result::unwrap)
@@ -263,6 +268,7 @@ fn without_a_total_pages_are_read_until_a_short_one() {
             });
             let client = with_concurrency(&server.client(), concurrency);
             let mut pages = client
+                .raw()
                 .iter_tasks("p1", &GetTasksParams::default(), Some(10))
                 .unwrap();
             let items: Vec<Value> = pages.by_ref().map(Result::unwrap).collect();
@@ -289,6 +295,7 @@ fn a_server_running_dry_before_its_total_is_an_inconsistency_after_every_item() 
         });
         let client = with_concurrency(&server.client(), concurrency);
         let results: Vec<Result<Value, Error>> = client
+            .raw()
             .iter_tasks("p1", &GetTasksParams::default(), Some(10))
             .unwrap()
             .collect();
@@ -311,6 +318,7 @@ fn an_error_on_page_three_is_yielded_once_and_ends_the_iteration() {
         });
         let client = with_concurrency(&server.client(), concurrency);
         let mut pages = client
+            .raw()
             .iter_tasks("p1", &GetTasksParams::default(), Some(10))
             .unwrap();
         let mut items = Vec::new();
@@ -341,6 +349,7 @@ fn a_malformed_page_is_a_decode_error() {
     });
     let mut pages = server
         .client()
+        .raw()
         .iter_tasks("p1", &GetTasksParams::default(), None)
         .unwrap();
     assert!(matches!(pages.next(), Some(Err(Error::Decode { .. }))));
@@ -373,6 +382,7 @@ fn dropping_the_iterator_early_stops_the_prefetch() {
     let client = with_concurrency(&server.client(), 8);
     let prefetch_window = 4; // page_size 10 × concurrency 8 < one page: the minimum
     let mut pages = client
+        .raw()
         .iter_tasks("p1", &GetTasksParams::default(), Some(10))
         .unwrap();
     assert_eq!(numbers([pages.next().unwrap().unwrap()]), vec![0]);
@@ -390,6 +400,7 @@ fn dropping_the_iterator_early_stops_the_prefetch() {
     // Taking a few pages' worth stays within the window ahead of what was consumed.
     server.clear();
     let taken: Vec<Value> = client
+        .raw()
         .iter_tasks("p1", &GetTasksParams::default(), Some(10))
         .unwrap()
         .take(35)
@@ -403,6 +414,7 @@ fn dropping_the_iterator_early_stops_the_prefetch() {
     server.clear();
     let one_by_one = with_concurrency(&client, 1);
     let first = one_by_one
+        .raw()
         .iter_tasks("p1", &GetTasksParams::default(), Some(10))
         .unwrap()
         .next();
@@ -415,17 +427,22 @@ fn page_sizes_out_of_range_are_refused_before_any_request() {
     let server = Recorder::start();
     let client = server.client();
     for size in [0, 1001] {
-        let tasks = client.iter_tasks("p1", &GetTasksParams::default(), Some(size));
+        let tasks = client
+            .raw()
+            .iter_tasks("p1", &GetTasksParams::default(), Some(size));
         assert!(matches!(tasks, Err(Error::InvalidArgument(_))), "{size}");
-        let assets = client.iter_assets("p1", &serde_json::Map::new(), Some(size));
+        let assets = client
+            .raw()
+            .iter_assets("p1", &serde_json::Map::new(), Some(size));
         assert!(matches!(assets, Err(Error::InvalidArgument(_))), "{size}");
         assert!(matches!(
-            client.iter_projects(Some(size)),
+            client.raw().iter_projects(Some(size)),
             Err(Error::InvalidArgument(_))
         ));
     }
     for size in [Some(1), Some(1000), None] {
         let pages = client
+            .raw()
             .iter_tasks("p1", &GetTasksParams::default(), size)
             .unwrap();
         drop(pages);
@@ -446,6 +463,7 @@ fn iterators_ask_for_the_largest_pages_and_keep_the_filters() {
     for page_size in [None, Some(10)] {
         server.clear();
         let items: Vec<Value> = with_concurrency(&server.client(), 1)
+            .raw()
             .iter_tasks("p1", &params, page_size)
             .unwrap()
             .map(Result::unwrap)
@@ -480,6 +498,7 @@ fn a_server_refusing_large_pages_is_paged_with_the_callers_page_size() {
     for concurrency in [1, 8] {
         server.clear();
         let items: Vec<Value> = with_concurrency(&server.client(), concurrency)
+            .raw()
             .iter_tasks("p1", &GetTasksParams::default(), Some(50))
             .unwrap()
             .map(Result::unwrap)
@@ -502,6 +521,7 @@ fn the_prefetch_window_follows_the_page_size() {
         let server = task_server(Listing::exact(1_000_000));
         let client = with_concurrency(&server.client(), 8);
         let mut pages = client
+            .raw()
             .iter_tasks("p1", &GetTasksParams::default(), Some(page_size))
             .unwrap();
         assert!(pages.next().unwrap().is_ok());

@@ -19,7 +19,7 @@ use support::{Recorder, Reply};
 #[test]
 fn list_projects_sends_page_and_limit() {
     let server = Recorder::start();
-    server.client().list_projects(2, 25).unwrap();
+    server.client().raw().list_projects(2, 25).unwrap();
     server.only().assert_call(
         "GET",
         "/v2/listProjects",
@@ -31,7 +31,7 @@ fn list_projects_sends_page_and_limit() {
 #[test]
 fn get_project() {
     let server = Recorder::start();
-    server.client().get_project("p1").unwrap();
+    server.client().raw().get_project("p1").unwrap();
     server.only().assert_call("GET", "/v2/project/p1", &[], "");
 }
 
@@ -188,6 +188,7 @@ fn set_state_posts_are_retried_and_creating_posts_are_not() {
     server.push(Reply::status(502, "bad gateway"));
     assert!(
         client
+            .raw()
             .clone_project("p1", &CloneProjectOptions::default())
             .is_err()
     );

@@ -62,6 +62,7 @@ fn iter(server: &Recorder, concurrency: usize) -> Pages {
     server
         .client()
         .with_settings(|s| s.concurrency = concurrency)
+        .raw()
         .iter_tasks("p1", &GetTasksParams::default(), Some(100))
         .unwrap()
 }
@@ -253,7 +254,7 @@ fn a_raw_fetch_that_panics_is_an_internal_error_and_leaves_the_thread_clean() {
     }
     assert!(pages.next_raw().is_none());
     // A later ordinary call on this thread is decoded as usual (not captured).
-    let project = client.get_project("p1").unwrap();
+    let project = client.raw().get_project("p1").unwrap();
     assert_eq!(project["data"]["project"]["_id"], json!("p1"));
 }
 

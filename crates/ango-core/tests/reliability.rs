@@ -65,6 +65,7 @@ fn faulted_requests(emulator: &Emulator) -> u64 {
 
 fn task_ids_of(client: &Client, project_id: &str) -> Vec<String> {
     client
+        .raw()
         .iter_tasks(project_id, &GetTasksParams::default(), Some(1000))
         .unwrap()
         .map(|t| t.unwrap()["_id"].as_str().unwrap().to_string())
@@ -83,6 +84,7 @@ fn paging_under_faults_returns_every_task_exactly_once() {
         let client = client.with_settings(|s| s.concurrency = concurrency);
         let mut ids = Vec::new();
         for task in client
+            .raw()
             .iter_tasks(&project_id, &GetTasksParams::default(), Some(page_size))
             .unwrap()
         {
@@ -102,9 +104,10 @@ fn reads_and_idempotent_writes_complete_under_faults() {
     let client = patient_client(&emulator);
 
     for _ in 0..30 {
-        let project = client.get_project(&project_id).unwrap();
+        let project = client.raw().get_project(&project_id).unwrap();
         assert_eq!(project["data"]["project"]["_id"], project_id.as_str());
         let page = client
+            .raw()
             .get_tasks(&project_id, &GetTasksParams::default())
             .unwrap();
         assert_eq!(page["data"]["total"], 40);
@@ -173,6 +176,7 @@ fn reads_and_idempotent_writes_complete_under_faults() {
         ..GetTasksParams::default()
     };
     let listed: HashMap<String, Value> = client
+        .raw()
         .iter_tasks(&project_id, &params, Some(100))
         .unwrap()
         .map(|t| {
@@ -213,7 +217,7 @@ fn creates_under_faults_are_never_duplicated() {
     let mut issues_created = 0;
     let mut issue_failures = Vec::new();
     for i in 0..40 {
-        match client.create_issue(
+        match client.raw().create_issue(
             &task_id,
             &format!("issue {i}"),
             &CreateIssueParams::default(),
@@ -244,6 +248,7 @@ fn creates_under_faults_are_never_duplicated() {
 
     faults_off(&emulator);
     let issues = client
+        .raw()
         .get_issues(&project_id, &GetIssuesParams::default())
         .unwrap();
     let issues = issues["data"]["issues"].as_array().unwrap();
@@ -259,7 +264,7 @@ fn creates_under_faults_are_never_duplicated() {
         .collect();
     assert_eq!(contents.len(), issues.len(), "no issue was created twice");
 
-    let batches = client.get_batches(&project_id).unwrap();
+    let batches = client.raw().get_batches(&project_id).unwrap();
     let names: Vec<String> = batches
         .as_array()
         .unwrap()
@@ -278,7 +283,7 @@ fn uploads_under_faults_account_for_every_file() {
     let created = {
         let client = patient_client(&emulator);
         faults_off(&emulator);
-        let created = client.create_project("uploads", None, None).unwrap();
+        let created = client.raw().create_project("uploads", None, None).unwrap();
         emulator.set_faults(
             FaultSettings {
                 latency_ms: 0,
@@ -321,6 +326,7 @@ fn uploads_under_faults_account_for_every_file() {
     faults_off(&emulator);
     let mut registered: HashMap<String, usize> = HashMap::new();
     for asset in client
+        .raw()
         .iter_assets(project_id, &Map::new(), Some(1000))
         .unwrap()
     {

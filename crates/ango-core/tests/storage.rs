@@ -19,7 +19,7 @@ fn storages_reply() -> Reply {
 fn get_storages_without_id_returns_the_whole_response() {
     let server = Recorder::start();
     server.push(storages_reply());
-    let all = server.client().get_storages(None).unwrap();
+    let all = server.client().raw().get_storages(None).unwrap();
     assert_eq!(all["data"]["storages"].as_array().unwrap().len(), 2);
     server.only().assert_call("GET", "/v2/storages", &[], "");
 }
@@ -28,7 +28,7 @@ fn get_storages_without_id_returns_the_whole_response() {
 fn get_storages_with_id_returns_the_matching_storage() {
     let server = Recorder::start();
     server.push(storages_reply());
-    let one = server.client().get_storages(Some("s2")).unwrap();
+    let one = server.client().raw().get_storages(Some("s2")).unwrap();
     assert_eq!(one, json!({"_id": "s2", "name": "two"}));
     server
         .only()
@@ -39,11 +39,11 @@ fn get_storages_with_id_returns_the_matching_storage() {
 fn get_storages_with_an_unmatched_id_returns_the_whole_response() {
     let server = Recorder::start();
     server.push(storages_reply());
-    let result = server.client().get_storages(Some("nope")).unwrap();
+    let result = server.client().raw().get_storages(Some("nope")).unwrap();
     assert_eq!(result["status"], "success");
     assert_eq!(result["data"]["storages"][0]["_id"], "s1");
     server.push(Reply::json(json!({"status": "success"})));
-    let result = server.client().get_storages(Some("s1")).unwrap();
+    let result = server.client().raw().get_storages(Some("s1")).unwrap();
     assert_eq!(result, json!({"status": "success"}));
 }
 
@@ -132,7 +132,7 @@ fn create_storage_posts_the_official_body() {
     let mut storage = Storage::new("s", StorageProvider::Aws);
     storage.public_key = Some("pk".into());
     storage.private_key = Some("sk".into());
-    server.client().create_storage(&storage).unwrap();
+    server.client().raw().create_storage(&storage).unwrap();
     server.only().assert_call(
         "POST",
         "/v2/storages/",

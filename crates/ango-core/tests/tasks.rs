@@ -210,6 +210,7 @@ fn get_tasks_defaults() {
     let server = Recorder::start();
     server
         .client()
+        .raw()
         .get_tasks("p1", &GetTasksParams::default())
         .unwrap();
     server.only().assert_call(
@@ -244,7 +245,7 @@ fn get_tasks_with_filter_sort_and_answers() {
         sort: Some("-createdAt,priority".into()),
         ..Default::default()
     };
-    server.client().get_tasks("p1", &params).unwrap();
+    server.client().raw().get_tasks("p1", &params).unwrap();
     server.only().assert_call(
         "GET",
         "/v2/project/p1/tasks",
@@ -272,7 +273,7 @@ fn get_tasks_sends_deprecated_filters_in_official_order() {
         sort: Some("priority".into()),
         ..Default::default()
     };
-    server.client().get_tasks("p1", &params).unwrap();
+    server.client().raw().get_tasks("p1", &params).unwrap();
     let request = server.only();
     request.assert_call(
         "GET",
@@ -378,7 +379,7 @@ fn get_tasks_fields_add_the_required_ones_and_force_answers() {
         include_answer: false,
         ..Default::default()
     };
-    server.client().get_tasks("p1", &params).unwrap();
+    server.client().raw().get_tasks("p1", &params).unwrap();
     server.only().assert_call(
         "GET",
         "/v2/project/p1/tasks",
@@ -403,7 +404,7 @@ fn get_tasks_ignores_empty_optional_strings_like_python_truthiness() {
         fields: Some(String::new()),
         ..Default::default()
     };
-    server.client().get_tasks("p1", &params).unwrap();
+    server.client().raw().get_tasks("p1", &params).unwrap();
     server.only().assert_call(
         "GET",
         "/v2/project/p1/tasks",

@@ -25,7 +25,7 @@ fn http_errors_carry_status_and_the_body_text() {
         404,
         r#"{"status":"fail","message":"Project not found"}"#,
     ));
-    let err = server.client().get_project("nope").unwrap_err();
+    let err = server.client().raw().get_project("nope").unwrap_err();
     assert_eq!(err.status(), Some(404));
     assert_eq!(
         err.to_string(),
@@ -39,20 +39,23 @@ fn malformed_responses_are_typed_errors() {
     let server = Recorder::start();
     let client = server.client();
     server.push(Reply::status(502, "<html><body>Bad Gateway</body></html>"));
-    assert_eq!(client.get_project("p").unwrap_err().status(), Some(502));
+    assert_eq!(
+        client.raw().get_project("p").unwrap_err().status(),
+        Some(502)
+    );
     server.push(Reply::bytes(b"{\"status\": \"succ".to_vec()));
     assert!(matches!(
-        client.get_project("p").unwrap_err(),
+        client.raw().get_project("p").unwrap_err(),
         Error::Decode { .. }
     ));
     server.push(Reply::bytes(Vec::new()));
     assert!(matches!(
-        client.get_project("p").unwrap_err(),
+        client.raw().get_project("p").unwrap_err(),
         Error::Decode { .. }
     ));
     server.push(Reply::bytes(b"<html>ok</html>".to_vec()));
     assert!(matches!(
-        client.get_project("p").unwrap_err(),
+        client.raw().get_project("p").unwrap_err(),
         Error::Decode { .. }
     ));
 }
@@ -70,7 +73,7 @@ fn idempotent_calls_are_retried_and_honour_retry_after() {
         .max_retries(3)
         .build()
         .unwrap();
-    let project = client.get_project("p").unwrap();
+    let project = client.raw().get_project("p").unwrap();
     assert_eq!(project["data"]["project"]["_id"], "p");
     assert_eq!(server.requests().len(), 3);
 }
@@ -84,12 +87,15 @@ fn auth_errors_are_never_retried_and_rate_limits_report_retry_after() {
         .max_retries(3)
         .build()
         .unwrap();
-    assert_eq!(client.get_project("p").unwrap_err().status(), Some(401));
+    assert_eq!(
+        client.raw().get_project("p").unwrap_err().status(),
+        Some(401)
+    );
     assert_eq!(server.requests().len(), 1);
 
     let limited = Recorder::start();
     limited.push(Reply::status(429, "limit").with_header("retry-after", "7"));
-    let err = limited.client().get_project("p").unwrap_err();
+    let err = limited.client().raw().get_project("p").unwrap_err();
     assert_eq!(err.code(), "RATE_LIMITED");
     assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(7)));
 }
@@ -105,7 +111,7 @@ fn connection_refused_is_a_connection_error() {
         .build()
         .unwrap();
     assert!(matches!(
-        client.get_project("p").unwrap_err(),
+        client.raw().get_project("p").unwrap_err(),
         Error::Connection(_)
     ));
 }
@@ -144,7 +150,7 @@ fn raw_reply_gives_the_body_undecoded_after_the_same_request() {
     let body = br#"{"status": "success", "data": {"project": {"_id": "p1", "n": NaN}}}"#.to_vec();
     server.push(Reply::bytes(body.clone()));
     let client = server.client();
-    let raw = client.raw_reply(|c| c.get_project("p1")).unwrap();
+    let raw = client.raw_reply(|c| c.raw().get_project("p1")).unwrap();
     assert_eq!(
         raw, body,
         "the body is handed over as received (even JSON serde refuses)"
@@ -153,7 +159,7 @@ fn raw_reply_gives_the_body_undecoded_after_the_same_request() {
     let captured = server.only();
     server.clear();
     server.push(Reply::json(json!({"status": "success", "data": {"x": 1}})));
-    assert_eq!(client.get_project("p1").unwrap()["data"]["x"], 1);
+    assert_eq!(client.raw().get_project("p1").unwrap()["data"]["x"], 1);
     let plain = server.only();
     assert_eq!(
         (
@@ -180,8 +186,8 @@ fn raw_reply_refuses_calls_that_send_several_requests_and_passes_errors_through(
     let client = server.client();
     let err = client
         .raw_reply(|c| {
-            c.get_project("a")?;
-            c.get_project("b")
+            c.raw().get_project("a")?;
+            c.raw().get_project("b")
         })
         .unwrap_err();
     assert!(matches!(err, Error::Internal(_)), "{err:?}");
@@ -192,11 +198,11 @@ fn raw_reply_refuses_calls_that_send_several_requests_and_passes_errors_through(
         .unwrap_err();
     assert!(matches!(err, Error::Internal(_)), "{err:?}");
     server.push(Reply::status(404, "gone"));
-    let err = client.raw_reply(|c| c.get_project("x")).unwrap_err();
+    let err = client.raw_reply(|c| c.raw().get_project("x")).unwrap_err();
     assert_eq!(err.status(), Some(404));
     // Capturing ends with the call: the next plain call decodes its reply.
     server.push(Reply::json(json!({"ok": true})));
-    assert_eq!(client.get_project("y").unwrap()["ok"], true);
+    assert_eq!(client.raw().get_project("y").unwrap()["ok"], true);
 }
 
 #[test]
@@ -216,7 +222,7 @@ fn host_names_and_ip_literals_both_reach_the_server_repeatedly() {
             .unwrap();
         for _ in 0..3 {
             server.push(Reply::json(json!({"ok": 1})).with_header("connection", "close"));
-            assert_eq!(client.get_project("p").unwrap()["ok"], 1, "{host}");
+            assert_eq!(client.raw().get_project("p").unwrap()["ok"], 1, "{host}");
         }
     }
     assert_eq!(server.requests().len(), 6);

@@ -40,6 +40,7 @@ fn all_tasks(client: &Client, project_id: &str) -> Vec<Value> {
         ..GetTasksParams::default()
     };
     client
+        .raw()
         .iter_tasks(project_id, &params, Some(2))
         .unwrap()
         .map(Result::unwrap)
@@ -53,6 +54,7 @@ fn the_whole_flow_through_ango_core() {
 
     // Project and label set.
     let created = client
+        .raw()
         .create_project("Workflow", Some("end to end"), None)
         .unwrap();
     let project_id = created["data"]["project"]["_id"]
@@ -69,7 +71,7 @@ fn the_whole_flow_through_ango_core() {
         relations: vec![],
     };
     client.create_label_set(&project_id, &schema, None).unwrap();
-    let project = client.get_project(&project_id).unwrap();
+    let project = client.raw().get_project(&project_id).unwrap();
     let stored_schema = &project["data"]["project"]["categorySchema"];
     assert_eq!(
         CategorySchema::from_value(stored_schema).unwrap(),
@@ -79,7 +81,7 @@ fn the_whole_flow_through_ango_core() {
 
     // Batch.
     client.create_batch(&project_id, "batch-a").unwrap();
-    let batches = client.get_batches(&project_id).unwrap();
+    let batches = client.raw().get_batches(&project_id).unwrap();
     assert_eq!(batches[0]["name"], "batch-a");
     let batch_id = batches[0]["_id"].as_str().unwrap().to_string();
 
@@ -162,7 +164,7 @@ fn the_whole_flow_through_ango_core() {
             })],
         )
         .unwrap();
-    let task = client.get_task(&task0, true).unwrap();
+    let task = client.raw().get_task(&task0, true).unwrap();
     let answer = &task["data"]["task"]["answer"];
     assert_eq!(answer["tools"].as_array().unwrap().len(), 1);
     assert_eq!(answer["tools"][0]["bounding-box"], imported_box);
@@ -192,7 +194,7 @@ fn the_whole_flow_through_ango_core() {
         )
         .unwrap();
     assert!(submitted);
-    let task = client.get_task(&task0, true).unwrap();
+    let task = client.raw().get_task(&task0, true).unwrap();
     let task = &task["data"]["task"];
     assert_eq!(task["stage"], "Complete");
     let boxes: Vec<&Value> = task["answer"]["tools"]
@@ -214,6 +216,7 @@ fn the_whole_flow_through_ango_core() {
         ..ExportOptions::default()
     };
     let rows: Vec<Value> = client
+        .raw()
         .export_rows(&project_id, &ndjson)
         .unwrap()
         .map(Result::unwrap)
@@ -243,6 +246,7 @@ fn the_whole_flow_through_ango_core() {
     // Every stage, both formats: the same content.
     ndjson.stage = None;
     let all_rows: Vec<Value> = client
+        .raw()
         .export_rows(&project_id, &ndjson)
         .unwrap()
         .map(Result::unwrap)
@@ -250,9 +254,13 @@ fn the_whole_flow_through_ango_core() {
     assert_eq!(all_rows.len(), 3);
     let mut json_options = ndjson.clone();
     json_options.export_format = ExportFormat::Json;
-    let document = client.export_json(&project_id, &json_options).unwrap();
+    let document = client
+        .raw()
+        .export_json(&project_id, &json_options)
+        .unwrap();
     assert_eq!(document, Value::Array(all_rows.clone()));
     let streamed: Vec<Value> = client
+        .raw()
         .export_rows(&project_id, &json_options)
         .unwrap()
         .map(Result::unwrap)
@@ -261,6 +269,7 @@ fn the_whole_flow_through_ango_core() {
 
     // Issues.
     let issue = client
+        .raw()
         .create_issue(
             &task0,
             "The box is off",
@@ -275,10 +284,11 @@ fn the_whole_flow_through_ango_core() {
         task_id: Some(task0.clone()),
         ..GetIssuesParams::default()
     };
-    let listed = client.get_issues(&project_id, &by_task).unwrap();
+    let listed = client.raw().get_issues(&project_id, &by_task).unwrap();
     assert_eq!(listed["data"]["issues"].as_array().unwrap().len(), 1);
     assert_eq!(listed["data"]["issues"][0]["position"], "[10, 20]");
     let updated = client
+        .raw()
         .update_issue(
             &issue_id,
             &UpdateIssueParams {
@@ -291,12 +301,12 @@ fn the_whole_flow_through_ango_core() {
     client
         .add_comment_to_issue(&issue_id, "fixed now", None)
         .unwrap();
-    let listed = client.get_issues(&project_id, &by_task).unwrap();
+    let listed = client.raw().get_issues(&project_id, &by_task).unwrap();
     let comments = listed["data"]["issues"][0]["comments"].as_array().unwrap();
     assert_eq!(comments.len(), 1);
     assert_eq!(comments[0]["content"], "fixed now");
     client.delete_issue(&project_id, &issue_id).unwrap();
-    let listed = client.get_issues(&project_id, &by_task).unwrap();
+    let listed = client.raw().get_issues(&project_id, &by_task).unwrap();
     assert!(listed["data"]["issues"].as_array().unwrap().is_empty());
 
     // Requeue, assign, prioritise: visible in get_tasks.
@@ -318,6 +328,7 @@ fn the_whole_flow_through_ango_core() {
         .update_tasks_priority(&project_id, 7, &task_ids("taskIds", &[&task2]))
         .unwrap();
     let page = client
+        .raw()
         .get_tasks(&project_id, &GetTasksParams::default())
         .unwrap();
     let listed = page["data"]["tasks"].as_array().unwrap();
@@ -331,6 +342,7 @@ fn the_whole_flow_through_ango_core() {
     let mut by_external_id = Map::new();
     by_external_id.insert("externalId".into(), json!(external_ids[2]));
     let assets: Vec<Value> = client
+        .raw()
         .iter_assets(&project_id, &by_external_id, None)
         .unwrap()
         .map(Result::unwrap)
@@ -339,6 +351,7 @@ fn the_whole_flow_through_ango_core() {
     let asset_id = assets[0]["_id"].as_str().unwrap().to_string();
     client.delete_assets(&project_id, &[asset_id]).unwrap();
     let remaining: Vec<Value> = client
+        .raw()
         .iter_assets(&project_id, &Map::new(), None)
         .unwrap()
         .map(Result::unwrap)
@@ -357,6 +370,7 @@ fn paging_a_large_project_returns_every_task_once() {
     for (page_size, concurrency) in [(100, 8), (1000, 8), (1000, 1)] {
         let client = client.with_settings(|s| s.concurrency = concurrency);
         let mut pages = client
+            .raw()
             .iter_tasks(&project_id, &GetTasksParams::default(), Some(page_size))
             .unwrap();
         let mut ids = Vec::with_capacity(5_000);
@@ -369,6 +383,7 @@ fn paging_a_large_project_returns_every_task_once() {
         assert_eq!(unique.len(), 5_000, "page size {page_size}: duplicates");
     }
     let assets = client
+        .raw()
         .iter_assets(&project_id, &Map::new(), Some(1000))
         .unwrap()
         .map(|a| a.unwrap()["_id"].as_str().unwrap().to_string())

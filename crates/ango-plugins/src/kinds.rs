@@ -309,7 +309,7 @@ impl Handler {
                 answer
             } else {
                 let merged = client.and_then(|client| {
-                    let task = client.get_task(&task_id, false)?;
+                    let task = client.raw().get_task(&task_id, false)?;
                     let stored = task.pointer("/data/task/answer").unwrap_or(&Value::Null);
                     merge_annotations(stored, answer)
                 });

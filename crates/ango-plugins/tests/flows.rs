@@ -38,6 +38,7 @@ fn client(emu: &Emulator) -> Client {
 
 fn task_ids(emu: &Emulator, project: &str) -> Vec<String> {
     let page = client(emu)
+        .raw()
         .get_tasks(project, &GetTasksParams::default())
         .unwrap();
     page["data"]["tasks"]
@@ -125,7 +126,7 @@ fn model_editor_path_merges_with_the_stored_answer_when_not_overwriting() {
     let emu = Emulator::start(EmulatorConfig::default()).unwrap();
     let project = emu.seed_project_with("model", 1, 1, false);
     let task = task_ids(&emu, &project).remove(0);
-    let stored = client(&emu).get_task(&task, true).unwrap();
+    let stored = client(&emu).raw().get_task(&task, true).unwrap();
     let old_tools = stored["data"]["task"]["answer"]["tools"].clone();
     assert_eq!(old_tools.as_array().map(Vec::len), Some(1), "{stored}");
     let hub = FakeHub::start();
@@ -169,7 +170,7 @@ fn model_workflow_path_annotates_with_next_stage_and_uploads_brushes() {
     let project = emu.seed_project_with("wf", 2, 0, false);
     let tasks = task_ids(&emu, &project);
     let api = client(&emu);
-    let before = api.get_task(&tasks[0], true).unwrap();
+    let before = api.raw().get_task(&tasks[0], true).unwrap();
     let stage_before = before["data"]["task"]["stage"].clone();
     let hub = FakeHub::start();
     let plugin = start(&hub, &emu, PluginKind::Model, |req| {
@@ -196,7 +197,7 @@ fn model_workflow_path_annotates_with_next_stage_and_uploads_brushes() {
     // Success sends nothing (as the official runtime): watch the task instead.
     let deadline = Instant::now() + Duration::from_secs(10);
     let task = loop {
-        let task = api.get_task(&tasks[0], true).unwrap();
+        let task = api.raw().get_task(&tasks[0], true).unwrap();
         if task["data"]["task"]["brushDataUrl"].is_string() || Instant::now() > deadline {
             break task;
         }

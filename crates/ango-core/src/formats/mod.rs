@@ -186,7 +186,7 @@ impl crate::Client {
         let ontology = match ontology {
             Some(o) => o,
             None => {
-                fetched = ontology_from_value(&self.get_project(project_id)?)?;
+                fetched = ontology_from_value(&self.raw().get_project(project_id)?)?;
                 &fetched
             }
         };

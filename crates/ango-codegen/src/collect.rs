@@ -1,0 +1,149 @@
+//! Collects the JSON Schemas of Rust types (`schemars`) into the generator's input.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde_json::{Map, Value};
+
+use crate::ir::{Body, GenError, GenResult, Ty, TypeDef, Types};
+
+/// Stands for a type parameter: the schema of `ApiDocument<TypeParam>` is the one of
+/// the generic `ApiDocument<T>`, its `data` a reference to `T`. (`Default` and
+/// `Serialize` because generic types may require them of their parameter.)
+#[derive(Debug, Default, serde::Serialize)]
+pub struct TypeParam;
+
+impl JsonSchema for TypeParam {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "T".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "$ref": "#/$defs/T" })
+    }
+}
+
+fn settings() -> SchemaSettings {
+    SchemaSettings::draft2020_12()
+}
+
+/// Gathers the schemas of the public types.
+///
+/// Types read from the server's JSON (`reply`, `request`) are described as their
+/// `Deserialize` reads them: a field with a default may be missing. Types the SDK
+/// writes itself (`produced`, and the envelopes given to `generic_reply`) are described
+/// as their `Serialize` writes them: such a field is always there.
+pub struct Collector {
+    generator: SchemaGenerator,
+    replies: Vec<String>,
+    generics: BTreeMap<String, Vec<String>>,
+    /// Definitions written by the serialize contract, which take precedence.
+    serialized: Map<String, Value>,
+    /// Argument types without a schema yet: (name, the Rust type).
+    opaque: Vec<(String, String)>,
+}
+
+impl Collector {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Collector {
+            generator: settings().into_generator(),
+            replies: Vec::new(),
+            generics: BTreeMap::new(),
+            serialized: Map::new(),
+            opaque: Vec::new(),
+        }
+    }
+
+    /// A type users receive as the server sent it (described in TypeScript and in the
+    /// Python stubs).
+    pub fn reply<T: JsonSchema>(&mut self) -> &mut Self {
+        self.generator.subschema_for::<T>();
+        self.replies.push(T::schema_name().into_owned());
+        self
+    }
+
+    /// A type users pass as an argument (described in TypeScript).
+    pub fn request<T: JsonSchema>(&mut self) -> &mut Self {
+        self.generator.subschema_for::<T>();
+        self
+    }
+
+    /// A type users receive as the SDK serializes it (the upload report).
+    pub fn produced<T: JsonSchema>(&mut self) -> &mut Self {
+        self.serialized_schema::<T>();
+        self.replies.push(T::schema_name().into_owned());
+        self
+    }
+
+    /// A generic reply type with one parameter, given as `Type<TypeParam>`: an envelope
+    /// (`ApiDocument<T>`, `Page<T>`), whose fields are described as always present.
+    pub fn generic_reply<T: JsonSchema>(&mut self) -> &mut Self {
+        let name = self.serialized_schema::<T>();
+        self.generics.insert(name.clone(), vec!["T".into()]);
+        self.replies.push(name);
+        self
+    }
+
+    /// An argument type the table names whose Rust type (`rust_path`) has no schema
+    /// yet (its JSON is read by hand-written code): declared as an object of anything.
+    /// `finish` fails once the type has a schema, so the list cannot go stale.
+    pub fn opaque(&mut self, name: &str, rust_path: &str) -> &mut Self {
+        self.opaque.push((name.to_string(), rust_path.to_string()));
+        self
+    }
+
+    /// Adds `T`'s definitions by the serialize contract; returns its name.
+    fn serialized_schema<T: JsonSchema>(&mut self) -> String {
+        // A generator of its own: in a shared one, two instances of the same generic
+        // type would be told apart by numbered names.
+        let mut generator = settings().for_serialize().into_generator();
+        generator.subschema_for::<T>();
+        self.serialized.extend(generator.take_definitions(true));
+        T::schema_name().into_owned()
+    }
+
+    /// The collected types. Fails when two different types share a name.
+    pub fn finish(mut self) -> GenResult<Types> {
+        let mut defs = self.generator.take_definitions(true);
+        for (name, schema) in self.serialized {
+            defs.insert(name, schema);
+        }
+        let mut types = Types::from_defs(&defs, &self.generics)?;
+        for (name, rust_path) in self.opaque {
+            if types.defs.contains_key(&name) {
+                return Err(GenError(format!(
+                    "{name} has a schema now: remove it from the opaque types"
+                )));
+            }
+            let doc = format!(
+                "An argument read by `{rust_path}` (an object; Python attribute names and \
+                 camelCase keys both work). Not described field by field yet: that type has \
+                 no JSON Schema."
+            );
+            types.defs.insert(
+                name.clone(),
+                TypeDef {
+                    name,
+                    params: Vec::new(),
+                    doc: Some(doc),
+                    body: Body::Alias(Ty::Map(Box::new(Ty::Any))),
+                },
+            );
+        }
+        types.replies = self.replies;
+        Ok(types)
+    }
+}
+
+impl Default for Collector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
