@@ -195,3 +195,29 @@ test('aborting an upload rejects at once and reports every file', LIMIT, async (
     await server.stop()
   }
 })
+
+test('aborting an export stops its download', LIMIT, async () => {
+  const server = await serve((req, res) => {
+    const path = req.url.split('?')[0]
+    if (path === '/v2/export') {
+      return json(res, 200, { status: 'success', data: { exportPath: `${server.url}/exports/p1.zip?sig=1` } })
+    }
+    // The archive: announced, then a trickle that never completes.
+    res.writeHead(200, { 'content-type': 'application/zip', 'content-length': 50_000_000 })
+    const timer = setInterval(() => res.write(Buffer.alloc(16)), 20)
+    res.on('close', () => clearInterval(timer))
+  })
+  try {
+    const client = new AngoClient({ apiKey: 'k', host: server.url, maxRetries: 0, timeoutMs: 600_000 })
+    const controller = new AbortController()
+    const rows = client.exportRows('p1', { exportFormat: 'ndjson', signal: controller.signal })
+    await until(() => server.requests.some((r) => r.url.startsWith('/exports/')), 'the download')
+    controller.abort()
+    await assert.rejects(rows, isCancelled)
+    const download = server.requests.find((r) => r.url.startsWith('/exports/'))
+    await until(() => download.closed, 'the download to be dropped')
+    assert.equal(server.requests.length, 2)
+  } finally {
+    await server.stop()
+  }
+})
