@@ -157,9 +157,10 @@ function abortable(signal, work) {
   return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort))
 }
 
-/** Runs `start(token)`, a native call returning a Promise, under `signal`. Never
- * throws: an argument refused before the call started rejects the Promise too. */
-function run(signal, start) {
+/** Runs `start(token)`, a native call returning a Promise, under `signal`, and
+ * resolves to `keep(result, signal, detach)` (by default the result, the token done
+ * with). Never throws: an argument refused before the call started rejects too. */
+function run(signal, start, keep = (out, _signal, detach) => (detach(), out)) {
   try {
     signal = checkSignal(signal)
     if (signal && signal.aborted) return Promise.reject(cancelled(signal))
@@ -171,7 +172,22 @@ function run(signal, start) {
       detach()
       throw err
     }
-    return abortable(signal, work.finally(detach))
+    return abortable(signal, work).then(
+      (out) => keep(out, signal, detach),
+      (err) => {
+        detach()
+        throw err
+      },
+    )
+  } catch (err) {
+    return Promise.reject(convertError(err))
+  }
+}
+
+/** `fn()`, a Promise; what it throws (refused options) becomes a rejection. */
+function safely(fn) {
+  try {
+    return fn()
   } catch (err) {
     return Promise.reject(convertError(err))
   }
@@ -188,30 +204,12 @@ function stream(rows, signal, detach) {
   return rows
 }
 
-/** Runs `start(token)`, resolving to JSON text or a row stream, under `signal`; the
- * token stays with a stream (cancelled when the signal fires while it is read). */
-function streamed(signal, start) {
-  signal = checkSignal(signal)
-  if (signal && signal.aborted) return Promise.reject(cancelled(signal))
-  const { token, detach } = tokenFor(signal)
-  let work
-  try {
-    work = start(token)
-  } catch (err) {
-    detach()
-    throw err
-  }
-  return abortable(signal, work).then(
-    (out) => {
-      if (typeof out !== 'string') return stream(out, signal, detach)
-      detach()
-      return fromJson(out)
-    },
-    (err) => {
-      detach()
-      throw err
-    },
-  )
+/** JSON text as a value, or a row stream that keeps the call's token (cancelled when
+ * the signal fires while it is read). */
+function streamed(out, signal, detach) {
+  if (typeof out !== 'string') return stream(out, signal, detach)
+  detach()
+  return fromJson(out)
 }
 
 // `for await (const row of stream)`: rows are fetched in batches on the thread pool;
@@ -320,7 +318,7 @@ class Client {
    * each file's outcome once the native work has stopped (files not started are
    * `failed`, nothing is registered after the abort). */
   uploadFiles(projectId, files, opts) {
-    return run(null, () => {
+    return safely(() => {
       const { signal, onProgress, ...rest } = options(opts, 'uploadFiles')
       let work = null
       const start = (token) =>
@@ -338,9 +336,9 @@ class Client {
   /** Exports a project: the parsed export (JSON format), a row stream (NDJSON), or
    * `null` after saving the archive to `zipFilePath`. */
   exportV3(projectId, opts) {
-    return run(null, () => {
+    return safely(() => {
       const { signal, zipFilePath, ...rest } = options(opts, 'exportV3')
-      return streamed(signal, (token) => this[NATIVE].export(projectId, toJson(rest, 'options'), zipFilePath, token))
+      return run(signal, (token) => this[NATIVE].export(projectId, toJson(rest, 'options'), zipFilePath, token), streamed)
     })
   }
 
@@ -351,15 +349,15 @@ class Client {
 
   /** Exports a project as a stream of rows, in either format. */
   exportRows(projectId, opts) {
-    return run(null, () => {
+    return safely(() => {
       const { signal, ...rest } = options(opts, 'exportRows')
-      return streamed(signal, (token) => this[NATIVE].exportRows(projectId, toJson(rest, 'options'), token))
+      return run(signal, (token) => this[NATIVE].exportRows(projectId, toJson(rest, 'options'), token), streamed)
     })
   }
 
   /** Asks for an export; resolves to the archive's signed URL. */
   requestExport(projectId, opts) {
-    return run(null, () => {
+    return safely(() => {
       const { signal, ...rest } = options(opts, 'requestExport')
       return run(signal, (token) => this[NATIVE].requestExport(projectId, toJson(rest, 'options'), token)).then(fromJson)
     })
@@ -369,7 +367,7 @@ class Client {
    * `medical` a `[z, y, x]` volume; `values` row by row), uploads it and resolves to
    * its URL for `brushDataUrl` / `medicalBrushDataUrl`. */
   uploadBrushArray(projectId, shape, values, opts) {
-    return run(null, () => {
+    return safely(() => {
       const { signal, medical = false } = options(opts, 'uploadBrushArray')
       return run(signal, (token) => this[NATIVE].uploadBrushArray(projectId, shape, values, medical, token)).then(fromJson)
     })
@@ -377,7 +375,7 @@ class Client {
 
   /** Exports a project's archive (zip) to `path`; resolves to its size in bytes. */
   exportToFile(projectId, path, opts) {
-    return run(null, () => {
+    return safely(() => {
       const { signal, ...rest } = options(opts, 'exportToFile')
       return run(signal, (token) => this[NATIVE].exportToFile(projectId, path, toJson(rest, 'options'), token))
     })
@@ -389,7 +387,7 @@ for (const method of JSON.parse(native.methods())) {
   const required = method.params.filter((p) => p.default === null)
   const arity = required.length
   const fn = function (...args) {
-    return run(null, () => {
+    return safely(() => {
       if (args.length > arity + 1) {
         throw invalid(`${method.node_name}() takes ${arity} argument(s) and an options object, got ${args.length}`)
       }
