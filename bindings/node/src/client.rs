@@ -154,16 +154,8 @@ impl AngoClient {
     #[napi(catch_unwind, constructor)]
     pub fn new(options: Option<ClientOptions>) -> Result<Self> {
         let o = options.unwrap_or_default();
-        let api_key = match o.api_key.clone().filter(|k| !k.is_empty()) {
-            Some(key) => key,
-            None => std::env::var("ANGO_API_KEY")
-                .map_err(|_| invalid("no API key: pass { apiKey } or set ANGO_API_KEY"))?,
-        };
-        let mut builder = ango_core::Client::builder(api_key);
-        let host = o.host.clone().or_else(|| std::env::var("ANGO_HOST").ok());
-        if let Some(host) = host.filter(|h| !h.trim().is_empty()) {
-            builder = builder.host(host);
-        }
+        let mut builder =
+            ango_core::Client::builder_from_env(o.api_key.as_deref(), o.host.as_deref()).napi()?;
         if let Some(agent) = o.user_agent.clone() {
             builder = builder.user_agent(agent);
         }

@@ -402,15 +402,28 @@ impl Client {
     /// A client from `ANGO_API_KEY` and `ANGO_HOST` (default host when unset), with
     /// settings from the environment (see [`Settings::from_env`]).
     pub fn from_env() -> Result<Client> {
-        let api_key =
-            std::env::var("ANGO_API_KEY").map_err(|_| Error::invalid("ANGO_API_KEY is not set"))?;
-        let mut builder = Client::builder(api_key);
-        if let Ok(host) = std::env::var("ANGO_HOST")
-            && !host.trim().is_empty()
-        {
-            builder = builder.host(host);
-        }
-        builder.build()
+        Client::builder_from_env(None, None)?.build()
+    }
+
+    /// A builder for the key and host given, each read from the environment when not
+    /// given (or empty): `ANGO_API_KEY` (an error when that is unset too) and
+    /// `ANGO_HOST` (the default host when unset or blank). The one place the bindings
+    /// take these from.
+    pub fn builder_from_env(api_key: Option<&str>, host: Option<&str>) -> Result<ClientBuilder> {
+        let api_key = match api_key.filter(|key| !key.is_empty()) {
+            Some(key) => key.to_string(),
+            None => std::env::var("ANGO_API_KEY")
+                .map_err(|_| Error::invalid("no API key: pass one or set ANGO_API_KEY"))?,
+        };
+        let host = host
+            .map(str::to_string)
+            .or_else(|| std::env::var("ANGO_HOST").ok())
+            .filter(|host| !host.trim().is_empty());
+        let builder = Client::builder(api_key);
+        Ok(match host {
+            Some(host) => builder.host(host),
+            None => builder,
+        })
     }
 
     /// The JSON view of this client: the same methods, answering with the server's
