@@ -630,7 +630,9 @@ impl Client {
             };
             let copied =
                 crate::cancel::during(cancel, || copy_body(body, out, &mut download.written));
-            crate::cancel::check(cancel)?;
+            if copied.is_err() {
+                crate::cancel::check(cancel)?;
+            }
             let broke_off = match copied {
                 Ok(()) => match download.expected_end {
                     Some(end) if download.written != end => {

@@ -365,7 +365,11 @@ impl<'a> ApiCall<'a> {
         loop {
             crate::cancel::check(cancel)?;
             let outcome = self.attempt(&url, settings, content_type.as_deref(), &payload, has_body);
-            crate::cancel::check(cancel)?;
+            if outcome.is_err() {
+                // A failure caused by the cancellation (the wait for the server cut
+                // short) is reported as such; a reply that arrived is kept.
+                crate::cancel::check(cancel)?;
+            }
             let retry_wait = match &outcome {
                 Ok(_) => None,
                 Err(failure) => retry_decision(failure, class, attempt, settings),
