@@ -117,7 +117,7 @@ pub fn formats_coco_to_import(
     Ok(call(move || {
         let ontology = load_ontology(&ontology)?;
         let coco = match coco {
-            Value::String(path) => read_json(path.as_ref())?,
+            Value::String(path) => formats::read_json_file(path.as_ref())?,
             value => value,
         };
         Ok(plan(formats::coco_to_import(
@@ -145,16 +145,4 @@ pub fn formats_yolo_to_import(
             &assets,
         )?))
     }))
-}
-
-/// Reads a JSON file (a COCO document).
-fn read_json(path: &std::path::Path) -> ango_core::Result<Value> {
-    let file = std::fs::File::open(path).map_err(|source| ango_core::Error::Io {
-        context: format!("opening {}", path.display()),
-        source,
-    })?;
-    serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| ango_core::Error::Decode {
-        message: format!("{} is not valid JSON: {e}", path.display()),
-        body_snippet: String::new(),
-    })
 }
