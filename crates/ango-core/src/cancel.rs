@@ -8,7 +8,8 @@
 //! (including the wait for a page fetched ahead), and before each file of a parallel
 //! upload (files not started are reported as not uploaded), and every
 //! [`CANCEL_POLL`] while a request waits for the server (the connection is then dropped).
-//! Nothing new is sent once the token is cancelled.
+//! Nothing new is sent once the token is cancelled. A caller that cannot reach the
+//! client a piece of work uses runs that work inside [`scope`] instead.
 //!
 //! ```
 //! let cancel = ango_core::Cancel::new();
