@@ -81,15 +81,7 @@ fn null_as_zero<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64
     Ok(<Option<i64> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or(0))
 }
 
-/// A file argument as the bindings pass it: a path, or an object with `path` and
-/// optionally `external_id`, `context_data`, `metadata` (camelCase keys too).
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
-enum FileArg {
-    Path(PathBuf),
-    File(FileFields),
-}
-
+/// The object form of a file argument.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileFields {
@@ -102,17 +94,26 @@ struct FileFields {
     metadata: Option<Value>,
 }
 
+/// A file argument as the bindings pass it: a path, or an object with `path` and
+/// optionally `external_id`, `context_data`, `metadata` (camelCase keys too).
 impl<'de> serde::Deserialize<'de> for UploadFile {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(match FileArg::deserialize(deserializer)? {
-            FileArg::Path(path) => UploadFile::new(path),
-            FileArg::File(f) => UploadFile {
-                path: f.path,
-                external_id: f.external_id,
-                context_data: f.context_data,
-                metadata: f.metadata,
-            },
-        })
+        use serde::de::Error as _;
+        match <Value as serde::Deserialize>::deserialize(deserializer)? {
+            Value::String(path) => Ok(UploadFile::new(path)),
+            value @ Value::Object(_) => {
+                let f: FileFields = serde_json::from_value(value).map_err(D::Error::custom)?;
+                Ok(UploadFile {
+                    path: f.path,
+                    external_id: f.external_id,
+                    context_data: f.context_data,
+                    metadata: f.metadata,
+                })
+            }
+            other => Err(D::Error::custom(format!(
+                "a file is a path or an object with a path, got {other}"
+            ))),
+        }
     }
 }
 
