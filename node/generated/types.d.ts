@@ -180,6 +180,9 @@ export interface ExportObject {
   [key: string]: unknown
 }
 
+/** An argument read by `ango_core::models::ExportOptions` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+export type ExportOptions = Record<string, unknown>
+
 /** A relation between objects: single (`from`/`to`) or group. */
 export interface ExportRelation {
   /** The relation's id. */

@@ -59,6 +59,8 @@ fn types() -> GenResult<Types> {
             "ClassificationCategory",
             "ango_core::ontology::ClassificationCategory",
         ),
+        // Not in the table: the argument of the export methods written by hand.
+        ("ExportOptions", "ango_core::models::ExportOptions"),
         ("Invitation", "ango_core::models::Invitation"),
         ("Llm", "ango_core::models::Llm"),
         ("RelationCategory", "ango_core::ontology::RelationCategory"),
