@@ -1,9 +1,15 @@
 """The ``SDK`` class: every public method of the official ``imerit-ango`` 1.4.10 SDK.
 
 Each method keeps the official name, parameters, defaults and return value, and sends
-the same request. The work (validation, batch-name resolution, serialisation, retries,
-uploads, export download) is done by the Rust core, without holding the GIL, so one
-``SDK`` can be shared by many threads.
+the same request. The work (validation, defaults, batch-name resolution, serialisation,
+retries, uploads, export download) is done by the Rust core, without holding the GIL,
+so one ``SDK`` can be shared by many threads.
+
+The plain request/response methods are not written here: they are made at import from
+the core's method table (``_native.methods()``), with the official names, parameters and
+defaults and the table's documentation, and each calls the core's ``Client.call``. This
+module only writes what is Python's own: the aliases of older documentation, legacy
+export arguments, warnings and log lines, uploads, iterators and brush arrays.
 """
 from __future__ import annotations
 
@@ -114,7 +120,8 @@ __all__ = [
 DEFAULT_HOST: str = _native.DEFAULT_HOST
 HEADERS: Dict[str, str] = {'Content-Type': 'application/json'}
 
-# get_assets' default filters, `{}` as in the official signature (never mutated).
+# get_assets' default filters, `{}` as in the official signature (never mutated): left
+# out of the call, so the table's default applies.
 _NO_FILTERS: Dict[str, Any] = {}
 
 
@@ -126,6 +133,11 @@ class SDK:
     none), ``max_retries``, ``concurrency`` (parallel transfers) and ``progress``
     (progress bars for bulk work). ``None`` keeps the core's default.
     """
+
+    if TYPE_CHECKING:
+        # The methods made from the core's table (see `_install` below); their typed
+        # signatures are in the generated `sdk.pyi`.
+        def __getattr__(self, name: str) -> Callable[..., Any]: ...
 
     def __init__(self, api_key: Optional[str], host: Optional[str] = None, *, timeout: Optional[float] = None,
                  max_retries: Optional[int] = None, concurrency: Optional[int] = None,
@@ -163,40 +175,26 @@ class SDK:
         return f"SDK(host={self.host!r})"
 
     def setup_logger(self) -> None:
-        # The official logger name; silent unless the application configures logging
-        # (warnings still reach stderr through logging's last-resort handler).
+        """Sets ``self.logger``, the official logger name: silent unless the application
+        configures logging (warnings still reach stderr through the last-resort handler)."""
         import logging
         self.logger = logging.getLogger(self.__class__.__name__)
 
     # ------------------------------------------------------------------------------------------------------------
-    # Project level
+    # Table methods with Python-only behaviour (their docstrings start with the table's)
     # ------------------------------------------------------------------------------------------------------------
-    def add_members_to_project(self, project_id: Optional[str], members: List[str], role: ProjectRoles) -> Any:
-        return self._client.add_members_to_project(project_id, members, enum_value(role))
-
-    def assign_batches(self, project_id: Optional[str], asset_ids: List[str], batches: List[str]) -> Any:
-        return self._client.assign_batches(project_id, asset_ids, batches)
-
     def assign_task(self, project_id: Optional[str] = None, task_ids: Optional[List[str]] = None,
                     stage_filter: Optional[str] = None, email: Optional[str] = None, *,
                     project: Optional[str] = None, tasks: Optional[List[str]] = None,
                     stage: Optional[str] = None) -> Any:
-        # The v1.3.14 documentation names these project/tasks/stage; both spellings work.
+        """Also accepts the v1.3.14 names ``project``, ``tasks`` and ``stage``."""
         project_id = _either("project_id", project_id, "project", project)
         task_ids = _either("task_ids", task_ids, "tasks", tasks)
         stage_filter = _either("stage_filter", stage_filter, "stage", stage)
         if project_id is None or task_ids is None or stage_filter is None or email is None:
             raise TypeError("assign_task() needs project_id, task_ids, stage_filter and email")
-        return self._client.assign_task(project_id, task_ids, stage_filter, email)
-
-    def create_attachment(self, project_id: Optional[str], attachments: List[Dict[str, Any]]) -> Any:
-        return self._client.create_attachment(project_id, attachments)
-
-    def create_batch(self, project_id: Optional[str], batch_name: str) -> Any:
-        return self._client.create_batch(project_id, batch_name)
-
-    def create_batches(self, project_id: Optional[str], batch_names: List[str]) -> Any:
-        return self._client.create_batches(project_id, list(batch_names))
+        return self._client.call("assign_task", {"project_id": project_id, "task_ids": task_ids,
+                                                 "stage_filter": stage_filter, "email": email})
 
     def create_issue(self, task_id: str, content: str,
                      content_mentions: Optional[Union[List[str], List[int], List[float]]] = None,
@@ -205,47 +203,109 @@ class SDK:
                      error_codes: Optional[List[Dict[str, Any]]] = None, pct_details: Optional[Dict[str, Any]] = None,
                      page: Optional[int] = None, page_end: Optional[int] = None, data_index: Optional[int] = None,
                      plane: Optional[Union[str, MedicalPlane]] = None) -> Any:
-        # The v1.3.14 documentation calls create_issue(task_id, content, position): a third
-        # positional argument of numbers is a position, not a list of mentioned emails.
+        """Also accepts the v1.3.14 form ``create_issue(task_id, content, position)``: a
+        third positional argument of numbers is a position, not a list of mentions."""
         if position is None and _is_position(content_mentions):
             position, content_mentions = content_mentions, None  # type: ignore[assignment]
-        return self._client.create_issue(task_id, content, content_mentions, object_id, position, error_codes,
-                                         pct_details, page, page_end, data_index, enum_value(plane))
+        return self._client.call("create_issue", {
+            "task_id": task_id, "content": content, "content_mentions": content_mentions, "object_id": object_id,
+            "position": position, "error_codes": error_codes, "pct_details": pct_details, "page": page,
+            "page_end": page_end, "data_index": data_index, "plane": plane})
 
-    def create_label_set(self, project_id: Optional[str], tools: Optional[List[ToolCategory]] = None,
-                         classifications: Optional[List[ClassificationCategory]] = None,
-                         relations: Optional[List[RelationCategory]] = None,
-                         raw_category_schema: Optional[Dict[str, Any]] = None) -> Any:
-        return self._client.create_label_set(project_id, tools, classifications, relations, raw_category_schema)
+    def get_assets(self, project_id: Optional[str], page: Any = 1, limit: Any = 10,
+                   filters: Optional[Dict[str, Any]] = _NO_FILTERS, *, asset_id: Optional[str] = None,
+                   external_id: Optional[str] = None) -> Any:
+        """Also accepts the v1.3.14 form ``get_assets(project_id, asset_id, external_id,
+        page, limit, filters)``: a string where a page number belongs is an asset id (and
+        then an external id); ``asset_id`` and ``external_id`` become filters. A page or
+        limit of ``None`` is the default; ``filters=None`` is sent as ``null``."""
+        args: Dict[str, Any] = {"project_id": project_id}
+        if isinstance(page, str):
+            asset_id, page = (asset_id or page), None
+            if isinstance(limit, str):
+                external_id, limit = (external_id or limit), None
+        if page is not None:
+            args["page"] = page
+        if limit is not None:
+            args["limit"] = limit
+        if asset_id is not None or external_id is not None:
+            filters = dict(filters) if filters else {}
+            if asset_id is not None:
+                filters["_id"] = asset_id
+            if external_id is not None:
+                filters["externalId"] = external_id
+        if filters is not _NO_FILTERS:
+            args["filters"] = filters
+        return self._client.call("get_assets", args)
 
-    def create_project(self, name: str, description: Optional[str] = None,
-                       project_type: Optional[ProjectType] = None) -> Any:
-        return self._client.create_project(name, description or None, project_type or None)
+    def get_tasks(self, project_id: Optional[str], page: int = 1, limit: int = 10, status: Optional[str] = None,
+                  stage: Optional[str] = None, batches: Optional[List[str]] = None, include_answer: bool = False,
+                  task_filter: Optional[TaskFilter] = None, sort: Optional[str] = None,
+                  fields: Optional[str] = None, *, stages: Optional[str] = None) -> Any:
+        """``status``, ``stage`` and ``batches`` warn (``DeprecationWarning``), as in the
+        official SDK; ``stages`` is the v1.3.14 name of ``stage``."""
+        import warnings
+        stage = _either("stage", stage, "stages", stages)
+        for name, value in (("status", status), ("batches", batches), ("stage", stage)):
+            if value:
+                warnings.warn(f"The '{name}' parameter is deprecated. Use task_filter=TaskFilter({name}=...) instead.",
+                              DeprecationWarning, stacklevel=2)
+        return self._client.call("get_tasks", {
+            "project_id": project_id, "page": page, "limit": limit, "status": status, "stage": stage,
+            "batches": batches, "include_answer": bool(include_answer), "task_filter": task_filter, "sort": sort,
+            "fields": fields})
 
-    def clone_project(self, project_id: Optional[str], *, category_schema: bool = True, assigned_to: bool = True,
-                      batches: bool = True, workflow: bool = True, plugin_presets: bool = True,
-                      project_general_settings: bool = True) -> Any:
-        return self._client.clone_project(project_id, category_schema, assigned_to, batches, workflow,
-                                          plugin_presets, project_general_settings)
+    def get_task_history(self, task_history_id: Optional[str] = None,
+                         task_id: Optional[str] = None) -> Any:
+        """Logs an error (``"id or task_id should be specified!"``) when neither is given."""
+        if not task_history_id and not task_id:
+            self.logger.error("id or task_id should be specified!")
+        return self._client.call("get_task_history", {"task_history_id": task_history_id, "task_id": task_id})
 
-    def delete_issue(self, project_id: Optional[str], issue_id: str) -> Any:
-        return self._client.delete_issue(project_id, issue_id)
+    def upload_chat_assets(self, project_id: Optional[str], chat_asset_creation_config: ChatAssetCreationConfig,
+                           priority: int = 0) -> Any:
+        """Logs the official warnings for a missing storage or LLM configuration, and the
+        reply's error, if any."""
+        config = chat_asset_creation_config
+        if config.storage_id is None:
+            self.logger.warning("'storage_id' field is not set, uploading to iMerit's private S3 bucket.")
+        if config.llm_config is None:
+            self.logger.warning("'llm_config' field is not set, created assets will be 'static'")
+        response = self._client.call("upload_chat_assets", {
+            "project_id": project_id, "chat_asset_creation_config": config, "priority": priority})
+        if isinstance(response, dict) and response.get("error"):
+            error = response["error"]
+            status = error.get("statusCode", 500) if isinstance(error, dict) else 500
+            self.logger.error("%s - %s", status, response.get("message", "Something went wrong"))
+        return response
 
-    def update_issue(self, issue_id: str, content: Optional[str] = None, content_mentions: Optional[List[str]] = None,
-                     status: Optional[str] = None, pct_details: Optional[Dict[str, Any]] = None,
-                     error_codes: Optional[List[Dict[str, Any]]] = None) -> Any:
-        return self._client.update_issue(issue_id, content, content_mentions, status, pct_details, error_codes)
+    def upload_files_with_asset_builder(self, project_id: Optional[str], template_id: str, input_file_path: str,
+                                        parse_config: Optional[Dict[str, Any]] = None, priority: int = 0) -> None:
+        """Returns ``None`` (as the official SDK) and logs the upload at INFO level."""
+        self._client.call("upload_files_with_asset_builder", {
+            "project_id": project_id, "template_id": template_id, "input_file_path": input_file_path,
+            "parse_config": parse_config if parse_config is not None else {}, "priority": priority})
+        self.logger.info("Successfully uploaded assets to project %s", project_id)
 
-    def add_comment_to_issue(self, issue_id: str, content: str,
-                             content_mentions: Optional[List[str]] = None) -> Any:
-        return self._client.add_comment_to_issue(issue_id, content, content_mentions)
+    def annotate_task(self, task_id: str, payload: AnnotationPayload, overwrite: bool = False,
+                      send_to_next_stage: bool = False) -> bool:
+        """Raw brush arrays (``brush_data``) are not uploaded: pass ``brush_data_url``."""
+        return self._annotate_task(task_id, payload, overwrite, send_to_next_stage)
 
-    def delete_project(self, project_id: Optional[str]) -> Any:
-        return self._client.delete_project(project_id)
+    def _annotate_task(self, task_id: str, payload: AnnotationPayload, overwrite: bool = False,
+                       send_to_next_stage: bool = False, is_plugin: bool = False) -> bool:
+        """``annotate_task`` as plugins call it (``is_plugin`` marks the request)."""
+        if getattr(payload, "brush_data", None) is not None or getattr(payload, "medical_brush_data", None) is not None:
+            self.logger.warning("raw brush arrays are not uploaded by this SDK; pass brush_data_url instead")
+        fields = {name: getattr(payload, name, None)
+                  for name in ("answer", "brush_data_url", "medical_brush_data_url")}
+        return bool(self._client.call("annotate_task", {
+            "task_id": task_id, "payload": fields, "overwrite": bool(overwrite),
+            "send_to_next_stage": bool(send_to_next_stage), "is_plugin": bool(is_plugin)}))
 
-    def purge_project(self, project_id: Optional[str], confirm_name: str) -> Any:
-        return self._client.purge_project(project_id, confirm_name)
-
+    # ------------------------------------------------------------------------------------------------------------
+    # Exports
+    # ------------------------------------------------------------------------------------------------------------
     def export(self, project_id: Optional[str], options: Optional[Union[ExportOptions, List[str]]] = None,
                zip_file_path: Optional[Any] = None, *, assignees: Optional[List[str]] = None,
                completed_at: Optional[List[datetime]] = None, updated_at: Optional[List[datetime]] = None,
@@ -310,91 +370,9 @@ class SDK:
             raise ValueError("export_iter needs ExportOptions(export_format=ExportFormats.NDJSON)")
         return self._client.export_iter(project_id, options)
 
-    def get_assets(self, project_id: Optional[str], page: Any = 1, limit: Any = 10,
-                   filters: Optional[Dict[str, Any]] = _NO_FILTERS, *, asset_id: Optional[str] = None,
-                   external_id: Optional[str] = None) -> Any:
-        # v1.3.14 documents get_assets(project_id, asset_id, external_id, page, limit, filters):
-        # a string where a page number belongs is an asset id (and then an external id).
-        if isinstance(page, str):
-            asset_id, page = (asset_id or page), 1
-            if isinstance(limit, str):
-                external_id, limit = (external_id or limit), 10
-        elif page is None:
-            page = 1
-        if limit is None:
-            limit = 10
-        if asset_id is not None or external_id is not None:
-            filters = dict(filters) if filters else {}
-            if asset_id is not None:
-                filters["_id"] = asset_id
-            if external_id is not None:
-                filters["externalId"] = external_id
-        # filters=None is sent as `null`, as the official SDK sends it.
-        return self._client.get_assets(project_id, page, limit, filters)
-
-    def get_batches(self, project_id: Optional[str]) -> List[Dict[str, Any]]:
-        batches: List[Dict[str, Any]] = self._client.get_batches(project_id)
-        return batches
-
-    def get_issues(self, project_id: Optional[str], asset_id: Optional[str] = None, task_id: Optional[str] = None,
-                   stage_id: Optional[str] = None, created_by: Optional[str] = None) -> Any:
-        return self._client.get_issues(project_id, asset_id, task_id, stage_id, created_by)
-
-    def get_metrics(self, project_id: Optional[str], metric: Metrics) -> Any:
-        return self._client.get_metrics(project_id, enum_value(metric))
-
-    def get_project(self, project_id: Optional[str]) -> Any:
-        return self._client.get_project(project_id)
-
-    def get_task(self, task_id: str, include_answer: bool = False) -> Any:
-        return self._client.get_task(task_id, bool(include_answer))
-
-    def get_tasks(self, project_id: Optional[str], page: int = 1, limit: int = 10, status: Optional[str] = None,
-                  stage: Optional[str] = None, batches: Optional[List[str]] = None, include_answer: bool = False,
-                  task_filter: Optional[TaskFilter] = None, sort: Optional[str] = None,
-                  fields: Optional[str] = None, *, stages: Optional[str] = None) -> Any:
-        # v1.3.14 documents the stage filter as `stages`.
-        import warnings
-        stage = _either("stage", stage, "stages", stages)
-        for name, value in (("status", status), ("batches", batches), ("stage", stage)):
-            if value:
-                warnings.warn(f"The '{name}' parameter is deprecated. Use task_filter=TaskFilter({name}=...) instead.",
-                              DeprecationWarning, stacklevel=2)
-        return self._client.get_tasks(project_id, page, limit, enum_value(status) or None, stage or None,
-                                      batches or None, bool(include_answer), task_filter, sort or None,
-                                      fields or None)
-
-    def get_task_history(self, task_history_id: Optional[str] = None,
-                         task_id: Optional[str] = None) -> Any:
-        if not task_history_id and not task_id:
-            self.logger.error("id or task_id should be specified!")
-        return self._client.get_task_history(task_history_id, task_id)
-
-    def import_labels(self, project_id: Optional[str], labels: List[Dict[str, Any]]) -> Any:
-        return self._client.import_labels(project_id, labels)
-
-    def list_projects(self, page: int = 1, limit: int = 10) -> Any:
-        return self._client.list_projects(page, limit)
-
-    def update_workflow_stages(self, project_id: Optional[str], stages: List[Dict[str, Any]]) -> Any:
-        return self._client.update_workflow_stages(project_id, stages)
-
-    def update_benchmark_settings(self, project_id: Optional[str], benchmark_enabled: bool,
-                                  benchmark_ratio: Optional[int] = None,
-                                  benchmark_cutoff: Optional[bool] = None) -> Any:
-        return self._client.update_benchmark_settings(project_id, benchmark_enabled, benchmark_ratio,
-                                                      benchmark_cutoff)
-
-    def set_tasks_as_benchmark(self, project_id: Optional[str], task_ids: List[str],
-                               is_benchmark: bool = True) -> Any:
-        return self._client.set_tasks_as_benchmark(project_id, task_ids, is_benchmark)
-
-    def update_label_validation(self, project_id: Optional[str], custom_validation_enabled: Optional[bool] = None,
-                                validation_function: Optional[str] = None,
-                                external_validation: Optional[Dict[str, Any]] = None) -> Any:
-        return self._client.update_label_validation(project_id, custom_validation_enabled, validation_function,
-                                                    external_validation)
-
+    # ------------------------------------------------------------------------------------------------------------
+    # Uploads of local files
+    # ------------------------------------------------------------------------------------------------------------
     def upload_files(self, project_id: Optional[str], file_paths: List[Any], storage_id: Optional[str] = None,
                      batches: Optional[List[str]] = None, priority: int = 0, *,
                      progress: ProgressArg = None) -> Any:
@@ -440,118 +418,11 @@ class SDK:
         self.last_upload_report = report
         return report, error
 
-    def upload_files_cloud(self, project_id: Optional[str], assets: List[Dict[str, Any]], storage_id: Optional[str] = None,
-                           batches: Optional[List[str]] = None, priority: int = 0,
-                           upload_local: Optional[str] = None) -> Any:
-        return self._client.upload_files_cloud(project_id, assets, storage_id, batches, priority, upload_local)
-
-    def delete_assets(self, project_id: Optional[str], asset_ids: List[str]) -> Any:
-        return self._client.delete_assets(project_id, asset_ids)
-
-    def upload_chat_assets(self, project_id: Optional[str], chat_asset_creation_config: ChatAssetCreationConfig,
-                           priority: int = 0) -> Any:
-        config = chat_asset_creation_config
-        if config.storage_id is None:
-            self.logger.warning("'storage_id' field is not set, uploading to iMerit's private S3 bucket.")
-        if config.llm_config is None:
-            self.logger.warning("'llm_config' field is not set, created assets will be 'static'")
-        response = self._client.upload_chat_assets(project_id, config, priority)
-        if isinstance(response, dict) and response.get("error"):
-            error = response["error"]
-            status = error.get("statusCode", 500) if isinstance(error, dict) else 500
-            self.logger.error("%s - %s", status, response.get("message", "Something went wrong"))
-        return response
-
-    def requeue_tasks(self, project_id: Optional[str], to_stage_id: str, filters: Optional[Dict[str, Any]] = None,
-                      options: Optional[Dict[str, Any]] = None) -> Any:
-        return self._client.requeue_tasks(project_id, to_stage_id, filters or {}, options or {})
-
-    def update_tasks_priority(self, project_id: Optional[str], priority: int,
-                              filters: Optional[Dict[str, Any]] = None) -> Any:
-        return self._client.update_tasks_priority(project_id, priority, filters or {})
-
-    def get_project_performance(self, project_id: Optional[str], interval: Optional[List[datetime]] = None,
-                                batches: Optional[List[str]] = None) -> Any:
-        return self._client.get_project_performance(project_id, interval or None, batches or None)
-
-    # ------------------------------------------------------------------------------------------------------------
-    # Organization level
-    # ------------------------------------------------------------------------------------------------------------
-    def create_storage(self, storage_data: Storage) -> Any:
-        return self._client.create_storage(storage_data)
-
-    def delete_organization_invites(self, organization_id: str, invite_emails: List[str]) -> Any:
-        return self._client.delete_organization_invites(organization_id, invite_emails)
-
-    def delete_organization_members(self, organization_id: str, member_emails: List[str]) -> Any:
-        return self._client.delete_organization_members(organization_id, member_emails)
-
-    def delete_storage(self, storage_id: str) -> Any:
-        return self._client.delete_storage(storage_id)
-
-    def get_organization_invites(self, organization_id: str) -> Any:
-        return self._client.get_organization_invites(organization_id)
-
-    def get_organization_members(self, organization_id: str) -> Any:
-        return self._client.get_organization_members(organization_id)
-
-    def get_storages(self, storage_id: Optional[str] = None) -> Any:
-        return self._client.get_storages(storage_id or None)
-
-    def create_llm(self, llm_data: LLM) -> Any:
-        return self._client.create_llm(llm_data)
-
-    def delete_llm(self, llm_id: str) -> Any:
-        return self._client.delete_llm(llm_id)
-
-    def get_llms(self, llm_id: Optional[str] = None) -> Any:
-        return self._client.get_llms(llm_id or None)
-
-    def list_storage_files(self, storage_id: str, bucket_name: str, path: str = "", get_signed_urls: bool = True,
-                           retry_on_slow_down: bool = True) -> Any:
-        return self._client.list_storage_files(storage_id, bucket_name, path, get_signed_urls, retry_on_slow_down)
-
-    def invite_members_to_org(self, organization_id: str, invite_data: Invitation) -> Any:
-        return self._client.invite_members_to_org(organization_id, invite_data)
-
-    def update_organization_members_role(self, organization_id: str,
-                                         role_updates: List[RoleUpdate]) -> Any:
-        return self._client.update_organization_members_role(organization_id, role_updates)
-
-    def send_notification(self, receivers: List[str], message: str, title: Optional[str] = None,
-                          clickable_link: Optional[str] = None) -> Any:
-        return self._client.send_notification(receivers, message, title, clickable_link)
-
-    def get_asset_builder_templates(self, project_id: Optional[str]) -> Any:
-        return self._client.get_asset_builder_templates(project_id)
-
-    def create_asset_builder_template(self, project_id: Optional[str], template: AssetBuilderTemplate) -> Any:
-        # The core checks the template ("Invalid template: ...") before sending it.
-        return self._client.create_asset_builder_template(project_id, template)
-
-    def upload_files_with_asset_builder(self, project_id: Optional[str], template_id: str, input_file_path: str,
-                                        parse_config: Optional[Dict[str, Any]] = None, priority: int = 0) -> None:
-        self._client.upload_files_with_asset_builder(project_id, template_id, os.fspath(input_file_path),
-                                                     parse_config, priority)
-        self.logger.info("Successfully uploaded assets to project %s", project_id)
-
-    def upload_instructions(self, project_id: Optional[str], file_path: str, storage_id: Optional[str] = None,
-                            bucket: Optional[str] = None) -> Any:
-        return self._client.upload_instructions(project_id, os.fspath(file_path), storage_id or None, bucket or None)
-
-    def annotate_task(self, task_id: str, payload: AnnotationPayload, overwrite: bool = False,
-                      send_to_next_stage: bool = False) -> bool:
-        return self._annotate_task(task_id, payload, overwrite, send_to_next_stage)
-
-    def review_task(self, task_id: str, review_status: ReviewStatus,
-                    pct_details: Optional[Dict[str, Any]] = None) -> Any:
-        return self._client.review_task(task_id, enum_value(review_status), pct_details)
-
-    def file_explorer(self, bucket: str, storage_id: str, options: Optional[Dict[str, Any]] = None) -> Any:
-        return self._client.file_explorer(bucket, storage_id, options or {})
-
-    def rerun_webhook(self, project_id: Optional[str], webhook_stage_id: str) -> Any:
-        return self._client.rerun_webhook(project_id, webhook_stage_id)
+    def upload_brush_array(self, project_id: str, arr: Any, medical: bool = False) -> str:
+        """Uploads a brush mask and returns its URL (for ``brush_data_url``): a numpy
+        array (via ``tolist()``) or nested lists, an (h, w) mask, (h, w, 3) RGB or
+        (h, w, 4) RGBA, or with ``medical=True`` a (z, y, x) volume sent as NRRD."""
+        return self._client.upload_brush_array(project_id, arr, bool(medical))
 
     # ------------------------------------------------------------------------------------------------------------
     # Extras: lazy iteration over every page
@@ -560,50 +431,90 @@ class SDK:
                    stage: Optional[str] = None, batches: Optional[List[str]] = None, include_answer: bool = False,
                    task_filter: Optional[TaskFilter] = None, sort: Optional[str] = None,
                    fields: Optional[str] = None) -> Iterator[Dict[str, Any]]:
-        """Every task of the project, fetched page by page as you iterate."""
-        return self._client.iter_tasks(project_id, page_size, status, stage, batches, include_answer,
-                                       task_filter, sort, fields)
+        """Every task of the project, fetched page by page as you iterate (the filters
+        are ``get_tasks``')."""
+        return self._client.iter_tasks(project_id, page_size, {
+            "status": status, "stage": stage, "batches": batches, "include_answer": include_answer,
+            "task_filter": task_filter, "sort": sort, "fields": fields})
 
     def iter_assets(self, project_id: Optional[str], *, page_size: int = 100,
                     filters: Optional[Dict[str, Any]] = None) -> Iterator[Dict[str, Any]]:
         """Every asset of the project, fetched page by page as you iterate."""
-        return self._client.iter_assets(project_id, page_size, filters or {})
+        return self._client.iter_assets(project_id, page_size, filters)
 
     def iter_projects(self, *, page_size: int = 100) -> Iterator[Dict[str, Any]]:
         """Every project visible to the key, fetched page by page as you iterate."""
         return self._client.iter_projects(page_size)
 
-    # ------------------------------------------------------------------------------------------------------------
-    # Lower level (used by plugins)
-    # ------------------------------------------------------------------------------------------------------------
-    def _annotate_task(self, task_id: str, payload: AnnotationPayload, overwrite: bool = False,
-                       send_to_next_stage: bool = False, is_plugin: bool = False) -> bool:
-        if getattr(payload, "brush_data", None) is not None or getattr(payload, "medical_brush_data", None) is not None:
-            self.logger.warning("raw brush arrays are not uploaded by this SDK; pass brush_data_url instead")
-        return bool(self._client.annotate_task(task_id, payload, bool(overwrite), bool(send_to_next_stage),
-                                               bool(is_plugin)))
 
-    def _get_upload_url(self, file_name: str, project: str, file_type: StorageFileTypes,
-                        storage_id: Optional[str] = None) -> str:
-        return self._client.get_upload_url(file_name, project, enum_value(file_type), storage_id)
+def _install(cls: type) -> None:
+    """Adds the core table's methods to ``cls``: one real function per method, with the
+    official parameters and defaults (from the table's JSON), the table's documentation
+    and annotations, calling ``Client.call``. A method written by hand is kept, and its
+    docstring is put after the table's.
 
-    def _get_signed_url(self, asset_url: str, project: str, file_type: StorageFileTypes,
-                        storage_id: Optional[str] = None) -> str:
-        return self._client.get_signed_url(asset_url, project, enum_value(file_type), storage_id)
+    Each function is a copy of ``_template`` with the method's parameter names, so no
+    source is compiled at import."""
+    template = _template.__code__
+    for method in _native.methods():
+        name, params = method["name"], method["params"]
+        existing = cls.__dict__.get(name)
+        if existing is not None:
+            existing.__doc__ = _doc(method) + (f"\n\n{existing.__doc__}" if existing.__doc__ else "")
+            continue
+        names = ("self",) + tuple(p["name"] for p in params)
+        keyword_only = sum(1 for p in params if p["keyword_only"])
+        code = template.replace(
+            co_argcount=len(names) - keyword_only, co_kwonlyargcount=keyword_only, co_nlocals=len(names),
+            co_varnames=names, co_name=name,
+            co_consts=tuple(name if c == "<method>" else c for c in template.co_consts))
+        function: Any = type(_template)(code, globals(), name)  # type: ignore[misc]
+        function.__defaults__ = tuple(_default(p["default"]) for p in params
+                                      if p["default"] is not None and not p["keyword_only"]) or None
+        function.__kwdefaults__ = {p["name"]: _default(p["default"]) for p in params
+                                   if p["default"] is not None and p["keyword_only"]} or None
+        function.__doc__ = _doc(method)
+        function.__qualname__ = f"{cls.__name__}.{name}"
+        function.__annotations__ = {p["name"]: p["py_ty"] for p in params}
+        function.__annotations__["return"] = "bool" if method["returns"].get("type") == "boolean" else "Any"
+        setattr(cls, name, function)
 
-    def upload_brush_array(self, project_id: str, arr: Any, medical: bool = False) -> str:
-        # A numpy array (via tolist()) or nested lists: (h, w) mask, (h, w, 3) RGB,
-        # (h, w, 4) RGBA, or with medical=True a (z, y, x) volume sent as NRRD.
-        return self._client.upload_brush_array(project_id, arr, bool(medical))
 
-    def make_request(self, method: str, endpoint: str, payload: Optional[Dict[str, Any]] = None) -> Any:
-        return self._client.make_request(method, endpoint, payload)
+def _template(self: SDK) -> Any:
+    # The body of every table method: its arguments (`locals()`, in parameter order) go
+    # to the core under the method's name (the "<method>" constant, replaced per copy).
+    return _call("<method>", locals())
 
-    def _plugin_log(self, log: Dict[str, Any]) -> Any:
-        return self._client.plugin_log(log)
 
-    def _plugin_response(self, response: Dict[str, Any]) -> Any:
-        return self._client.plugin_response(response)
+def _call(name: str, arguments: Dict[str, Any]) -> Any:
+    return arguments.pop("self")._client.call(name, arguments)
+
+
+_LITERALS: Dict[str, Any] = {"null": None, "true": True, "false": False, '""': ""}
+
+
+def _default(text: str) -> Any:
+    """A default from the table's JSON text (a fresh object each time: `{}` is not
+    shared between methods)."""
+    if text in _LITERALS:
+        return _LITERALS[text]
+    if text == "{}":
+        return {}
+    if text.lstrip("-").isdigit():
+        return int(text)
+    import json
+    return json.loads(text)
+
+
+def _doc(method: Dict[str, Any]) -> str:
+    """A method's docstring: the table's doc, then one line per argument."""
+    lines = [method["doc"], "", "Args:"]
+    lines += [f"    {p['name']}: {p['doc']}" for p in method["params"]]
+    return "\n".join(lines)
+
+
+_install(SDK)
+
 
 
 def _either(name: str, value: Any, alias: str, alias_value: Any) -> Any:

@@ -41,9 +41,13 @@ fn number_to_py<'py>(py: Python<'py>, n: &Number) -> PyResult<Bound<'py, PyAny>>
 }
 
 static ENUM_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DATE_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DATETIME_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
-/// A Python object as JSON, accepting what `json.dumps` accepts, plus `Enum` members
-/// (their value) and model objects with `toDict()`/`to_dict()` (their dict).
+/// A Python object as JSON: what `json.dumps` accepts, plus `Enum` members (their
+/// value), `datetime`/`date` (ISO text of their wall-clock fields, the time zone left
+/// out as the official `strftime` does), paths (`os.fspath`) and model objects (their
+/// public attributes, read by the core's model types).
 pub fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     from_py_depth(obj, 0)
 }
@@ -98,19 +102,66 @@ fn from_py_depth(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
             .map(Value::Array);
     }
     let py = obj.py();
-    let enum_type = ENUM_TYPE.import(py, "enum", "Enum")?;
-    if obj.is_instance(enum_type)? {
+    if obj.is_instance(ENUM_TYPE.import(py, "enum", "Enum")?)? {
         return from_py_depth(&obj.getattr("value")?, depth + 1);
     }
-    for method in ["toDict", "to_dict"] {
-        if obj.hasattr(method)? {
-            return from_py_depth(&obj.call_method0(method)?, depth + 1);
+    if obj.is_instance(DATE_TYPE.import(py, "datetime", "date")?)? {
+        return date_text(obj).map(Value::String);
+    }
+    if obj.hasattr("__fspath__")? {
+        let path = py.import("os")?.call_method1("fspath", (obj,))?;
+        return from_py_depth(&path, depth + 1);
+    }
+    if is_model(obj)?
+        && let Some(attributes) = obj.getattr_opt("__dict__")?
+        && let Ok(attributes) = attributes.cast::<PyDict>()
+    {
+        let mut map = Map::with_capacity(attributes.len());
+        for (key, item) in attributes.iter() {
+            let Ok(name) = key.cast::<PyString>() else {
+                continue;
+            };
+            let name = name.to_cow()?;
+            if !name.starts_with('_') {
+                map.insert(name.into_owned(), from_py_depth(&item, depth + 1)?);
+            }
         }
+        return Ok(Value::Object(map));
     }
     Err(PyTypeError::new_err(format!(
         "Object of type {} is not JSON serializable",
         obj.get_type().name()?
     )))
+}
+
+/// Whether `obj` is one of the package's model objects (a class of `imerit_ango`),
+/// which are read by their public attributes; other objects are not JSON.
+fn is_model(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let module = obj.get_type().module()?;
+    let module = module.to_cow()?;
+    Ok(module == "imerit_ango" || module.starts_with("imerit_ango."))
+}
+
+/// A `date` as `YYYY-MM-DD`, a `datetime` as `YYYY-MM-DDTHH:MM:SS.ffffff` (its fields
+/// as given, any time zone ignored), as the core's `Timestamp` reads them.
+fn date_text(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    let field = |name: &str| -> PyResult<i64> { obj.getattr(name)?.extract() };
+    let date = format!(
+        "{:04}-{:02}-{:02}",
+        field("year")?,
+        field("month")?,
+        field("day")?
+    );
+    if !obj.is_instance(DATETIME_TYPE.import(obj.py(), "datetime", "datetime")?)? {
+        return Ok(date);
+    }
+    Ok(format!(
+        "{date}T{:02}:{:02}:{:02}.{:06}",
+        field("hour")?,
+        field("minute")?,
+        field("second")?,
+        field("microsecond")?
+    ))
 }
 
 fn finite(f: f64) -> PyResult<Value> {
@@ -137,47 +188,4 @@ fn dict_key(key: &Bound<'_, PyAny>) -> PyResult<String> {
         "keys must be str, int, float, bool or None, not {}",
         key.get_type().name()?
     )))
-}
-
-/// An optional Python object as JSON (`None` stays `None`).
-pub fn opt_value(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Value>> {
-    match obj {
-        Some(o) if !o.is_none() => Ok(Some(from_py(o)?)),
-        _ => Ok(None),
-    }
-}
-
-/// A Python list of JSON-able objects as a `Vec<Value>`.
-pub fn value_list(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
-    match from_py(obj)? {
-        Value::Array(items) => Ok(items),
-        Value::Null => Ok(Vec::new()),
-        other => Err(PyTypeError::new_err(format!(
-            "expected a list, got {}",
-            json_kind(&other)
-        ))),
-    }
-}
-
-/// A Python dict as a JSON object map.
-pub fn value_map(obj: &Bound<'_, PyAny>) -> PyResult<Map<String, Value>> {
-    match from_py(obj)? {
-        Value::Object(map) => Ok(map),
-        Value::Null => Ok(Map::new()),
-        other => Err(PyTypeError::new_err(format!(
-            "expected a dict, got {}",
-            json_kind(&other)
-        ))),
-    }
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "None",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "a number",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
 }

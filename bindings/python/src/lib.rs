@@ -28,6 +28,14 @@ fn to_json_data(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
     })
 }
 
+/// The core's method table (`ango_core::api::methods_json`): one dict per method with
+/// its name, parameters (name, Python annotation, JSON default, keyword-only, doc),
+/// doc and result; `imerit_ango.sdk` builds the `SDK` methods from it.
+#[pyfunction]
+fn methods(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    blocking::shield(|| Ok(convert::to_py(py, &ango_core::api::methods_json())?.unbind()))
+}
+
 /// Python's `json.dumps(obj)` text, written by the core's serializer.
 #[pyfunction]
 fn dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -68,6 +76,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     formats::register(m)?;
     m.add_function(wrap_pyfunction!(to_json_data, m)?)?;
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
+    m.add_function(wrap_pyfunction!(methods, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_in_call, m)?)?;
     m.add_function(wrap_pyfunction!(_loads, m)?)?;
     Ok(())

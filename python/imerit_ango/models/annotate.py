@@ -31,4 +31,4 @@ class AnnotationPayload:
         self.medical_brush_data = medical_brush_data
 
     def toDict(self) -> Dict[str, Any]:
-        return _native.annotation_payload_to_dict(self)
+        return _native.model_to_dict("AnnotationPayload", self)

@@ -82,7 +82,7 @@ class AssetBuilderTemplate:
 
     def to_dict(self) -> Dict[str, Any]:
         """The request body (written by the core)."""
-        return _native.asset_builder_template_to_dict(self)
+        return _native.model_to_dict("AssetBuilderTemplate", self)
 
     @staticmethod
     def from_dict(data: Dict[str, Any]) -> "AssetBuilderTemplate":

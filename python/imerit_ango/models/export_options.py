@@ -17,7 +17,7 @@ class TimeFilter:
         self.to_date = to_date
 
     def toDict(self) -> Dict[str, Any]:
-        return _native.time_filter_to_dict(self)
+        return _native.model_to_dict("TimeFilter", self)
 
     def to_json(self) -> str:
         return _native.dumps(self.toDict())
@@ -62,4 +62,4 @@ class ExportOptions:
 
     def toDict(self) -> Dict[str, Any]:
         """The export query parameters (all strings), as the core sends them."""
-        return _native.export_options_to_dict(self)
+        return _native.model_to_dict("ExportOptions", self)

@@ -13,7 +13,7 @@ class ProjectAssignment:
         self.project_role = project_role
 
     def toDict(self) -> Dict[str, Any]:
-        return _native.project_assignment_to_dict(self)
+        return _native.model_to_dict("ProjectAssignment", self)
 
 
 class Invitation:
@@ -26,7 +26,7 @@ class Invitation:
         self.project_assignments = project_assignments
 
     def toDict(self) -> Dict[str, Any]:
-        return _native.invitation_to_dict(self)
+        return _native.model_to_dict("Invitation", self)
 
 
 class RoleUpdate:
@@ -37,7 +37,7 @@ class RoleUpdate:
         self.organization_role = organization_role
 
     def toDict(self) -> Dict[str, Any]:
-        return _native.role_update_to_dict(self)
+        return _native.model_to_dict("RoleUpdate", self)
 
 
 class ProjectMember:

@@ -53,7 +53,7 @@ class LabelOption:
         self.schemaId = schemaId if schemaId else _native.new_schema_id()
 
     def toDict(self) -> Dict[str, Any]:
-        return _native.label_option_to_dict(self)
+        return _native.model_to_dict("LabelOption", self)
 
 
 class TreeOption:
@@ -70,7 +70,7 @@ class TreeOption:
         self.value = value if value else generated
 
     def toDict(self) -> Dict[str, Any]:
-        return _native.tree_option_to_dict(self)
+        return _native.model_to_dict("TreeOption", self)
 
 
 class Category:
@@ -91,7 +91,7 @@ class Category:
         self.schemaId = schemaId if schemaId else _native.new_schema_id()
 
     def toDict(self) -> Dict[str, Any]:
-        return _native.category_to_dict(self)
+        return _native.model_to_dict("Category", self)
 
 
 class ClassificationCategory(Category):

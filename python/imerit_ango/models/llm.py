@@ -18,7 +18,7 @@ class LLM:
         self.is_streamable = is_streamable
 
     def to_dict(self) -> Dict[str, Any]:
-        return _native.llm_to_dict(self)
+        return _native.model_to_dict("LLM", self)
 
     def __repr__(self) -> str:
         # Never show the provider key.

@@ -19,7 +19,7 @@ class Storage:
         self.credentials = credentials
 
     def to_dict(self) -> Dict[str, Any]:
-        return _native.storage_to_dict(self)
+        return _native.model_to_dict("Storage", self)
 
     def __repr__(self) -> str:
         # Never show the keys.

@@ -19,7 +19,7 @@ class DateRange:
         self.lte = lte
 
     def toDict(self) -> Dict[str, str]:
-        return _native.date_range_to_dict(self)
+        return _native.model_to_dict("DateRange", self)
 
     def is_empty(self) -> bool:
         return not self.toDict()
@@ -39,7 +39,7 @@ class NumberRange:
         self.lte = lte
 
     def toDict(self) -> Dict[str, Union[int, float]]:
-        return _native.number_range_to_dict(self)
+        return _native.model_to_dict("NumberRange", self)
 
     def is_empty(self) -> bool:
         return not self.toDict()
@@ -59,7 +59,7 @@ class StringFilter:
         self.exists = exists
 
     def toDict(self) -> Dict[str, Any]:
-        return _native.string_filter_to_dict(self)
+        return _native.model_to_dict("StringFilter", self)
 
     def is_empty(self) -> bool:
         return not self.toDict()
@@ -107,7 +107,7 @@ class TaskFilter:
         self.is_benchmark = is_benchmark
 
     def toDict(self) -> Dict[str, Any]:
-        return _native.task_filter_to_dict(self)
+        return _native.model_to_dict("TaskFilter", self)
 
     def to_json(self) -> str:
         return _native.dumps(self.toDict())
