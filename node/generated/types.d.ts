@@ -54,9 +54,9 @@ export type AssetBuilderTemplate = Record<string, unknown>
 /** `data` of `get_assets`: one page of assets. */
 export interface AssetList {
   /** The page's assets. */
-  assets?: Asset[]
+  assets: Asset[]
   /** How many assets match in all. */
-  total?: number | null
+  total?: number
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -98,7 +98,7 @@ export interface Batch {
 /** `data` of `get_batches`: the project's batches. */
 export interface BatchList {
   /** The batches. */
-  batches?: Batch[]
+  batches: Batch[]
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -147,7 +147,7 @@ export interface ExportClassification {
 /** `data` of an export request: where the export file can be downloaded. */
 export interface ExportData {
   /** The download URL of the export archive (signed; no API key needed). */
-  exportPath?: string | null
+  exportPath?: string
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -290,7 +290,7 @@ export interface Invite {
 /** `data` of `get_organization_invites` and `invite_members_to_org`. */
 export interface InviteList {
   /** The invitations. */
-  invites?: Invite[]
+  invites: Invite[]
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -326,7 +326,7 @@ export interface Issue {
 /** `data` of a reply about one issue (`create_issue`, `update_issue`, ...). */
 export interface IssueData {
   /** The issue. */
-  issue?: Issue
+  issue: Issue
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -391,7 +391,7 @@ export type Llm = Record<string, unknown>
 /** `data` of `create_llm` and `delete_llm`. */
 export interface LlmData {
   /** The LLM configuration. */
-  llm?: LlmInfo
+  llm: LlmInfo
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -419,7 +419,7 @@ export interface LlmInfo {
 /** `data` of `get_llms`. */
 export interface LlmList {
   /** The organization's LLM configurations. */
-  llms?: LlmInfo[]
+  llms: LlmInfo[]
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -443,9 +443,9 @@ export interface Member {
 /** `data` of `get_organization_members`. */
 export interface MemberList {
   /** The organization's members. */
-  users?: Member[]
+  users: Member[]
   /** How many members there are. */
-  total?: number | null
+  total?: number
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -504,7 +504,7 @@ export interface Project {
 /** `data` of a reply about one project (`get_project`, `create_project`, ...). */
 export interface ProjectData {
   /** The project. */
-  project?: Project
+  project: Project
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -512,9 +512,9 @@ export interface ProjectData {
 /** `data` of `list_projects`: one page of projects. */
 export interface ProjectList {
   /** The page's projects. */
-  projects?: Project[]
+  projects: Project[]
   /** How many projects there are in all. */
-  total?: number | null
+  total?: number
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -569,7 +569,7 @@ export type Storage = Record<string, unknown>
 /** `data` of `create_storage` and `delete_storage`. */
 export interface StorageData {
   /** The storage. */
-  storage?: StorageInfo
+  storage: StorageInfo
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -597,7 +597,7 @@ export interface StorageInfo {
 /** `data` of `get_storages`. */
 export interface StorageList {
   /** The organization's storages. */
-  storages?: StorageInfo[]
+  storages: StorageInfo[]
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -676,7 +676,7 @@ export interface TaskAnswer {
 /** `data` of `get_task`. */
 export interface TaskData {
   /** The task. */
-  task?: Task
+  task: Task
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -687,9 +687,9 @@ export type TaskFilter = Record<string, unknown>
 /** `data` of `get_tasks`: one page of tasks. */
 export interface TaskList {
   /** The page's tasks. */
-  tasks?: Task[]
+  tasks: Task[]
   /** How many tasks match in all. */
-  total?: number | null
+  total?: number
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -713,7 +713,7 @@ export interface UploadReport {
    * The registration error, when that call failed and not every file was then found
    * registered.
    */
-  registration_error: string | null
+  registration_error?: string | null
   /** One outcome per input file. */
   files: FileOutcome[]
 }

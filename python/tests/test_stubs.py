@@ -325,7 +325,7 @@ def test_typed_dict_checker_finds_wrong_values() -> None:
     assert any(p.startswith("r.data.total:") for p in problems), problems
     problems = []
     types.check({"data": {}}, doc, "r", problems)
-    assert problems == ["r: ApiDocument needs the key 'status'"], problems
+    assert problems == ["r: ApiDocument needs the key 'status'", "r.data: TaskList needs the key 'tasks'"], problems
 
 
 def test_replies_match_the_typed_dicts_of_the_stub(sdk: SDK) -> None:

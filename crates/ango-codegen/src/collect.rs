@@ -43,8 +43,12 @@ pub struct Collector {
     generator: SchemaGenerator,
     replies: Vec<String>,
     generics: BTreeMap<String, Vec<String>>,
-    /// Definitions written by the serialize contract, which take precedence.
+    /// Definitions written by the serialize contract: the registered types themselves
+    /// (which take precedence) and what they refer to (used where nothing else is).
     serialized: Map<String, Value>,
+    serialized_roots: Vec<String>,
+    /// The `data` types (see [`Collector::data`]).
+    data: Vec<String>,
     /// Argument types without a schema yet: (name, the Rust type).
     opaque: Vec<(String, String)>,
 }
@@ -57,6 +61,8 @@ impl Collector {
             replies: Vec::new(),
             generics: BTreeMap::new(),
             serialized: Map::new(),
+            serialized_roots: Vec::new(),
+            data: Vec::new(),
             opaque: Vec::new(),
         }
     }
@@ -73,6 +79,16 @@ impl Collector {
     pub fn request<T: JsonSchema>(&mut self) -> &mut Self {
         self.generator.subschema_for::<T>();
         self
+    }
+
+    /// The `data` of one kind of reply (`ProjectData`, `TaskList`, ...): a successful
+    /// reply always carries its keys, so it is described as its `Serialize` writes it;
+    /// its `Option` keys (`total`) are ones the server may leave out, not send as null:
+    /// optional, typed by their value. The resources inside are described as the server
+    /// sends them.
+    pub fn data<T: JsonSchema>(&mut self) -> &mut Self {
+        self.data.push(T::schema_name().into_owned());
+        self.produced::<T>()
     }
 
     /// A type users receive as the SDK serializes it (the upload report).
@@ -105,15 +121,23 @@ impl Collector {
         // type would be told apart by numbered names.
         let mut generator = settings().for_serialize().into_generator();
         generator.subschema_for::<T>();
-        self.serialized.extend(generator.take_definitions(true));
-        T::schema_name().into_owned()
+        for (name, schema) in generator.take_definitions(true) {
+            self.serialized.entry(name).or_insert(schema);
+        }
+        let name = T::schema_name().into_owned();
+        self.serialized_roots.push(name.clone());
+        name
     }
 
     /// The collected types. Fails when two different types share a name.
     pub fn finish(mut self) -> GenResult<Types> {
         let mut defs = self.generator.take_definitions(true);
         for (name, schema) in self.serialized {
-            defs.insert(name, schema);
+            if self.serialized_roots.contains(&name) {
+                defs.insert(name, schema);
+            } else {
+                defs.entry(name).or_insert(schema);
+            }
         }
         let mut types = Types::from_defs(&defs, &self.generics)?;
         for (name, rust_path) in self.opaque {
@@ -136,6 +160,17 @@ impl Collector {
                     body: Body::Alias(Ty::Map(Box::new(Ty::Any))),
                 },
             );
+        }
+        for name in &self.data {
+            if let Some(TypeDef {
+                body: Body::Object(object),
+                ..
+            }) = types.defs.get_mut(name)
+            {
+                for field in &mut object.fields {
+                    field.ty = field.ty.without_null();
+                }
+            }
         }
         types.replies = self.replies;
         Ok(types)

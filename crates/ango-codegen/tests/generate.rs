@@ -418,3 +418,38 @@ fn committed_files_are_fresh() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `data` of a listing whose keys all have defaults.
+#[derive(Deserialize, serde::Serialize, JsonSchema, Default)]
+#[allow(dead_code)]
+struct StageList {
+    /// The stages.
+    #[serde(default)]
+    stages: Vec<String>,
+    /// How many.
+    #[serde(default)]
+    total: Option<u64>,
+}
+
+#[test]
+fn reply_data_keys_are_required_unless_they_may_be_null() {
+    let render = |data: bool| {
+        let mut c = Collector::new();
+        if data {
+            c.data::<StageList>();
+        } else {
+            c.reply::<StageList>();
+        }
+        ango_codegen::ts::generate(&c.finish().unwrap(), &[]).unwrap()
+    };
+    // As the server's reply data: `stages` always there, `total` maybe missing.
+    let ts = render(true);
+    assert!(
+        ts.contains("  stages: string[]\n  /** How many. */\n  total?: number\n"),
+        "{ts}"
+    );
+    // As read (the deserialize contract): both may be missing.
+    let ts = render(false);
+    assert!(ts.contains("  stages?: string[]\n"), "{ts}");
+    assert!(ts.contains("  total?: number | null\n"), "{ts}");
+}
