@@ -673,6 +673,37 @@ serde_via_value!(
     CategorySchema
 );
 
+/// The JSON Schemas of the ontology parts (read through their dict form: camelCase keys
+/// as the official `toDict()` writes them; missing ids and colours are generated).
+#[cfg(feature = "schema")]
+macro_rules! dict_schema {
+    ($($ty:ident: $description:literal;)+) => {$(
+        impl schemars::JsonSchema for $ty {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($ty).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "type": "object",
+                    "description": $description,
+                    "additionalProperties": true,
+                })
+            }
+        }
+    )+};
+}
+
+#[cfg(feature = "schema")]
+dict_schema! {
+    LabelOption: "value, schemaId";
+    TreeOption: "title, key, value, children";
+    ToolCategory: "tool, title, required, schemaId, columnField, color, shortcutKey, classifications, options";
+    ClassificationCategory: "tool (the classification type), title, required, schemaId, columnField, color, shortcutKey, classifications, options, treeOptions, frameSpecific, showDropdown, richText, regex, parentOptionId, exportName, displayName, abbreviatedName, attributeType, defaultValue";
+    RelationCategory: "tool (the relation type), title, required, schemaId, columnField, color, shortcutKey, classifications, options";
+    CategorySchema: "tools, classifications, relations";
+}
+
 fn as_object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>> {
     value
         .as_object()

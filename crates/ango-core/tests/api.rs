@@ -874,3 +874,30 @@ fn request_models_read_python_attribute_names_and_camel_case() {
         serde_json::from_value(json!({"tool": "polygon", "title": "P"})).unwrap();
     assert_eq!(tool.to_value()["tool"], "polygon");
 }
+
+/// The request models' JSON Schemas (read by the code generator) describe what
+/// deserialises: the Python attribute names, the enums' wire values.
+#[cfg(feature = "schema")]
+#[test]
+fn request_models_have_json_schemas() {
+    let schema = |s: schemars::Schema| serde_json::to_value(s).unwrap();
+    let filter = schema(schemars::schema_for!(TaskFilter));
+    assert!(
+        filter["properties"]["review_status"].is_object(),
+        "{filter}"
+    );
+    let options = schema(schemars::schema_for!(ExportOptions));
+    assert!(options["properties"]["task_types"].is_object(), "{options}");
+    let role = schema(schemars::schema_for!(ProjectRole));
+    assert_eq!(
+        role["enum"],
+        json!(["Manager", "Labeler", "Reviewer", "Lead"])
+    );
+    let storage = schema(schemars::schema_for!(Storage));
+    assert!(
+        storage["required"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("provider"))
+    );
+}

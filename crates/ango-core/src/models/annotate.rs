@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 /// A task answer: objects (tools), classifications and relations, as JSON objects
 /// (a missing or `null` list is empty).
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Answer {
     /// Objects drawn with tools (`tools` in the task's stored answer).
     #[serde(default, deserialize_with = "super::null_default")]
@@ -33,6 +34,7 @@ impl Answer {
 /// What `annotate_task` sends (snake_case or camelCase keys when deserialised; other
 /// keys, such as the Python object's raw `brush_data` arrays, are ignored).
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AnnotationPayload {
     /// The answer (an empty one when `None`).
     #[serde(default)]

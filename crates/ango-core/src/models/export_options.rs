@@ -9,6 +9,7 @@ use crate::pyjson;
 /// A time window on `updatedAt` / `createdAt`, written with microsecond precision.
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TimeFilter {
     /// Strictly after this time.
     #[serde(alias = "fromDate")]
@@ -74,6 +75,7 @@ pub struct ExportOptions {
 /// `stage` is the official stage default of [`ExportOptions::new`] (`null` means every
 /// stage). `task_type` (one type) is read as well as `task_types`.
 #[derive(serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct ExportOptionsFields {
     #[serde(default, deserialize_with = "present")]
@@ -149,6 +151,18 @@ impl<'de> serde::Deserialize<'de> for ExportOptions {
         options.updated_at = f.updated_at;
         options.created_at = f.created_at;
         Ok(options)
+    }
+}
+
+/// The schema of what deserialises (every field optional).
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for ExportOptions {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ExportOptions".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        ExportOptionsFields::json_schema(generator)
     }
 }
 

@@ -6,6 +6,7 @@ use super::enums::{OrganizationRole, ProjectRole};
 
 /// A project (and role in it) that an invited user joins.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProjectAssignment {
     /// The project id.
     #[serde(alias = "projectId", default, deserialize_with = "super::null_default")]
@@ -24,6 +25,7 @@ impl ProjectAssignment {
 
 /// An invitation of one or more e-mail addresses to the organization.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Invitation {
     /// Who to invite.
     #[serde(default, deserialize_with = "super::null_default")]
@@ -55,6 +57,7 @@ impl Invitation {
 
 /// A change of one member's organization role.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RoleUpdate {
     /// The member's e-mail.
     #[serde(default, deserialize_with = "super::null_default")]

@@ -6,6 +6,7 @@ use super::enums::LlmProvider;
 
 /// An LLM configuration to create (snake_case or camelCase keys when deserialised).
 #[derive(Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Llm {
     /// Display name.
     #[serde(default, deserialize_with = "super::null_default")]

@@ -87,3 +87,48 @@ serialize_via_value!(
     AssetBuilderTemplate,
     DataConfigItem,
 );
+
+/// The JSON Schema of a model read through its dict form (an object; its keys are
+/// described by the type's documentation).
+#[cfg(feature = "schema")]
+macro_rules! object_schema {
+    ($($ty:ty => $name:literal, $description:literal;)+) => {$(
+        impl schemars::JsonSchema for $ty {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                $name.into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "type": "object",
+                    "description": $description,
+                    "additionalProperties": true,
+                })
+            }
+        }
+    )+};
+}
+
+#[cfg(feature = "schema")]
+object_schema! {
+    ChatAssetCreationConfig => "ChatAssetCreationConfig",
+        "number_of_assets, storage_id, bucket_name, llm_config ({id}), naming_strategy ({type}), conversation_json (a file path)";
+    AssetBuilderTemplate => "AssetBuilderTemplate",
+        "name, template, external_id_column, data_config ({column: {type, storage?, include_in_export}}), description, batch_column, pre_label_config";
+    DataConfigItem => "DataConfigItem", "type, storage?, include_in_export";
+}
+
+/// `Timestamp`: ISO 8601 text or epoch milliseconds.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Timestamp {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timestamp".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "ISO 8601 date or date-time, or milliseconds since the Unix epoch",
+            "type": ["string", "number"],
+        })
+    }
+}

@@ -8,6 +8,7 @@ use super::enums::StorageProvider;
 /// (`publicKey`, `privateKey`, as the official class keeps them) or snake_case; a
 /// missing or `null` region is the official default.
 #[derive(Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Storage {
     /// Display name.
     #[serde(default, deserialize_with = "super::null_default")]

@@ -10,6 +10,7 @@ use crate::pyjson;
 /// A date range on a task field, written with millisecond precision.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DateRange {
     /// Strictly after.
     pub gt: Option<Timestamp>,
@@ -47,6 +48,7 @@ impl DateRange {
 /// A numeric comparison on a task field.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NumberRange {
     /// Equal to.
     pub eq: Option<Number>,
@@ -90,6 +92,7 @@ impl NumberRange {
 /// A string comparison on a task field (`in_list` is also read as `inList`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StringFilter {
     /// Equal to.
     pub eq: Option<String>,
@@ -145,6 +148,7 @@ impl StringFilter {
 /// The `stage` criterion: one stage (sent as is), any of several, or a full filter.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum StageFilter {
     /// One stage id or name, sent as a bare string (as the official SDK does).
     Is(String),
@@ -157,6 +161,7 @@ pub enum StageFilter {
 /// The `batches` criterion: any of several batches, or a full filter.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum BatchFilter {
     /// Any of these batches (`$in`).
     AnyOf(Vec<String>),
@@ -167,6 +172,7 @@ pub enum BatchFilter {
 /// A string field criterion: equality or a full filter.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum TextFilter {
     /// Equal to (`$eq`).
     Is(String),
@@ -249,6 +255,7 @@ impl From<NumberRange> for CountFilter {
 /// A numeric field criterion: equality or a range.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum CountFilter {
     /// Equal to (`$eq`).
     Is(Number),
@@ -262,6 +269,7 @@ pub enum CountFilter {
 /// or their camelCase forms (`reviewStatus`, `createdAt`, ...); `null` is "not set".
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TaskFilter {
     /// Stage.
     pub stage: Option<StageFilter>,
