@@ -7,7 +7,7 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value};
 
-use crate::ir::{Body, GenError, GenResult, Ty, TypeDef, Types};
+use crate::ir::{Body, GenResult, TypeDef, Types};
 
 /// Stands for a type parameter: the schema of `ApiDocument<TypeParam>` is the one of
 /// the generic `ApiDocument<T>`, its `data` a reference to `T`. (`Default` and
@@ -42,6 +42,7 @@ fn settings() -> SchemaSettings {
 pub struct Collector {
     generator: SchemaGenerator,
     replies: Vec<String>,
+    requests: Vec<String>,
     generics: BTreeMap<String, Vec<String>>,
     /// Definitions written by the serialize contract: the registered types themselves
     /// (which take precedence) and what they refer to (used where nothing else is).
@@ -49,8 +50,6 @@ pub struct Collector {
     serialized_roots: Vec<String>,
     /// The `data` types (see [`Collector::data`]).
     data: Vec<String>,
-    /// Argument types without a schema yet: (name, the Rust type).
-    opaque: Vec<(String, String)>,
 }
 
 impl Collector {
@@ -59,11 +58,11 @@ impl Collector {
         Collector {
             generator: settings().into_generator(),
             replies: Vec::new(),
+            requests: Vec::new(),
             generics: BTreeMap::new(),
             serialized: Map::new(),
             serialized_roots: Vec::new(),
             data: Vec::new(),
-            opaque: Vec::new(),
         }
     }
 
@@ -78,6 +77,7 @@ impl Collector {
     /// A type users pass as an argument (described in TypeScript).
     pub fn request<T: JsonSchema>(&mut self) -> &mut Self {
         self.generator.subschema_for::<T>();
+        self.requests.push(T::schema_name().into_owned());
         self
     }
 
@@ -107,14 +107,6 @@ impl Collector {
         self
     }
 
-    /// An argument type the table names whose Rust type (`rust_path`) has no schema
-    /// yet (its JSON is read by hand-written code): declared as an object of anything.
-    /// `finish` fails once the type has a schema, so the list cannot go stale.
-    pub fn opaque(&mut self, name: &str, rust_path: &str) -> &mut Self {
-        self.opaque.push((name.to_string(), rust_path.to_string()));
-        self
-    }
-
     /// Adds `T`'s definitions by the serialize contract; returns its name.
     fn serialized_schema<T: JsonSchema>(&mut self) -> String {
         // A generator of its own: in a shared one, two instances of the same generic
@@ -140,27 +132,6 @@ impl Collector {
             }
         }
         let mut types = Types::from_defs(&defs, &self.generics)?;
-        for (name, rust_path) in self.opaque {
-            if types.defs.contains_key(&name) {
-                return Err(GenError(format!(
-                    "{name} has a schema now: remove it from the opaque types"
-                )));
-            }
-            let doc = format!(
-                "An argument read by `{rust_path}` (an object; Python attribute names and \
-                 camelCase keys both work). Not described field by field yet: that type has \
-                 no JSON Schema."
-            );
-            types.defs.insert(
-                name.clone(),
-                TypeDef {
-                    name,
-                    params: Vec::new(),
-                    doc: Some(doc),
-                    body: Body::Alias(Ty::Map(Box::new(Ty::Any))),
-                },
-            );
-        }
         for name in &self.data {
             if let Some(TypeDef {
                 body: Body::Object(object),
@@ -173,6 +144,7 @@ impl Collector {
             }
         }
         types.replies = self.replies;
+        types.requests = self.requests;
         Ok(types)
     }
 }

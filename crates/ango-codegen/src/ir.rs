@@ -379,6 +379,8 @@ pub struct Types {
     pub defs: BTreeMap<String, TypeDef>,
     /// Names of the reply types (with what they reference).
     pub replies: Vec<String>,
+    /// Names of the argument types (with what they reference).
+    pub requests: Vec<String>,
 }
 
 impl Types {
@@ -405,6 +407,7 @@ impl Types {
         Ok(Types {
             defs: out,
             replies: Vec::new(),
+            requests: Vec::new(),
         })
     }
 

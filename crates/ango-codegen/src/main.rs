@@ -44,34 +44,19 @@ fn types() -> GenResult<Types> {
         .reply::<ango_core::ExportRow>()
         // Made by the SDK: as it serializes them.
         .produced::<ango_core::upload::UploadReport>();
-    // Arguments the table names whose Rust types have no JSON Schema yet (their JSON is
-    // read by hand-written code that accepts both key spellings).
-    for (name, rust_path) in [
-        ("AnnotationPayload", "ango_core::models::AnnotationPayload"),
-        (
-            "AssetBuilderTemplate",
-            "ango_core::models::AssetBuilderTemplate",
-        ),
-        (
-            "ChatAssetCreationConfig",
-            "ango_core::models::ChatAssetCreationConfig",
-        ),
-        (
-            "ClassificationCategory",
-            "ango_core::ontology::ClassificationCategory",
-        ),
-        // Not in the table: the argument of the export methods written by hand.
-        ("ExportOptions", "ango_core::models::ExportOptions"),
-        ("Invitation", "ango_core::models::Invitation"),
-        ("Llm", "ango_core::models::Llm"),
-        ("RelationCategory", "ango_core::ontology::RelationCategory"),
-        ("RoleUpdate", "ango_core::models::RoleUpdate"),
-        ("Storage", "ango_core::models::Storage"),
-        ("TaskFilter", "ango_core::models::TaskFilter"),
-        ("ToolCategory", "ango_core::ontology::ToolCategory"),
-    ] {
-        c.opaque(name, rust_path);
-    }
+    // Arguments: what the table's parameters (and the hand-written export methods) name.
+    c.request::<ango_core::models::AnnotationPayload>()
+        .request::<ango_core::models::AssetBuilderTemplate>()
+        .request::<ango_core::models::ChatAssetCreationConfig>()
+        .request::<ango_core::models::ExportOptions>()
+        .request::<ango_core::models::Invitation>()
+        .request::<ango_core::models::Llm>()
+        .request::<ango_core::models::RoleUpdate>()
+        .request::<ango_core::models::Storage>()
+        .request::<ango_core::models::TaskFilter>()
+        .request::<ango_core::ontology::ClassificationCategory>()
+        .request::<ango_core::ontology::RelationCategory>()
+        .request::<ango_core::ontology::ToolCategory>();
     c.finish()
 }
 

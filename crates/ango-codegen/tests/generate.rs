@@ -104,6 +104,9 @@ struct TaskFilter {
     /// Only tasks updated since (epoch milliseconds).
     #[serde(default)]
     updated_since: Option<f64>,
+    /// Review status (snake_case in Rust's schema; camelCase is accepted too).
+    #[serde(default, rename = "review_status", alias = "reviewStatus")]
+    review_status: Option<String>,
 }
 
 fn types() -> Types {
@@ -165,6 +168,9 @@ fn typescript_interfaces_follow_the_rust_types() {
     // Request models are declared too (method parameters name them).
     assert!(ts.contains("export interface TaskFilter {"), "{ts}");
     assert!(ts.contains("  updatedSince?: number | null\n"), "{ts}");
+    // An argument type: camelCase keys for Node users.
+    assert!(ts.contains("  reviewStatus?: string | null\n"), "{ts}");
+    assert!(!ts.contains("review_status"), "{ts}");
 }
 
 #[test]
