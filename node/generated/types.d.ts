@@ -5,8 +5,31 @@
  */
 /* eslint-disable */
 
-/** An argument read by `ango_core::models::AnnotationPayload` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
-export type AnnotationPayload = Record<string, unknown>
+/**
+ * What `annotate_task` sends (snake_case or camelCase keys when deserialised; other
+ * keys, such as the Python object's raw `brush_data` arrays, are ignored).
+ */
+export interface AnnotationPayload {
+  /** The answer (an empty one when `None`). */
+  answer?: Answer | null
+  /** URL of an uploaded brush mask. */
+  brushDataUrl?: string | null
+  /** URL of an uploaded medical brush mask. */
+  medicalBrushDataUrl?: string | null
+}
+
+/**
+ * A task answer: objects (tools), classifications and relations, as JSON objects
+ * (a missing or `null` list is empty).
+ */
+export interface Answer {
+  /** Objects drawn with tools (`tools` in the task's stored answer). */
+  objects?: unknown[]
+  /** Classification answers. */
+  classifications?: unknown[]
+  /** Relations between objects. */
+  relations?: unknown[]
+}
 
 /** A reply of the API: its `status` (`"success"`) and its `data`. */
 export interface ApiDocument<T> {
@@ -48,15 +71,15 @@ export interface Asset {
   [key: string]: unknown
 }
 
-/** An argument read by `ango_core::models::AssetBuilderTemplate` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+/** name, template, external_id_column, data_config ({column: {type, storage?, include_in_export}}), description, batch_column, pre_label_config */
 export type AssetBuilderTemplate = Record<string, unknown>
 
 /** `data` of `get_assets`: one page of assets. */
 export interface AssetList {
   /** The page's assets. */
-  assets?: Asset[]
+  assets: Asset[]
   /** How many assets match in all. */
-  total?: number | null
+  total?: number
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -95,10 +118,13 @@ export interface Batch {
   [key: string]: unknown
 }
 
+/** The `batches` criterion: any of several batches, or a full filter. */
+export type BatchFilter = string[] | StringFilter
+
 /** `data` of `get_batches`: the project's batches. */
 export interface BatchList {
   /** The batches. */
-  batches?: Batch[]
+  batches: Batch[]
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -117,11 +143,26 @@ export interface BoundingBox {
   [key: string]: unknown
 }
 
-/** An argument read by `ango_core::models::ChatAssetCreationConfig` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+/** number_of_assets, storage_id, bucket_name, llm_config ({id}), naming_strategy ({type}), conversation_json (a file path) */
 export type ChatAssetCreationConfig = Record<string, unknown>
 
-/** An argument read by `ango_core::ontology::ClassificationCategory` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+/** tool (the classification type), title, required, schemaId, columnField, color, shortcutKey, classifications, options, treeOptions, frameSpecific, showDropdown, richText, regex, parentOptionId, exportName, displayName, abbreviatedName, attributeType, defaultValue */
 export type ClassificationCategory = Record<string, unknown>
+
+/** A numeric field criterion: equality or a range. */
+export type CountFilter = number | NumberRange
+
+/** A date range on a task field, written with millisecond precision. */
+export interface DateRange {
+  /** Strictly after. */
+  gt?: Timestamp | null
+  /** At or after. */
+  gte?: Timestamp | null
+  /** Strictly before. */
+  lt?: Timestamp | null
+  /** At or before. */
+  lte?: Timestamp | null
+}
 
 /** An answer to a classification (global, or nested in an object or another answer). */
 export interface ExportClassification {
@@ -147,10 +188,12 @@ export interface ExportClassification {
 /** `data` of an export request: where the export file can be downloaded. */
 export interface ExportData {
   /** The download URL of the export archive (signed; no API key needed). */
-  exportPath?: string | null
+  exportPath?: string
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
+
+export type ExportFormat = 'json' | 'ndjson'
 
 /** An object (annotation) drawn with a tool: its ids and exactly one geometry. */
 export interface ExportObject {
@@ -178,6 +221,29 @@ export interface ExportObject {
   segmentation?: Segmentation | null
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
+}
+
+/**
+ * `ExportOptions` as the bindings pass it: the Python attribute names or their
+ * camelCase forms; a missing or `null` field takes the official default, and a missing
+ * `stage` is the official stage default of `ExportOptions::new` (`null` means every
+ * stage). `task_type` (one type) is read as well as `task_types`.
+ */
+export interface ExportOptions {
+  stage?: string[] | null
+  batches?: string[] | null
+  taskTypes?: TaskType[] | null
+  taskType?: TaskType | null
+  exportFormat?: ExportFormat | null
+  exportType?: ExportType | null
+  includeKeyFramesOnly?: boolean | null
+  includeIdleBlurDurations?: boolean | null
+  sendEmail?: boolean | null
+  includeMetadata?: boolean | null
+  includeHistory?: boolean | null
+  notify?: boolean | null
+  updatedAt?: TimeFilter | null
+  createdAt?: TimeFilter | null
 }
 
 /** A relation between objects: single (`from`/`to`) or group. */
@@ -246,6 +312,8 @@ export interface ExportTask {
   [key: string]: unknown
 }
 
+export type ExportType = 'task' | 'issue'
+
 /** One file's outcome. */
 export interface FileOutcome {
   /** The file. */
@@ -259,8 +327,15 @@ export interface FileOutcome {
 /** What happened to one file. */
 export type FileStatus = { Uploaded: { url: string } } | { Failed: { error: string } } | { Unknown: { url: string; error: string } }
 
-/** An argument read by `ango_core::models::Invitation` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
-export type Invitation = Record<string, unknown>
+/** An invitation of one or more e-mail addresses to the organization. */
+export interface Invitation {
+  /** Who to invite. */
+  to?: string[]
+  /** Their organization role. */
+  organizationRole: OrganizationRole
+  /** Projects they join on acceptance. */
+  projectAssignments?: ProjectAssignment[] | null
+}
 
 /** A pending invitation to the organization. */
 export interface Invite {
@@ -287,7 +362,7 @@ export interface Invite {
 /** `data` of `get_organization_invites` and `invite_members_to_org`. */
 export interface InviteList {
   /** The invitations. */
-  invites?: Invite[]
+  invites: Invite[]
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -323,7 +398,7 @@ export interface Issue {
 /** `data` of a reply about one issue (`create_issue`, `update_issue`, ...). */
 export interface IssueData {
   /** The issue. */
-  issue?: Issue
+  issue: Issue
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -382,13 +457,26 @@ export interface LabelSet {
   [key: string]: unknown
 }
 
-/** An argument read by `ango_core::models::Llm` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
-export type Llm = Record<string, unknown>
+/** An LLM configuration to create (snake_case or camelCase keys when deserialised). */
+export interface Llm {
+  /** Display name. */
+  name?: string
+  /** The provider. */
+  provider: LlmProvider
+  /** The model name. */
+  model?: string
+  /** The provider API key (never printed by `Debug`). */
+  apiKey?: string
+  /** A custom base URL. */
+  baseUrl?: string | null
+  /** Whether responses stream. */
+  isStreamable?: boolean
+}
 
 /** `data` of `create_llm` and `delete_llm`. */
 export interface LlmData {
   /** The LLM configuration. */
-  llm?: LlmInfo
+  llm: LlmInfo
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -416,10 +504,12 @@ export interface LlmInfo {
 /** `data` of `get_llms`. */
 export interface LlmList {
   /** The organization's LLM configurations. */
-  llms?: LlmInfo[]
+  llms: LlmInfo[]
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
+
+export type LlmProvider = 'openai' | 'openrouter'
 
 /** A member of the organization. */
 export interface Member {
@@ -440,12 +530,30 @@ export interface Member {
 /** `data` of `get_organization_members`. */
 export interface MemberList {
   /** The organization's members. */
-  users?: Member[]
+  users: Member[]
   /** How many members there are. */
-  total?: number | null
+  total?: number
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
+
+/** A numeric comparison on a task field. */
+export interface NumberRange {
+  /** Equal to. */
+  eq?: number | null
+  /** Not equal to. */
+  ne?: number | null
+  /** Greater than. */
+  gt?: number | null
+  /** Greater than or equal to. */
+  gte?: number | null
+  /** Less than. */
+  lt?: number | null
+  /** Less than or equal to. */
+  lte?: number | null
+}
+
+export type OrganizationRole = 'member' | 'admin'
 
 /** One page of a listing, as the typed listing methods return it. */
 export interface Page<T> {
@@ -498,10 +606,18 @@ export interface Project {
   [key: string]: unknown
 }
 
+/** A project (and role in it) that an invited user joins. */
+export interface ProjectAssignment {
+  /** The project id. */
+  projectId?: string
+  /** The role in that project. */
+  projectRole: ProjectRole
+}
+
 /** `data` of a reply about one project (`get_project`, `create_project`, ...). */
 export interface ProjectData {
   /** The project. */
-  project?: Project
+  project: Project
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -509,18 +625,25 @@ export interface ProjectData {
 /** `data` of `list_projects`: one page of projects. */
 export interface ProjectList {
   /** The page's projects. */
-  projects?: Project[]
+  projects: Project[]
   /** How many projects there are in all. */
-  total?: number | null
+  total?: number
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
 
-/** An argument read by `ango_core::ontology::RelationCategory` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+export type ProjectRole = 'Manager' | 'Labeler' | 'Reviewer' | 'Lead'
+
+/** tool (the relation type), title, required, schemaId, columnField, color, shortcutKey, classifications, options */
 export type RelationCategory = Record<string, unknown>
 
-/** An argument read by `ango_core::models::RoleUpdate` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
-export type RoleUpdate = Record<string, unknown>
+/** A change of one member's organization role. */
+export interface RoleUpdate {
+  /** The member's e-mail. */
+  email?: string
+  /** The new role. */
+  organizationRole: OrganizationRole
+}
 
 /** A `rotated-bounding-box`. */
 export interface RotatedBoundingBox {
@@ -548,6 +671,9 @@ export interface Segmentation {
   [key: string]: unknown
 }
 
+/** The `stage` criterion: one stage (sent as is), any of several, or a full filter. */
+export type StageFilter = string | string[] | StringFilter
+
 /** One stage a task went through. */
 export interface StageHistoryEntry {
   /** The stage's id. */
@@ -560,13 +686,30 @@ export interface StageHistoryEntry {
   [key: string]: unknown
 }
 
-/** An argument read by `ango_core::models::Storage` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
-export type Storage = Record<string, unknown>
+/**
+ * A storage integration to create. Deserialises from the Python attribute names
+ * (`publicKey`, `privateKey`, as the official class keeps them) or snake_case; a
+ * missing or `null` region is the official default.
+ */
+export interface Storage {
+  /** Display name. */
+  name?: string
+  /** The provider. */
+  provider: StorageProvider
+  /** Access key id (AWS). */
+  publicKey?: string | null
+  /** Secret key (AWS). */
+  privateKey?: string | null
+  /** Region (default `eu-central-1`, as the official SDK). */
+  region?: string
+  /** Provider credentials (GCP/Azure). */
+  credentials?: string | null
+}
 
 /** `data` of `create_storage` and `delete_storage`. */
 export interface StorageData {
   /** The storage. */
-  storage?: StorageInfo
+  storage: StorageInfo
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
@@ -594,9 +737,27 @@ export interface StorageInfo {
 /** `data` of `get_storages`. */
 export interface StorageList {
   /** The organization's storages. */
-  storages?: StorageInfo[]
+  storages: StorageInfo[]
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
+}
+
+export type StorageProvider = 'AWS' | 'GCP' | 'AZURE'
+
+/** A string comparison on a task field (`in_list` is also read as `inList`). */
+export interface StringFilter {
+  /** Equal to. */
+  eq?: string | null
+  /** Not equal to. */
+  ne?: string | null
+  /** Matches this regular expression. */
+  regex?: string | null
+  /** One of these. */
+  inList?: string[] | null
+  /** None of these. */
+  nin?: string[] | null
+  /** The field exists (or not). */
+  exists?: boolean | null
 }
 
 /** A labeling task, as `get_task`, `get_tasks` and `iter_tasks` return it. */
@@ -673,25 +834,83 @@ export interface TaskAnswer {
 /** `data` of `get_task`. */
 export interface TaskData {
   /** The task. */
-  task?: Task
+  task: Task
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
 
-/** An argument read by `ango_core::models::TaskFilter` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
-export type TaskFilter = Record<string, unknown>
+/**
+ * Server-side task filtering for `get_tasks` and `iter_tasks`.
+ *
+ * Deserialises from the Python attribute names (`review_status`, `created_at`, ...)
+ * or their camelCase forms (`reviewStatus`, `createdAt`, ...); `null` is "not set".
+ */
+export interface TaskFilter {
+  /** Stage. */
+  stage?: StageFilter | null
+  /** Batches. */
+  batches?: BatchFilter | null
+  /** Task status (`TODO`, `Completed`, ...). */
+  status?: TextFilter | null
+  /** Review status. */
+  reviewStatus?: TextFilter | null
+  /** Task type (`default`, `consensus`, `benchmark`). */
+  taskType?: TextFilter | null
+  /** Assignee email. */
+  assignee?: TextFilter | null
+  /** Asset external id. */
+  externalId?: TextFilter | null
+  /** Creation time. */
+  createdAt?: DateRange | null
+  /** Last update time. */
+  updatedAt?: DateRange | null
+  /** Creator. */
+  createdBy?: TextFilter | null
+  /** Last updater. */
+  updatedBy?: TextFilter | null
+  /** Priority. */
+  priority?: CountFilter | null
+  /** Duration. */
+  duration?: NumberRange | null
+  /** Total duration. */
+  totalDuration?: NumberRange | null
+  /** Open issue count. */
+  openIssuesCount?: CountFilter | null
+  /** Draft flag. */
+  isDraft?: boolean | null
+  /** Skipped flag. */
+  isSkipped?: boolean | null
+  /** Benchmark flag. */
+  isBenchmark?: boolean | null
+}
 
 /** `data` of `get_tasks`: one page of tasks. */
 export interface TaskList {
   /** The page's tasks. */
-  tasks?: Task[]
+  tasks: Task[]
   /** How many tasks match in all. */
-  total?: number | null
+  total?: number
   /** Fields the SDK does not model, as the server sent them. */
   [key: string]: unknown
 }
 
-/** An argument read by `ango_core::ontology::ToolCategory` (an object; Python attribute names and camelCase keys both work). Not described field by field yet: that type has no JSON Schema. */
+export type TaskType = 'consensus' | 'default' | 'benchmark'
+
+/** A string field criterion: equality or a full filter. */
+export type TextFilter = string | StringFilter
+
+/** A time window on `updatedAt` / `createdAt`, written with microsecond precision. */
+export interface TimeFilter {
+  /** Strictly after this time. */
+  fromDate?: Timestamp | null
+  /** Strictly before this time. */
+  toDate?: Timestamp | null
+}
+
+/** ISO 8601 date or date-time, or milliseconds since the Unix epoch */
+export type Timestamp = string | number
+
+/** tool, title, required, schemaId, columnField, color, shortcutKey, classifications, options */
 export type ToolCategory = Record<string, unknown>
 
 /**
@@ -710,7 +929,7 @@ export interface UploadReport {
    * The registration error, when that call failed and not every file was then found
    * registered.
    */
-  registration_error: string | null
+  registration_error?: string | null
   /** One outcome per input file. */
   files: FileOutcome[]
 }

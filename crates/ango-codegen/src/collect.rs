@@ -7,7 +7,7 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value};
 
-use crate::ir::{Body, GenError, GenResult, Ty, TypeDef, Types};
+use crate::ir::{Body, GenResult, TypeDef, Types};
 
 /// Stands for a type parameter: the schema of `ApiDocument<TypeParam>` is the one of
 /// the generic `ApiDocument<T>`, its `data` a reference to `T`. (`Default` and
@@ -42,11 +42,14 @@ fn settings() -> SchemaSettings {
 pub struct Collector {
     generator: SchemaGenerator,
     replies: Vec<String>,
+    requests: Vec<String>,
     generics: BTreeMap<String, Vec<String>>,
-    /// Definitions written by the serialize contract, which take precedence.
+    /// Definitions written by the serialize contract: the registered types themselves
+    /// (which take precedence) and what they refer to (used where nothing else is).
     serialized: Map<String, Value>,
-    /// Argument types without a schema yet: (name, the Rust type).
-    opaque: Vec<(String, String)>,
+    serialized_roots: Vec<String>,
+    /// The `data` types (see [`Collector::data`]).
+    data: Vec<String>,
 }
 
 impl Collector {
@@ -55,9 +58,11 @@ impl Collector {
         Collector {
             generator: settings().into_generator(),
             replies: Vec::new(),
+            requests: Vec::new(),
             generics: BTreeMap::new(),
             serialized: Map::new(),
-            opaque: Vec::new(),
+            serialized_roots: Vec::new(),
+            data: Vec::new(),
         }
     }
 
@@ -72,7 +77,18 @@ impl Collector {
     /// A type users pass as an argument (described in TypeScript).
     pub fn request<T: JsonSchema>(&mut self) -> &mut Self {
         self.generator.subschema_for::<T>();
+        self.requests.push(T::schema_name().into_owned());
         self
+    }
+
+    /// The `data` of one kind of reply (`ProjectData`, `TaskList`, ...): a successful
+    /// reply always carries its keys, so it is described as its `Serialize` writes it;
+    /// its `Option` keys (`total`) are ones the server may leave out, not send as null:
+    /// optional, typed by their value. The resources inside are described as the server
+    /// sends them.
+    pub fn data<T: JsonSchema>(&mut self) -> &mut Self {
+        self.data.push(T::schema_name().into_owned());
+        self.produced::<T>()
     }
 
     /// A type users receive as the SDK serializes it (the upload report).
@@ -91,53 +107,44 @@ impl Collector {
         self
     }
 
-    /// An argument type the table names whose Rust type (`rust_path`) has no schema
-    /// yet (its JSON is read by hand-written code): declared as an object of anything.
-    /// `finish` fails once the type has a schema, so the list cannot go stale.
-    pub fn opaque(&mut self, name: &str, rust_path: &str) -> &mut Self {
-        self.opaque.push((name.to_string(), rust_path.to_string()));
-        self
-    }
-
     /// Adds `T`'s definitions by the serialize contract; returns its name.
     fn serialized_schema<T: JsonSchema>(&mut self) -> String {
         // A generator of its own: in a shared one, two instances of the same generic
         // type would be told apart by numbered names.
         let mut generator = settings().for_serialize().into_generator();
         generator.subschema_for::<T>();
-        self.serialized.extend(generator.take_definitions(true));
-        T::schema_name().into_owned()
+        for (name, schema) in generator.take_definitions(true) {
+            self.serialized.entry(name).or_insert(schema);
+        }
+        let name = T::schema_name().into_owned();
+        self.serialized_roots.push(name.clone());
+        name
     }
 
     /// The collected types. Fails when two different types share a name.
     pub fn finish(mut self) -> GenResult<Types> {
         let mut defs = self.generator.take_definitions(true);
         for (name, schema) in self.serialized {
-            defs.insert(name, schema);
+            if self.serialized_roots.contains(&name) {
+                defs.insert(name, schema);
+            } else {
+                defs.entry(name).or_insert(schema);
+            }
         }
         let mut types = Types::from_defs(&defs, &self.generics)?;
-        for (name, rust_path) in self.opaque {
-            if types.defs.contains_key(&name) {
-                return Err(GenError(format!(
-                    "{name} has a schema now: remove it from the opaque types"
-                )));
+        for name in &self.data {
+            if let Some(TypeDef {
+                body: Body::Object(object),
+                ..
+            }) = types.defs.get_mut(name)
+            {
+                for field in &mut object.fields {
+                    field.ty = field.ty.without_null();
+                }
             }
-            let doc = format!(
-                "An argument read by `{rust_path}` (an object; Python attribute names and \
-                 camelCase keys both work). Not described field by field yet: that type has \
-                 no JSON Schema."
-            );
-            types.defs.insert(
-                name.clone(),
-                TypeDef {
-                    name,
-                    params: Vec::new(),
-                    doc: Some(doc),
-                    body: Body::Alias(Ty::Map(Box::new(Ty::Any))),
-                },
-            );
         }
         types.replies = self.replies;
+        types.requests = self.requests;
         Ok(types)
     }
 }

@@ -63,6 +63,16 @@ impl Ty {
         }
     }
 
+    /// This type without its `null` alternative.
+    pub fn without_null(&self) -> Ty {
+        match self {
+            Ty::Union(parts) => {
+                Ty::union(parts.iter().filter(|t| **t != Ty::Null).cloned().collect())
+            }
+            other => other.clone(),
+        }
+    }
+
     /// True when `null` is one of the values.
     pub fn is_nullable(&self) -> bool {
         match self {
@@ -314,10 +324,15 @@ pub fn object_of(map: &Map<String, Value>) -> GenResult<Object> {
     if let Some(props) = map.get("properties").and_then(Value::as_object) {
         for (name, schema) in props {
             let doc = schema.as_object().and_then(doc_of);
+            let ty = ty_of(schema)?;
+            // A key whose value may be null may as well be missing (an `Option` field
+            // reads both the same): optional, whatever the contract said.
+            let nullable = matches!(&ty, Ty::Null)
+                || matches!(&ty, Ty::Union(parts) if parts.contains(&Ty::Null));
             fields.push(Field {
                 name: name.clone(),
-                ty: ty_of(schema)?,
-                required: required.contains(&name.as_str()),
+                required: required.contains(&name.as_str()) && !nullable,
+                ty,
                 doc,
             });
         }
@@ -364,6 +379,8 @@ pub struct Types {
     pub defs: BTreeMap<String, TypeDef>,
     /// Names of the reply types (with what they reference).
     pub replies: Vec<String>,
+    /// Names of the argument types (with what they reference).
+    pub requests: Vec<String>,
 }
 
 impl Types {
@@ -390,6 +407,7 @@ impl Types {
         Ok(Types {
             defs: out,
             replies: Vec::new(),
+            requests: Vec::new(),
         })
     }
 

@@ -14,22 +14,23 @@ fn types() -> GenResult<Types> {
     let mut c = Collector::new();
     c.generic_reply::<ApiDocument<TypeParam>>()
         .generic_reply::<Page<TypeParam>>()
-        // The `data` of each kind of reply.
-        .reply::<ProjectData>()
-        .reply::<ProjectList>()
-        .reply::<TaskData>()
-        .reply::<TaskList>()
-        .reply::<AssetList>()
-        .reply::<BatchList>()
-        .reply::<IssueData>()
+        // The `data` of each kind of reply (`IssueList` as read: the server sends one of
+        // `issues` and `issue`, not both).
+        .data::<ProjectData>()
+        .data::<ProjectList>()
+        .data::<TaskData>()
+        .data::<TaskList>()
+        .data::<AssetList>()
+        .data::<BatchList>()
+        .data::<IssueData>()
         .reply::<IssueList>()
-        .reply::<MemberList>()
-        .reply::<InviteList>()
-        .reply::<StorageList>()
-        .reply::<StorageData>()
-        .reply::<LlmList>()
-        .reply::<LlmData>()
-        .reply::<ExportData>()
+        .data::<MemberList>()
+        .data::<InviteList>()
+        .data::<StorageList>()
+        .data::<StorageData>()
+        .data::<LlmList>()
+        .data::<LlmData>()
+        .data::<ExportData>()
         // The resources (most are reached through the above too).
         .reply::<Project>()
         .reply::<Task>()
@@ -43,32 +44,19 @@ fn types() -> GenResult<Types> {
         .reply::<ango_core::ExportRow>()
         // Made by the SDK: as it serializes them.
         .produced::<ango_core::upload::UploadReport>();
-    // Arguments the table names whose Rust types have no JSON Schema yet (their JSON is
-    // read by hand-written code that accepts both key spellings).
-    for (name, rust_path) in [
-        ("AnnotationPayload", "ango_core::models::AnnotationPayload"),
-        (
-            "AssetBuilderTemplate",
-            "ango_core::models::AssetBuilderTemplate",
-        ),
-        (
-            "ChatAssetCreationConfig",
-            "ango_core::models::ChatAssetCreationConfig",
-        ),
-        (
-            "ClassificationCategory",
-            "ango_core::ontology::ClassificationCategory",
-        ),
-        ("Invitation", "ango_core::models::Invitation"),
-        ("Llm", "ango_core::models::Llm"),
-        ("RelationCategory", "ango_core::ontology::RelationCategory"),
-        ("RoleUpdate", "ango_core::models::RoleUpdate"),
-        ("Storage", "ango_core::models::Storage"),
-        ("TaskFilter", "ango_core::models::TaskFilter"),
-        ("ToolCategory", "ango_core::ontology::ToolCategory"),
-    ] {
-        c.opaque(name, rust_path);
-    }
+    // Arguments: what the table's parameters (and the hand-written export methods) name.
+    c.request::<ango_core::models::AnnotationPayload>()
+        .request::<ango_core::models::AssetBuilderTemplate>()
+        .request::<ango_core::models::ChatAssetCreationConfig>()
+        .request::<ango_core::models::ExportOptions>()
+        .request::<ango_core::models::Invitation>()
+        .request::<ango_core::models::Llm>()
+        .request::<ango_core::models::RoleUpdate>()
+        .request::<ango_core::models::Storage>()
+        .request::<ango_core::models::TaskFilter>()
+        .request::<ango_core::ontology::ClassificationCategory>()
+        .request::<ango_core::ontology::RelationCategory>()
+        .request::<ango_core::ontology::ToolCategory>();
     c.finish()
 }
 

@@ -140,7 +140,26 @@ fn index_type(o: &Object, extra: &Ty) -> String {
     }
 }
 
-fn interface(out: &mut String, def: &TypeDef) {
+/// `snake_case` -> `snakeCase` (a leading `_` stays).
+fn camel(name: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for (i, c) in name.chars().enumerate() {
+        if c == '_' && i > 0 {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// An interface, or a type alias. `camel_keys`: an argument type, whose keys the core
+/// also accepts in camelCase, the spelling given to Node users.
+fn interface(out: &mut String, def: &TypeDef, camel_keys: bool) {
     if let Some(doc) = &def.doc {
         jsdoc(out, "", doc);
     }
@@ -157,7 +176,12 @@ fn interface(out: &mut String, def: &TypeDef) {
                     jsdoc(out, "  ", doc);
                 }
                 let opt = if f.required { "" } else { "?" };
-                let _ = writeln!(out, "  {}{opt}: {}", property_name(&f.name), render(&f.ty));
+                let key = if camel_keys {
+                    camel(&f.name)
+                } else {
+                    f.name.clone()
+                };
+                let _ = writeln!(out, "  {}{opt}: {}", property_name(&key), render(&f.ty));
             }
             if let Some(extra) = &o.extra {
                 jsdoc(
@@ -306,9 +330,21 @@ pub fn generate(types: &Types, methods: &[Method]) -> GenResult<String> {
             missing.join(", ")
         )));
     }
+    // Types only arguments use (not reachable from a reply): camelCase keys.
+    let replies: std::collections::BTreeSet<&str> = types
+        .reachable(&types.replies)
+        .into_iter()
+        .map(|d| d.name.as_str())
+        .collect();
+    let arguments: std::collections::BTreeSet<&str> = types
+        .reachable(&types.requests)
+        .into_iter()
+        .map(|d| d.name.as_str())
+        .filter(|n| !replies.contains(n))
+        .collect();
     for def in types.defs.values() {
         out.push('\n');
-        interface(&mut out, def);
+        interface(&mut out, def, arguments.contains(def.name.as_str()));
     }
     out.push('\n');
     jsdoc(

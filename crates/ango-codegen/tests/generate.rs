@@ -104,6 +104,9 @@ struct TaskFilter {
     /// Only tasks updated since (epoch milliseconds).
     #[serde(default)]
     updated_since: Option<f64>,
+    /// Review status (snake_case in Rust's schema; camelCase is accepted too).
+    #[serde(default, rename = "review_status", alias = "reviewStatus")]
+    review_status: Option<String>,
 }
 
 fn types() -> Types {
@@ -165,6 +168,9 @@ fn typescript_interfaces_follow_the_rust_types() {
     // Request models are declared too (method parameters name them).
     assert!(ts.contains("export interface TaskFilter {"), "{ts}");
     assert!(ts.contains("  updatedSince?: number | null\n"), "{ts}");
+    // An argument type: camelCase keys for Node users.
+    assert!(ts.contains("  reviewStatus?: string | null\n"), "{ts}");
+    assert!(!ts.contains("review_status"), "{ts}");
 }
 
 #[test]
@@ -417,4 +423,39 @@ fn committed_files_are_fresh() {
         "run `cargo run -p ango-codegen` and commit: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `data` of a listing whose keys all have defaults.
+#[derive(Deserialize, serde::Serialize, JsonSchema, Default)]
+#[allow(dead_code)]
+struct StageList {
+    /// The stages.
+    #[serde(default)]
+    stages: Vec<String>,
+    /// How many.
+    #[serde(default)]
+    total: Option<u64>,
+}
+
+#[test]
+fn reply_data_keys_are_required_unless_they_may_be_null() {
+    let render = |data: bool| {
+        let mut c = Collector::new();
+        if data {
+            c.data::<StageList>();
+        } else {
+            c.reply::<StageList>();
+        }
+        ango_codegen::ts::generate(&c.finish().unwrap(), &[]).unwrap()
+    };
+    // As the server's reply data: `stages` always there, `total` maybe missing.
+    let ts = render(true);
+    assert!(
+        ts.contains("  stages: string[]\n  /** How many. */\n  total?: number\n"),
+        "{ts}"
+    );
+    // As read (the deserialize contract): both may be missing.
+    let ts = render(false);
+    assert!(ts.contains("  stages?: string[]\n"), "{ts}");
+    assert!(ts.contains("  total?: number | null\n"), "{ts}");
 }

@@ -166,7 +166,7 @@ const PROJECT_ID: ParamSpec = req(
     "project_id",
     "projectId",
     "string",
-    "str",
+    "Optional[str]",
     "The project's id.",
 );
 const TASK_ID: ParamSpec = req("task_id", "taskId", "string", "str", "The task's id.");

@@ -524,8 +524,9 @@ impl Client {
         self.with_settings(|settings| overrides.apply(settings))
     }
 
-    /// Runs `call`, one method of this client that sends a single API request and
-    /// returns its JSON reply unchanged (such as [`Client::get_project`]), and returns
+    /// Runs `call`, one method of this client's JSON view ([`Raw`]) that sends a single
+    /// API request and returns its JSON reply unchanged (such as [`Raw::get_project`],
+    /// or [`Client::delete_project`] through it), and returns
     /// that reply's body undecoded, for callers that decode JSON into their own objects
     /// (the Python binding builds Python objects from it directly). The request sent
     /// is exactly the method's; a method that sends several requests, or derives its

@@ -54,13 +54,10 @@ fn the_whole_flow_through_ango_core() {
 
     // Project and label set.
     let created = client
-        .raw()
         .create_project("Workflow", Some("end to end"), None)
         .unwrap();
-    let project_id = created["data"]["project"]["_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    assert_eq!(created.name.as_deref(), Some("Workflow"));
+    let project_id = created.id.unwrap();
     let car = ToolCategory::new(Tool::BoundingBox, "Car");
     let sunny = LabelOption::new("Sunny");
     let weather = ClassificationCategory::new(Classification::Radio, "Weather")
@@ -71,19 +68,20 @@ fn the_whole_flow_through_ango_core() {
         relations: vec![],
     };
     client.create_label_set(&project_id, &schema, None).unwrap();
-    let project = client.raw().get_project(&project_id).unwrap();
-    let stored_schema = &project["data"]["project"]["categorySchema"];
+    let project = client.get_project(&project_id).unwrap();
     assert_eq!(
-        CategorySchema::from_value(stored_schema).unwrap(),
+        project.ontology().unwrap(),
         schema,
         "the label set round-trips"
     );
+    let stored = project.category_schema.as_ref().unwrap();
+    assert_eq!(stored.tools[0].title.as_deref(), Some("Car"));
 
     // Batch.
     client.create_batch(&project_id, "batch-a").unwrap();
-    let batches = client.raw().get_batches(&project_id).unwrap();
-    assert_eq!(batches[0]["name"], "batch-a");
-    let batch_id = batches[0]["_id"].as_str().unwrap().to_string();
+    let batches = client.get_batches(&project_id).unwrap();
+    assert_eq!(batches[0].name.as_deref(), Some("batch-a"));
+    let batch_id = batches[0].id.clone().unwrap();
 
     // Upload three images into the batch.
     let dir = TempDir::new();
@@ -269,7 +267,6 @@ fn the_whole_flow_through_ango_core() {
 
     // Issues.
     let issue = client
-        .raw()
         .create_issue(
             &task0,
             "The box is off",
@@ -279,16 +276,15 @@ fn the_whole_flow_through_ango_core() {
             },
         )
         .unwrap();
-    let issue_id = issue["data"]["issue"]["_id"].as_str().unwrap().to_string();
+    let issue_id = issue.id.unwrap();
     let by_task = GetIssuesParams {
         task_id: Some(task0.clone()),
         ..GetIssuesParams::default()
     };
-    let listed = client.raw().get_issues(&project_id, &by_task).unwrap();
-    assert_eq!(listed["data"]["issues"].as_array().unwrap().len(), 1);
-    assert_eq!(listed["data"]["issues"][0]["position"], "[10, 20]");
+    let listed = client.get_issues(&project_id, &by_task).unwrap();
+    assert_eq!(listed.items.len(), 1);
+    assert_eq!(listed.items[0].extra["position"], "[10, 20]");
     let updated = client
-        .raw()
         .update_issue(
             &issue_id,
             &UpdateIssueParams {
@@ -297,17 +293,18 @@ fn the_whole_flow_through_ango_core() {
             },
         )
         .unwrap();
-    assert_eq!(updated["data"]["issue"]["status"], "Resolved");
+    assert_eq!(updated.status.as_deref(), Some("Resolved"));
     client
         .add_comment_to_issue(&issue_id, "fixed now", None)
         .unwrap();
-    let listed = client.raw().get_issues(&project_id, &by_task).unwrap();
-    let comments = listed["data"]["issues"][0]["comments"].as_array().unwrap();
+    let listed = client.get_issues(&project_id, &by_task).unwrap();
+    let comments = &listed.items[0].comments;
     assert_eq!(comments.len(), 1);
     assert_eq!(comments[0]["content"], "fixed now");
     client.delete_issue(&project_id, &issue_id).unwrap();
-    let listed = client.raw().get_issues(&project_id, &by_task).unwrap();
-    assert!(listed["data"]["issues"].as_array().unwrap().is_empty());
+    let listed = client.get_issues(&project_id, &by_task).unwrap();
+    assert!(listed.items.is_empty());
+    assert_eq!(listed.total, 0);
 
     // Requeue, assign, prioritise: visible in get_tasks.
     client
@@ -328,15 +325,18 @@ fn the_whole_flow_through_ango_core() {
         .update_tasks_priority(&project_id, 7, &task_ids("taskIds", &[&task2]))
         .unwrap();
     let page = client
-        .raw()
         .get_tasks(&project_id, &GetTasksParams::default())
         .unwrap();
-    let listed = page["data"]["tasks"].as_array().unwrap();
-    let find = |id: &str| listed.iter().find(|t| t["_id"] == id).unwrap();
-    assert_eq!(find(&task0)["stage"], "Label");
-    assert_eq!(find(&task1)["assignee"], admin.as_str());
-    assert_eq!(find(&task2)["priority"], 7);
-    assert_eq!(find(&task1)["priority"], 0);
+    let find = |id: &str| {
+        page.items
+            .iter()
+            .find(|t| t.id.as_deref() == Some(id))
+            .unwrap()
+    };
+    assert_eq!(find(&task0).stage.as_deref(), Some("Label"));
+    assert_eq!(find(&task1).assignee.as_deref(), Some(admin.as_str()));
+    assert_eq!(find(&task2).priority, Some(7));
+    assert_eq!(find(&task1).priority, Some(0));
 
     // Delete an asset: its task goes with it.
     let mut by_external_id = Map::new();

@@ -15,7 +15,7 @@
 //! - every field the model does not know is kept in the struct's `extra` map and written
 //!   back when the struct is serialized;
 //! - only a known field holding a value of the wrong type is an error
-//!   ([`Error::Decode`](crate::Error::Decode), naming what was expected).
+//!   ([`Error::Decode`], naming what was expected).
 //!
 //! ```
 //! let task: ango_core::Task = serde_json::from_str(r#"{
