@@ -2,8 +2,8 @@
 // are generated from the Rust types and ango-core's method table
 // (generated/types.d.ts); this file adds what ango.js writes by hand: the constructor,
 // listings as streams, uploads with progress, exports, `AngoError`.
-import type { Client as TableClient, Asset, Project, Task, TaskFilter, UploadReport } from './generated/types'
-import type { ClientOptions, ExportFormat, ExportType, TaskType } from './index'
+import type { Client as TableClient, Asset, ExportOptions, Project, Task, TaskFilter, UploadReport } from './generated/types'
+import type { ClientOptions } from './index'
 
 export * from './generated/types'
 export {
@@ -100,29 +100,6 @@ export type IterTasksOptions = Omit<GetTasksOptions, 'page' | 'limit'> & {
   /** Items held ahead of the consumer, per parallel transfer (default 100, at most 1000). */
   pageSize?: number
   taskFilter?: TaskFilter | null
-}
-
-/** A window of time for `ExportOptions`. */
-export interface TimeFilter {
-  fromDate?: Date | string | number | null
-  toDate?: Date | string | number | null
-}
-
-/** What an export contains and its format (defaults as the official SDK). */
-export interface ExportOptions {
-  stage?: string[] | null
-  batches?: string[] | null
-  taskType?: TaskType | null
-  exportFormat?: ExportFormat
-  exportType?: ExportType
-  includeKeyFramesOnly?: boolean
-  includeIdleBlurDurations?: boolean
-  sendEmail?: boolean
-  includeMetadata?: boolean
-  includeHistory?: boolean
-  notify?: boolean
-  updatedAt?: TimeFilter | null
-  createdAt?: TimeFilter | null
 }
 
 /** A local file to upload: its path, or the path with what to attach to its asset. */

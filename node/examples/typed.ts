@@ -30,7 +30,7 @@ async function main(): Promise<void> {
 
     const filter: TaskFilter = {
       stage: ['Label'],
-      createdAt: { gte: new Date('2024-01-01'), lt: Date.now() },
+      createdAt: { gte: new Date('2024-01-01').toISOString(), lt: Date.now() },
       priority: { gte: 0 },
     }
     const controller = new AbortController()
