@@ -324,8 +324,11 @@ export interface FileOutcome {
   status: FileStatus
 }
 
-/** What happened to one file. */
-export type FileStatus = { Uploaded: { url: string } } | { Failed: { error: string } } | { Unknown: { url: string; error: string } }
+/**
+ * What happened to one file (serialized with its kind in `outcome`: `uploaded`,
+ * `failed` or `unknown`).
+ */
+export type FileStatus = { outcome: 'uploaded'; url: string } | { outcome: 'failed'; error: string } | { outcome: 'unknown'; url: string; error: string }
 
 /** An invitation of one or more e-mail addresses to the organization. */
 export interface Invitation {

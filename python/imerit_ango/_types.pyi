@@ -274,7 +274,8 @@ class FileOutcome(TypedDict):
     status: FileStatus
 
 
-# What happened to one file.
+# What happened to one file (serialized with its kind in `outcome`: `uploaded`,
+# `failed` or `unknown`).
 FileStatus = Union[Dict[str, Any], Dict[str, Any], Dict[str, Any]]
 
 
