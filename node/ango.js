@@ -1,7 +1,10 @@
 'use strict'
-// The package entry: the generated native binding (index.js) plus what napi cannot
-// express. Errors coded by the Rust side become `AngoError`s with `code`, `status`
-// and `body`, and row streams become async iterables. No API logic lives here.
+// The package entry: the generated native binding (index.js) made into the `Client`
+// users hold. Glue only: the methods of ango-core's table are attached by name from
+// `methods()` (required arguments positional, then `{ ...options, signal }`), arguments
+// go to the native side as JSON text and results come back as JSON text, errors coded
+// by the Rust side become `AngoError`s, an `AbortSignal` cancels any call, and row
+// streams are async iterables. No API logic lives here.
 
 const native = require('./index.js')
 
@@ -25,15 +28,18 @@ const NAPI_ARGUMENT_CODES = new Set([
 class AngoError extends Error {
   constructor(info) {
     super(info.message)
-    this.name = 'AngoError'
+    // A cancelled call is an AbortError, as `fetch` rejects on an aborted signal.
+    this.name = info.code === 'CANCELLED' ? 'AbortError' : 'AngoError'
     this.code = info.code
     if (info.status !== undefined) this.status = info.status
     if (info.body !== undefined) this.body = info.body
     if (info.retryAfterMs !== undefined) this.retryAfterMs = info.retryAfterMs
+    if (info.cause !== undefined) this.cause = info.cause
   }
 }
 
 function convertError(err) {
+  if (err instanceof AngoError) return err
   if (err && typeof err.message === 'string') {
     if (err.message.startsWith(MARKER)) {
       // napi appends where a nested argument failed (" on TaskFilter.createdAt").
@@ -59,95 +65,183 @@ function convertError(err) {
   return err
 }
 
-// The native side converts JSON arguments recursively: a circular or absurdly deep
-// object would overflow its stack and abort the process, so such arguments are refused
-// here first, as `JSON.stringify` refuses them.
-const MAX_DEPTH = 512
-
-function checkJson(value, depth, ancestors) {
-  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return
-  if (ancestors.has(value)) {
-    throw new AngoError({ code: 'INVALID_ARGUMENT', message: 'an argument contains itself (a circular structure)' })
-  }
-  if (depth >= MAX_DEPTH) {
-    throw new AngoError({ code: 'INVALID_ARGUMENT', message: `an argument is nested more than ${MAX_DEPTH} levels deep` })
-  }
-  ancestors.add(value)
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) checkJson(value[i], depth + 1, ancestors)
-  } else {
-    for (const key in value) checkJson(value[key], depth + 1, ancestors)
-  }
-  ancestors.delete(value)
-}
-
-function checkArgs(args) {
-  const ancestors = new Set()
-  for (const arg of args) checkJson(arg, 0, ancestors)
-}
-
 function rethrow(err) {
   throw convertError(err)
 }
 
-// Wraps a native function so that its errors are converted. A Promise-returning
-// function rejects, never throws: an argument refused before the call started (which
-// napi throws synchronously) rejects its Promise too.
-function withErrors(fn, returnsPromise) {
-  return function (...args) {
-    let result
+const invalid = (message) => new AngoError({ code: 'INVALID_ARGUMENT', message })
+
+// Numbers JSON cannot carry are refused rather than sent as `null`.
+function finite(key, value) {
+  if (typeof value === 'number' && !Number.isFinite(value)) throw invalid(`${value} is not a number JSON can carry`)
+  return value
+}
+
+/** Arguments as JSON text: dates become ISO strings, `undefined` is left out, and a
+ * circular, absurdly deep, non-finite or BigInt-holding argument is refused. */
+function toJson(value, what) {
+  try {
+    return JSON.stringify(value === undefined ? null : value, finite)
+  } catch (err) {
+    if (err instanceof AngoError) throw invalid(`${what}: ${err.message}`)
+    const why = err instanceof RangeError ? 'an argument is nested too deeply' : err.message
+    throw invalid(`${what}: ${why}`)
+  }
+}
+
+/** Refuses a circular or absurdly deep object (the values are the callee's to check). */
+function checkStructure(value) {
+  try {
+    JSON.stringify(value)
+  } catch (err) {
+    if (err instanceof TypeError && /circular/i.test(err.message)) throw invalid('an argument contains itself (a circular structure)')
+    if (err instanceof RangeError) throw invalid('an argument is nested too deeply')
+  }
+}
+
+/** A result's JSON text as a value. */
+function fromJson(text) {
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new AngoError({ code: 'DECODE', message: `could not decode the response: ${err.message}` })
+  }
+}
+
+function options(value, what) {
+  if (value === undefined || value === null) return {}
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${what}: expected an options object`)
+  return value
+}
+
+function checkSignal(signal) {
+  if (signal === undefined || signal === null) return null
+  if (typeof signal !== 'object' || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function') {
+    throw invalid('signal must be an AbortSignal')
+  }
+  return signal
+}
+
+const cancelled = (signal) =>
+  new AngoError({ code: 'CANCELLED', message: 'operation cancelled', cause: signal && signal.reason })
+
+/** A native token cancelled when `signal` fires (already cancelled if it has), and
+ * `detach()` to stop listening; `{ token: null }` without a signal. */
+function tokenFor(signal) {
+  if (!signal) return { token: null, detach() {} }
+  const token = new native.CancelToken()
+  if (signal.aborted) {
+    token.cancel()
+    return { token, detach() {} }
+  }
+  const onAbort = () => token.cancel()
+  signal.addEventListener('abort', onAbort, { once: true })
+  return { token, detach: () => signal.removeEventListener('abort', onAbort) }
+}
+
+/** `work`, rejected with `CANCELLED` as soon as `signal` fires (the native work stops
+ * at its next checkpoint; its late outcome is dropped). */
+function abortable(signal, work) {
+  work = work.catch(rethrow)
+  if (!signal) return work
+  if (signal.aborted) {
+    work.catch(() => {})
+    return Promise.reject(cancelled(signal))
+  }
+  let onAbort
+  const aborted = new Promise((_, reject) => {
+    onAbort = () => reject(cancelled(signal))
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  work.catch(() => {})
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort))
+}
+
+/** Runs `start(token)`, a native call returning a Promise, under `signal`, and
+ * resolves to `keep(result, signal, detach)` (by default the result, the token done
+ * with). Never throws: an argument refused before the call started rejects too. */
+function run(signal, start, keep = (out, _signal, detach) => (detach(), out)) {
+  try {
+    signal = checkSignal(signal)
+    if (signal && signal.aborted) return Promise.reject(cancelled(signal))
+    const { token, detach } = tokenFor(signal)
+    let work
     try {
-      checkArgs(args)
-      result = fn.apply(this, args)
+      work = start(token)
     } catch (err) {
-      if (returnsPromise) return Promise.reject(convertError(err))
-      rethrow(err)
+      detach()
+      throw err
     }
-    return result && typeof result.then === 'function' ? result.catch(rethrow) : result
+    return abortable(signal, work).then(
+      (out) => keep(out, signal, detach),
+      (err) => {
+        detach()
+        throw err
+      },
+    )
+  } catch (err) {
+    return Promise.reject(convertError(err))
   }
 }
 
-// `isAsync(name)` tells which methods return Promises (per the generated index.d.ts).
-function wrapMethods(proto, isAsync) {
-  for (const name of Object.getOwnPropertyNames(proto)) {
-    const desc = Object.getOwnPropertyDescriptor(proto, name)
-    if (name !== 'constructor' && typeof desc.value === 'function') {
-      Object.defineProperty(proto, name, { ...desc, value: withErrors(desc.value, isAsync(name)) })
-    }
+/** `fn()`, a Promise; what it throws (refused options) becomes a rejection. */
+function safely(fn) {
+  try {
+    return fn()
+  } catch (err) {
+    return Promise.reject(convertError(err))
   }
 }
 
-// On the client only `iter*` (a RowStream) and `withOptions` (a client) are synchronous.
-wrapMethods(native.AngoClient.prototype, (name) => !name.startsWith('iter') && name !== 'withOptions')
-wrapMethods(native.RowStream.prototype, (name) => name === 'nextBatch')
-// The emulator's plugin-hub calls return Promises; `seedProject` and `stop` do not.
-const EMULATOR_ASYNC = new Set(['runPlugin', 'pluginSessions', 'pluginSession', 'registerPlugin', 'plugins', 'waitForPlugin'])
-wrapMethods(native.Emulator.prototype, (name) => EMULATOR_ASYNC.has(name))
+const NATIVE = Symbol('native')
+const SIGNAL = Symbol('signal')
+const DETACH = Symbol('detach')
 
-const plugins = require('./plugins.js')
-wrapMethods(plugins.Plugin.prototype, (name) => name === 'shutdown' || name === 'wait')
+/** A native row stream that rejects with `CANCELLED` once `signal` fires. */
+function stream(rows, signal, detach) {
+  rows[SIGNAL] = signal
+  rows[DETACH] = detach
+  return rows
+}
+
+/** JSON text as a value, or a row stream that keeps the call's token (cancelled when
+ * the signal fires while it is read). */
+function streamed(out, signal, detach) {
+  if (typeof out !== 'string') return stream(out, signal, detach)
+  detach()
+  return fromJson(out)
+}
 
 // `for await (const row of stream)`: rows are fetched in batches on the thread pool;
-// leaving the loop early closes the stream.
+// leaving the loop early (or aborting its signal) closes the stream.
 native.RowStream.prototype[Symbol.asyncIterator] = function () {
-  const stream = this
+  const rows = this
   let batch = []
   let index = 0
   let finished = false
+  const finish = () => {
+    finished = true
+    batch = []
+    rows.close()
+    if (rows[DETACH]) rows[DETACH]()
+  }
   return {
     async next() {
       while (index >= batch.length) {
         if (finished) return { done: true, value: undefined }
-        batch = await stream.nextBatch()
+        try {
+          batch = await abortable(rows[SIGNAL], rows.nextBatch())
+        } catch (err) {
+          finish()
+          throw err
+        }
         index = 0
-        if (batch.length === 0) finished = true
+        if (batch.length === 0) finish()
       }
       return { done: false, value: batch[index++] }
     },
     async return() {
-      finished = true
-      batch = []
-      stream.close()
+      finish()
       return { done: true, value: undefined }
     },
     [Symbol.asyncIterator]() {
@@ -163,22 +257,204 @@ native.RowStream.prototype.toArray = async function () {
   return rows
 }
 
-class AngoClient extends native.AngoClient {
+/** An Ango Hub client: every method of ango-core's table, plus listings as streams,
+ * uploads with progress and exports. Every Promise method takes `{ signal }`. */
+class Client {
   constructor(options) {
     try {
-      super(options)
+      this[NATIVE] = options instanceof native.AngoClient ? options : new native.AngoClient(options)
     } catch (err) {
       rethrow(err)
     }
   }
+
+  /** The API host in use, without a trailing slash. */
+  get host() {
+    return this[NATIVE].host
+  }
+
+  /** A client sharing this one's connections and key, with some settings changed. */
+  withOptions(changes) {
+    try {
+      return new Client(this[NATIVE].withOptions(changes))
+    } catch (err) {
+      rethrow(err)
+    }
+  }
+
+  /** Every task of a project matching `options` (as `getTasks`, plus `pageSize`). */
+  iterTasks(projectId, opts) {
+    return this.#iter('tasks', projectId, opts)
+  }
+
+  /** Every asset of a project matching `options.filters`. */
+  iterAssets(projectId, opts) {
+    return this.#iter('assets', projectId, opts)
+  }
+
+  /** Every project visible to the API key. */
+  iterProjects(opts) {
+    return this.#iter('projects', null, opts)
+  }
+
+  #iter(kind, projectId, opts) {
+    try {
+      const { signal, ...rest } = options(opts, `iter ${kind}`)
+      const checked = checkSignal(signal)
+      const { token, detach } = tokenFor(checked)
+      try {
+        return stream(this[NATIVE].iter(kind, projectId, toJson(rest, 'options'), token), checked, detach)
+      } catch (err) {
+        detach()
+        throw err
+      }
+    } catch (err) {
+      rethrow(err)
+    }
+  }
+
+  /** Uploads local files in parallel and registers them; resolves to the upload report.
+   * Aborted, it rejects at once with `CANCELLED`; the error's `report` then resolves to
+   * each file's outcome once the native work has stopped (files not started are
+   * `failed`, nothing is registered after the abort). */
+  uploadFiles(projectId, files, opts) {
+    return safely(() => {
+      const { signal, onProgress, ...rest } = options(opts, 'uploadFiles')
+      let work = null
+      const start = (token) =>
+        (work = this[NATIVE].uploadFiles(projectId, toJson(files, 'files'), toJson(rest, 'options'), onProgress, token))
+      return run(signal, start).then(fromJson, (err) => {
+        if (err.code === 'CANCELLED' && work) {
+          err.report = work.then(fromJson, rethrow)
+          err.report.catch(() => {})
+        }
+        throw err
+      })
+    })
+  }
+
+  /** Exports a project: the parsed export (JSON format), a row stream (NDJSON), or
+   * `null` after saving the archive to `zipFilePath`. */
+  exportV3(projectId, opts) {
+    return safely(() => {
+      const { signal, zipFilePath, ...rest } = options(opts, 'exportV3')
+      return run(signal, (token) => this[NATIVE].export(projectId, toJson(rest, 'options'), zipFilePath, token), streamed)
+    })
+  }
+
+  /** The same as `exportV3`. */
+  export(projectId, opts) {
+    return this.exportV3(projectId, opts)
+  }
+
+  /** Exports a project as a stream of rows, in either format. */
+  exportRows(projectId, opts) {
+    return safely(() => {
+      const { signal, ...rest } = options(opts, 'exportRows')
+      return run(signal, (token) => this[NATIVE].exportRows(projectId, toJson(rest, 'options'), token), streamed)
+    })
+  }
+
+  /** Asks for an export; resolves to the archive's signed URL. */
+  requestExport(projectId, opts) {
+    return safely(() => {
+      const { signal, ...rest } = options(opts, 'requestExport')
+      return run(signal, (token) => this[NATIVE].requestExport(projectId, toJson(rest, 'options'), token)).then(fromJson)
+    })
+  }
+
+  /** Encodes a brush mask (`shape` `[h, w]`, `[h, w, 3]`, `[h, w, 4]`, or with
+   * `medical` a `[z, y, x]` volume; `values` row by row), uploads it and resolves to
+   * its URL for `brushDataUrl` / `medicalBrushDataUrl`. */
+  uploadBrushArray(projectId, shape, values, opts) {
+    return safely(() => {
+      const { signal, medical = false } = options(opts, 'uploadBrushArray')
+      return run(signal, (token) => this[NATIVE].uploadBrushArray(projectId, shape, values, medical, token)).then(fromJson)
+    })
+  }
+
+  /** Exports a project's archive (zip) to `path`; resolves to its size in bytes. */
+  exportToFile(projectId, path, opts) {
+    return safely(() => {
+      const { signal, ...rest } = options(opts, 'exportToFile')
+      return run(signal, (token) => this[NATIVE].exportToFile(projectId, path, toJson(rest, 'options'), token))
+    })
+  }
 }
 
-// The format converters, Promise-returning like the client's methods.
+// The table's methods: `name(required..., { ...optional, signal })`.
+for (const method of JSON.parse(native.methods())) {
+  const required = method.params.filter((p) => p.default === null)
+  const arity = required.length
+  const fn = function (...args) {
+    return safely(() => {
+      if (args.length > arity + 1) {
+        throw invalid(`${method.node_name}() takes ${arity} argument(s) and an options object, got ${args.length}`)
+      }
+      const values = {}
+      for (let i = 0; i < arity; i++) if (args[i] !== undefined) values[required[i].name] = args[i]
+      const { signal, ...rest } = options(args[arity], `${method.node_name}() options`)
+      Object.assign(values, rest)
+      return run(signal, (token) => this[NATIVE].call(method.name, toJson(values, 'arguments'), token)).then(fromJson)
+    })
+  }
+  Object.defineProperty(fn, 'name', { value: method.node_name })
+  Object.defineProperty(Client.prototype, method.node_name, { value: fn, writable: true, configurable: true })
+}
+
+// Errors of the other native classes become `AngoError`s too. A Promise-returning
+// function rejects, never throws. Their object arguments are converted by napi
+// recursively: a circular or absurdly deep one would overflow the native stack, so it
+// is refused first, as `JSON.stringify` refuses it.
+function withErrors(fn, returnsPromise) {
+  return function (...args) {
+    let result
+    try {
+      for (const arg of args) if (arg !== null && typeof arg === 'object') checkStructure(arg)
+      result = fn.apply(this, args)
+    } catch (err) {
+      if (returnsPromise) return Promise.reject(convertError(err))
+      rethrow(err)
+    }
+    return result && typeof result.then === 'function' ? result.catch(rethrow) : result
+  }
+}
+
+function wrapMethods(proto, isAsync) {
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const desc = Object.getOwnPropertyDescriptor(proto, name)
+    if (name !== 'constructor' && typeof desc.value === 'function') {
+      Object.defineProperty(proto, name, { ...desc, value: withErrors(desc.value, isAsync(name)) })
+    }
+  }
+}
+
+wrapMethods(native.RowStream.prototype, (name) => name === 'nextBatch')
+const nextBatchText = native.RowStream.prototype.nextBatch
+/** Up to `max` next rows (default 256); `[]` once the stream is over. */
+native.RowStream.prototype.nextBatch = function (max) {
+  return nextBatchText.call(this, max).then(fromJson)
+}
+// The emulator's plugin-hub calls return Promises; `seedProject` and `stop` do not.
+const EMULATOR_ASYNC = new Set(['runPlugin', 'pluginSessions', 'pluginSession', 'registerPlugin', 'plugins', 'waitForPlugin'])
+wrapMethods(native.Emulator.prototype, (name) => EMULATOR_ASYNC.has(name))
+
+const plugins = require('./plugins.js')
+wrapMethods(plugins.Plugin.prototype, (name) => name === 'shutdown' || name === 'wait')
+
+// The format converters, Promise-returning and abortable like the client's methods.
 const formats = {}
-for (const [name, fn] of Object.entries(require('./formats.js'))) formats[name] = withErrors(fn, true)
+for (const [name, fn] of Object.entries(require('./formats.js'))) {
+  formats[name] = function (...args) {
+    const last = args[args.length - 1]
+    const signal = last && typeof last === 'object' && !Array.isArray(last) ? last.signal : undefined
+    return run(signal, (token) => fn.apply({ token, nativeOf: (client) => client[NATIVE] }, args))
+  }
+}
 
 module.exports = {
-  AngoClient,
+  Client,
+  AngoClient: Client,
   AngoError,
   RowStream: native.RowStream,
   Emulator: native.Emulator,

@@ -1,6 +1,6 @@
 // Types of the format converters (formats.js), re-exported by the package entry both
 // at the top level and as the `formats` namespace.
-import type { AngoClient, ExportOptions } from './index'
+import type { Client, ExportOptions } from './ango'
 
 /** What `convert` and `exportAs` write. */
 export type TargetFormat = 'coco' | 'yolo' | 'yolo-seg' | 'voc'
@@ -78,6 +78,8 @@ export interface ConvertOptions {
   ontology: Ontology
   /** A file for COCO, a directory for YOLO and VOC. */
   out: string
+  /** Rejects the promise with `CANCELLED` once fired. */
+  signal?: AbortSignal
 }
 
 export interface ExportAsOptions {
@@ -87,6 +89,8 @@ export interface ExportAsOptions {
   exportOptions?: ExportOptions
   /** Default: the project's own ontology. */
   ontology?: Ontology
+  /** Cancels the export: the promise rejects with an `AngoError` of code `CANCELLED`. */
+  signal?: AbortSignal
 }
 
 /**
@@ -97,7 +101,7 @@ export interface ExportAsOptions {
 export declare function convert(input: string | any[], options: ConvertOptions): Promise<ConversionReport>
 
 /** Exports a project and converts it on the fly (the export is never held in memory). */
-export declare function exportAs(client: AngoClient, projectId: string, options: ExportAsOptions): Promise<ConversionReport>
+export declare function exportAs(client: Client, projectId: string, options: ExportAsOptions): Promise<ConversionReport>
 
 /**
  * COCO annotations (a file path or the parsed document) to `importLabels` items.
@@ -107,7 +111,7 @@ export declare function exportAs(client: AngoClient, projectId: string, options:
 export declare function cocoToImport(
   coco: string | Record<string, any>,
   ontology: Ontology,
-  options?: { assets?: Assets },
+  options?: { assets?: Assets; signal?: AbortSignal },
 ): Promise<ImportPlan>
 
 /**

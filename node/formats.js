@@ -2,7 +2,8 @@
 // Format converters (ango-core's `formats`): Ango exports to COCO, YOLO and Pascal
 // VOC, a project's export straight to one of them, and COCO or YOLO annotations back
 // to Ango's import format. Each call is a Promise computed on the libuv thread pool;
-// this file only names the arguments. Errors are `AngoError`s with a `code`.
+// this file only names the arguments. `ango.js` calls these with `this` holding the
+// call's cancellation token, and makes them reject with `AngoError`s (and on `signal`).
 
 const native = require('./index.js')
 
@@ -27,7 +28,9 @@ function convert(input, opts) {
 /** Exports a project and converts it on the fly to `to` at `out`. */
 function exportAs(client, projectId, opts) {
   const { to, out, exportOptions, ontology } = options(opts, 'exportAs(client, projectId, { to, out })')
-  return native.formatsExportAs(client, projectId, to, out, exportOptions, ontology)
+  const nativeClient = this && this.nativeOf ? this.nativeOf(client) : client
+  const token = this && this.token
+  return native.formatsExportAs(nativeClient, projectId, to, out, JSON.stringify(exportOptions ?? {}), ontology, token)
 }
 
 /** COCO annotations (a path or the parsed document) to `importLabels` items. */

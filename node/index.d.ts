@@ -29,7 +29,7 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /**
  * An Ango Hub client. Every method returns a Promise and runs on the libuv thread
- * pool; results are the server's JSON answers as plain objects.
+ * pool; results are JSON text that `ango.js` parses.
  */
 export declare class AngoClient {
   /** A client; throws `INVALID_ARGUMENT` for a missing key or a malformed host. */
@@ -37,188 +37,60 @@ export declare class AngoClient {
   /**
    * A client sharing this one's connections and key, with some settings changed
    * (`timeoutMs`, `connectTimeoutMs`, `maxRetries`, `concurrency`, `progress`; the
-   * key and host of `options` are ignored): for a few calls that need other limits.
+   * key, host and user agent of `options` are ignored).
    */
   withOptions(options: ClientOptions): AngoClient
   /** The API host in use, without a trailing slash. */
   get host(): string
   /**
-   * Sends any API request (as the official `make_request`): `endpoint` is the path
-   * and query, such as `/v2/project/ID`; `payload` the JSON body. For endpoints
-   * without a method of their own.
+   * Calls the table method `method` with `args` (JSON text of an object keyed by
+   * parameter names); resolves to the JSON text of the result.
    */
-  makeRequest(method: string, endpoint: string, payload?: any | undefined | null): Promise<any>
-  /** Lists projects, a page at a time (defaults: page 1, limit 10). */
-  listProjects(page?: number | undefined | null, limit?: number | undefined | null): Promise<any>
-  /** Reads one project. */
-  getProject(projectId: string): Promise<any>
-  /** Creates a project. */
-  createProject(name: string, description?: string | undefined | null, projectType?: ProjectType): Promise<any>
-  /** Copies a project's settings into a new project. */
-  cloneProject(projectId: string, options?: CloneProjectOptions | undefined | null): Promise<any>
-  /** Soft-deletes a project. */
-  deleteProject(projectId: string): Promise<any>
-  /** Purges a project and its files; `confirmName` must be its name. */
-  purgeProject(projectId: string, confirmName: string): Promise<any>
+  call(method: string, args: string, token?: CancelToken | undefined | null): Promise<string>
   /**
-   * Sets a project's ontology, serialised by the core; a non-empty
-   * `rawCategorySchema` is sent as is instead.
+   * An auto-paginated listing as a stream: `kind` is `tasks` (options as `getTasks`'
+   * but `page`/`limit`, plus `pageSize`), `assets` (`filters`, `pageSize`) or
+   * `projects` (`pageSize`).
    */
-  createLabelSet(projectId: string, labelSet?: LabelSet | undefined | null, rawCategorySchema?: any | undefined | null): Promise<any>
-  /** Replaces a project's workflow stages. */
-  updateWorkflowStages(projectId: string, stages: Array<any>): Promise<any>
-  /** Sets benchmark sampling. */
-  updateBenchmarkSettings(projectId: string, benchmarkEnabled: boolean, benchmarkRatio?: number | undefined | null, benchmarkCutoff?: boolean | undefined | null): Promise<any>
-  /** Changes a project's label validation. */
-  updateLabelValidation(projectId: string, options?: LabelValidationOptions | undefined | null): Promise<any>
-  /** Adds people, by email, to a project with one role. */
-  addMembersToProject(projectId: string, members: Array<string>, role: ProjectRole): Promise<any>
-  /** Reads one overview metric. */
-  getMetrics(projectId: string, metric: Metrics): Promise<any>
+  iter(kind: string, projectId: string | undefined | null, options: string, token?: CancelToken | undefined | null): RowStream
   /**
-   * Reads performance data, optionally for `[start, end]` and some batches
-   * (names or ids).
+   * Uploads local files (paths or `{ path, externalId, contextData, metadata }`) in
+   * parallel and registers them as assets; resolves to the JSON text of the upload
+   * report (`ango_core::upload::UploadReport`'s serialized shape).
    */
-  getProjectPerformance(projectId: string, interval?: [Date | number | string, Date | number | string] | null, batches?: Array<string> | undefined | null): Promise<any>
-  /** The project's asset-builder templates. */
-  getAssetBuilderTemplates(projectId: string): Promise<any>
-  /** Creates an asset-builder template (checked by the core first). */
-  createAssetBuilderTemplate(projectId: string, template: AssetBuilderTemplate): Promise<any>
-  /** Runs a webhook stage again. */
-  rerunWebhook(projectId: string, webhookStageId: string): Promise<any>
-  /** Reads one task. */
-  getTask(taskId: string, includeAnswer?: boolean | undefined | null): Promise<any>
-  /** Lists a project's tasks, a page at a time. */
-  getTasks(projectId: string, options?: GetTasksOptions | undefined | null): Promise<any>
-  /** Every task of a project matching `options`, as an async iterable. */
-  iterTasks(projectId: string, options?: GetTasksOptions | undefined | null): RowStream
-  /** A task's history: one entry by `taskHistoryId`, else all of `taskId`'s. */
-  getTaskHistory(taskHistoryId?: string | undefined | null, taskId?: string | undefined | null): Promise<any>
-  /** Assigns tasks in a stage to a user. */
-  assignTask(projectId: string, taskIds: Array<string>, stageFilter: string, email: string): Promise<any>
-  /** Imports labels in the Ango import format. */
-  importLabels(projectId: string, labels: Array<any>): Promise<any>
+  uploadFiles(projectId: string, files: string, options: string, onProgress?: ((done: number, total: number) => void) | undefined | null, token?: CancelToken | undefined | null): Promise<string>
   /**
-   * Saves an answer on a task (merged into the stored one unless `overwrite`);
-   * resolves to whether the server answered.
+   * Exports a project: the JSON text of the whole export for the JSON format, a row
+   * stream for NDJSON; with `zipFilePath`, saves the archive there (resolves to `null`).
    */
-  annotateTask(taskId: string, payload: AnnotationPayload, options?: AnnotateOptions | undefined | null): Promise<boolean>
-  /** Records a review decision. */
-  reviewTask(taskId: string, reviewStatus: ReviewStatus, pctDetails?: any | undefined | null): Promise<any>
+  export(projectId: string, options: string, zipFilePath?: string | undefined | null, token?: CancelToken | undefined | null): Promise<string | RowStream>
   /**
-   * Sends tasks back to a stage; `filters` selects them (`taskIds`, `externalIds`,
-   * ...), `options` says what to clear.
+   * Exports a project as a stream of rows, in either format, without holding the
+   * export in memory.
    */
-  requeueTasks(projectId: string, toStageId: string, filters?: Record<string, any>, options?: Record<string, any>): Promise<any>
-  /** Sets the priority of the tasks `filters` selects (`{}`: all). */
-  updateTasksPriority(projectId: string, priority: number, filters?: Record<string, any>): Promise<any>
-  /** Marks tasks as benchmarks (or unmarks them with `isBenchmark` false). */
-  setTasksAsBenchmark(projectId: string, taskIds: Array<string>, isBenchmark?: boolean | undefined | null): Promise<any>
-  /** For plugins: sends a log record. */
-  pluginLog(log: any): Promise<any>
-  /** For plugins: sends a run's result. */
-  pluginResponse(response: any): Promise<any>
-  /** Lists a project's assets, a page at a time. */
-  getAssets(projectId: string, options?: GetAssetsOptions | undefined | null): Promise<any>
-  /** Every asset of a project matching `options.filters`, as an async iterable. */
-  iterAssets(projectId: string, options?: GetAssetsOptions | undefined | null): RowStream
-  /** Every project visible to the key, as an async iterable. */
-  iterProjects(options?: PageOptions | undefined | null): RowStream
-  /** Deletes assets. */
-  deleteAssets(projectId: string, assetIds: Array<string>): Promise<any>
-  /** Attaches files or links to assets. */
-  createAttachment(projectId: string, attachments: Array<any>): Promise<any>
-  /** A project's batches. */
-  getBatches(projectId: string): Promise<any>
-  /** Creates a batch. */
-  createBatch(projectId: string, batchName: string): Promise<any>
-  /** Creates the batches that do not exist yet. */
-  createBatches(projectId: string, batchNames: Array<string>): Promise<any>
-  /** Puts assets in batches (by id). */
-  assignBatches(projectId: string, assetIds: Array<string>, batches: Array<string>): Promise<any>
-  /** Opens an issue on a task. */
-  createIssue(taskId: string, content: string, options?: CreateIssueOptions | undefined | null): Promise<any>
-  /** A project's issues. */
-  getIssues(projectId: string, options?: GetIssuesOptions | undefined | null): Promise<any>
-  /** Changes an issue. */
-  updateIssue(issueId: string, options?: UpdateIssueOptions | undefined | null): Promise<any>
-  /** Comments on an issue. */
-  addCommentToIssue(issueId: string, content: string, contentMentions?: Array<any> | undefined | null): Promise<any>
-  /** Deletes an issue. */
-  deleteIssue(projectId: string, issueId: string): Promise<any>
-  /** The organization's members. */
-  getOrganizationMembers(organizationId: string): Promise<any>
-  /** Changes members' organization roles. */
-  updateOrganizationMembersRole(organizationId: string, roleUpdates: Array<RoleUpdate>): Promise<any>
-  /** Removes members, by email. */
-  deleteOrganizationMembers(organizationId: string, memberEmails: Array<string>): Promise<any>
-  /** Pending invitations. */
-  getOrganizationInvites(organizationId: string): Promise<any>
-  /** Invites people to the organization. */
-  inviteMembersToOrg(organizationId: string, invitation: Invitation): Promise<any>
-  /** Withdraws invitations, by email. */
-  deleteOrganizationInvites(organizationId: string, inviteEmails: Array<string>): Promise<any>
-  /** Sends an in-app notification. */
-  sendNotification(receivers: Array<string>, message: string, title?: string | undefined | null, clickableLink?: string | undefined | null): Promise<any>
-  /** LLM connections (one, by id, or all). */
-  getLlms(llmId?: string | undefined | null): Promise<any>
-  /** Creates an LLM connection. */
-  createLlm(llm: Llm): Promise<any>
-  /** Deletes an LLM connection. */
-  deleteLlm(llmId: string): Promise<any>
-  /** Storage connections (one, by id, or all). */
-  getStorages(storageId?: string | undefined | null): Promise<any>
-  /** Creates a storage connection. */
-  createStorage(storage: Storage): Promise<any>
-  /** Deletes a storage connection. */
-  deleteStorage(storageId: string): Promise<any>
-  /** Lists files in a storage bucket. */
-  listStorageFiles(storageId: string, bucketName: string, options?: ListStorageFilesOptions | undefined | null): Promise<any>
-  /** Browses a bucket (`options` are sent along). */
-  fileExplorer(bucket: string, storageId: string, options?: Record<string, any>): Promise<any>
-  /** A signed URL to PUT a new file to. */
-  getUploadUrl(fileName: string, projectId: string, fileType: StorageFileType, storageId?: string | undefined | null): Promise<string>
-  /** A signed URL to read a stored file. */
-  getSignedUrl(assetUrl: string, projectId: string, fileType: StorageFileType, storageId?: string | undefined | null): Promise<string>
-  /**
-   * Uploads local files in parallel and registers them as assets; resolves to each
-   * file's outcome and the registration answer.
-   */
-  uploadFiles(projectId: string, files: Array<string | UploadFile>, options?: UploadOptions | undefined | null, onProgress?: (done: number, total: number) => void): Promise<UploadReport>
-  /** Registers assets by URL (`data`, `externalId`, ...). */
-  uploadFilesCloud(projectId: string, assets: Array<any>, options?: UploadCloudOptions | undefined | null): Promise<any>
-  /** Uploads a project's instructions file. */
-  uploadInstructions(projectId: string, filePath: string, storageId?: string | undefined | null, bucket?: string | undefined | null): Promise<any>
-  /**
-   * Builds assets from a CSV file with one of the project's asset-builder templates
-   * and registers them; `delimiter` defaults to `,`.
-   */
-  uploadFilesWithAssetBuilder(projectId: string, templateId: string, inputFilePath: string, delimiter?: string | undefined | null, priority?: number | undefined | null): Promise<any>
+  exportRows(projectId: string, options: string, token?: CancelToken | undefined | null): Promise<RowStream>
+  /** Asks for an export; resolves to the JSON text of the archive's signed URL. */
+  requestExport(projectId: string, options: string, token?: CancelToken | undefined | null): Promise<string>
   /**
    * Encodes a brush mask (`shape` `[h, w]`, `[h, w, 3]`, `[h, w, 4]`, or with
    * `medical` a `[z, y, x]` volume; `values` row by row) as PNG or NRRD, uploads it
-   * and resolves to its URL for `brushDataUrl` / `medicalBrushDataUrl`.
+   * and resolves to the JSON text of its URL.
    */
-  uploadBrushArray(projectId: string, shape: Array<number>, values: Array<number>, medical?: boolean | undefined | null): Promise<string>
-  /** Creates chat assets. */
-  uploadChatAssets(projectId: string, config: ChatAssetCreationConfig, priority?: number | undefined | null): Promise<any>
-  /**
-   * Exports a project: the parsed JSON for the JSON format, a row stream (async
-   * iterable, read from disk as it goes) for NDJSON; with `zipFilePath`, saves the
-   * archive there and resolves to `null`.
-   */
-  exportV3(projectId: string, options?: ExportOptions | undefined | null, zipFilePath?: string | undefined | null): Promise<any>
-  /** The same as `exportV3`. */
-  export(projectId: string, options?: ExportOptions | undefined | null, zipFilePath?: string | undefined | null): Promise<any>
-  /**
-   * Exports a project as a stream of rows (tasks), in either format, without
-   * holding the export in memory.
-   */
-  exportRows(projectId: string, options?: ExportOptions | undefined | null): Promise<RowStream>
+  uploadBrushArray(projectId: string, shape: Array<number>, values: Array<number>, medical: boolean, token?: CancelToken | undefined | null): Promise<string>
   /** Exports a project's archive (zip) to `path`; resolves to its size in bytes. */
-  exportToFile(projectId: string, path: string, options?: ExportOptions | undefined | null): Promise<number>
-  /** Asks for an export; resolves to the archive's signed URL. */
-  requestExport(projectId: string, options?: ExportOptions | undefined | null): Promise<string>
+  exportToFile(projectId: string, path: string, options: string, token?: CancelToken | undefined | null): Promise<number>
+}
+
+/**
+ * A cancellation token (`ango_core::Cancel`): `ango.js` makes one per call that has
+ * an `AbortSignal` and cancels it when the signal fires; the core's work then stops at
+ * its next checkpoint.
+ */
+export declare class CancelToken {
+  /** A token not cancelled yet. */
+  constructor()
+  /** Cancels the work the token was given to. */
+  cancel(): void
 }
 
 /** A running emulator; `stop()` it when done (it also stops when garbage-collected). */
@@ -294,123 +166,15 @@ export declare class NativePlugin {
  */
 export declare class RowStream {
   /**
-   * Up to `max` next rows (default 256); an empty array means the stream is over.
-   * Rejects with the core's error if fetching or decoding fails.
+   * Up to `max` next rows (default 256) as the JSON text of an array; `[]` means
+   * the stream is over. Rejects with the core's error if fetching or decoding fails.
    */
-  nextBatch(max?: number | undefined | null): Promise<any[]>
+  nextBatch(max?: number | undefined | null): Promise<string>
   /**
    * Stops the stream early and frees what it holds (pending page fetches, the
    * export's temporary file). Safe to call more than once.
    */
   close(): void
-}
-
-/** How `annotateTask` applies an answer; all off by default. */
-export interface AnnotateOptions {
-  /** Replace the stored answer instead of merging into it. */
-  overwrite?: boolean
-  /** Submit the task to its next stage. */
-  sendToNextStage?: boolean
-  /** Mark the call as made by a plugin. */
-  isPlugin?: boolean
-}
-
-/** What `annotateTask` saves. */
-export interface AnnotationPayload {
-  /** The answer. */
-  answer?: Answer
-  /** URL of an uploaded brush mask. */
-  brushDataUrl?: string
-  /** URL of an uploaded medical brush mask. */
-  medicalBrushDataUrl?: string
-}
-
-/** An answer: objects, classifications and relations in the Ango format. */
-export interface Answer {
-  /** Objects (tool annotations). */
-  objects?: Array<any>
-  /** Classifications. */
-  classifications?: Array<any>
-  /** Relations. */
-  relations?: Array<any>
-}
-
-/** An asset-builder template. */
-export interface AssetBuilderTemplate {
-  /** Name. */
-  name: string
-  /** The HTML template. */
-  template: string
-  /** The column holding external ids. */
-  externalIdColumn: string
-  /** The data columns, by name (kept in the given order). */
-  dataConfig: Record<string, DataConfigItem>
-  /** Description. */
-  description?: string
-  /** The column holding batch names. */
-  batchColumn?: string
-  /** Pre-label configuration. */
-  preLabelConfig?: Record<string, any>
-}
-
-/** How chat assets are created by `uploadChatAssets`. */
-export interface ChatAssetCreationConfig {
-  /** Conversations to create (at least 1). */
-  numberOfAssets: number
-  /** Storage to put them in. */
-  storageId?: string
-  /** Bucket in that storage. */
-  bucketName?: string
-  /** The LLM configuration's id. */
-  llmConfigId?: string
-  /** The naming strategy's type. */
-  namingStrategy?: string
-  /** A local conversation JSON file to upload. */
-  conversationJson?: string
-}
-
-/** A classification (question), global or nested in a tool or another classification. */
-export interface ClassificationCategory {
-  /** The question type. */
-  tool: Classification
-  /** Title shown to annotators. */
-  title?: string
-  /** Whether an answer is required. */
-  required?: boolean
-  /** The category's id (generated when absent). */
-  schemaId?: string
-  /** `#RRGGBB` (random when absent). */
-  color?: string
-  /** Keyboard shortcut. */
-  shortcutKey?: string
-  /** Shown as a task-table column. */
-  columnField?: boolean
-  /** Nested classifications. */
-  classifications?: Array<ClassificationCategory>
-  /** Options. */
-  options?: Array<LabelOption>
-  /** The option tree of a tree-dropdown (replaces `options` with its flattening). */
-  treeOptions?: Array<TreeOption>
-  /** Shown only when this option (its schemaId) of the parent is picked. */
-  parentOptionId?: string
-  /** Answered per frame (video). */
-  frameSpecific?: boolean
-  /** A pattern text answers must match. */
-  regex?: string
-  /** Show options as a dropdown. */
-  showDropdown?: boolean
-  /** Rich-text answers. */
-  richText?: boolean
-  /** Name used in exports. */
-  exportName?: string
-  /** Name shown to annotators. */
-  displayName?: string
-  /** Short name. */
-  abbreviatedName?: string
-  /** Attribute type. */
-  attributeType?: string
-  /** Default answer of a boolean. */
-  defaultValue?: boolean
 }
 
 /**
@@ -432,77 +196,11 @@ export interface ClientOptions {
   concurrency?: number
   /** The `User-Agent` header. */
   userAgent?: string
-  /** Draw progress bars on stderr for bulk work (default false). */
+  /** Progress bars on stderr for bulk work (default: the core's setting, `ANGO_PROGRESS`). */
   progress?: boolean
 }
 
-/** What `cloneProject` copies; everything by default. */
-export interface CloneProjectOptions {
-  /** The label set. */
-  categorySchema?: boolean
-  /** The members. */
-  assignedTo?: boolean
-  /** The batches. */
-  batches?: boolean
-  /** The workflow. */
-  workflow?: boolean
-  /** The plugin presets. */
-  pluginPresets?: boolean
-  /** The general settings. */
-  projectGeneralSettings?: boolean
-}
-
-/** Optional parts of `createIssue`: an issue sits on an object or at a location. */
-export interface CreateIssueOptions {
-  /** Mentions in the content. */
-  contentMentions?: Array<any>
-  /** The object the issue is about. */
-  objectId?: string
-  /** Where on the asset. */
-  position?: any
-  /** Error codes. */
-  errorCodes?: Array<any>
-  /** Point-cloud details. */
-  pctDetails?: any
-  /** PDF page. */
-  page?: number
-  /** Last PDF page of a range. */
-  pageEnd?: number
-  /** Index in a multi-asset task. */
-  dataIndex?: number
-  /** Medical plane (`MedicalPlane`). */
-  plane?: string
-}
-
-/**
- * One data column of an asset-builder template (the type of
- * `AssetBuilderTemplate.dataConfig` values).
- */
-export interface DataConfigItem {
-  /** The column type. */
-  type: string
-  /** Storage id (required by some types). */
-  storage?: string
-  /** Include the column in exports. */
-  includeInExport?: boolean
-}
-
-/** A date range on a task field. */
-export interface DateRange {
-  /** Strictly after. */
-  gt?: Date | number | string
-  /** At or after. */
-  gte?: Date | number | string
-  /** Strictly before. */
-  lt?: Date | number | string
-  /** At or before. */
-  lte?: Date | number | string
-}
-
-/**
- * Options of `startEmulator`; every field is optional (type only: the object is read
- * and checked by `ango_emulator::EmulatorConfig::from_options`).
- */
+/** Options of `startEmulator`; every field is optional. */
 export interface EmulatorOptions {
   /** TCP port on 127.0.0.1 (default 0: any free port). */
   port?: number
@@ -520,79 +218,10 @@ export interface EmulatorOptions {
   seedDemo?: boolean
   /** Pooled connection threads. */
   workers?: number
-  /** Largest accepted request body, in bytes. */
-  maxBodyBytes?: number
-  /** Milliseconds allowed to receive a request head. */
-  headerTimeoutMs?: number
-  /** Milliseconds a keep-alive connection may stay silent. */
-  idleTimeoutMs?: number
-  /** Open connections beyond which new ones are answered 503. */
-  maxConnections?: number
-  /** Plugin hub: Engine.IO ping interval, in milliseconds. */
-  pluginPingIntervalMs?: number
-  /** Plugin hub: milliseconds a plugin has to answer a ping. */
-  pluginPingTimeoutMs?: number
 }
 
 /** The marker that starts the message of a coded error (read by `ango.js`). */
 export declare const ERROR_MARKER: string
-
-/** An error as data (in an upload report). */
-export interface ErrorInfo {
-  /** `ango_core::Error::code()`, as on thrown errors. */
-  code: string
-  /** The message (the server's body for HTTP errors). */
-  message: string
-  /** The HTTP status, if any. */
-  status?: number
-}
-
-/**
- * What an export contains and its format. Defaults as the official SDK: JSON, tasks
- * of type `default` in the `Complete` stage, with metadata and history.
- */
-export interface ExportOptions {
-  /** Stages to export (default `['Complete']` for the `default` task type). */
-  stage?: Array<string>
-  /** Batches to export. */
-  batches?: Array<string>
-  /** The task type to export. */
-  taskType?: TaskType
-  /** `'json'` (default) or `'ndjson'`. */
-  exportFormat?: ExportFormat
-  /** `'task'` (default) or `'issue'`. */
-  exportType?: ExportType
-  /** Keep only key frames of videos. */
-  includeKeyFramesOnly?: boolean
-  /** Include idle and blur durations. */
-  includeIdleBlurDurations?: boolean
-  /** Also e-mail the export. */
-  sendEmail?: boolean
-  /** Include asset metadata (default true). */
-  includeMetadata?: boolean
-  /** Include the stage history (default true). */
-  includeHistory?: boolean
-  /** Notify the project's members. */
-  notify?: boolean
-  /** Only tasks updated in this window. */
-  updatedAt?: TimeFilter
-  /** Only tasks created in this window. */
-  createdAt?: TimeFilter
-}
-
-/** What happened to one file of an upload. */
-export interface FileOutcome {
-  /** The local path. */
-  path: string
-  /** The asset's external id. */
-  externalId: string
-  /** Whether it was stored (and, unless `registrationError`, registered). */
-  uploaded: boolean
-  /** Where it was stored. */
-  url?: string
-  /** Why it failed. */
-  error?: string
-}
 
 /**
  * COCO annotations (a file's path, or the parsed document) to `importLabels` items;
@@ -611,64 +240,13 @@ export declare function formatsConvert(input: string | any[], to: string, ontolo
  * Exports a project as NDJSON and converts it on the fly (`Client::export_as`);
  * without `ontology`, the project's own is read.
  */
-export declare function formatsExportAs(client: AngoClient, projectId: string, to: string, out: string, options?: ExportOptions | undefined | null, ontology?: any | undefined | null): Promise<any>
+export declare function formatsExportAs(client: AngoClient, projectId: string, to: string, out: string, options: string, ontology?: any | undefined | null, token?: CancelToken | undefined | null): Promise<any>
 
 /**
  * A YOLO dataset directory (`data.yaml`, `labels/`) to `importLabels` items; resolves
  * to `{ labels, report }`.
  */
 export declare function formatsYoloToImport(dir: string, ontology: any, assets: Array<any>): Promise<any>
-
-/** Options of `getAssets` (defaults: page 1, limit 10, no filter) and `iterAssets`. */
-export interface GetAssetsOptions {
-  /** The page, from 1. */
-  page?: number
-  /** Assets per page. */
-  limit?: number
-  /** Server-side filters, such as `{ externalId: 'a.jpg' }`. */
-  filters?: Record<string, any>
-  /** `iterAssets` only: assets per request (default 100, at most 1000). */
-  pageSize?: number
-}
-
-/** Filters of `getIssues`. */
-export interface GetIssuesOptions {
-  /** On this asset. */
-  assetId?: string
-  /** On this task. */
-  taskId?: string
-  /** In this stage. */
-  stageId?: string
-  /** Created by this user. */
-  createdBy?: string
-}
-
-/**
- * Paging, filters and fields of `getTasks` (defaults: page 1, limit 10, no answers).
- * `iterTasks` ignores `page`/`limit` and reads `pageSize` instead.
- */
-export interface GetTasksOptions {
-  /** The page, from 1. */
-  page?: number
-  /** Tasks per page. */
-  limit?: number
-  /** Deprecated (use `taskFilter.status`): status equal to this. */
-  status?: string
-  /** Deprecated (use `taskFilter.stage`): in this stage. */
-  stage?: string
-  /** Deprecated (use `taskFilter.batches`): in these batches. */
-  batches?: Array<string>
-  /** Include each task's answer. */
-  includeAnswer?: boolean
-  /** Server-side filter. */
-  taskFilter?: TaskFilter
-  /** Sort keys, such as `-createdAt,priority`. */
-  sort?: string
-  /** Comma-separated fields to return (`_id`, `project` and `asset` are added). */
-  fields?: string
-  /** `iterTasks` only: tasks per request (default 100, at most 1000). */
-  pageSize?: number
-}
 
 /** A plugin the emulator's hub knows (type only: the hub's JSON is passed through). */
 export interface HubPlugin {
@@ -682,91 +260,8 @@ export interface HubPlugin {
   lastHeartbeat?: string | null
 }
 
-/** An invitation to the organization. */
-export interface Invitation {
-  /** Emails to invite. */
-  to: Array<string>
-  /** Their organization role. */
-  organizationRole: OrganizationRole
-  /** Projects to add them to. */
-  projectAssignments?: Array<ProjectAssignment>
-}
-
-/** One option of a classification. */
-export interface LabelOption {
-  /** The option's text. */
-  value: string
-  /** The option's id (generated when absent). */
-  schemaId?: string
-}
-
-/** A whole ontology (a project's category schema). */
-export interface LabelSet {
-  /** Tools. */
-  tools?: Array<ToolCategory>
-  /** Global classifications. */
-  classifications?: Array<ClassificationCategory>
-  /** Relations. */
-  relations?: Array<RelationCategory>
-}
-
-/** Changes of `updateLabelValidation`; absent fields stay as they are. */
-export interface LabelValidationOptions {
-  /** Custom validation on or off. */
-  customValidationEnabled?: boolean
-  /** The validation function's source. */
-  validationFunction?: string
-  /** External validation settings. */
-  externalValidation?: any
-}
-
-/** Options of `listStorageFiles`. */
-export interface ListStorageFilesOptions {
-  /** A folder path in the bucket. */
-  path?: string
-  /** Include signed URLs (default true). */
-  getSignedUrls?: boolean
-  /** Let the server retry on S3 SlowDown (default true). */
-  retryOnSlowDown?: boolean
-}
-
-/** An LLM connection. */
-export interface Llm {
-  /** Name. */
-  name: string
-  /** Provider. */
-  provider: LlmProvider
-  /** Model id. */
-  model: string
-  /** The provider's API key. */
-  apiKey: string
-  /** Custom endpoint. */
-  baseUrl?: string
-  /** Streaming answers. */
-  isStreamable?: boolean
-}
-
-/** A numeric range on a task field. */
-export interface NumberRange {
-  /** Equal to. */
-  eq?: number
-  /** Not equal to. */
-  ne?: number
-  /** Greater than. */
-  gt?: number
-  /** At least. */
-  gte?: number
-  /** Less than. */
-  lt?: number
-  /** At most. */
-  lte?: number
-}
-
-/** Options of `iterProjects`. */
-export interface PageOptions {
-  /** Items per request (default 100, at most 1000). */
-  pageSize?: number
-}
+/** The method table (`ango_core::api::methods_json()`) as JSON text. */
+export declare function methods(): string
 
 /** Settles request `token` with what its callback produced. */
 export declare function pluginComplete(token: number, outcome: PluginOutcome): void
@@ -890,14 +385,6 @@ export interface PluginSession {
   endedAt?: string | null
 }
 
-/** A project and role given to invitees. */
-export interface ProjectAssignment {
-  /** The project. */
-  projectId: string
-  /** The role in it. */
-  projectRole: ProjectRole
-}
-
 /** Options of `Emulator.registerPlugin`. */
 export interface RegisterPluginOptions {
   /**
@@ -905,36 +392,6 @@ export interface RegisterPluginOptions {
    * `POST {restUrl}/plugin` with the `Secret` header.
    */
   restUrl?: string
-}
-
-/** A relation of the ontology. */
-export interface RelationCategory {
-  /** The relation type. */
-  tool: Relation
-  /** Title shown to annotators. */
-  title?: string
-  /** Whether an answer is required. */
-  required?: boolean
-  /** The category's id (generated when absent). */
-  schemaId?: string
-  /** `#RRGGBB` (random when absent). */
-  color?: string
-  /** Keyboard shortcut. */
-  shortcutKey?: string
-  /** Shown as a task-table column. */
-  columnField?: boolean
-  /** Nested classifications. */
-  classifications?: Array<ClassificationCategory>
-  /** Options. */
-  options?: Array<LabelOption>
-}
-
-/** A change of a member's organization role. */
-export interface RoleUpdate {
-  /** The member's email. */
-  email: string
-  /** The new role. */
-  organizationRole: OrganizationRole
 }
 
 /** Options of `Emulator.runPlugin`. */
@@ -947,11 +404,7 @@ export interface RunPluginOptions {
   waitMs?: number
 }
 
-/**
- * Starts an emulator on 127.0.0.1; resolves once it accepts connections. Rejects with
- * `INVALID_ARGUMENT` for an option the emulator refuses (unknown, wrong type, a rate
- * outside 0..1 ...).
- */
+/** Starts an emulator on 127.0.0.1; resolves once it accepts connections. */
 export declare function startEmulator(options?: EmulatorOptions | undefined | null): Promise<Emulator>
 
 /**
@@ -959,188 +412,6 @@ export declare function startEmulator(options?: EmulatorOptions | undefined | nu
  * `markdown`); `dispatch(token, requestJson)` is called for every request.
  */
 export declare function startPlugin(kind: string, options: PluginOptions, dispatch: (token: number, requestJson: string) => void): NativePlugin
-
-/** An external storage connection. */
-export interface Storage {
-  /** Name. */
-  name: string
-  /** Provider. */
-  provider: StorageProvider
-  /** Access key id. */
-  publicKey?: string
-  /** Secret key. */
-  privateKey?: string
-  /** Region. */
-  region?: string
-  /** Credentials (GCP JSON, Azure connection string). */
-  credentials?: string
-}
-
-/** A string comparison on a task field. */
-export interface StringFilter {
-  /** Equal to. */
-  eq?: string
-  /** Not equal to. */
-  ne?: string
-  /** Matches this regular expression. */
-  regex?: string
-  /** One of these. */
-  in?: Array<string>
-  /** None of these. */
-  nin?: Array<string>
-  /** The field exists (or not). */
-  exists?: boolean
-}
-
-/**
- * Server-side task filter of `getTasks` and `iterTasks`; a string compares for
- * equality, an object is a full comparison.
- */
-export interface TaskFilter {
-  /** One stage (id or name), any of several, or a comparison. */
-  stage?: string | Array<string> | StringFilter
-  /** Any of these batches, or a comparison. */
-  batches?: Array<string> | StringFilter
-  /** Task status (`TaskStatus`). */
-  status?: Text
-  /** Review status (`ReviewStatus`). */
-  reviewStatus?: Text
-  /** Task type (`TaskType`). */
-  taskType?: Text
-  /** Assignee email. */
-  assignee?: Text
-  /** The asset's external id. */
-  externalId?: Text
-  /** Creation time. */
-  createdAt?: DateRange
-  /** Last update time. */
-  updatedAt?: DateRange
-  /** Creator. */
-  createdBy?: Text
-  /** Last updater. */
-  updatedBy?: Text
-  /** Priority. */
-  priority?: number | NumberRange
-  /** Duration. */
-  duration?: NumberRange
-  /** Total duration. */
-  totalDuration?: NumberRange
-  /** Open issue count. */
-  openIssuesCount?: number | NumberRange
-  /** Draft flag. */
-  isDraft?: boolean
-  /** Skipped flag. */
-  isSkipped?: boolean
-  /** Benchmark flag. */
-  isBenchmark?: boolean
-}
-
-/** A time window on `updatedAt` / `createdAt`. */
-export interface TimeFilter {
-  /** Strictly after this time. */
-  fromDate?: Date | number | string
-  /** Strictly before this time. */
-  toDate?: Date | number | string
-}
-
-/** A labeling tool of the ontology. */
-export interface ToolCategory {
-  /** The tool. */
-  tool: Tool
-  /** Title shown to annotators. */
-  title?: string
-  /** Whether an answer is required. */
-  required?: boolean
-  /** The category's id (generated when absent). */
-  schemaId?: string
-  /** `#RRGGBB` (random when absent). */
-  color?: string
-  /** Keyboard shortcut. */
-  shortcutKey?: string
-  /** Shown as a task-table column. */
-  columnField?: boolean
-  /** Nested classifications. */
-  classifications?: Array<ClassificationCategory>
-  /** Options. */
-  options?: Array<LabelOption>
-}
-
-/** A node of a tree-dropdown. */
-export interface TreeOption {
-  /** The node's label. */
-  title: string
-  /** The node's id (generated when absent); the flattened option's schema id. */
-  key?: string
-  /** The node's value (defaults to the key). */
-  value?: string
-  /** Child nodes. */
-  children?: Array<TreeOption>
-}
-
-/** Changes of `updateIssue`. */
-export interface UpdateIssueOptions {
-  /** New content. */
-  content?: string
-  /** Mentions in the new content. */
-  contentMentions?: Array<any>
-  /** New status. */
-  status?: string
-  /** Point-cloud details. */
-  pctDetails?: any
-  /** Error codes. */
-  errorCodes?: Array<any>
-}
-
-/** Options of `uploadFilesCloud`. */
-export interface UploadCloudOptions {
-  /** The external storage holding the files. */
-  storageId?: string
-  /** Batches (names or ids) to put the assets in. */
-  batches?: Array<string>
-  /** Task priority. */
-  priority?: number
-  /** The `uploadLocal` flag the official SDK sends. */
-  uploadLocal?: string
-}
-
-/** A local file to upload, with what to attach to its asset. */
-export interface UploadFile {
-  /** The file's path. */
-  path: string
-  /** The asset's external id (default: the file name). */
-  externalId?: string
-  /** Context data attached to the asset. */
-  contextData?: any
-  /** Metadata attached to the asset. */
-  metadata?: any
-}
-
-/** Options of `uploadFiles`. */
-export interface UploadOptions {
-  /** Upload to this external storage instead of Ango's. */
-  storageId?: string
-  /** Batches (names or ids) to put the assets in. */
-  batches?: Array<string>
-  /** Task priority. */
-  priority?: number
-  /** Parallel file uploads (default: the client's `concurrency`). */
-  concurrency?: number
-}
-
-/**
- * The result of `uploadFiles`: the server's answer to the registration and each
- * file's outcome.
- */
-export interface UploadReport {
-  /** The registration call's answer, as the server sent it. */
-  response?: any
-  /** Why registering the uploaded files failed, if it did. */
-  registrationError?: ErrorInfo
-  /** Per-file outcomes, in the given order. */
-  files: Array<FileOutcome>
-  /** Every file uploaded and registered. */
-  complete: boolean
-}
 
 /** Options of `Emulator.waitForPlugin`. */
 export interface WaitForPluginOptions {

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.AngoClient = nativeBinding.AngoClient
+module.exports.CancelToken = nativeBinding.CancelToken
 module.exports.Emulator = nativeBinding.Emulator
 module.exports.NativePlugin = nativeBinding.NativePlugin
 module.exports.RowStream = nativeBinding.RowStream
@@ -844,6 +845,7 @@ module.exports.formatsCocoToImport = nativeBinding.formatsCocoToImport
 module.exports.formatsConvert = nativeBinding.formatsConvert
 module.exports.formatsExportAs = nativeBinding.formatsExportAs
 module.exports.formatsYoloToImport = nativeBinding.formatsYoloToImport
+module.exports.methods = nativeBinding.methods
 module.exports.pluginComplete = nativeBinding.pluginComplete
 module.exports.pluginExportNext = nativeBinding.pluginExportNext
 module.exports.pluginLog = nativeBinding.pluginLog

@@ -5,7 +5,8 @@
 #   bash node/run-tests.sh --debug    debug build (faster to compile while iterating)
 #
 # Steps: npm ci (only when node_modules is missing or older than package-lock.json),
-# napi build (native addon + index.js + index.d.ts), tsc type-check of
+# napi build (native addon + index.js + index.d.ts; with CI set, the committed
+# index.js/index.d.ts must equal the fresh build's), tsc type-check of
 # examples/typed.ts, `node --test` on test/*.test.mjs (against emulators on 127.0.0.1),
 # the quickstart example, and an `npm pack` tarball installed into a scratch project
 # and loaded there (CommonJS and ESM) without the source tree. Exits non-zero on the
@@ -27,6 +28,16 @@ fi
 
 step "npm run $build"
 npm run --silent "$build"
+
+if [[ -n ${CI:-} ]]; then
+  # The loader and declarations napi generates are committed: they must be what this
+  # build just wrote (debug and release builds write the same files).
+  step "CI: committed index.js and index.d.ts match the fresh build"
+  if ! git diff --exit-code -- index.js index.d.ts; then
+    echo "node/index.js or node/index.d.ts differ from a fresh napi build: run 'npm run build' in node/ and commit them" >&2
+    exit 1
+  fi
+fi
 
 step "type-check (tsc --noEmit)"
 npm run --silent typecheck
@@ -59,3 +70,11 @@ echo "tarball $tarball installs and runs"
 
 step "node --test"
 npm test
+
+# --- Generated declarations (crates/ango-codegen): node/generated/types.d.ts used the way a
+# TypeScript user would, under --strict; and a file with type errors tsc must reject where
+# it says (proof that the check can fail).
+step "generated types: tsc --strict test/types"
+npx tsc -p test/types/tsconfig.json
+step "generated types: tsc rejects test/types/negative"
+node test/types/check-negative.mjs

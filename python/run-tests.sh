@@ -15,6 +15,9 @@ OFFICIAL="$ROOT/.venvs/py-official"
 if [ ! -x "$DEV/bin/python" ]; then "$PY" -m venv "$DEV"; fi
 "$DEV/bin/python" -m pip install -q --upgrade pip >/dev/null
 "$DEV/bin/python" -m pip install -q "maturin>=1.7,<2" pytest mypy python-dotenv python-socketio uvicorn
+# Stub tests (tests/test_stubs.py: mypy.stubtest against the generated sdk.pyi) need one
+# mypy release: stubtest's checks change between releases.
+"$DEV/bin/python" -m pip install -q "mypy==2.4.1"
 
 if [ ! -x "$OFFICIAL/bin/python" ]; then "$PY" -m venv "$OFFICIAL"; fi
 if ! "$OFFICIAL/bin/python" -c "import importlib.metadata as m; assert m.version('imerit-ango') == '1.4.10'" 2>/dev/null; then

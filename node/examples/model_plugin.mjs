@@ -97,7 +97,7 @@ function hubOf(emulator, url, apiKey) {
 }
 
 async function demoProject(ango) {
-  const { data } = await ango.listProjects(1, 50)
+  const { data } = await ango.listProjects({ page: 1, limit: 50 })
   const project = data.projects.find((p) => p.name === 'Demo project')
   if (!project) throw new Error("no 'Demo project' on this hub: start the emulator with --demo")
   return project._id
@@ -151,7 +151,7 @@ async function main() {
 
     let labelled = 0
     for (const task of tasks) {
-      const { answer } = (await ango.getTask(task._id, true)).data.task
+      const { answer } = (await ango.getTask(task._id, { includeAnswer: true })).data.task
       if ((answer?.classifications ?? []).some((c) => c.schemaId === WEATHER)) labelled += 1
     }
     const sessions = await hub.sessions()

@@ -17,7 +17,7 @@ try {
     ? new AngoClient({ apiKey: emulator.apiKey, host: emulator.url, timeoutMs: 30_000 })
     : new AngoClient({ timeoutMs: 30_000 })
 
-  const { data } = await ango.createProject('Street scenes', 'Vehicles and weather')
+  const { data } = await ango.createProject('Street scenes', { description: 'Vehicles and weather' })
   const projectId = data.project._id
   console.log(`created project ${projectId}`)
 
@@ -46,7 +46,7 @@ try {
     return { path, externalId: name }
   })
   const report = await ango.uploadFiles(projectId, files)
-  console.log(`uploaded ${report.files.filter((f) => f.uploaded).length}/${files.length} files`)
+  console.log(`uploaded ${report.files.filter((f) => f.status.outcome === 'uploaded').length}/${files.length} files`)
 
   const externalIds = []
   for await (const task of ango.iterTasks(projectId, { pageSize: 100 })) {

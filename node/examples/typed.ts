@@ -4,6 +4,8 @@ import {
   AngoClient,
   AngoError,
   startEmulator,
+  type ApiDocument,
+  type ProjectData,
   type ClassificationCategory,
   type ExportOptions,
   type TaskFilter,
@@ -14,8 +16,8 @@ async function main(): Promise<void> {
   const emulator = await startEmulator({ latencyMs: 0 })
   try {
     const ango = new AngoClient({ apiKey: emulator.apiKey, host: emulator.url, maxRetries: 2 })
-    const created = await ango.createProject('Typed', undefined, 'ango')
-    const projectId: string = created.data.project._id
+    const created = (await ango.createProject('Typed', { projectType: 'ango' })) as ApiDocument<ProjectData>
+    const projectId: string = created.data.project?._id ?? ''
 
     const vehicle: ToolCategory = { tool: 'bounding-box', title: 'Vehicle' }
     const scene: ClassificationCategory = {
@@ -28,11 +30,12 @@ async function main(): Promise<void> {
 
     const filter: TaskFilter = {
       stage: ['Label'],
-      createdAt: { gte: new Date('2024-01-01'), lt: Date.now() },
+      createdAt: { gte: new Date('2024-01-01').toISOString(), lt: Date.now() },
       priority: { gte: 0 },
     }
-    for await (const task of ango.iterTasks(projectId, { taskFilter: filter, pageSize: 200 })) {
-      console.log(task._id)
+    const controller = new AbortController()
+    for await (const task of ango.iterTasks(projectId, { taskFilter: filter, pageSize: 200, signal: controller.signal })) {
+      console.log(task._id, task.stage)
     }
 
     const options: ExportOptions = { exportFormat: 'ndjson', stage: ['Label'], includeHistory: false }

@@ -35,11 +35,18 @@ test('an unknown project is HTTP 404', async () => {
 })
 
 test('invalid arguments are INVALID_ARGUMENT, as rejections', async () => {
-  await assert.rejects(client.createProject('x', null, 'video'), {
+  await assert.rejects(client.createProject('x', { projectType: 'video' }), {
     code: 'INVALID_ARGUMENT',
     message: /ProjectType/,
   })
   await assert.rejects(client.getProject(42), { name: 'AngoError', code: 'INVALID_ARGUMENT' })
+  await assert.rejects(client.getProject('p', { bogus: 1 }), { code: 'INVALID_ARGUMENT', message: /bogus/ })
+  await assert.rejects(client.getProject('p', {}, 'extra'), { code: 'INVALID_ARGUMENT' })
+  await assert.rejects(client.getProject('p', 'not options'), { code: 'INVALID_ARGUMENT' })
+  await assert.rejects(client.uploadFiles('p', [42]), { code: 'INVALID_ARGUMENT', message: /path/ })
+  await assert.rejects(client.uploadFiles('p', [{ path: 'x', bogus: 1 }]), { code: 'INVALID_ARGUMENT', message: /bogus/ })
+  await assert.rejects(client.uploadFiles('p', [], { storageID: 's' }), { code: 'INVALID_ARGUMENT', message: /storageID/ })
+  assert.throws(() => client.iterTasks('p', { limitt: 5 }), { code: 'INVALID_ARGUMENT', message: /limitt/ })
   await assert.rejects(client.getTasks('p', { taskFilter: { createdAt: { gt: 'yesterday' } } }), {
     code: 'INVALID_ARGUMENT',
   })

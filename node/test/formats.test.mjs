@@ -199,7 +199,7 @@ test('exportAs streams a project of the emulator to COCO', async () => {
   const { emulator, client } = await setup()
   try {
     const projectId = (await client.createProject('Formats')).data.project._id
-    await client.createLabelSet(projectId, undefined, readJson(ONTOLOGY))
+    await client.createLabelSet(projectId, { rawCategorySchema: readJson(ONTOLOGY) })
     const rows = generatedRows(5)
     await client.uploadFilesCloud(projectId, rows.map((r) => ({ data: r.asset, externalId: r.externalId, metadata: r.metadata })))
     await convert(rows, { to: 'coco', ontology: ONTOLOGY, out: join(dir, 'src.json') })

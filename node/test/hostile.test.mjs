@@ -140,13 +140,13 @@ test('huge, negative or fractional page and limit reject before any request', as
   try {
     const client = new AngoClient({ apiKey: SECRET, host: server.url, maxRetries: 0 })
     const calls = [
-      () => client.listProjects(-1, 10),
-      () => client.listProjects(1, 1e30),
-      () => client.listProjects(NaN),
-      () => client.listProjects(1.5),
+      () => client.listProjects({ page: -1, limit: 10 }),
+      () => client.listProjects({ page: 1, limit: 1e30 }),
+      () => client.listProjects({ page: NaN }),
+      () => client.listProjects({ page: 1.5 }),
       () => client.getTasks('p', { page: -1 }),
       () => client.getTasks('p', { limit: Infinity }),
-      () => client.getAssets('p', { page: 2 ** 60 }),
+      () => client.getAssets('p', { page: 2 ** 64 }),
       () => client.getAssets('p', { limit: -3 }),
     ]
     for (const call of calls) {
@@ -161,7 +161,7 @@ test('huge, negative or fractional page and limit reject before any request', as
     }
     assert.deepEqual(server.requests, [])
     // The largest exact values still go through.
-    await client.listProjects(Number.MAX_SAFE_INTEGER, 1)
+    await client.listProjects({ page: Number.MAX_SAFE_INTEGER, limit: 1 })
     assert.match(server.requests[0].url, /page=9007199254740991/)
   } finally {
     await server.close()
@@ -178,15 +178,15 @@ test('circular or absurdly deep JSON arguments are refused, not a stack overflow
     ring.push({ back: ring })
     let deep = {}
     for (let i = 0; i < 100000; i++) deep = { deep }
-    await assert.rejects(client.makeRequest('POST', '/v2/x', loop), { code: 'INVALID_ARGUMENT', message: /circular/ })
+    await assert.rejects(client.makeRequest('POST', '/v2/x', { payload: loop }), { code: 'INVALID_ARGUMENT', message: /circular/ })
     await assert.rejects(client.importLabels('p', ring), { code: 'INVALID_ARGUMENT' })
     await assert.rejects(client.getAssets('p', { filters: loop }), { code: 'INVALID_ARGUMENT' })
-    await assert.rejects(client.makeRequest('POST', '/v2/x', deep), { code: 'INVALID_ARGUMENT', message: /deep/ })
+    await assert.rejects(client.makeRequest('POST', '/v2/x', { payload: deep }), { code: 'INVALID_ARGUMENT', message: /deep/ })
     assert.throws(() => client.iterAssets('p', { filters: loop }), { code: 'INVALID_ARGUMENT' })
     assert.deepEqual(server.requests, [])
     // A shared (not circular) object is fine.
     const shared = { x: 1 }
-    await client.makeRequest('POST', '/v2/x', { a: shared, b: shared, c: [shared, shared] })
+    await client.makeRequest('POST', '/v2/x', { payload: { a: shared, b: shared, c: [shared, shared] } })
     assert.equal(server.requests.length, 1)
   } finally {
     await server.close()

@@ -1,4 +1,5 @@
-// Every AngoClient method against the emulator: the request it sends and its effect.
+// Every Client method against the emulator: the request it sends and its effect. Table
+// methods take their required arguments positionally, then `{ ...optional, signal }`.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync, statSync } from 'node:fs'
@@ -15,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ango-node-test-'))
 
 before(async () => {
   ;({ emulator, client } = await setup())
-  const created = await client.createProject('Methods', 'every method', 'ango')
+  const created = await client.createProject('Methods', { description: 'every method', projectType: 'ango' })
   projectId = created.data.project._id
 })
 
@@ -29,7 +30,7 @@ async function expectRequest(method, path) {
 
 describe('projects', () => {
   test('listProjects and getProject', async () => {
-    const list = await client.listProjects(1, 5)
+    const list = await client.listProjects({ page: 1, limit: 5 })
     assert.ok(list.data.projects.some((p) => p._id === projectId))
     await expectRequest('GET', '/v2/listProjects')
     const project = await client.getProject(projectId)
@@ -86,7 +87,7 @@ describe('projects', () => {
   test('createLabelSet sends a raw schema as is', async () => {
     const other = (await client.createProject('Raw schema')).data.project._id
     const raw = { tools: [], classifications: [], relations: [] }
-    await client.createLabelSet(other, null, raw)
+    await client.createLabelSet(other, { rawCategorySchema: raw })
     assert.deepEqual((await client.getProject(other)).data.project.categorySchema, raw)
   })
 
@@ -115,7 +116,7 @@ describe('projects', () => {
     const { stages } = (await client.getProject(projectId)).data.project
     await client.updateWorkflowStages(projectId, stages)
     await expectRequest('POST', `/v2/project/${projectId}`)
-    await client.updateBenchmarkSettings(projectId, true, 10, false)
+    await client.updateBenchmarkSettings(projectId, true, { benchmarkRatio: 10, benchmarkCutoff: false })
     await expectRequest('POST', `/v2/project/${projectId}`)
     const project = (await client.getProject(projectId)).data.project
     assert.equal(project.benchmarkEnabled, true)
@@ -129,7 +130,7 @@ describe('projects', () => {
     await expectRequest('POST', `/v2/project/${projectId}/assigned`)
     await client.getMetrics(projectId, 'TimePerTask')
     await expectRequest('GET', `/v2/${projectId}/overview/TimePerTask`)
-    await client.getProjectPerformance(projectId, [new Date('2024-01-01T00:00:00Z'), '2024-02-01'])
+    await client.getProjectPerformance(projectId, { interval: [new Date('2024-01-01T00:00:00Z'), '2024-02-01'] })
     await expectRequest('POST', `/v2/performance/${projectId}`)
     await assert.rejects(client.getMetrics(projectId, 'Speed'), { code: 'INVALID_ARGUMENT' })
   })
@@ -158,7 +159,7 @@ describe('projects', () => {
     assert.ok(brushUrl.endsWith('.png') && !brushUrl.includes('?'))
     await assert.rejects(client.uploadBrushArray(builderProject, [2, 2], [0, 1, 1]), { code: 'INVALID_ARGUMENT' })
     const [template] = await client.getAssetBuilderTemplates(builderProject)
-    const built = await client.uploadFilesWithAssetBuilder(builderProject, template._id, csv, ';')
+    const built = await client.uploadFilesWithAssetBuilder(builderProject, template._id, csv, { parseConfig: { delimiter: ';' } })
     assert.equal(built.data.assets.assetsCreated, 2)
     await expectRequest('POST', `/v2/project/${builderProject}/cloud`)
     await assert.rejects(client.uploadFilesWithAssetBuilder(builderProject, 'nope', csv), { code: 'NOT_FOUND' })
@@ -185,20 +186,21 @@ describe('assets, tasks and batches', () => {
         paths[2],
         join(dir, 'missing.jpg'),
       ],
-      null,
-      (done, total) => progress.push([done, total]),
+      { onProgress: (done, total) => progress.push([done, total]) },
     )
     // Progress events are queued to the event loop; let them arrive.
     await new Promise((resolve) => setImmediate(resolve))
     assert.deepEqual(progress[0], [0, 4])
     assert.deepEqual(progress.at(-1), [4, 4])
     assert.equal(report.files.length, 4)
+    // The core's one shape of the upload report.
     assert.deepEqual(
-      report.files.map((f) => f.uploaded),
-      [true, true, true, false],
+      report.files.map((f) => f.status.outcome),
+      ['uploaded', 'uploaded', 'uploaded', 'failed'],
     )
-    assert.equal(report.files[1].externalId, 'second')
-    assert.equal(report.complete, false)
+    assert.equal(report.files[1].external_id, 'second')
+    assert.equal(report.registration_error, null)
+    assert.match(report.files[3].status.error, /missing\.jpg/)
     assert.ok(report.response)
     const tasks = await client.getTasks(projectId, { limit: 10 })
     assert.equal(tasks.data.tasks.length, 3)
@@ -222,7 +224,7 @@ describe('assets, tasks and batches', () => {
   })
 
   test('getTask, getTasks with a TaskFilter, getTaskHistory', async () => {
-    const task = await client.getTask(taskIds[0], true)
+    const task = await client.getTask(taskIds[0], { includeAnswer: true })
     assert.equal(task.data.task._id, taskIds[0])
     await expectRequest('GET', `/v2/task/${taskIds[0]}`)
     const second = await client.getTasks(projectId, {
@@ -231,7 +233,7 @@ describe('assets, tasks and batches', () => {
     assert.equal(second.data.tasks.length, 1)
     const none = await client.getTasks(projectId, { taskFilter: { externalId: { regex: '^zzz' } } })
     assert.equal(none.data.tasks.length, 0)
-    await client.getTaskHistory(null, taskIds[0])
+    await client.getTaskHistory({ taskId: taskIds[0] })
     await expectRequest('GET', `/v2/task/${taskIds[0]}/history`)
     assert.deepEqual(await client.getTaskHistory(), {})
   })
@@ -244,7 +246,7 @@ describe('assets, tasks and batches', () => {
     })
     assert.equal(ok, true)
     await expectRequest('POST', `/v2/annotate/${taskIds[0]}`)
-    const stored = (await client.getTask(taskIds[0], true)).data.task.answer
+    const stored = (await client.getTask(taskIds[0], { includeAnswer: true })).data.task.answer
     assert.equal(stored.classifications.length, 1)
     await client.reviewTask(taskIds[0], 'Accepted')
     await expectRequest('POST', `/v2/review/${taskIds[0]}`)
@@ -258,15 +260,15 @@ describe('assets, tasks and batches', () => {
   })
 
   test('requeueTasks, updateTasksPriority, setTasksAsBenchmark', async () => {
-    await client.requeueTasks(projectId, 'Label', { taskIds: [taskIds[1]] }, { removeAssignee: true })
+    await client.requeueTasks(projectId, 'Label', { filters: { taskIds: [taskIds[1]] }, options: { removeAssignee: true } })
     await expectRequest('POST', `/v2/project/${projectId}/requeueTasks`)
-    await client.updateTasksPriority(projectId, 7, { taskIds: [taskIds[2]] })
+    await client.updateTasksPriority(projectId, 7, { filters: { taskIds: [taskIds[2]] } })
     await expectRequest('POST', `/v2/project/${projectId}/updatePriority`)
     const task = (await client.getTask(taskIds[2])).data.task
     assert.equal(task.priority, 7)
     await client.setTasksAsBenchmark(projectId, [taskIds[2]])
     await expectRequest('POST', `/v2/project/${projectId}/benchmark-tasks`)
-    await assert.rejects(client.updateTasksPriority(projectId, 1, [1, 2]), { code: 'INVALID_ARGUMENT' })
+    await assert.rejects(client.updateTasksPriority(projectId, 1, { filters: [1, 2] }), { code: 'INVALID_ARGUMENT' })
   })
 
   test('batches', async () => {
@@ -278,7 +280,7 @@ describe('assets, tasks and batches', () => {
     const assets = (await client.getAssets(projectId)).data.assets
     await client.assignBatches(projectId, [assets[0]._id], [batches[0]._id])
     await expectRequest('POST', '/v2/assignBatches')
-    await assert.rejects(client.getProjectPerformance(projectId, null, ['nope']), { code: 'NOT_FOUND' })
+    await assert.rejects(client.getProjectPerformance(projectId, { batches: ['nope'] }), { code: 'NOT_FOUND' })
   })
 
   test('createAttachment and deleteAssets', async () => {
@@ -361,7 +363,7 @@ describe('organization, storage and LLMs', () => {
   })
 
   test('sendNotification', async () => {
-    await client.sendNotification([emulator.adminEmail], 'hello', 'Title', 'https://example.com')
+    await client.sendNotification([emulator.adminEmail], 'hello', { title: 'Title', clickableLink: 'https://example.com' })
     await expectRequest('POST', '/v2/notifications')
   })
 
@@ -375,11 +377,11 @@ describe('organization, storage and LLMs', () => {
     })
     await expectRequest('POST', '/v2/storages')
     const storageId = created.data.storage._id
-    const one = await client.getStorages(storageId)
+    const one = await client.getStorages({ storageId })
     assert.equal(one._id, storageId)
     await client.listStorageFiles(storageId, 'bucket', { path: 'images/' })
     await expectRequest('GET', `/v2/storages/${storageId}/files`)
-    await client.fileExplorer('bucket', storageId, { path: '' })
+    await client.fileExplorer('bucket', storageId, { options: { path: '' } })
     await expectRequest('POST', '/v2/file-explorer')
     await client.deleteStorage(storageId)
     await expectRequest('DELETE', `/v2/storages/${storageId}`)
@@ -394,7 +396,7 @@ describe('organization, storage and LLMs', () => {
     })
     await expectRequest('POST', '/v2/llms')
     const llmId = created.data.llm._id
-    const one = await client.getLlms(llmId)
+    const one = await client.getLlms({ llmId })
     assert.equal(one._id, llmId)
     await client.deleteLlm(llmId)
     await expectRequest('DELETE', `/v2/llms/${llmId}`)
@@ -433,7 +435,7 @@ describe('export', () => {
     assert.equal(statSync(path).size, bytes)
     const url = await client.requestExport(projectId, { exportFormat: 'ndjson' })
     assert.match(url, /^http/)
-    assert.equal(await client.exportV3(projectId, {}, join(dir, 'again.zip')), null)
+    assert.equal(await client.exportV3(projectId, { zipFilePath: join(dir, 'again.zip') }), null)
     await assert.rejects(client.exportV3(projectId, { exportFormat: 'xml' }), { code: 'INVALID_ARGUMENT' })
   })
 })

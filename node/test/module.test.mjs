@@ -9,7 +9,7 @@ const require = createRequire(import.meta.url)
 
 test('require and import give the same API', () => {
   const cjs = require('ango-hub')
-  for (const name of ['AngoClient', 'AngoError', 'RowStream', 'Emulator', 'startEmulator']) {
+  for (const name of ['Client', 'AngoClient', 'AngoError', 'RowStream', 'Emulator', 'startEmulator']) {
     assert.equal(typeof cjs[name], 'function', name)
     assert.equal(esm[name], cjs[name], name)
   }
@@ -36,4 +36,15 @@ test('every core method is on the client, camelCased', () => {
     'makeRequest',
   ]
   for (const name of methods) assert.equal(typeof AngoClient.prototype[name], 'function', name)
+})
+
+test("every method of the core's table is attached, with its camelCase name", () => {
+  const { Client } = require('ango-hub')
+  const table = JSON.parse(require('../index.js').methods())
+  assert.ok(table.length > 50)
+  for (const method of table) {
+    const fn = Client.prototype[method.node_name]
+    assert.equal(typeof fn, 'function', method.node_name)
+    assert.equal(fn.name, method.node_name)
+  }
 })

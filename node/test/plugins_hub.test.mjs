@@ -159,7 +159,7 @@ test("a workflow Plugin stage sends a task and the plugin's annotation moves it 
   assert.equal(sent.dataURL, 'https://example.com/a.png')
   assert.deepEqual(sent.categorySchema, [{ schemaId: 'weather', modelClass: 'weather' }])
   // The plugin annotated through the API with nextStage: the task left the Plugin stage.
-  const task = (await client.getTask(session.taskId, true)).data.task
+  const task = (await client.getTask(session.taskId, { includeAnswer: true })).data.task
   assert.equal(task.stage, 'Label')
   assert.deepEqual(task.answer.classifications.map((c) => c.answer), ['sunny'])
   assert.deepEqual(session.response.answer.classifications.map((c) => c.answer), ['sunny'])

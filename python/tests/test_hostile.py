@@ -245,6 +245,50 @@ def test_ctrl_c_interrupts_a_call_waiting_for_a_slow_server(call: str) -> None:
     assert outcome["seconds"] < 2.0
 
 
+_CTRL_C_STOPS_SCRIPT = textwrap.dedent("""
+    import json, os, signal, threading, time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from imerit_ango.sdk import SDK
+
+    seen = []
+
+    class Busy(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.path)
+            body = b'{"status": "error"}'
+            self.send_response(503)
+            self.send_header("Retry-After", "1")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Busy)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    sdk = SDK("key", host="http://127.0.0.1:%d" % httpd.server_address[1], max_retries=5)
+    threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    try:
+        sdk.list_projects()
+        interrupted = False
+    except KeyboardInterrupt:
+        interrupted = True
+    time.sleep(2.5)  # an abandoned call left running would retry twice meanwhile
+    print(json.dumps({"interrupted": interrupted, "requests": len(seen)}))
+""")
+
+
+def test_ctrl_c_stops_the_abandoned_call() -> None:
+    done = subprocess.run([sys.executable, "-c", _CTRL_C_STOPS_SCRIPT], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome["interrupted"]
+    # The retry the server asked for (after 1 s) was never sent: the call was cancelled.
+    assert outcome["requests"] == 1, outcome
+
+
 _RESUME_SCRIPT = textwrap.dedent("""
     import json, os, signal, threading, time
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

@@ -12,9 +12,8 @@ use napi::bindgen_prelude::{AsyncTask, Result};
 use napi_derive::napi;
 use serde_json::{Value, json};
 
-use crate::client::AngoClient;
+use crate::client::{AngoClient, CancelToken};
 use crate::errors::to_napi;
-use crate::models::{self, export_options};
 use crate::task::{Call, call};
 
 /// The category schema of an ontology argument: a JSON file's path, a category schema
@@ -85,12 +84,14 @@ pub fn formats_export_as(
     project_id: String,
     to: String,
     out: String,
-    options: Option<models::ExportOptions>,
+    #[napi(ts_arg_type = "string")] options: String,
     ontology: Option<Value>,
+    token: Option<&CancelToken>,
 ) -> Result<AsyncTask<Call<Value>>> {
     let format = target(&to)?;
-    let options = export_options(options)?;
-    let c = client.inner.clone();
+    let options: ango_core::models::ExportOptions = serde_json::from_str(&options)
+        .map_err(|e| crate::errors::invalid(format!("exportOptions: {e}")))?;
+    let c = crate::client::bound(&client.inner, token);
     Ok(call(move || {
         let ontology = ontology.as_ref().map(load_ontology).transpose()?;
         let report = c.export_as(
@@ -116,7 +117,7 @@ pub fn formats_coco_to_import(
     Ok(call(move || {
         let ontology = load_ontology(&ontology)?;
         let coco = match coco {
-            Value::String(path) => read_json(path.as_ref())?,
+            Value::String(path) => formats::read_json_file(path.as_ref())?,
             value => value,
         };
         Ok(plan(formats::coco_to_import(
@@ -144,16 +145,4 @@ pub fn formats_yolo_to_import(
             &assets,
         )?))
     }))
-}
-
-/// Reads a JSON file (a COCO document).
-fn read_json(path: &std::path::Path) -> ango_core::Result<Value> {
-    let file = std::fs::File::open(path).map_err(|source| ango_core::Error::Io {
-        context: format!("opening {}", path.display()),
-        source,
-    })?;
-    serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| ango_core::Error::Decode {
-        message: format!("{} is not valid JSON: {e}", path.display()),
-        body_snippet: String::new(),
-    })
 }

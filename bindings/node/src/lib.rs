@@ -1,18 +1,18 @@
 //! Node.js bindings of the Ango Hub Rust SDK: the native part of the `ango-hub` npm
-//! package. Thin by design: arguments are converted, `ango_core` does the work on the
-//! libuv thread pool, results come back as plain objects and errors as coded errors.
+//! package. Glue only: arguments come in as JSON text, `ango_core` does the work on the
+//! libuv thread pool (its method table dispatches by name), results go back as JSON
+//! text and errors as coded errors; every call can be cancelled with a token.
 #![deny(clippy::all)]
 
 mod client;
 mod emulator;
 mod errors;
 mod formats;
-mod models;
 mod plugins;
 mod stream;
 mod task;
 
-pub use client::AngoClient;
+pub use client::{AngoClient, CancelToken, methods};
 pub use emulator::{Emulator, start_emulator};
 pub use formats::{
     formats_coco_to_import, formats_convert, formats_export_as, formats_yolo_to_import,

@@ -1,16 +1,44 @@
 //! `RowStream`: a core row iterator (auto-paginated listing or streamed export) read in
-//! batches on the thread pool. `ango.js` makes it an async iterable.
+//! batches on the thread pool, each batch one JSON array text. `ango.js` makes it an
+//! async iterable and takes an `AbortSignal` for it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use serde_json::Value;
 
-use crate::task::{Call, call};
+use crate::task::{Call, call_with};
 
-type Rows = Box<dyn Iterator<Item = ango_core::Result<Value>> + Send>;
+/// Where rows come from, as their JSON text, undecoded.
+pub trait RowSource: Send {
+    /// The next row.
+    fn next_row(&mut self) -> Option<ango_core::Result<Vec<u8>>>;
+    /// Whether the next row is at hand (a batch ends early rather than wait for the
+    /// server once it has some rows).
+    fn ready(&self) -> bool {
+        true
+    }
+}
+
+impl RowSource for ango_core::Pages {
+    fn next_row(&mut self) -> Option<ango_core::Result<Vec<u8>>> {
+        self.next_raw()
+            .map(|row| row.map(|raw| raw.get().as_bytes().to_vec()))
+    }
+
+    fn ready(&self) -> bool {
+        self.buffered() > 0
+    }
+}
+
+impl RowSource for ango_core::export::ExportRows {
+    fn next_row(&mut self) -> Option<ango_core::Result<Vec<u8>>> {
+        self.next_raw()
+    }
+}
+
+type Rows = Box<dyn RowSource>;
 
 /// The iterator (gone once exhausted or closed) and an error met after some rows of a
 /// batch, kept for the next call so those rows are not lost.
@@ -30,30 +58,33 @@ const DEFAULT_BATCH: u32 = 256;
 pub struct RowStream {
     state: Arc<Mutex<State>>,
     closed: Arc<AtomicBool>,
+    cancel: Option<ango_core::Cancel>,
 }
 
 impl RowStream {
-    /// Wraps a core iterator.
-    pub fn new(rows: impl Iterator<Item = ango_core::Result<Value>> + Send + 'static) -> Self {
+    /// Wraps a core row source; `cancel` stops it between rows.
+    pub fn new(rows: impl RowSource + 'static, cancel: Option<ango_core::Cancel>) -> Self {
         RowStream {
             state: Arc::new(Mutex::new(State {
                 rows: Some(Box::new(rows)),
                 deferred_error: None,
             })),
             closed: Arc::new(AtomicBool::new(false)),
+            cancel,
         }
     }
 }
 
 #[napi]
 impl RowStream {
-    /// Up to `max` next rows (default 256); an empty array means the stream is over.
-    /// Rejects with the core's error if fetching or decoding fails.
-    #[napi(catch_unwind, ts_return_type = "Promise<any[]>")]
-    pub fn next_batch(&self, max: Option<u32>) -> AsyncTask<Call<Value>> {
+    /// Up to `max` next rows (default 256) as the JSON text of an array; `[]` means
+    /// the stream is over. Rejects with the core's error if fetching or decoding fails.
+    #[napi(catch_unwind, ts_return_type = "Promise<string>")]
+    pub fn next_batch(&self, max: Option<u32>) -> AsyncTask<Call<String>> {
         let (state, closed) = (Arc::clone(&self.state), Arc::clone(&self.closed));
+        let cancel = self.cancel.clone();
         let max = max.unwrap_or(DEFAULT_BATCH).max(1) as usize;
-        call(move || {
+        call_with(move || {
             let mut state = state
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -63,29 +94,39 @@ impl RowStream {
             if closed.load(Ordering::SeqCst) {
                 state.rows = None;
             }
-            let mut batch = Vec::new();
-            let Some(rows) = state.rows.as_mut() else {
-                return Ok(Value::Array(batch));
-            };
-            while batch.len() < max {
-                match rows.next() {
-                    Some(Ok(row)) => batch.push(row),
-                    Some(Err(error)) if batch.is_empty() => {
-                        state.rows = None;
-                        return Err(error);
+            let mut batch = vec![b'['];
+            let mut count = 0;
+            while count < max {
+                let Some(rows) = state.rows.as_mut() else {
+                    break;
+                };
+                if count > 0 && !rows.ready() {
+                    break;
+                }
+                let next = match &cancel {
+                    Some(cancel) if cancel.is_cancelled() => Some(Err(ango_core::Error::Cancelled)),
+                    _ => rows.next_row(),
+                };
+                match next {
+                    Some(Ok(row)) => {
+                        if count > 0 {
+                            batch.push(b',');
+                        }
+                        batch.extend_from_slice(&row);
+                        count += 1;
                     }
                     Some(Err(error)) => {
                         state.rows = None;
+                        if count == 0 {
+                            return Err(error);
+                        }
                         state.deferred_error = Some(error);
-                        break;
                     }
-                    None => {
-                        state.rows = None;
-                        break;
-                    }
+                    None => state.rows = None,
                 }
             }
-            Ok(Value::Array(batch))
+            batch.push(b']');
+            crate::task::text_of(batch)
         })
     }
 

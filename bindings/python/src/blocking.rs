@@ -5,8 +5,12 @@
 //! when that thread runs Python code. So a call made from the main thread runs on
 //! another thread while the main thread, without the GIL, waits for its result and
 //! re-attaches every [`SLICE`] to run the handlers. If a handler raises, the exception
-//! propagates at once and the call is abandoned: it finishes in the background and its
-//! result is dropped (the core's exports are atomic, so nothing is left half-written).
+//! propagates at once and the call is abandoned: its cancellation token (a
+//! [`core::cancel::scope`] around the work) is cancelled, so the core stops at its next
+//! checkpoint (a wait for the server, a retry sleep, a body chunk, a page, a file) and
+//! sends nothing more, and its result is dropped (the core's exports are atomic, so
+//! nothing is left half-written). Iterators keep their pending page instead (see
+//! [`Pending`]), so a row is never lost to a Ctrl-C.
 //!
 //! The hop is kept cheap: the main thread's calls go to one persistent worker (the
 //! *lane*), handed over through a slot and an atomic flag; the worker spins briefly for
@@ -99,9 +103,15 @@ where
     F: FnOnce() -> core::Result<T> + Send + 'static,
 {
     let result = if on_main_thread(py) {
-        Pending::start(work)
+        let cancel = core::Cancel::new();
+        let token = cancel.clone();
+        Pending::start(move || core::cancel::scope(&token, work))
             .wait(py)
-            .map_err(|(_, signal)| signal)?
+            .map_err(|(_, signal)| {
+                // Abandoned: stop the work instead of letting it run on unseen.
+                cancel.cancel();
+                signal
+            })?
     } else {
         py.detach(|| catch(work))
     };

@@ -229,7 +229,7 @@ fn formats_coco_to_import(
             let ontology = ontology.load()?;
             let coco = match source {
                 Ok(value) => value,
-                Err(path) => read_json(&path)?,
+                Err(path) => formats::read_json_file(&path)?,
             };
             formats::coco_to_import(&coco, &ontology, assets.as_deref())
         })?;
@@ -253,18 +253,6 @@ fn formats_yolo_to_import(
             formats::yolo_to_import(&dir, &ontology, &assets)
         })?;
         plan(py, done)
-    })
-}
-
-/// Reads a JSON file (a COCO document).
-fn read_json(path: &std::path::Path) -> core::Result<Value> {
-    let file = std::fs::File::open(path).map_err(|source| core::Error::Io {
-        context: format!("opening {}", path.display()),
-        source,
-    })?;
-    serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| core::Error::Decode {
-        message: format!("{} is not valid JSON: {e}", path.display()),
-        body_snippet: String::new(),
     })
 }
 

@@ -166,7 +166,7 @@ const PROJECT_ID: ParamSpec = req(
     "project_id",
     "projectId",
     "string",
-    "str",
+    "Optional[str]",
     "The project's id.",
 );
 const TASK_ID: ParamSpec = req("task_id", "taskId", "string", "str", "The task's id.");
@@ -1313,14 +1313,14 @@ fn kind_of(value: &Value) -> &'static str {
 
 /// The client the JSON-returning methods are called on (one place to switch to
 /// `client.raw()` when the methods move there).
-fn raw(c: &Client) -> &Client {
-    c
+fn raw(c: &Client) -> crate::Raw<'_> {
+    c.raw()
 }
 
 /// Runs a method that sends one request and returns its reply unchanged, keeping the
 /// reply's body undecoded.
 fn document(c: &Client, call: impl FnOnce(&Client) -> Result<Value>) -> Result<Reply> {
-    c.raw_reply(call).map(Reply::Document)
+    c.raw_reply(|r| call(r)).map(Reply::Document)
 }
 
 fn value(result: Result<Value>) -> Result<Reply> {
@@ -1340,7 +1340,7 @@ impl Client {
         let spec = MethodSpec::find(method)
             .ok_or_else(|| Error::invalid(format!("unknown method '{method}'")))?;
         let a = Args::new(spec, args)?;
-        let c = raw(self);
+        let c = &raw(self);
         match spec.name {
             "make_request" => {
                 let (m, endpoint) = (a.get::<String>("method")?, a.get::<String>("endpoint")?);

@@ -34,6 +34,7 @@ struct Shared {
 pub struct Client {
     shared: Arc<Shared>,
     settings: Arc<Settings>,
+    cancel: Option<crate::cancel::Cancel>,
 }
 
 impl fmt::Debug for Client {
@@ -175,6 +176,7 @@ impl ClientBuilder {
                 api_key: self.api_key,
             }),
             settings: Arc::new(self.settings),
+            cancel: None,
         })
     }
 }
@@ -208,7 +210,10 @@ fn build_agent(settings: &Settings) -> Result<ureq::Agent> {
         .build();
     Ok(ureq::Agent::with_parts(
         config,
-        ureq::unversioned::transport::DefaultConnector::default(),
+        ureq::unversioned::transport::Connector::chain(
+            ureq::unversioned::transport::DefaultConnector::default(),
+            crate::cancel::CancelConnector,
+        ),
         CachingResolver::default(),
     ))
 }
@@ -397,15 +402,28 @@ impl Client {
     /// A client from `ANGO_API_KEY` and `ANGO_HOST` (default host when unset), with
     /// settings from the environment (see [`Settings::from_env`]).
     pub fn from_env() -> Result<Client> {
-        let api_key =
-            std::env::var("ANGO_API_KEY").map_err(|_| Error::invalid("ANGO_API_KEY is not set"))?;
-        let mut builder = Client::builder(api_key);
-        if let Ok(host) = std::env::var("ANGO_HOST")
-            && !host.trim().is_empty()
-        {
-            builder = builder.host(host);
-        }
-        builder.build()
+        Client::builder_from_env(None, None)?.build()
+    }
+
+    /// A builder for the key and host given, each read from the environment when not
+    /// given (or empty): `ANGO_API_KEY` (an error when that is unset too) and
+    /// `ANGO_HOST` (the default host when unset or blank). The one place the bindings
+    /// take these from.
+    pub fn builder_from_env(api_key: Option<&str>, host: Option<&str>) -> Result<ClientBuilder> {
+        let api_key = match api_key.filter(|key| !key.is_empty()) {
+            Some(key) => key.to_string(),
+            None => std::env::var("ANGO_API_KEY")
+                .map_err(|_| Error::invalid("no API key: pass one or set ANGO_API_KEY"))?,
+        };
+        let host = host
+            .map(str::to_string)
+            .or_else(|| std::env::var("ANGO_HOST").ok())
+            .filter(|host| !host.trim().is_empty());
+        let builder = Client::builder(api_key);
+        Ok(match host {
+            Some(host) => builder.host(host),
+            None => builder,
+        })
     }
 
     /// The JSON view of this client: the same methods, answering with the server's
@@ -435,7 +453,38 @@ impl Client {
         Client {
             shared: Arc::clone(&self.shared),
             settings: Arc::new(settings),
+            cancel: self.cancel.clone(),
         }
+    }
+
+    /// A client sharing this one's pool, key and settings whose work stops with
+    /// [`Error::Cancelled`] at its next checkpoint once `cancel` is cancelled (see
+    /// [`crate::cancel`]). Iterators and uploads started from it carry the token too.
+    pub fn with_cancel(&self, cancel: &crate::cancel::Cancel) -> Client {
+        Client {
+            cancel: Some(cancel.clone()),
+            ..self.clone()
+        }
+    }
+
+    /// The cancellation token attached with [`Client::with_cancel`], if any.
+    pub fn cancel_token(&self) -> Option<&crate::cancel::Cancel> {
+        self.cancel.as_ref()
+    }
+
+    /// The token this client's work on the current thread obeys: its own, else the
+    /// one of an enclosing [`crate::cancel::scope`].
+    pub(crate) fn active_cancel(&self) -> Option<crate::cancel::Cancel> {
+        self.cancel.clone().or_else(crate::cancel::ambient)
+    }
+
+    /// A clone carrying the enclosing [`crate::cancel::scope`]'s token, when this client
+    /// has none of its own and there is one: for work handed to other threads.
+    pub(crate) fn bind_ambient_cancel(&self) -> Option<Client> {
+        if self.cancel.is_some() {
+            return None;
+        }
+        crate::cancel::ambient().map(|cancel| self.with_cancel(&cancel))
     }
 
     /// Sends any API request, like the official `make_request`: `endpoint` is the path

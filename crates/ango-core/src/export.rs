@@ -621,12 +621,19 @@ impl Client {
         let mut response = get_external(self, url)?;
         let mut download = Download::start(&response);
         let mut broken_offs = 0;
+        let cancel = self.active_cancel();
+        let cancel = cancel.as_ref();
         loop {
-            let broke_off = match copy_body(
-                response.into_body().into_reader(),
-                out,
-                &mut download.written,
-            ) {
+            let body = crate::cancel::CancelRead {
+                inner: response.into_body().into_reader(),
+                cancel: cancel.cloned(),
+            };
+            let copied =
+                crate::cancel::during(cancel, || copy_body(body, out, &mut download.written));
+            if copied.is_err() {
+                crate::cancel::check(cancel)?;
+            }
+            let broke_off = match copied {
                 Ok(()) => match download.expected_end {
                     Some(end) if download.written != end => {
                         format!("the body ended after {} of {end} bytes", download.written)
@@ -648,7 +655,7 @@ impl Client {
                 )));
             }
             broken_offs += 1;
-            std::thread::sleep(settings.retry.backoff(broken_offs));
+            crate::cancel::sleep(cancel, settings.retry.backoff(broken_offs))?;
             response = match self.resume(url, &download) {
                 Some(resumed) => resumed,
                 None => {

@@ -51,6 +51,7 @@ fn lenient_f64<'de, D: Deserializer<'de>>(
 
 /// One row of an export: an asset and its task (or, in the older format, its tasks).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ExportRow {
     /// The asset's URL (signed when the file was uploaded to Ango's storage).
@@ -188,6 +189,7 @@ impl ExportRow {
 
 /// The `metadata` of an asset.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AssetMetadata {
     /// Width in pixels (images and videos); a numeric string is accepted.
     #[serde(
@@ -210,6 +212,7 @@ pub struct AssetMetadata {
 
 /// A labeling task in an export row: its state and its answer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ExportTask {
     /// The task's id.
@@ -249,6 +252,7 @@ pub struct ExportTask {
 
 /// An object (annotation) drawn with a tool: its ids and exactly one geometry.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ExportObject {
     /// The object's id, unique within the asset.
@@ -372,6 +376,7 @@ impl ExportObject {
 
 /// A `bounding-box`: the corner clicked first and a signed size.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BoundingBox {
     /// X of the first corner.
     pub x: f64,
@@ -406,6 +411,7 @@ impl BoundingBox {
 
 /// A `rotated-bounding-box`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RotatedBoundingBox {
     /// X of the origin.
     pub x: f64,
@@ -428,6 +434,7 @@ pub struct RotatedBoundingBox {
 
 /// A `segmentation`: zones, each one region with holes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Segmentation {
     /// The zones (empty when the export left out segmentation points).
     #[serde(default, deserialize_with = "null_as_default")]
@@ -439,6 +446,7 @@ pub struct Segmentation {
 
 /// One zone of a segmentation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Zone {
     /// The outer boundary.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -450,6 +458,7 @@ pub struct Zone {
 
 /// An answer to a classification (global, or nested in an object or another answer).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ExportClassification {
     /// The answer's id.
@@ -482,6 +491,7 @@ pub struct ExportClassification {
 
 /// A relation between objects: single (`from`/`to`) or group.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ExportRelation {
     /// The relation's id.

@@ -363,9 +363,17 @@ impl<'a> ApiCall<'a> {
         };
         let has_body = !matches!(self.body, Body::Empty);
         let class = self.retry_class();
+        let cancel = self.client.active_cancel();
+        let cancel = cancel.as_ref();
         let mut attempt: u32 = 0;
         loop {
+            crate::cancel::check(cancel)?;
             let outcome = self.attempt(&url, settings, content_type.as_deref(), &payload, has_body);
+            if outcome.is_err() {
+                // A failure caused by the cancellation (the wait for the server cut
+                // short) is reported as such; a reply that arrived is kept.
+                crate::cancel::check(cancel)?;
+            }
             let retry_wait = match &outcome {
                 Ok(_) => None,
                 Err(failure) => retry_decision(failure, class, attempt, settings),
@@ -375,7 +383,7 @@ impl<'a> ApiCall<'a> {
                 (Err(failure), None) => return Err(failure.error),
                 (Err(_), Some(wait)) => {
                     attempt += 1;
-                    std::thread::sleep(wait);
+                    crate::cancel::sleep(cancel, wait)?;
                 }
             }
         }
@@ -416,8 +424,12 @@ impl<'a> ApiCall<'a> {
             config = config.allow_non_standard_methods(true);
         }
         let request = config.build();
-        let response = agent.run(request).map_err(Failure::from_transport)?;
-        read_response(response)
+        let cancel = self.client.active_cancel();
+        let cancel = cancel.as_ref();
+        crate::cancel::during(cancel, || {
+            let response = agent.run(request).map_err(Failure::from_transport)?;
+            read_response(response, cancel)
+        })
     }
 }
 
@@ -472,6 +484,7 @@ fn form_component(s: &str) -> String {
 /// Reads a response: the body on 2xx, a typed error otherwise.
 fn read_response(
     mut response: http::Response<ureq::Body>,
+    cancel: Option<&crate::cancel::Cancel>,
 ) -> std::result::Result<Vec<u8>, Failure> {
     let status = response.status().as_u16();
     let retry_after = retry_after_of(response.headers());
@@ -479,12 +492,30 @@ fn read_response(
         .headers()
         .get("location")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_JSON_RESPONSE)
-        .read_to_vec()
-        .map_err(Failure::from_transport_after_send)?;
+    let body = match cancel {
+        None => response
+            .body_mut()
+            .with_config()
+            .limit(MAX_JSON_RESPONSE)
+            .read_to_vec()
+            .map_err(Failure::from_transport_after_send)?,
+        // Read in chunks, stopping between them once cancelled.
+        Some(cancel) => {
+            let mut reader = crate::cancel::CancelRead {
+                inner: response
+                    .body_mut()
+                    .with_config()
+                    .limit(MAX_JSON_RESPONSE)
+                    .reader(),
+                cancel: Some(cancel.clone()),
+            };
+            let mut body = Vec::new();
+            reader
+                .read_to_end(&mut body)
+                .map_err(|e| Failure::fatal(cancel.check().err().unwrap_or(map_body_io(e))))?;
+            body
+        }
+    };
     if (200..300).contains(&status) {
         return Ok(body);
     }
@@ -499,6 +530,15 @@ fn read_response(
         },
         reached_server: true,
     })
+}
+
+/// A failure reading a response body through a reader: the same errors as
+/// `read_to_vec` gives (ureq wraps its own errors in the I/O error).
+fn map_body_io(error: std::io::Error) -> Error {
+    match error.downcast::<ureq::Error>() {
+        Ok(inner) => map_transport(inner),
+        Err(io) => map_transport(ureq::Error::Io(io)),
+    }
 }
 
 /// The error for a redirect answer to an API call: never followed, since the `apikey`
@@ -679,16 +719,20 @@ fn with_storage_retries<T>(
     mut attempt: impl FnMut(&Settings) -> std::result::Result<T, Failure>,
 ) -> Result<T> {
     let settings = client.settings();
+    let cancel = client.active_cancel();
+    let cancel = cancel.as_ref();
     let mut retries = 0;
     loop {
-        let failure = match attempt(settings) {
+        crate::cancel::check(cancel)?;
+        let failure = match crate::cancel::during(cancel, || attempt(settings)) {
             Ok(value) => return Ok(value),
             Err(failure) => failure,
         };
+        crate::cancel::check(cancel)?;
         match retry_decision(&failure, RetryClass::Safe, retries, settings) {
             Some(wait) => {
                 retries += 1;
-                std::thread::sleep(wait);
+                crate::cancel::sleep(cancel, wait)?;
             }
             None => return Err(failure.error),
         }
@@ -731,15 +775,26 @@ pub(crate) fn put_file_external(client: &Client, url: &str, path: &std::path::Pa
             error: Error::io(format!("reading {}", path.display()), e),
             reached_server: false,
         })?;
+        let length = file.metadata().map(|m| m.len()).map_err(|e| Failure {
+            error: Error::io(format!("reading {}", path.display()), e),
+            reached_server: false,
+        })?;
+        // The length is stated, so the file streams as one sized body (not chunked)
+        // through a reader that stops between chunks once cancelled.
         let request = client
             .agent()
             .put(url)
+            .header("content-length", length)
             .config()
             .timeout_connect(crate::config::cap_timeout(settings.connect_timeout))
             .timeout_global(crate::config::cap_timeout(settings.download_timeout))
             .http_status_as_error(false)
             .build();
-        storage_outcome(request.send(file)).map(drop)
+        let file = crate::cancel::CancelRead {
+            inner: file,
+            cancel: client.active_cancel(),
+        };
+        storage_outcome(request.send(ureq::SendBody::from_owned_reader(file))).map(drop)
     })
 }
 

@@ -87,6 +87,7 @@
 
 pub mod api;
 pub mod args;
+pub mod cancel;
 mod client;
 pub mod config;
 pub mod error;
@@ -118,6 +119,7 @@ pub mod upload;
 pub use api::{MethodSpec, ParamSpec, Reply, Returns};
 pub use args::page_param;
 pub use assets::GetAssetsParams;
+pub use cancel::Cancel;
 pub use client::{Client, ClientBuilder, Raw};
 pub use config::{DEFAULT_HOST, ProgressMode, RetryPolicy, Settings, SettingsOverrides};
 pub use error::{Error, Result};

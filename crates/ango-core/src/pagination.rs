@@ -221,6 +221,8 @@ struct Pass {
     limit: u64,
     state: Mutex<PassState>,
     changed: Condvar,
+    /// The consumer's cancellation token: its wait for a page ends once cancelled.
+    cancel: Option<crate::cancel::Cancel>,
 }
 
 struct PassState {
@@ -265,8 +267,18 @@ impl Pass {
                 drop(state);
                 return fetch_page(&*self.fetch, self.list_key, self.raw, page, self.limit);
             }
-            // Claimed by a worker, which always delivers (panics included).
-            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+            // Claimed by a worker, which always delivers (panics included); a
+            // cancelled consumer stops waiting (checked in slices).
+            state = match &self.cancel {
+                None => self.changed.wait(state).unwrap_or_else(|e| e.into_inner()),
+                Some(cancel) => {
+                    cancel.check()?;
+                    self.changed
+                        .wait_timeout(state, CANCEL_POLL)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
         }
     }
 
@@ -306,6 +318,9 @@ fn worker(pass: Arc<Pass>) {
         pass.changed.notify_all();
     }
 }
+
+/// How often a consumer waiting for a page fetched ahead looks at its cancellation token.
+const CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// An item's identity for de-duplication: ObjectIds packed, other ids as text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -373,6 +388,8 @@ pub struct Pages<T = Value> {
     /// An error to yield once the buffer is drained.
     pending_error: Option<Error>,
     finished: bool,
+    /// Checked before every page (see [`Pages::with_cancel`]).
+    cancel: Option<crate::cancel::Cancel>,
     item: PhantomData<fn() -> T>,
 }
 
@@ -413,6 +430,7 @@ impl Pages<Value> {
             seen: Some(HashMap::new()),
             pending_error: None,
             finished: false,
+            cancel: None,
             item: PhantomData,
         }
     }
@@ -438,10 +456,20 @@ impl<T> Pages<T> {
             seen: self.seen.take(),
             pending_error: self.pending_error.take(),
             finished: self.finished,
+            cancel: self.cancel.take(),
             item: PhantomData,
         };
         self.finished = true;
         pages
+    }
+
+    /// Stops between pages with [`Error::Cancelled`] once `cancel` is cancelled (also
+    /// while waiting for a page fetched ahead); the client's `iter_*` methods attach the
+    /// token of a client made with [`Client::with_cancel`]. Items already buffered are
+    /// not yielded after that.
+    pub fn with_cancel(mut self, cancel: &crate::cancel::Cancel) -> Self {
+        self.cancel = Some(cancel.clone());
+        self
     }
 
     /// Falls back to pages of `page_size` when the server refuses the first request
@@ -449,6 +477,14 @@ impl<T> Pages<T> {
     pub fn with_fallback_page_size(mut self, page_size: u64) -> Self {
         self.fallback_limit = page_size.clamp(1, self.limit);
         self
+    }
+
+    /// Carries `client`'s cancellation token, if it has one.
+    pub(crate) fn cancelled_with(self, client: &Client) -> Self {
+        match client.cancel_token() {
+            Some(cancel) => self.with_cancel(cancel),
+            None => self,
+        }
     }
 
     /// Keeps every page as the server sent it, for [`Pages::next_raw`]: each item's JSON
@@ -494,6 +530,7 @@ impl<T> Pages<T> {
                 cancelled: false,
             }),
             changed: Condvar::new(),
+            cancel: self.cancel.clone(),
         })
     }
 
@@ -697,6 +734,14 @@ impl<T> Pages<T> {
 impl<T> Pages<T> {
     fn next_item(&mut self) -> Option<Result<Item>> {
         loop {
+            if let Some(cancel) = &self.cancel
+                && !self.finished
+                && cancel.is_cancelled()
+            {
+                self.finish();
+                self.buffer.clear();
+                self.pending_error = Some(Error::Cancelled);
+            }
             if let Some(item) = self.buffer.pop_front() {
                 return Some(Ok(item));
             }
@@ -798,7 +843,8 @@ impl Raw<'_> {
                 )
             },
         )
-        .with_fallback_page_size(size))
+        .with_fallback_page_size(size)
+        .cancelled_with(self))
     }
 
     /// Every asset of a project matching `filters`; pages as [`Client::iter_tasks`].
@@ -826,7 +872,8 @@ impl Raw<'_> {
                 )
             },
         )
-        .with_fallback_page_size(size))
+        .with_fallback_page_size(size)
+        .cancelled_with(self))
     }
 
     /// Every project visible to the API key; pages as [`Client::iter_tasks`].
@@ -839,7 +886,8 @@ impl Raw<'_> {
             self.prefetch_for(size),
             move |page, limit| client.raw().list_projects(page, limit),
         )
-        .with_fallback_page_size(size))
+        .with_fallback_page_size(size)
+        .cancelled_with(self))
     }
 }
 

@@ -55,19 +55,66 @@ impl From<PathBuf> for UploadFile {
     }
 }
 
-/// Options of [`Client::upload_files`].
-#[derive(Clone, Default)]
+/// Options of [`Client::upload_files`]. Deserializes from an object with snake_case
+/// or camelCase keys (`storage_id`/`storageId`, `batches`, `priority`, `concurrency`);
+/// `progress` is not data and stays `None`.
+#[derive(Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct UploadOptions {
     /// Upload into this storage integration (checked first).
+    #[serde(alias = "storageId")]
     pub storage_id: Option<String>,
     /// Put the new assets into these batches (names or ids; checked before any upload).
     pub batches: Option<Vec<String>>,
     /// Task priority of the new assets.
+    #[serde(deserialize_with = "crate::upload::null_as_zero")]
     pub priority: i64,
     /// Where progress goes (default: from the client's progress setting).
+    #[serde(skip)]
     pub progress: Option<Arc<dyn Progress>>,
     /// Parallel PUTs (default: the client's concurrency).
     pub concurrency: Option<usize>,
+}
+
+/// A priority given as `null` is the default, 0.
+fn null_as_zero<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    Ok(<Option<i64> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or(0))
+}
+
+/// The object form of a file argument.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileFields {
+    path: PathBuf,
+    #[serde(default, alias = "externalId")]
+    external_id: Option<String>,
+    #[serde(default, alias = "contextData")]
+    context_data: Option<Value>,
+    #[serde(default)]
+    metadata: Option<Value>,
+}
+
+/// A file argument as the bindings pass it: a path, or an object with `path` and
+/// optionally `external_id`, `context_data`, `metadata` (camelCase keys too).
+impl<'de> serde::Deserialize<'de> for UploadFile {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        match <Value as serde::Deserialize>::deserialize(deserializer)? {
+            Value::String(path) => Ok(UploadFile::new(path)),
+            value @ Value::Object(_) => {
+                let f: FileFields = serde_json::from_value(value).map_err(D::Error::custom)?;
+                Ok(UploadFile {
+                    path: f.path,
+                    external_id: f.external_id,
+                    context_data: f.context_data,
+                    metadata: f.metadata,
+                })
+            }
+            other => Err(D::Error::custom(format!(
+                "a file is a path or an object with a path, got {other}"
+            ))),
+        }
+    }
 }
 
 impl std::fmt::Debug for UploadOptions {
@@ -82,8 +129,12 @@ impl std::fmt::Debug for UploadOptions {
     }
 }
 
-/// What happened to one file.
+#[derive(serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+/// What happened to one file (serialized with its kind in `outcome`: `uploaded`,
+/// `failed` or `unknown`).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum FileStatus {
     /// The bytes arrived and the asset was registered.
     Uploaded {
@@ -117,8 +168,10 @@ impl FileStatus {
     }
 }
 
+#[derive(serde::Serialize)]
 /// One file's outcome.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FileOutcome {
     /// The file.
     pub path: PathBuf,
@@ -143,11 +196,13 @@ impl FileOutcome {
 /// `response` is `None`, the server's answer having been lost), files not found are
 /// `Failed`, and files the lookup could not settle are `Unknown`.
 #[derive(Debug)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UploadReport {
     /// The asset-registration (cloud import) response, when that call was made and succeeded.
     pub response: Option<Value>,
     /// The registration error, when that call failed and not every file was then found
     /// registered.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub registration_error: Option<Error>,
     /// One outcome per input file.
     pub files: Vec<FileOutcome>,
@@ -377,6 +432,10 @@ impl Client {
         files: &[UploadFile],
         options: &UploadOptions,
     ) -> Result<UploadReport> {
+        if let Some(bound) = self.bind_ambient_cancel() {
+            // The workers below run on other threads: they carry the token themselves.
+            return bound.upload_files(project_id, files, options);
+        }
         let project = self.project_to_upload_into(project_id)?;
         if project.get("type").and_then(Value::as_str) == Some("pct") {
             return Err(Error::invalid(
@@ -413,7 +472,9 @@ impl Client {
                     loop {
                         let index = next.fetch_add(1, Ordering::Relaxed);
                         let Some(file) = files.get(index) else { break };
-                        let result = self.upload_one(project_id, &file.path, storage_id);
+                        // Once cancelled, files not started are reported not uploaded.
+                        let result = crate::cancel::check(self.cancel_token())
+                            .and_then(|()| self.upload_one(project_id, &file.path, storage_id));
                         if let Ok(mut slot) = slots[index].lock() {
                             *slot = Some(result);
                         }
@@ -553,13 +614,17 @@ impl Client {
                         };
                         let mut found = Registered::No;
                         for look in 0..looks {
-                            if look > 0 {
-                                std::thread::sleep(
+                            if look > 0
+                                && let Err(cancelled) = crate::cancel::sleep(
+                                    self.cancel_token(),
                                     self.settings()
                                         .retry
                                         .backoff(look)
                                         .max(std::time::Duration::from_millis(200)),
-                                );
+                                )
+                            {
+                                found = Registered::Unknown(cancelled.to_string());
+                                break;
                             }
                             found = self.is_registered(project_id, &outcome.external_id, url);
                             if !matches!(found, Registered::No) {
@@ -756,6 +821,23 @@ impl Client {
             }),
             other => other,
         }
+    }
+}
+
+/// The one serialized shape of an upload report (what the bindings and the CLI give):
+/// `{ "response": <reply or null>, "registration_error": <message or null>, "files":
+/// [{ "path", "external_id", "status": { "outcome", "url"?, "error"? } }] }`.
+impl serde::Serialize for UploadReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut report = serializer.serialize_struct("UploadReport", 3)?;
+        report.serialize_field("response", &self.response)?;
+        report.serialize_field(
+            "registration_error",
+            &self.registration_error.as_ref().map(ToString::to_string),
+        )?;
+        report.serialize_field("files", &self.files)?;
+        report.end()
     }
 }
 

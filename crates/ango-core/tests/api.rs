@@ -14,7 +14,7 @@ use ango_core::models::{
 };
 use ango_core::ontology::{CategorySchema, Tool, ToolCategory};
 use ango_core::{
-    AnnotateOptions, Client, CloneProjectOptions, CreateIssueParams, Error, GetAssetsParams,
+    AnnotateOptions, CloneProjectOptions, CreateIssueParams, Error, GetAssetsParams,
     GetIssuesParams, GetTasksParams, ListStorageFilesParams, RequeueTasksParams, UpdateIssueParams,
     UpdateLabelValidationParams, Value,
 };
@@ -82,10 +82,10 @@ fn outcome<T: Into<Value>>(result: ango_core::Result<T>) -> Result<Value, String
 fn same<T: Into<Value>>(
     method: &str,
     args: Value,
-    direct: impl FnOnce(&Client) -> ango_core::Result<T>,
+    direct: impl FnOnce(&ango_core::Raw<'_>) -> ango_core::Result<T>,
 ) {
     let (a, b) = (hub(), hub());
-    let expected = outcome(direct(&a.client()));
+    let expected = outcome(direct(&a.client().raw()));
     let got = outcome(
         b.client()
             .call(method, args.clone())

@@ -199,10 +199,15 @@ impl crate::Client {
 /// an object with a `categorySchema`, or a `get_project` response
 /// (`{"data": {"project": {"categorySchema": ...}}}`).
 pub fn read_ontology_file(path: &Path) -> Result<CategorySchema> {
+    ontology_from_value(&read_json_file(path)?)
+}
+
+/// Reads a JSON file (an ontology, a COCO document): [`Error::Io`] when it cannot be
+/// opened, [`Error::Decode`] naming the file when it is not JSON.
+pub fn read_json_file(path: &Path) -> Result<Value> {
     let file = File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-    let value: Value = serde_json::from_reader(BufReader::new(file))
-        .map_err(|e| Error::decode(format!("{} is not valid JSON: {e}", path.display()), b""))?;
-    ontology_from_value(&value)
+    serde_json::from_reader(BufReader::new(file))
+        .map_err(|e| Error::decode(format!("{} is not valid JSON: {e}", path.display()), b""))
 }
 
 /// Reads an ontology from any of the shapes [`read_ontology_file`] accepts.
