@@ -243,7 +243,7 @@ impl Client {
         blocking::shield(|| {
             let options = models::export_options(options)?;
             let c = self.inner.clone();
-            let rows = blocking::call(py, move || c.export_rows(&project_id, &options))?;
+            let rows = blocking::call(py, move || c.raw().export_rows(&project_id, &options))?;
             Ok(iter::Rows::from_export(rows))
         })
     }
@@ -304,7 +304,7 @@ impl Client {
                 None => core::GetTasksParams::default(),
             };
             let pages = blocking::guard(py, || {
-                self.inner.iter_tasks(&project_id, &params, page_size)
+                self.inner.raw().iter_tasks(&project_id, &params, page_size)
             })?;
             Ok(iter::Rows::from_pages(pages.with_raw_items()))
         })
@@ -324,7 +324,7 @@ impl Client {
                 None => serde_json::Map::new(),
             };
             let pages = blocking::guard(py, || {
-                self.inner.iter_assets(&project_id, &filters, page_size)
+                self.inner.raw().iter_assets(&project_id, &filters, page_size)
             })?;
             Ok(iter::Rows::from_pages(pages.with_raw_items()))
         })
@@ -333,7 +333,7 @@ impl Client {
     #[pyo3(signature = (page_size=None))]
     fn iter_projects(&self, py: Python<'_>, page_size: Option<u64>) -> PyResult<iter::Rows> {
         blocking::shield(|| {
-            let pages = blocking::guard(py, || self.inner.iter_projects(page_size))?;
+            let pages = blocking::guard(py, || self.inner.raw().iter_projects(page_size))?;
             Ok(iter::Rows::from_pages(pages.with_raw_items()))
         })
     }

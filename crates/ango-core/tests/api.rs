@@ -3,7 +3,7 @@
 //! result; defaults come from the table; camelCase keys are accepted; bad arguments
 //! fail before any request.
 
-mod support;
+use ango_testkit as support;
 
 use ango_core::api::{METHODS, MethodSpec, Reply as CallReply, methods_json};
 use ango_core::models::{

@@ -2,7 +2,7 @@
 //! show, keeps unknown fields, tolerates missing ones, reports wrong types as
 //! `Error::Decode`, and the typed iterators yield what the JSON ones do.
 
-mod support;
+use ango_testkit as support;
 
 use ango_core::models::{Invitation, Llm, LlmProvider, OrganizationRole, Storage, StorageProvider};
 use ango_core::ontology::{
