@@ -7,6 +7,7 @@ use ango_core::brush::BrushMask;
 use ango_core::export::NdjsonRows;
 use serde_json::{Map, Value};
 
+use crate::config::PluginKind;
 use crate::logger::PluginLogger;
 
 /// The user's function, implemented by each binding (or by a Rust closure through
@@ -68,6 +69,8 @@ impl PluginRequest {
 pub struct ExportRowStream {
     rows: ango_core::export::ExportRows,
     count: u64,
+    /// A read error met after some rows of a batch, reported by the next batch.
+    failed: Option<ango_core::Error>,
 }
 
 impl fmt::Debug for ExportRowStream {
@@ -85,6 +88,7 @@ impl ExportRowStream {
         ExportRowStream {
             rows: rows.into_rows(),
             count,
+            failed: None,
         }
     }
 
@@ -95,7 +99,28 @@ impl ExportRowStream {
 
     /// The next row as its JSON text, undecoded (for bindings with their own decoder).
     pub fn next_raw(&mut self) -> Option<Result<Vec<u8>, ango_core::Error>> {
+        if let Some(error) = self.failed.take() {
+            return Some(Err(error));
+        }
         self.rows.next_raw()
+    }
+
+    /// Up to `max` (at least 1) next rows as JSON texts; empty at the end. A read error
+    /// fails the batch when it has no row yet, else the next batch.
+    pub fn next_raw_batch(&mut self, max: usize) -> Result<Vec<Vec<u8>>, ango_core::Error> {
+        let mut out = Vec::new();
+        while out.len() < max.max(1) {
+            match self.next_raw() {
+                Some(Ok(row)) => out.push(row),
+                Some(Err(error)) if out.is_empty() => return Err(error),
+                Some(Err(error)) => {
+                    self.failed = Some(error);
+                    break;
+                }
+                None => break,
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -103,6 +128,9 @@ impl Iterator for ExportRowStream {
     type Item = Result<Value, ango_core::Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some(error) = self.failed.take() {
+            return Some(Err(error));
+        }
         self.rows.next()
     }
 }
@@ -136,4 +164,270 @@ pub enum CallbackResult {
     },
     /// The callback raised / threw: its message.
     Failed(String),
+}
+
+impl CallbackResult {
+    /// What a callback of `kind` returned, given as JSON (a binding converts the
+    /// Python/JS value and calls this). `null` is [`CallbackResult::Nothing`].
+    ///
+    /// - Export: `{"file", "file_name"|"fileName", "storage_id"|"storageId"}` (the official
+    ///   `ExportResponse`; the name defaults to `export.json`) or the legacy
+    ///   `[file_name, file]`, where the file is text or an array of byte values.
+    /// - Model: an AnnotationPayload or Answer object; raw brush arrays under
+    ///   `brush_data`/`brushData` and `medical_brush_data`/`medicalBrushData` (nested
+    ///   arrays, or `{"shape", "data"}` with the values row-major) become masks.
+    /// - Other kinds: the value as it is.
+    ///
+    /// A shape that cannot be read is a [`CallbackResult::Failed`] with the reason.
+    pub fn from_json(kind: PluginKind, value: Value) -> CallbackResult {
+        result_from_parts(kind, value, None)
+    }
+
+    /// [`CallbackResult::from_json`] for a value whose binary part (a Python `BytesIO`
+    /// or `bytes`, a JS `Buffer`) the binding took out: `file` holds its bytes, and the
+    /// JSON has `null` where it stood (an export's `file`, a brush array's `data`).
+    pub fn from_json_with_file(kind: PluginKind, value: Value, file: Vec<u8>) -> CallbackResult {
+        result_from_parts(kind, value, Some(file))
+    }
+}
+
+fn result_from_parts(kind: PluginKind, value: Value, mut file: Option<Vec<u8>>) -> CallbackResult {
+    if value.is_null() && file.is_none() {
+        return CallbackResult::Nothing;
+    }
+    let result = match kind {
+        PluginKind::Export => export_result(value, &mut file),
+        PluginKind::Model => model_result(value, &mut file),
+        _ => CallbackResult::Value(value),
+    };
+    if file.is_some() && !matches!(result, CallbackResult::Failed(_)) {
+        return CallbackResult::Failed(format!(
+            "the callback of a {} returned binary data it has no use for",
+            kind.class_name()
+        ));
+    }
+    result
+}
+
+/// The first non-null of `keys` in `map`, as text.
+fn text_field(map: &Map<String, Value>, keys: [&str; 2]) -> Option<String> {
+    keys.iter().find_map(|key| match map.get(*key) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    })
+}
+
+/// An export file's bytes: the binding's bytes, text, or an array of byte values.
+fn file_bytes(value: Option<Value>, file: &mut Option<Vec<u8>>) -> Result<Vec<u8>, String> {
+    let refused = "the export file must be a binary file, bytes or text";
+    match (file.take(), value) {
+        (Some(bytes), None | Some(Value::Null)) => Ok(bytes),
+        (None, Some(Value::String(s))) => Ok(s.into_bytes()),
+        (None, Some(Value::Array(items))) => items
+            .iter()
+            .map(|v| v.as_u64().and_then(|n| u8::try_from(n).ok()).ok_or(refused))
+            .collect::<Result<_, _>>()
+            .map_err(str::to_string),
+        (bytes, _) => {
+            *file = bytes;
+            Err(refused.to_string())
+        }
+    }
+}
+
+fn export_result(value: Value, file: &mut Option<Vec<u8>>) -> CallbackResult {
+    let (bytes, file_name, storage_id) = match value {
+        Value::Object(mut map) if map.contains_key("file") || file.is_some() => (
+            file_bytes(map.remove("file"), file),
+            text_field(&map, ["file_name", "fileName"]),
+            text_field(&map, ["storage_id", "storageId"]),
+        ),
+        Value::Array(mut items) if items.len() == 2 && items[0].is_string() => {
+            let name = items[0].as_str().map(str::to_string);
+            (file_bytes(items.pop(), file), name, None)
+        }
+        Value::Null => (file_bytes(None, file), None, None),
+        other => return CallbackResult::Value(other),
+    };
+    match bytes {
+        Ok(bytes) => CallbackResult::ExportFile {
+            bytes,
+            file_name: file_name.unwrap_or_else(|| "export.json".to_string()),
+            storage_id,
+        },
+        Err(message) => CallbackResult::Failed(message),
+    }
+}
+
+fn model_result(value: Value, file: &mut Option<Vec<u8>>) -> CallbackResult {
+    let Value::Object(mut map) = value else {
+        return CallbackResult::Value(value);
+    };
+    let mut take = |keys: [&str; 2], medical: bool| -> Result<Option<BrushMask>, String> {
+        let found = keys
+            .iter()
+            .filter_map(|key| map.remove(*key))
+            .find(|v| !v.is_null());
+        found.map(|v| brush_mask(v, medical, file)).transpose()
+    };
+    let brush = take(["brush_data", "brushData"], false);
+    let medical_brush = take(["medical_brush_data", "medicalBrushData"], true);
+    match (brush, medical_brush) {
+        (Ok(None), Ok(None)) => CallbackResult::Value(Value::Object(map)),
+        (Ok(brush), Ok(medical_brush)) => CallbackResult::Annotation {
+            payload: Value::Object(map),
+            brush,
+            medical_brush,
+        },
+        (Err(message), _) | (_, Err(message)) => CallbackResult::Failed(message),
+    }
+}
+
+/// A brush array: `{"shape", "data"}` (data row-major, or `null` for the binding's
+/// bytes) or nested arrays of numbers (a numpy array's `tolist()`).
+fn brush_mask(value: Value, medical: bool, file: &mut Option<Vec<u8>>) -> Result<BrushMask, String> {
+    fn walk(value: &Value, depth: usize, shape: &mut Vec<usize>, out: &mut Vec<f64>) -> bool {
+        match value {
+            Value::Number(n) if depth == shape.len() => {
+                out.push(n.as_f64().unwrap_or(0.0));
+                true
+            }
+            Value::Array(items) => {
+                match shape.get(depth) {
+                    Some(&len) if len != items.len() => return false,
+                    Some(_) => {}
+                    None if depth == shape.len() && out.is_empty() => shape.push(items.len()),
+                    None => return false,
+                }
+                items.iter().all(|item| walk(item, depth + 1, shape, out))
+            }
+            _ => false,
+        }
+    }
+    let (shape, values) = match value {
+        Value::Object(map) => {
+            let shape = match map.get("shape") {
+                Some(Value::Array(dims)) => dims
+                    .iter()
+                    .map(|d| d.as_u64().map(|n| n as usize))
+                    .collect::<Option<Vec<_>>>(),
+                _ => None,
+            }
+            .ok_or("a brush array's shape must be a list of sizes")?;
+            let values = match map.get("data") {
+                Some(Value::Array(items)) => items.iter().map(Value::as_f64).collect(),
+                None | Some(Value::Null) => file.take().map(|b| b.into_iter().map(f64::from).collect()),
+                _ => None,
+            }
+            .ok_or("a brush array's data must be a list of numbers")?;
+            (shape, values)
+        }
+        nested => {
+            let (mut shape, mut values) = (Vec::new(), Vec::new());
+            if !walk(&nested, 0, &mut shape, &mut values) {
+                return Err("a brush array must be rectangular nested lists of numbers".into());
+            }
+            (shape, values)
+        }
+    };
+    BrushMask::from_shape(&shape, values, medical).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn failed(result: CallbackResult, needle: &str) {
+        match result {
+            CallbackResult::Failed(message) => assert!(message.contains(needle), "{message}"),
+            other => panic!("expected a failure with {needle:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn null_is_nothing_for_every_kind() {
+        for kind in ["export", "model", "batchModel", "fileExplorer", "input", "markdown"] {
+            let kind: PluginKind = kind.parse().unwrap();
+            assert_eq!(CallbackResult::from_json(kind, Value::Null), CallbackResult::Nothing);
+        }
+        assert_eq!(
+            CallbackResult::from_json(PluginKind::Input, json!({"a": 1})),
+            CallbackResult::Value(json!({"a": 1}))
+        );
+    }
+
+    #[test]
+    fn export_responses_and_legacy_tuples_become_files() {
+        let file = |bytes: &[u8], name: &str, storage: Option<&str>| CallbackResult::ExportFile {
+            bytes: bytes.to_vec(),
+            file_name: name.into(),
+            storage_id: storage.map(str::to_string),
+        };
+        let export = |v: Value| CallbackResult::from_json(PluginKind::Export, v);
+        let with = |v: Value, b: &[u8]| {
+            CallbackResult::from_json_with_file(PluginKind::Export, v, b.to_vec())
+        };
+        assert_eq!(
+            with(json!({"file": null, "file_name": "a.csv", "storage_id": "st"}), b"x"),
+            file(b"x", "a.csv", Some("st"))
+        );
+        assert_eq!(
+            with(json!({"file": null, "fileName": "b.json", "storageId": null}), b"y"),
+            file(b"y", "b.json", None)
+        );
+        assert_eq!(export(json!({"file": "text"})), file(b"text", "export.json", None));
+        assert_eq!(export(json!({"file": [104, 105]})), file(b"hi", "export.json", None));
+        assert_eq!(with(json!(["legacy.zip", null]), b"z"), file(b"z", "legacy.zip", None));
+        assert_eq!(export(json!(["t.txt", "rows"])), file(b"rows", "t.txt", None));
+        assert_eq!(with(Value::Null, b"raw"), file(b"raw", "export.json", None));
+        // Not a file: left to the Export flow, which ends the session with a message.
+        assert_eq!(export(json!({"rows": 3})), CallbackResult::Value(json!({"rows": 3})));
+        assert_eq!(export(json!("done")), CallbackResult::Value(json!("done")));
+        failed(export(json!({"file": 5})), "export file");
+        failed(export(json!({"file": [1, 300]})), "export file");
+        failed(export(json!(["n", {"not": "bytes"}])), "export file");
+        failed(with(json!({"file": "text"}), b"extra"), "export file");
+    }
+
+    #[test]
+    fn model_results_carry_their_brush_arrays_as_masks() {
+        let model = |v: Value| CallbackResult::from_json(PluginKind::Model, v);
+        let payload = json!({"answer": {"objects": []}, "brush_data_url": null});
+        assert_eq!(model(payload.clone()), CallbackResult::Value(payload));
+        let CallbackResult::Annotation {
+            payload,
+            brush,
+            medical_brush,
+        } = model(json!({"answer": null, "brush_data": [[0, 255], [255, 0]],
+            "medical_brush_data": null}))
+        else {
+            panic!("no annotation");
+        };
+        assert_eq!(payload, json!({"answer": null}));
+        assert!(brush.is_some() && medical_brush.is_none());
+        let node = model(json!({"brushData": {"shape": [1, 2], "data": [1, 0]}}));
+        assert!(matches!(node, CallbackResult::Annotation { brush: Some(_), .. }));
+        let bytes = CallbackResult::from_json_with_file(
+            PluginKind::Model,
+            json!({"medicalBrushData": {"shape": [1, 2], "data": null}}),
+            vec![1, 0],
+        );
+        assert!(matches!(bytes, CallbackResult::Annotation { medical_brush: Some(_), .. }));
+        failed(model(json!({"brush_data": [[1, 2], [3]]})), "rectangular");
+        failed(model(json!({"brush_data": [["a"]]})), "rectangular");
+        failed(model(json!({"brushData": {"shape": "2x2", "data": []}})), "shape");
+        failed(model(json!({"brushData": {"shape": [2, 2], "data": [1]}})), "brush array");
+        failed(model(json!({"brushData": {"shape": [2], "data": "x"}})), "data");
+    }
+
+    #[test]
+    fn binary_data_a_kind_cannot_use_is_an_error_record() {
+        let result =
+            CallbackResult::from_json_with_file(PluginKind::BatchModel, json!({"a": null}), vec![1]);
+        failed(result, "BatchModelPlugin");
+        let result = CallbackResult::from_json_with_file(PluginKind::Model, json!({}), vec![1]);
+        failed(result, "ModelPlugin");
+    }
 }

@@ -210,6 +210,21 @@ pub enum Overflow {
     Queue,
 }
 
+impl FromStr for Overflow {
+    type Err = Error;
+
+    /// `queue` or `reject`, any case.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "queue" => Ok(Overflow::Queue),
+            "reject" => Ok(Overflow::Reject),
+            _ => Err(Error::InvalidArgument(format!(
+                "overflow must be \"queue\" or \"reject\", got {s:?}"
+            ))),
+        }
+    }
+}
+
 /// How the Socket.IO connector reconnects after losing the Hub: exponential backoff
 /// with jitter, starting again from `initial_delay` after each successful connection.
 #[derive(Debug, Clone, PartialEq)]

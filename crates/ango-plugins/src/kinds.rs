@@ -400,16 +400,16 @@ fn annotation_payload(value: &Value) -> Result<AnnotationPayload, String> {
         }
         _ => return Err("the payload's answer is not an object".into()),
     };
-    let url = |key: &str| -> Option<String> {
-        outer
-            .and_then(|m| m.get(key))
-            .and_then(Value::as_str)
+    // camelCase (the `toDict()` shape) or snake_case (a Python object's attributes).
+    let url = |keys: [&str; 2]| -> Option<String> {
+        keys.iter()
+            .find_map(|key| outer.and_then(|m| m.get(*key)).and_then(Value::as_str))
             .map(str::to_string)
     };
     Ok(AnnotationPayload {
         answer,
-        brush_data_url: url("brushDataUrl"),
-        medical_brush_data_url: url("medicalBrushDataUrl"),
+        brush_data_url: url(["brushDataUrl", "brush_data_url"]),
+        medical_brush_data_url: url(["medicalBrushDataUrl", "medical_brush_data_url"]),
     })
 }
 
@@ -423,6 +423,9 @@ mod tests {
             annotation_payload(&json!({"answer": {"objects": [1]}, "brushDataUrl": "u"})).unwrap();
         assert_eq!(p.answer.unwrap().objects, vec![json!(1)]);
         assert_eq!(p.brush_data_url.as_deref(), Some("u"));
+        let p = annotation_payload(&json!({"answer": null, "medical_brush_data_url": "m"})).unwrap();
+        assert_eq!(p.medical_brush_data_url.as_deref(), Some("m"));
+        assert!(p.answer.is_none());
         let p = annotation_payload(&json!({"classifications": [2]})).unwrap();
         assert_eq!(p.answer.unwrap().classifications, vec![json!(2)]);
         assert!(annotation_payload(&json!("x")).is_err());

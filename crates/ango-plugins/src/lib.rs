@@ -33,6 +33,7 @@ mod config;
 mod kinds;
 mod logger;
 mod net;
+mod options;
 mod outbox;
 mod pool;
 mod rest;
@@ -47,4 +48,5 @@ pub use config::{
     PluginKind, ReconnectPolicy,
 };
 pub use logger::PluginLogger;
+pub use options::{PluginOptions, plugin_config};
 pub use runtime::RunningPlugin;

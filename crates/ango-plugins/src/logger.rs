@@ -8,13 +8,17 @@
 //! and it is echoed on stderr as `LEVEL:plugin:message`. Sending never fails the caller.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{Map, Value};
 
 use crate::config::LogLevel;
 use crate::outbox::Outbox;
 use crate::runtime::ClientCache;
+
+/// A record waiting for the log thread: logger, level, message, fields.
+type Queued = (PluginLogger, String, String, Map<String, Value>);
 
 /// Where records go besides the local echo.
 #[derive(Clone)]
@@ -162,16 +166,38 @@ impl PluginLogger {
         self.log_number(level.as_number(), message, fields);
     }
 
-    /// [`PluginLogger::log`] for a level given by name: one of the five names, or
-    /// Python's `"Level N"` for a custom level N (gated by its number).
-    pub fn log_level_name(&self, level_name: &str, message: &str, fields: Map<String, Value>) {
-        let trimmed = level_name.trim();
-        let number = trimmed
+    /// The number of a level given as a binding may give it: one of the five names
+    /// (any case), a number, or Python's `"Level N"`.
+    pub fn level_number(level: &str) -> Option<i64> {
+        let trimmed = level.trim();
+        trimmed
             .strip_prefix("Level ")
             .and_then(|n| n.trim().parse::<i64>().ok())
             .or_else(|| trimmed.parse::<LogLevel>().ok().map(LogLevel::as_number))
-            .or_else(|| trimmed.parse::<i64>().ok());
-        match number {
+            .or_else(|| trimmed.parse::<i64>().ok())
+    }
+
+    /// Whether a record at `level` (as [`PluginLogger::level_number`] reads it) is sent;
+    /// an unknown name counts as INFO.
+    pub fn enabled_name(&self, level: &str) -> bool {
+        let number = PluginLogger::level_number(level).unwrap_or(LogLevel::Info.as_number());
+        number >= self.inner.level.as_number()
+    }
+
+    /// Where this logger's records go: `Some(connector)` during a plugin run, `None` for
+    /// a detached logger.
+    pub fn connector(&self) -> Option<crate::config::Connector> {
+        match self.inner.sink {
+            Sink::Ws(_) => Some(crate::config::Connector::WebSocket),
+            Sink::Rest { .. } => Some(crate::config::Connector::Rest),
+            Sink::Local => None,
+        }
+    }
+
+    /// [`PluginLogger::log`] for a level given by name: one of the five names, or
+    /// Python's `"Level N"` for a custom level N (gated by its number).
+    pub fn log_level_name(&self, level_name: &str, message: &str, fields: Map<String, Value>) {
+        match PluginLogger::level_number(level_name) {
             Some(n) => self.log_number(n, message, fields),
             // An unknown name is kept as it is and treated as INFO for gating.
             None => self.emit(
@@ -181,6 +207,45 @@ impl PluginLogger {
                 fields,
                 self.inner.echo,
             ),
+        }
+    }
+
+    /// [`PluginLogger::log_level_name`] without waiting: the record is handed to one
+    /// background thread that sends every queued record in order (for a caller on an
+    /// event loop, which must not wait for a REST-mode `POST /v2/pluginLog`).
+    /// `fields_json` is the JSON text of the extra keys; anything but an object is
+    /// ignored. Never fails.
+    pub fn log_queued(&self, level: &str, message: &str, fields_json: Option<&str>) {
+        let fields = match fields_json.map(serde_json::from_str::<Value>) {
+            Some(Ok(Value::Object(map))) => map,
+            _ => Map::new(),
+        };
+        let call = (self.clone(), level.to_string(), message.to_string(), fields);
+        static QUEUE: OnceLock<Option<Mutex<Sender<Queued>>>> = OnceLock::new();
+        let queue = QUEUE.get_or_init(|| {
+            let (tx, rx) = mpsc::channel::<Queued>();
+            std::thread::Builder::new()
+                .name("ango-plugin-log".into())
+                .spawn(move || {
+                    for (logger, level, message, fields) in rx {
+                        logger.log_level_name(&level, &message, fields);
+                    }
+                })
+                .ok()
+                .map(|_| Mutex::new(tx))
+        });
+        let unsent = match queue {
+            Some(tx) => tx
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .send(call)
+                .err()
+                .map(|e| e.0),
+            None => Some(call),
+        };
+        // No background thread: send here rather than lose the record.
+        if let Some((logger, level, message, fields)) = unsent {
+            logger.log_level_name(&level, &message, fields);
         }
     }
 
@@ -262,5 +327,21 @@ mod tests {
         );
         assert!(logger.enabled(LogLevel::Info));
         assert!(!logger.enabled(LogLevel::Debug));
+        assert!(logger.enabled_name("warning") && logger.enabled_name("Level 25"));
+        assert!(!logger.enabled_name("DEBUG") && !logger.enabled_name("15"));
+        assert!(logger.enabled_name("custom"), "an unknown name counts as INFO");
+        assert_eq!(logger.connector(), None);
+    }
+
+    #[test]
+    fn level_names_numbers_and_python_level_texts() {
+        assert_eq!(PluginLogger::level_number("critical"), Some(50));
+        assert_eq!(PluginLogger::level_number("Level 15"), Some(15));
+        assert_eq!(PluginLogger::level_number("35"), Some(35));
+        assert_eq!(PluginLogger::level_number("LOUD"), None);
+        // Queued records of a detached logger: never fail, whatever the fields.
+        let logger = PluginLogger::detached("PID", "o", "u", "s", LogLevel::Critical);
+        logger.log_queued("ERROR", "below the level", Some("not json"));
+        logger.log_queued("Level 60", "kept", Some("[1]"));
     }
 }

@@ -476,22 +476,46 @@ impl RunningPlugin {
     /// thread, or a fatal error such as exhausted reconnection attempts, which is
     /// returned).
     pub fn join(self) -> Result<(), Error> {
-        self.inner.control.wait_stopped(None);
-        // A fatal stop leaves the I/O thread finishing; reap it.
-        let io = lock(&self.inner.io_thread).take();
-        if let Some(io) = io {
-            let _ = io.join();
-        }
-        match self.inner.control.status().error.take() {
-            Some(error) => Err(error),
-            None => Ok(()),
-        }
+        // A fatal stop leaves the I/O thread finishing: `finish` reaps it.
+        self.finish()
     }
 
     /// After a fatal stop (reconnection attempts exhausted): the error, once; for
     /// callers that keep the plugin shared and cannot [`RunningPlugin::join`] it.
     pub fn take_error(&self) -> Option<Error> {
         self.inner.control.status().error.take()
+    }
+
+    /// [`RunningPlugin::wait_timeout`] in seconds as a binding gets them: NaN or a
+    /// negative number does not wait, an infinite or huge one waits for the end.
+    pub fn wait_seconds(&self, seconds: f64) -> bool {
+        let seconds = if seconds.is_nan() { 0.0 } else { seconds.max(0.0) };
+        self.inner
+            .control
+            .wait_stopped(Duration::try_from_secs_f64(seconds).ok())
+    }
+
+    /// Starts [`RunningPlugin::shutdown`] on a thread of its own and returns at once (a
+    /// callback may call it); [`RunningPlugin::wait_timeout`] tells when it is done.
+    pub fn shutdown_in_background(&self) -> Result<(), Error> {
+        let inner = Arc::clone(&self.inner);
+        std::thread::Builder::new()
+            .name("ango-plugin-shutdown".into())
+            .spawn(move || inner.stop())
+            .map(drop)
+            .map_err(|e| Error::Internal(format!("could not stop the plugin: {e}")))
+    }
+
+    /// [`RunningPlugin::join`] for a shared handle: waits until the plugin stops and
+    /// returns why, once (a second call, or one after [`RunningPlugin::take_error`],
+    /// returns `Ok`).
+    pub fn finish(&self) -> Result<(), Error> {
+        self.inner.control.wait_stopped(None);
+        let io = lock(&self.inner.io_thread).take();
+        if let Some(io) = io {
+            let _ = io.join();
+        }
+        self.take_error().map_or(Ok(()), Err)
     }
 
     /// REST connector: the address actually bound (useful with port 0).
