@@ -200,7 +200,10 @@ export interface ClientOptions {
   progress?: boolean
 }
 
-/** Options of `startEmulator`; every field is optional. */
+/**
+ * Options of `startEmulator`; every field is optional (type only: the object is read
+ * and checked by `ango_emulator::EmulatorConfig::from_options`).
+ */
 export interface EmulatorOptions {
   /** TCP port on 127.0.0.1 (default 0: any free port). */
   port?: number
@@ -218,6 +221,18 @@ export interface EmulatorOptions {
   seedDemo?: boolean
   /** Pooled connection threads. */
   workers?: number
+  /** Largest accepted request body, in bytes. */
+  maxBodyBytes?: number
+  /** Milliseconds allowed to receive a request head. */
+  headerTimeoutMs?: number
+  /** Milliseconds a keep-alive connection may stay silent. */
+  idleTimeoutMs?: number
+  /** Open connections beyond which new ones are answered 503. */
+  maxConnections?: number
+  /** Plugin hub: Engine.IO ping interval, in milliseconds. */
+  pluginPingIntervalMs?: number
+  /** Plugin hub: milliseconds a plugin has to answer a ping. */
+  pluginPingTimeoutMs?: number
 }
 
 /** The marker that starts the message of a coded error (read by `ango.js`). */
@@ -273,55 +288,14 @@ export declare function pluginComplete(token: number, outcome: PluginOutcome): v
 export declare function pluginExportNext(token: number, max: number): Array<string> | null
 
 /**
- * Logs through request `token`'s logger: `level` is a name or `"Level N"`, `fieldsJson`
- * the user's extra keys as a JSON object. Never throws; sent in order off the event loop.
+ * Logs through request `token`'s logger: `level` is a name, a number or `"Level N"`,
+ * `fieldsJson` the user's extra keys as a JSON object. Never throws; sent in order off
+ * the event loop.
  */
 export declare function pluginLog(token: number, level: string, message: string, fieldsJson?: string | undefined | null): void
 
-/** Whether request `token`'s logger sends records at `level`. */
+/** Whether request `token`'s logger sends records at `level` (a name or a number). */
 export declare function pluginLogEnabled(token: number, level: string): boolean
-
-/** Options of `runPlugin` (JavaScript names; every field but `id` and `secret` optional). */
-export interface PluginOptions {
-  /** The plugin id, from the Hub UI. */
-  id: string
-  /** The plugin secret, from the Hub UI. */
-  secret: string
-  /** Socket.IO host (the official `run(host=...)`, default `https://eu-api.ango.ai`). */
-  host?: string
-  /** REST API host for the runtime's own calls (default `https://imeritapi.ango.ai`). */
-  apiHost?: string
-  /** `"WS"` or `"REST"` (default: env `CONNECTOR`, else WS). */
-  connector?: string
-  /** REST port (default: env `PORT`, else 8080; 0 = any free port). */
-  port?: number
-  /** REST bind address (default `0.0.0.0`). */
-  bindAddress?: string
-  /** `DEBUG` .. `CRITICAL` (default: env `LOGLEVEL`, else INFO). */
-  logLevel?: string
-  /** Echo log records on stderr (default true). */
-  echoLogs?: boolean
-  /** Callbacks running at once (Model default 1, others 8). */
-  concurrency?: number
-  /** Requests waiting for a worker before `overflow` applies (default 1024). */
-  queueCapacity?: number
-  /** `"queue"` (default) or `"reject"`. */
-  overflow?: string
-  /** Ango heartbeat interval in milliseconds (default 60000). */
-  heartbeatIntervalMs?: number
-  /** Timeout of each HTTP call of the runtime in milliseconds (default 120000). */
-  httpTimeoutMs?: number
-  /** Time to open the websocket and join `/plugin`, in milliseconds (default 20000). */
-  connectTimeoutMs?: number
-  /** First reconnection delay in milliseconds (default 1000). */
-  reconnectInitialDelayMs?: number
-  /** Longest reconnection delay in milliseconds (default 30000). */
-  reconnectMaxDelayMs?: number
-  /** Failed reconnection attempts in a row before giving up (default: never). */
-  reconnectMaxAttempts?: number
-  /** Read `CONNECTOR`, `PORT`, `LOGLEVEL` from the environment first (default true). */
-  useEnv?: boolean
-}
 
 /** What a JS callback produced (built by `plugins.js`). */
 export interface PluginOutcome {
@@ -329,20 +303,8 @@ export interface PluginOutcome {
   error?: string
   /** The result as JSON text (absent: the callback returned nothing). */
   valueJson?: string
-  /** Export: the file's bytes. */
+  /** The result's binary part (a `Buffer`), `null` in `valueJson` where it stood. */
   file?: Buffer
-  /** Export: the file's name (default `export.json`). */
-  fileName?: string
-  /** Export: a storage integration to upload to. */
-  storageId?: string
-  /** Model: a brush mask's shape (`[h, w]`, `[h, w, 3|4]`). */
-  brushShape?: Array<number>
-  /** Model: the brush mask's values, row-major. */
-  brushData?: Array<number>
-  /** Model: a medical brush mask's shape. */
-  medicalBrushShape?: Array<number>
-  /** Model: the medical brush mask's values. */
-  medicalBrushData?: Array<number>
 }
 
 /**
@@ -404,14 +366,19 @@ export interface RunPluginOptions {
   waitMs?: number
 }
 
-/** Starts an emulator on 127.0.0.1; resolves once it accepts connections. */
+/**
+ * Starts an emulator on 127.0.0.1; resolves once it accepts connections. Rejects with
+ * `INVALID_ARGUMENT` for an option the emulator refuses (unknown, wrong type, a rate
+ * outside 0..1 ...).
+ */
 export declare function startEmulator(options?: EmulatorOptions | undefined | null): Promise<Emulator>
 
 /**
  * Starts a plugin of `kind` (`export`, `model`, `batchModel`, `fileExplorer`, `input`,
- * `markdown`); `dispatch(token, requestJson)` is called for every request.
+ * `markdown`) with `options` (read by `ango_plugins::PluginOptions`);
+ * `dispatch(token, requestJson)` is called for every request.
  */
-export declare function startPlugin(kind: string, options: PluginOptions, dispatch: (token: number, requestJson: string) => void): NativePlugin
+export declare function startPlugin(kind: string, options: Record<string, unknown>, dispatch: (token: number, requestJson: string) => void): NativePlugin
 
 /** Options of `Emulator.waitForPlugin`. */
 export interface WaitForPluginOptions {

@@ -83,7 +83,7 @@ export interface PluginData {
 /** What an Export callback returns (or the legacy `[fileName, file]`). */
 export interface ExportResult {
   file: Buffer | Uint8Array | ArrayBuffer | string
-  /** Default `export.json`. */
+  /** Default `export.json` for a binary file; required with a string. */
   fileName?: string
   storageId?: string
 }

@@ -29,15 +29,9 @@ function makeLogger(token) {
     error: (message, fields) => send('ERROR', message, fields),
     critical: (message, fields) => send('CRITICAL', message, fields),
     /** `level` is a name (`'INFO'`) or a number (Python's 10..50, or any other). */
-    log: (level, message, fields) =>
-      send(typeof level === 'number' ? numberLevel(level) : String(level), message, fields),
-    isEnabledFor: (level) =>
-      native.pluginLogEnabled(token, typeof level === 'number' ? numberLevel(level) : String(level)),
+    log: (level, message, fields) => send(String(level), message, fields),
+    isEnabledFor: (level) => native.pluginLogEnabled(token, String(level)),
   }
-}
-
-function numberLevel(n) {
-  return { 10: 'DEBUG', 20: 'INFO', 30: 'WARNING', 40: 'ERROR', 50: 'CRITICAL' }[n] || `Level ${n}`
 }
 
 // Export rows as an async iterable (read in batches from the downloaded archive).
@@ -53,50 +47,20 @@ function exportRows(token) {
   }
 }
 
-function toBuffer(file) {
-  if (typeof file === 'string') return Buffer.from(file)
-  if (Buffer.isBuffer(file)) return file
-  if (file instanceof Uint8Array) return Buffer.from(file.buffer, file.byteOffset, file.byteLength)
-  if (file instanceof ArrayBuffer) return Buffer.from(file)
-  throw new TypeError('an export callback must return { file: Buffer | Uint8Array | string, fileName }')
-}
-
-function brush(outcome, key, value) {
-  if (value === undefined || value === null) return
-  const shape = Array.from(value.shape || [])
-  const data = Array.from(value.data || [], Number)
-  outcome[`${key}Shape`] = shape
-  outcome[`${key}Data`] = data
-}
-
-// The callback's result as the native outcome.
-function toOutcome(kind, result) {
-  if (result === undefined || result === null) return {}
-  if (kind === 'export') {
-    // `{ file, fileName, storageId }` (the official ExportResponse) or the legacy
-    // `[fileName, file]` tuple.
-    if (Array.isArray(result) && result.length === 2) {
-      return { file: toBuffer(result[1]), fileName: String(result[0]) }
+// The callback's result as JSON text for the runtime, which reads it per kind: its first
+// Buffer, Uint8Array or ArrayBuffer travels as bytes (`null` in the JSON), other typed
+// arrays as lists of numbers.
+function toOutcome(result) {
+  let file
+  const valueJson = JSON.stringify(result, function (key, value) {
+    const raw = this[key]
+    if (file === undefined && (raw instanceof Uint8Array || raw instanceof ArrayBuffer)) {
+      file = raw instanceof ArrayBuffer ? Buffer.from(raw) : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
+      return null
     }
-    const fileName = result.fileName ?? result.file_name
-    const storageId = result.storageId ?? result.storage_id
-    return {
-      file: toBuffer(result.file),
-      fileName: fileName === undefined ? undefined : String(fileName),
-      storageId: storageId === undefined || storageId === null ? undefined : String(storageId),
-    }
-  }
-  const outcome = {}
-  let value = result
-  if (kind === 'model' && typeof result === 'object' && !Array.isArray(result)) {
-    const { brushData, medicalBrushData, ...rest } = result
-    brush(outcome, 'brush', brushData)
-    brush(outcome, 'medicalBrush', medicalBrushData)
-    value = rest
-  }
-  const json = JSON.stringify(value)
-  if (json !== undefined) outcome.valueJson = json
-  return outcome
+    return ArrayBuffer.isView(raw) ? Array.from(raw) : value
+  })
+  return { valueJson, file }
 }
 
 function messageOf(err) {
@@ -130,7 +94,7 @@ class Plugin {
     Promise.resolve()
       .then(() => this.callback(data))
       .then(
-        (result) => native.pluginComplete(token, toOutcome(this.kind, result)),
+        (result) => native.pluginComplete(token, toOutcome(result)),
         (err) => native.pluginComplete(token, { error: messageOf(err) }),
       )
       .catch((err) => native.pluginComplete(token, { error: messageOf(err) }))

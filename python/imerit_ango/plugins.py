@@ -50,8 +50,8 @@ __all__ = [
     "start",
 ]
 
-DEFAULT_HUB_URL = "https://eu-api.ango.ai"
-DEFAULT_API_HOST = "https://imeritapi.ango.ai"
+DEFAULT_HUB_URL: str = _native.PLUGIN_DEFAULT_HUB_URL
+DEFAULT_API_HOST: str = _native.PLUGIN_DEFAULT_API_HOST
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
@@ -108,12 +108,11 @@ class BasePlugin:
         self.secret = secret
         self.callback = callback
         self.logger = logging.getLogger("plugin")
-        if overflow is not None and overflow not in ("queue", "reject"):
-            raise ValueError(f"overflow must be 'queue' or 'reject', not {overflow!r}")
         self._pool: Dict[str, Any] = {"concurrency": workers, "queue_capacity": queue_capacity,
                                       "overflow": overflow}
+        # The runtime's rules (a ValueError for a bad option); the environment is read by run().
+        _native.check_plugin_options(self._kind, dict(self._pool, use_env=False))
         self._running: Any = None
-        self._connector = "WS"
 
     def __repr__(self) -> str:  # never shows the secret
         return f"{type(self).__name__}(id={self.id!r})"
@@ -124,7 +123,7 @@ class BasePlugin:
 
     def _make_logger(self, sink: Any, data: Dict[str, Any]) -> PluginLogger:
         logger = PluginLogger("logger", self.id, data.get("orgId", ""), data.get("apiKey", ""),
-                              data.get("runBy", ""), data.get("session", ""), self, self._connector,
+                              data.get("runBy", ""), data.get("session", ""), self, sink.connector,
                               sink.level)
         logger._sink = sink
         return logger
@@ -235,8 +234,6 @@ def _start(plugin: BasePlugin, hub_url: str, connector: Optional[str] = None) ->
         raise RuntimeError(f"{plugin!r} is already running")
     if not getattr(plugin, "host", None):
         plugin.host = hub_url  # type: ignore[attr-defined]
-    # What the loggers of the first requests see, even before `start_plugin` returns.
-    plugin._connector = (connector or os.environ.get("CONNECTOR") or "WS").strip().upper()
     call = _adapt(plugin.callback)
     invoke = call
     if plugin._kind == "Export":
@@ -245,11 +242,9 @@ def _start(plugin: BasePlugin, hub_url: str, connector: Optional[str] = None) ->
                 data["jsonExport"] = _rows(data["jsonExport"])
             return call(data)
         invoke = with_generator
-    running = _native.start_plugin(
-        plugin._kind, plugin.id, plugin.secret, invoke, plugin._make_logger,
-        hub_url=hub_url, api_host=plugin.host,  # type: ignore[attr-defined]
-        connector=connector, **plugin._options())
-    plugin._connector = running.connector
+    options = dict(plugin._options(), id=plugin.id, secret=plugin.secret, host=hub_url, connector=connector,
+                   api_host=plugin.host)  # type: ignore[attr-defined]
+    running = _native.start_plugin(plugin._kind, options, invoke, plugin._make_logger)
     plugin._running = running
     return running
 

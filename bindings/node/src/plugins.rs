@@ -10,18 +10,17 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, LazyLock, Mutex};
-use std::time::Duration;
 
 use ango_plugins::{
-    CallbackResult, Connector, ExportRowStream, LogLevel, Overflow, PluginCallback, PluginConfig,
-    PluginKind, PluginLogger, PluginRequest, RunningPlugin,
+    CallbackResult, ExportRowStream, PluginCallback, PluginKind, PluginLogger, PluginRequest,
+    RunningPlugin,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::errors::{IntoNapi, invalid};
+use crate::errors::IntoNapi;
 
 /// The JS dispatcher: `(token, requestJson) => void`.
 type Dispatcher = ThreadsafeFunction<
@@ -34,6 +33,7 @@ type Dispatcher = ThreadsafeFunction<
 
 /// A request waiting for its JS callback.
 struct Pending {
+    kind: PluginKind,
     done: Sender<CallbackResult>,
     logger: PluginLogger,
     rows: Option<ExportRowStream>,
@@ -47,31 +47,9 @@ fn pending() -> std::sync::MutexGuard<'static, HashMap<u32, Pending>> {
     PENDING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// One log call from JS, sent in order by one background thread so that the event loop
-/// never waits for a REST-mode `POST /v2/pluginLog`.
-struct LogCall {
-    logger: PluginLogger,
-    level: String,
-    message: String,
-    fields: Map<String, Value>,
-}
-
-static LOG_QUEUE: LazyLock<Mutex<Sender<LogCall>>> = LazyLock::new(|| {
-    let (tx, rx) = mpsc::channel::<LogCall>();
-    std::thread::Builder::new()
-        .name("ango-plugin-node-log".into())
-        .spawn(move || {
-            for call in rx {
-                call.logger
-                    .log_level_name(&call.level, &call.message, call.fields);
-            }
-        })
-        .expect("spawning the log thread");
-    Mutex::new(tx)
-});
-
 /// The user's callback, reached through the event loop.
 struct JsCallback {
+    kind: PluginKind,
     dispatcher: Dispatcher,
 }
 
@@ -83,6 +61,7 @@ impl PluginCallback for JsCallback {
         pending().insert(
             token,
             Pending {
+                kind: self.kind,
                 done: tx,
                 logger: request.logger,
                 rows: request.export_rows,
@@ -104,129 +83,6 @@ impl PluginCallback for JsCallback {
     }
 }
 
-/// Options of `runPlugin` (JavaScript names; every field but `id` and `secret` optional).
-#[napi(object, object_to_js = false)]
-#[derive(Default)]
-pub struct PluginOptions {
-    /// The plugin id, from the Hub UI.
-    pub id: String,
-    /// The plugin secret, from the Hub UI.
-    pub secret: String,
-    /// Socket.IO host (the official `run(host=...)`, default `https://eu-api.ango.ai`).
-    pub host: Option<String>,
-    /// REST API host for the runtime's own calls (default `https://imeritapi.ango.ai`).
-    pub api_host: Option<String>,
-    /// `"WS"` or `"REST"` (default: env `CONNECTOR`, else WS).
-    pub connector: Option<String>,
-    /// REST port (default: env `PORT`, else 8080; 0 = any free port).
-    pub port: Option<u32>,
-    /// REST bind address (default `0.0.0.0`).
-    pub bind_address: Option<String>,
-    /// `DEBUG` .. `CRITICAL` (default: env `LOGLEVEL`, else INFO).
-    pub log_level: Option<String>,
-    /// Echo log records on stderr (default true).
-    pub echo_logs: Option<bool>,
-    /// Callbacks running at once (Model default 1, others 8).
-    pub concurrency: Option<u32>,
-    /// Requests waiting for a worker before `overflow` applies (default 1024).
-    pub queue_capacity: Option<u32>,
-    /// `"queue"` (default) or `"reject"`.
-    pub overflow: Option<String>,
-    /// Ango heartbeat interval in milliseconds (default 60000).
-    pub heartbeat_interval_ms: Option<f64>,
-    /// Timeout of each HTTP call of the runtime in milliseconds (default 120000).
-    pub http_timeout_ms: Option<f64>,
-    /// Time to open the websocket and join `/plugin`, in milliseconds (default 20000).
-    pub connect_timeout_ms: Option<f64>,
-    /// First reconnection delay in milliseconds (default 1000).
-    pub reconnect_initial_delay_ms: Option<f64>,
-    /// Longest reconnection delay in milliseconds (default 30000).
-    pub reconnect_max_delay_ms: Option<f64>,
-    /// Failed reconnection attempts in a row before giving up (default: never).
-    pub reconnect_max_attempts: Option<u32>,
-    /// Read `CONNECTOR`, `PORT`, `LOGLEVEL` from the environment first (default true).
-    pub use_env: Option<bool>,
-}
-
-fn millis(name: &str, value: Option<f64>) -> Result<Option<Duration>> {
-    match value {
-        None => Ok(None),
-        Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(Some(Duration::from_secs_f64(ms / 1000.0))),
-        Some(ms) => Err(invalid(format!(
-            "{name} must be a non-negative number, got {ms}"
-        ))),
-    }
-}
-
-fn build_config(kind: &str, options: PluginOptions) -> Result<PluginConfig> {
-    let kind: PluginKind = kind.parse().napi()?;
-    let mut config = PluginConfig::new(options.id, options.secret, kind);
-    if options.use_env.unwrap_or(true) {
-        config.apply_env().napi()?;
-    }
-    if let Some(host) = options.host {
-        config.hub_url = host;
-    }
-    if let Some(api_host) = options.api_host {
-        config.api_host = api_host;
-    }
-    if let Some(connector) = options.connector {
-        config.connector = connector.parse::<Connector>().napi()?;
-    }
-    if let Some(port) = options.port {
-        config.port =
-            u16::try_from(port).map_err(|_| invalid(format!("port {port} is out of range")))?;
-    }
-    if let Some(address) = options.bind_address {
-        config.bind_address = address;
-    }
-    if let Some(level) = options.log_level {
-        config.log_level = level.parse::<LogLevel>().napi()?;
-    }
-    if let Some(echo) = options.echo_logs {
-        config.echo_logs = echo;
-    }
-    if let Some(n) = options.concurrency {
-        config.concurrency = n.max(1) as usize;
-    }
-    if let Some(n) = options.queue_capacity {
-        config.queue_capacity = n as usize;
-    }
-    if let Some(overflow) = options.overflow {
-        config.overflow = match overflow.to_ascii_lowercase().as_str() {
-            "queue" => Overflow::Queue,
-            "reject" => Overflow::Reject,
-            other => {
-                return Err(invalid(format!(
-                    "overflow must be \"queue\" or \"reject\", got {other:?}"
-                )));
-            }
-        };
-    }
-    if let Some(d) = millis("heartbeatIntervalMs", options.heartbeat_interval_ms)? {
-        config.heartbeat_interval = d;
-    }
-    if let Some(d) = millis("httpTimeoutMs", options.http_timeout_ms)? {
-        config.http_timeout = d;
-    }
-    if let Some(d) = millis("connectTimeoutMs", options.connect_timeout_ms)? {
-        config.connect_timeout = d;
-    }
-    if let Some(d) = millis(
-        "reconnectInitialDelayMs",
-        options.reconnect_initial_delay_ms,
-    )? {
-        config.reconnect.initial_delay = d;
-    }
-    if let Some(d) = millis("reconnectMaxDelayMs", options.reconnect_max_delay_ms)? {
-        config.reconnect.max_delay = d;
-    }
-    if let Some(n) = options.reconnect_max_attempts {
-        config.reconnect.max_attempts = Some(n);
-    }
-    Ok(config)
-}
-
 /// A running plugin (the native half of `Plugin` in `plugins.js`).
 #[napi]
 pub struct NativePlugin {
@@ -234,15 +90,17 @@ pub struct NativePlugin {
 }
 
 /// Starts a plugin of `kind` (`export`, `model`, `batchModel`, `fileExplorer`, `input`,
-/// `markdown`); `dispatch(token, requestJson)` is called for every request.
+/// `markdown`) with `options` (read by `ango_plugins::PluginOptions`);
+/// `dispatch(token, requestJson)` is called for every request.
 #[napi]
 pub fn start_plugin(
     kind: String,
-    options: PluginOptions,
+    #[napi(ts_arg_type = "Record<string, unknown>")] options: Value,
     #[napi(ts_arg_type = "(token: number, requestJson: string) => void")] dispatch: Dispatcher,
 ) -> Result<NativePlugin> {
-    let config = build_config(&kind, options)?;
+    let config = ango_plugins::plugin_config(&kind, options).napi()?;
     let callback = Arc::new(JsCallback {
+        kind: config.kind,
         dispatcher: dispatch,
     });
     let running = RunningPlugin::start(config, callback).napi()?;
@@ -291,9 +149,8 @@ impl NativePlugin {
     #[napi(ts_return_type = "Promise<boolean>")]
     pub fn wait(&self, timeout_ms: f64) -> AsyncTask<Blocking<bool>> {
         let inner = Arc::clone(&self.inner);
-        let timeout = Duration::from_secs_f64((timeout_ms.max(0.0)) / 1000.0);
         AsyncTask::new(Blocking {
-            work: Some(Box::new(move || inner.wait_timeout(timeout))),
+            work: Some(Box::new(move || inner.wait_seconds(timeout_ms / 1000.0))),
         })
     }
 
@@ -324,116 +181,50 @@ pub struct PluginOutcome {
     pub error: Option<String>,
     /// The result as JSON text (absent: the callback returned nothing).
     pub value_json: Option<String>,
-    /// Export: the file's bytes.
+    /// The result's binary part (a `Buffer`), `null` in `valueJson` where it stood.
     pub file: Option<Buffer>,
-    /// Export: the file's name (default `export.json`).
-    pub file_name: Option<String>,
-    /// Export: a storage integration to upload to.
-    pub storage_id: Option<String>,
-    /// Model: a brush mask's shape (`[h, w]`, `[h, w, 3|4]`).
-    pub brush_shape: Option<Vec<u32>>,
-    /// Model: the brush mask's values, row-major.
-    pub brush_data: Option<Vec<f64>>,
-    /// Model: a medical brush mask's shape.
-    pub medical_brush_shape: Option<Vec<u32>>,
-    /// Model: the medical brush mask's values.
-    pub medical_brush_data: Option<Vec<f64>>,
 }
 
-fn mask(
-    shape: Option<Vec<u32>>,
-    data: Option<Vec<f64>>,
-    medical: bool,
-) -> std::result::Result<Option<ango_core::brush::BrushMask>, String> {
-    match (shape, data) {
-        (Some(shape), Some(data)) => {
-            let shape: Vec<usize> = shape.into_iter().map(|n| n as usize).collect();
-            ango_core::brush::BrushMask::from_shape(&shape, data, medical)
-                .map(Some)
-                .map_err(|e| e.to_string())
-        }
-        (None, None) => Ok(None),
-        _ => Err("a brush mask needs both its shape and its data".into()),
-    }
-}
-
-fn outcome_result(outcome: PluginOutcome) -> CallbackResult {
+fn outcome_result(kind: PluginKind, outcome: PluginOutcome) -> CallbackResult {
     if let Some(message) = outcome.error {
         return CallbackResult::Failed(message);
     }
-    if let Some(file) = outcome.file {
-        return CallbackResult::ExportFile {
-            bytes: file.to_vec(),
-            file_name: outcome.file_name.unwrap_or_else(|| "export.json".into()),
-            storage_id: outcome.storage_id,
-        };
-    }
-    let value = match outcome.value_json.as_deref() {
-        None => return CallbackResult::Nothing,
-        Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(value) => value,
-            Err(e) => return CallbackResult::Failed(format!("the result is not JSON: {e}")),
-        },
+    let value = match outcome.value_json.as_deref().map(serde_json::from_str::<Value>) {
+        None => Value::Null,
+        Some(Ok(value)) => value,
+        Some(Err(e)) => return CallbackResult::Failed(format!("the result is not JSON: {e}")),
     };
-    let brush = mask(outcome.brush_shape, outcome.brush_data, false);
-    let medical = mask(
-        outcome.medical_brush_shape,
-        outcome.medical_brush_data,
-        true,
-    );
-    match (brush, medical) {
-        (Ok(None), Ok(None)) => CallbackResult::Value(value),
-        (Ok(brush), Ok(medical_brush)) => CallbackResult::Annotation {
-            payload: value,
-            brush,
-            medical_brush,
-        },
-        (Err(e), _) | (_, Err(e)) => CallbackResult::Failed(e),
+    match outcome.file {
+        Some(file) => CallbackResult::from_json_with_file(kind, value, file.to_vec()),
+        None => CallbackResult::from_json(kind, value),
     }
 }
 
 /// Settles request `token` with what its callback produced.
 #[napi]
 pub fn plugin_complete(token: u32, outcome: PluginOutcome) {
-    let done = pending().get(&token).map(|p| p.done.clone());
-    if let Some(done) = done {
-        let _ = done.send(outcome_result(outcome));
+    let pending = pending().get(&token).map(|p| (p.kind, p.done.clone()));
+    if let Some((kind, done)) = pending {
+        let _ = done.send(outcome_result(kind, outcome));
     }
 }
 
-/// Logs through request `token`'s logger: `level` is a name or `"Level N"`, `fieldsJson`
-/// the user's extra keys as a JSON object. Never throws; sent in order off the event loop.
+/// Logs through request `token`'s logger: `level` is a name, a number or `"Level N"`,
+/// `fieldsJson` the user's extra keys as a JSON object. Never throws; sent in order off
+/// the event loop.
 #[napi]
 pub fn plugin_log(token: u32, level: String, message: String, fields_json: Option<String>) {
-    let Some(logger) = pending().get(&token).map(|p| p.logger.clone()) else {
-        return;
-    };
-    let fields = match fields_json
-        .as_deref()
-        .map(serde_json::from_str::<Value>)
-        .transpose()
-    {
-        Ok(Some(Value::Object(map))) => map,
-        _ => Map::new(),
-    };
-    let queue = LOG_QUEUE.lock().unwrap_or_else(|e| e.into_inner());
-    let _ = queue.send(LogCall {
-        logger,
-        level,
-        message,
-        fields,
-    });
+    if let Some(logger) = pending().get(&token).map(|p| p.logger.clone()) {
+        logger.log_queued(&level, &message, fields_json.as_deref());
+    }
 }
 
-/// Whether request `token`'s logger sends records at `level`.
+/// Whether request `token`'s logger sends records at `level` (a name or a number).
 #[napi]
 pub fn plugin_log_enabled(token: u32, level: String) -> bool {
-    let Ok(level) = level.parse::<LogLevel>() else {
-        return true;
-    };
     pending()
         .get(&token)
-        .is_some_and(|p| p.logger.enabled(level))
+        .is_some_and(|p| p.logger.enabled_name(&level))
 }
 
 /// Export: up to `max` next rows of request `token` as JSON texts; `null` at the end.
@@ -444,23 +235,15 @@ pub fn plugin_export_next(token: u32, max: u32) -> Result<Option<Vec<String>>> {
     let Some(mut rows) = pending().get_mut(&token).and_then(|p| p.rows.take()) else {
         return Ok(None);
     };
-    let mut out = Vec::new();
-    let mut failure = None;
-    while out.len() < max.max(1) as usize {
-        match rows.next_raw() {
-            Some(Ok(bytes)) => out.push(String::from_utf8_lossy(&bytes).into_owned()),
-            Some(Err(e)) => {
-                failure = Some(e);
-                break;
-            }
-            None => break,
-        }
-    }
+    let batch = rows.next_raw_batch(max as usize);
     if let Some(p) = pending().get_mut(&token) {
         p.rows = Some(rows);
     }
-    match failure {
-        Some(e) if out.is_empty() => Err(crate::errors::to_napi(e)),
-        _ => Ok(if out.is_empty() { None } else { Some(out) }),
-    }
+    let batch = batch.napi()?;
+    Ok((!batch.is_empty()).then(|| {
+        batch
+            .iter()
+            .map(|row| String::from_utf8_lossy(row).into_owned())
+            .collect()
+    }))
 }

@@ -9,7 +9,6 @@ use core::models as cm;
 use core::ontology::{self, ClassificationCategory, RelationCategory, ToolCategory};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -31,21 +30,6 @@ fn from_json<T: DeserializeOwned>(py: Python<'_>, value: Value) -> PyResult<T> {
 /// `ExportOptions` as the core's options.
 pub fn export_options(obj: &Bound<'_, PyAny>) -> PyResult<cm::ExportOptions> {
     model(obj)
-}
-
-/// `AnnotationPayload` as the core's payload: its answer and mask URLs (the raw
-/// `brush_data` arrays are the caller's business).
-pub fn annotation_payload(obj: &Bound<'_, PyAny>) -> PyResult<cm::AnnotationPayload> {
-    let py = obj.py();
-    let fields = PyDict::new(py);
-    for name in ["answer", "brush_data_url", "medical_brush_data_url"] {
-        let value = match obj.cast::<PyDict>() {
-            Ok(dict) => dict.get_item(name)?,
-            Err(_) => obj.getattr_opt(name)?,
-        };
-        fields.set_item(name, value)?;
-    }
-    model(fields.as_any())
 }
 
 /// One ontology category in its dict form, whichever kind its `tool` names.

@@ -8,34 +8,15 @@
 //! sending a log record) runs without the GIL.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use ango_plugins as rt;
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString, PyTuple};
 use serde_json::{Map, Value};
 
 use crate::convert::{from_py, to_py};
 use crate::errors::to_pyerr;
-use crate::models;
-
-fn kind_from_name(name: &str) -> PyResult<rt::PluginKind> {
-    Ok(match name {
-        "Export" => rt::PluginKind::Export,
-        "Model" => rt::PluginKind::Model,
-        "BatchModel" => rt::PluginKind::BatchModel,
-        "FileExplorer" => rt::PluginKind::FileExplorer,
-        "Input" => rt::PluginKind::Input,
-        "Markdown" => rt::PluginKind::Markdown,
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "unknown plugin kind {other:?}"
-            )));
-        }
-    })
-}
 
 // ------------------------------------------------------------------ logger sink
 
@@ -75,6 +56,12 @@ impl PluginLogSink {
     #[getter]
     fn level(&self) -> i64 {
         self.inner.level().as_number()
+    }
+
+    /// `"WS"` or `"REST"`: where the records go.
+    #[getter]
+    fn connector(&self) -> &'static str {
+        self.inner.connector().map_or("WS", rt::Connector::as_str)
     }
 
     fn __repr__(&self) -> String {
@@ -187,110 +174,78 @@ impl PyCallback {
             data.set_item("jsonExport", Py::new(py, rows)?)?;
         }
         let result = self.func.bind(py).call1((&data,))?;
-        convert_result(self.kind, &result)
+        let (value, file) = plain(&result)?;
+        let value = from_py(&value)?;
+        Ok(match file {
+            Some(bytes) => rt::CallbackResult::from_json_with_file(self.kind, value, bytes),
+            None => rt::CallbackResult::from_json(self.kind, value),
+        })
     }
 }
 
-/// What the callback returned, as the runtime's result.
-fn convert_result(kind: rt::PluginKind, obj: &Bound<'_, PyAny>) -> PyResult<rt::CallbackResult> {
-    if obj.is_none() {
-        return Ok(rt::CallbackResult::Nothing);
-    }
-    match kind {
-        rt::PluginKind::Export => {
-            if let Some(file) = export_file(obj)? {
-                return Ok(file);
-            }
-        }
-        rt::PluginKind::Model if is_annotation_payload(obj)? => return annotation(obj),
-        _ => {}
-    }
-    Ok(rt::CallbackResult::Value(from_py(obj)?))
-}
-
-/// `ExportResponse(file, file_name, storage_id)` or the legacy `(file_name, file)`.
-fn export_file(obj: &Bound<'_, PyAny>) -> PyResult<Option<rt::CallbackResult>> {
-    if obj.hasattr("file")? && obj.hasattr("file_name")? {
-        let file_name: String = obj.getattr("file_name")?.str()?.to_cow()?.into_owned();
-        let storage_id = obj.getattr("storage_id").ok().filter(|s| !s.is_none());
-        let storage_id = match storage_id {
-            Some(s) => Some(s.str()?.to_cow()?.into_owned()),
-            None => None,
-        };
-        return Ok(Some(rt::CallbackResult::ExportFile {
-            bytes: file_bytes(&obj.getattr("file")?)?,
-            file_name,
-            storage_id,
-        }));
-    }
-    if let Ok(tuple) = obj.cast::<PyTuple>()
-        && tuple.len() == 2
+/// The callback's result made JSON-ready one level deep, when a member needs it: the
+/// first binary member (`bytes`, `bytearray`, a `BytesIO` or other binary file) is taken
+/// out as bytes and left `None`, numpy arrays become lists, and an object becomes the
+/// dict of its public attributes (a tuple or a dict stays one). Otherwise unchanged.
+fn plain<'py>(obj: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, Option<Vec<u8>>)> {
+    let py = obj.py();
+    let tuple = obj.cast::<PyTuple>().ok();
+    let members: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)> = if let Some(t) = &tuple {
+        let index = |i: usize| i.into_pyobject(py).map(|i| i.into_any());
+        t.iter().enumerate().map(|(i, v)| Ok((index(i)?, v))).collect::<PyResult<_>>()?
+    } else if let Ok(d) = obj.cast::<PyDict>() {
+        d.iter().collect()
+    } else if let Some(attrs) = obj.getattr_opt("__dict__")?
+        && let Ok(attrs) = attrs.cast::<PyDict>()
     {
-        let name = tuple.get_item(0)?;
-        if let Ok(name) = name.cast::<PyString>() {
-            return Ok(Some(rt::CallbackResult::ExportFile {
-                bytes: file_bytes(&tuple.get_item(1)?)?,
-                file_name: name.to_cow()?.into_owned(),
-                storage_id: None,
-            }));
-        }
+        let public = |k: &Bound<'py, PyAny>| !k.to_string().starts_with('_');
+        attrs.iter().filter(|(k, _)| public(k)).collect()
+    } else {
+        return Ok((obj.clone(), None));
+    };
+    let (out, mut file, mut changed) = (PyDict::new(py), None, false);
+    for (key, value) in members {
+        let value = if file.is_none()
+            && let Some(bytes) = binary(&value)?
+        {
+            file = Some(bytes);
+            py.None().into_bound(py)
+        } else if value.hasattr("tolist")? {
+            value.call_method0("tolist")?
+        } else {
+            out.set_item(key, value)?;
+            continue;
+        };
+        changed = true;
+        out.set_item(key, value)?;
     }
-    Ok(None)
+    Ok(match (changed, tuple) {
+        (false, _) => (obj.clone(), None),
+        (true, Some(_)) => (PyTuple::new(py, out.values())?.into_any(), file),
+        (true, None) => (out.into_any(), file),
+    })
 }
 
-/// The bytes of a `BytesIO` (its whole value), another binary file (read from its
-/// position), or `bytes`/`bytearray`/`str`.
-fn file_bytes(file: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
-    if let Ok(b) = file.cast::<PyBytes>() {
-        return Ok(b.as_bytes().to_vec());
+/// The bytes of `bytes`/`bytearray`, of a `BytesIO` (its whole value) or of another
+/// binary file (read from its position); `None` for anything else.
+fn binary(value: &Bound<'_, PyAny>) -> PyResult<Option<Vec<u8>>> {
+    if let Ok(b) = value.cast::<PyBytes>() {
+        return Ok(Some(b.as_bytes().to_vec()));
     }
-    if let Ok(b) = file.cast::<PyByteArray>() {
-        return Ok(b.to_vec());
+    if let Ok(b) = value.cast::<PyByteArray>() {
+        return Ok(Some(b.to_vec()));
     }
-    if let Ok(s) = file.cast::<PyString>() {
-        return Ok(s.to_cow()?.as_bytes().to_vec());
-    }
-    let content = if file.hasattr("getvalue")? {
-        file.call_method0("getvalue")?
-    } else if file.hasattr("read")? {
-        file.call_method0("read")?
+    let content = if value.hasattr("getvalue")? {
+        value.call_method0("getvalue")?
+    } else if value.hasattr("read")? && !value.is_instance_of::<PyString>() {
+        value.call_method0("read")?
     } else {
-        return Err(PyTypeError::new_err(format!(
-            "the export file must be a BytesIO, a binary file or bytes, not {}",
-            file.get_type().name()?
-        )));
+        return Ok(None);
     };
     if let Ok(s) = content.cast::<PyString>() {
-        return Ok(s.to_cow()?.as_bytes().to_vec());
+        return Ok(Some(s.to_cow()?.as_bytes().to_vec()));
     }
-    content.extract::<Vec<u8>>().or_else(|_| {
-        Ok(content
-            .call_method0("__bytes__")?
-            .cast::<PyBytes>()?
-            .as_bytes()
-            .to_vec())
-    })
-}
-
-fn is_annotation_payload(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
-    Ok(obj.hasattr("answer")? && obj.hasattr("toDict")? && !obj.is_instance_of::<PyDict>())
-}
-
-/// An `AnnotationPayload`: its `toDict()` shape, and raw brush arrays (numpy or nested
-/// sequences) as masks for the runtime to encode and upload.
-fn annotation(obj: &Bound<'_, PyAny>) -> PyResult<rt::CallbackResult> {
-    let payload = models::annotation_payload(obj)?.to_value();
-    let brush = |name: &str, medical: bool| -> PyResult<_> {
-        match obj.getattr(name).ok().filter(|a| !a.is_none()) {
-            Some(array) => Ok(Some(models::brush_mask(&array, medical)?)),
-            None => Ok(None),
-        }
-    };
-    Ok(rt::CallbackResult::Annotation {
-        payload,
-        brush: brush("brush_data", false)?,
-        medical_brush: brush("medical_brush_data", true)?,
-    })
+    Ok(Some(content.extract::<Vec<u8>>()?))
 }
 
 // ------------------------------------------------------------------ running plugin
@@ -298,192 +253,103 @@ fn annotation(obj: &Bound<'_, PyAny>) -> PyResult<rt::CallbackResult> {
 /// A started plugin (`_native.start_plugin`).
 #[pyclass(module = "imerit_ango._native", name = "RunningPlugin", frozen)]
 pub struct RunningPlugin {
-    // `None` once joined. Readers (wait, shutdown) share it; `join` takes it.
-    inner: RwLock<Option<Arc<rt::RunningPlugin>>>,
-    connector: &'static str,
-    log_level: &'static str,
-}
-
-impl RunningPlugin {
-    fn get(&self) -> Option<Arc<rt::RunningPlugin>> {
-        self.inner.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
+    inner: rt::RunningPlugin,
 }
 
 #[pymethods]
 impl RunningPlugin {
     /// Waits up to `timeout` seconds; `True` once the plugin has stopped.
-    fn wait(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
-        let timeout = Duration::try_from_secs_f64(timeout.max(0.0))
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        Ok(match self.get() {
-            Some(running) => py.detach(|| running.wait_timeout(timeout)),
-            None => true,
-        })
+    fn wait(&self, py: Python<'_>, timeout: f64) -> bool {
+        let inner = &self.inner;
+        py.detach(|| inner.wait_seconds(timeout))
     }
 
     /// Starts stopping: no new work is taken, running callbacks finish, the connection
     /// closes. Returns at once (a callback may call it); `wait` tells when it is done.
-    fn shutdown(&self) -> PyResult<()> {
-        if let Some(running) = self.get() {
-            std::thread::Builder::new()
-                .name("plugin-shutdown".into())
-                .spawn(move || running.shutdown())
-                .map_err(|e| PyRuntimeError::new_err(format!("could not stop the plugin: {e}")))?;
-        }
-        Ok(())
+    fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
+        self.inner.shutdown_in_background().map_err(|e| to_pyerr(py, e))
     }
 
     /// Waits for the end and reports why the plugin stopped (raises on a failure).
     fn join(&self, py: Python<'_>) -> PyResult<()> {
-        let taken = self.inner.write().unwrap_or_else(|e| e.into_inner()).take();
-        let Some(running) = taken else {
-            return Ok(());
-        };
-        let result = py.detach(move || match Arc::try_unwrap(running) {
-            Ok(running) => running.join(),
-            // Another thread still holds it (a concurrent wait): stop, wait, report.
-            Err(shared) => {
-                shared.shutdown();
-                while !shared.wait_timeout(Duration::from_millis(100)) {}
-                shared.take_error().map_or(Ok(()), Err)
-            }
-        });
-        result.map_err(|e| to_pyerr(py, e))
+        let inner = &self.inner;
+        py.detach(|| inner.finish()).map_err(|e| to_pyerr(py, e))
     }
 
     /// `"WS"` or `"REST"`.
     #[getter]
     fn connector(&self) -> &'static str {
-        self.connector
+        self.inner.config().connector.as_str()
     }
 
     /// The configured `LOGLEVEL` name (`"INFO"`, ...).
     #[getter]
     fn log_level(&self) -> &'static str {
-        self.log_level
+        self.inner.config().log_level.name()
     }
 
     /// Whether the Socket.IO namespace is connected (REST: whether it is serving).
     #[getter]
     fn connected(&self) -> bool {
-        self.get().is_some_and(|r| r.is_connected())
+        self.inner.is_connected()
     }
 
     /// `(host, port)` the REST connector listens on, or `None`.
     #[getter]
     fn local_addr(&self) -> Option<(String, u16)> {
-        self.get()
-            .and_then(|r| r.local_addr())
+        self.inner
+            .local_addr()
             .map(|a| (a.ip().to_string(), a.port()))
     }
 
     fn __repr__(&self) -> String {
-        format!("<RunningPlugin connector={}>", self.connector)
+        format!("<RunningPlugin connector={}>", self.connector())
     }
 }
 
-/// Starts a plugin of `kind` (`"Export"`, `"Model"`, ...): reads `CONNECTOR`, `PORT` and
-/// `LOGLEVEL` now, connects (or binds) and returns; `callback(data)` then runs on the
-/// runtime's worker threads, `logger_factory(sink, data)` makes each `data["logger"]`.
+/// Reads `options` (a dict, keys as `ango_plugins::PluginOptions` names them) for a
+/// plugin of `kind`; raises `AngoInvalidArgumentError` (a `ValueError`) for a bad one.
 #[pyfunction]
-#[pyo3(signature = (kind, id, secret, callback, logger_factory, *, hub_url, api_host,
-    connector=None, concurrency=None, queue_capacity=None, overflow=None, port=None,
-    bind_address=None, heartbeat_interval=None, http_timeout=None))]
-#[allow(clippy::too_many_arguments)]
+pub fn check_plugin_options(py: Python<'_>, kind: &str, options: &Bound<'_, PyAny>) -> PyResult<()> {
+    rt::plugin_config(kind, from_py(options)?)
+        .map(drop)
+        .map_err(|e| to_pyerr(py, e))
+}
+
+/// Starts a plugin of `kind` (`"Export"`, `"Model"`, ...) with `options` (see
+/// `check_plugin_options`): reads `CONNECTOR`, `PORT` and `LOGLEVEL` now, connects (or
+/// binds) and returns; `callback(data)` then runs on the runtime's worker threads,
+/// `logger_factory(sink, data)` makes each `data["logger"]`.
+#[pyfunction]
 pub fn start_plugin(
     py: Python<'_>,
     kind: &str,
-    id: String,
-    secret: String,
+    options: &Bound<'_, PyAny>,
     callback: Py<PyAny>,
     logger_factory: Py<PyAny>,
-    hub_url: String,
-    api_host: String,
-    connector: Option<&str>,
-    concurrency: Option<usize>,
-    queue_capacity: Option<usize>,
-    overflow: Option<&str>,
-    port: Option<u16>,
-    bind_address: Option<String>,
-    heartbeat_interval: Option<f64>,
-    http_timeout: Option<f64>,
 ) -> PyResult<RunningPlugin> {
-    let kind = kind_from_name(kind)?;
-    let mut config = rt::PluginConfig::new(id, secret, kind);
-    config.hub_url = hub_url;
-    config.api_host = api_host;
-    config.apply_env().map_err(|e| to_pyerr(py, e))?;
-    if let Some(connector) = connector {
-        config.connector = match connector.to_ascii_uppercase().as_str() {
-            "WS" => rt::Connector::WebSocket,
-            "REST" => rt::Connector::Rest,
-            _ => {
-                return Err(PyValueError::new_err(
-                    "Expecting CONNECTOR Environment variable",
-                ));
-            }
-        };
-    }
-    if let Some(n) = concurrency {
-        config.concurrency = n.max(1);
-    }
-    if let Some(n) = queue_capacity {
-        config.queue_capacity = n;
-    }
-    if let Some(policy) = overflow {
-        config.overflow = match policy.to_ascii_lowercase().as_str() {
-            "reject" => rt::Overflow::Reject,
-            "queue" => rt::Overflow::Queue,
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "overflow must be 'queue' or 'reject', not {other:?}"
-                )));
-            }
-        };
-    }
-    if let Some(port) = port {
-        config.port = port;
-    }
-    if let Some(address) = bind_address {
-        config.bind_address = address;
-    }
-    let seconds =
-        |s: f64| Duration::try_from_secs_f64(s).map_err(|e| PyValueError::new_err(e.to_string()));
-    if let Some(s) = heartbeat_interval {
-        config.heartbeat_interval = seconds(s)?;
-    }
-    if let Some(s) = http_timeout {
-        config.http_timeout = seconds(s)?;
-    }
-    let connector = match config.connector {
-        rt::Connector::WebSocket => "WS",
-        rt::Connector::Rest => "REST",
-    };
-    let log_level = config.log_level.name();
+    let config = rt::plugin_config(kind, from_py(options)?).map_err(|e| to_pyerr(py, e))?;
     // The user's records are echoed by `PluginLogger`'s own logging handler and sent
-    // with `send_number`; the runtime's own messages (connection, export and upload
-    // failures) are still echoed by the runtime.
+    // with `send_number`; the runtime's own messages are still echoed by the runtime.
     let callback = Arc::new(PyCallback {
-        kind,
+        kind: config.kind,
         func: callback,
         logger_factory,
     });
-    let running = py
+    let inner = py
         .detach(move || rt::RunningPlugin::start(config, callback))
         .map_err(|e| to_pyerr(py, e))?;
-    Ok(RunningPlugin {
-        inner: RwLock::new(Some(Arc::new(running))),
-        connector,
-        log_level,
-    })
+    Ok(RunningPlugin { inner })
 }
 
-/// Registers the plugin classes and functions on the module.
+/// Registers the plugin classes, functions and defaults on the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RunningPlugin>()?;
     m.add_class::<PluginLogSink>()?;
     m.add_class::<ExportRows>()?;
     m.add_function(wrap_pyfunction!(start_plugin, m)?)?;
+    m.add_function(wrap_pyfunction!(check_plugin_options, m)?)?;
+    m.add("PLUGIN_DEFAULT_HUB_URL", rt::DEFAULT_HUB_URL)?;
+    m.add("PLUGIN_DEFAULT_API_HOST", rt::DEFAULT_API_HOST)?;
     Ok(())
 }

@@ -171,8 +171,9 @@ impl CallbackResult {
     /// Python/JS value and calls this). `null` is [`CallbackResult::Nothing`].
     ///
     /// - Export: `{"file", "file_name"|"fileName", "storage_id"|"storageId"}` (the official
-    ///   `ExportResponse`; the name defaults to `export.json`) or the legacy
-    ///   `[file_name, file]`, where the file is text or an array of byte values.
+    ///   `ExportResponse`; the name may be left out, for `export.json`, only when the file
+    ///   came as bytes) or the legacy `[file_name, file]`, where the file is text or an
+    ///   array of byte values. Anything else is left to the Export flow, which refuses it.
     /// - Model: an AnnotationPayload or Answer object; raw brush arrays under
     ///   `brush_data`/`brushData` and `medical_brush_data`/`medicalBrushData` (nested
     ///   arrays, or `{"shape", "data"}` with the values row-major) become masks.
@@ -238,11 +239,17 @@ fn file_bytes(value: Option<Value>, file: &mut Option<Vec<u8>>) -> Result<Vec<u8
 
 fn export_result(value: Value, file: &mut Option<Vec<u8>>) -> CallbackResult {
     let (bytes, file_name, storage_id) = match value {
-        Value::Object(mut map) if map.contains_key("file") || file.is_some() => (
-            file_bytes(map.remove("file"), file),
-            text_field(&map, ["file_name", "fileName"]),
-            text_field(&map, ["storage_id", "storageId"]),
-        ),
+        // The name may only be left out when the file came as bytes.
+        Value::Object(mut map)
+            if map.contains_key("file")
+                && (file.is_some() || text_field(&map, ["file_name", "fileName"]).is_some()) =>
+        {
+            (
+                file_bytes(map.remove("file"), file),
+                text_field(&map, ["file_name", "fileName"]),
+                text_field(&map, ["storage_id", "storageId"]),
+            )
+        }
         Value::Array(mut items) if items.len() == 2 && items[0].is_string() => {
             let name = items[0].as_str().map(str::to_string);
             (file_bytes(items.pop(), file), name, None)
@@ -377,18 +384,21 @@ mod tests {
             with(json!({"file": null, "fileName": "b.json", "storageId": null}), b"y"),
             file(b"y", "b.json", None)
         );
-        assert_eq!(export(json!({"file": "text"})), file(b"text", "export.json", None));
-        assert_eq!(export(json!({"file": [104, 105]})), file(b"hi", "export.json", None));
+        assert_eq!(with(json!({"file": null}), b"b"), file(b"b", "export.json", None));
+        assert_eq!(export(json!({"file": "text", "fileName": "t"})), file(b"text", "t", None));
+        assert_eq!(export(json!({"file": [104, 105], "file_name": 7})), file(b"hi", "7", None));
+        // A text file with no name is not an ExportResponse (a Python dict, say).
+        assert_eq!(export(json!({"file": "t"})), CallbackResult::Value(json!({"file": "t"})));
         assert_eq!(with(json!(["legacy.zip", null]), b"z"), file(b"z", "legacy.zip", None));
         assert_eq!(export(json!(["t.txt", "rows"])), file(b"rows", "t.txt", None));
         assert_eq!(with(Value::Null, b"raw"), file(b"raw", "export.json", None));
         // Not a file: left to the Export flow, which ends the session with a message.
         assert_eq!(export(json!({"rows": 3})), CallbackResult::Value(json!({"rows": 3})));
         assert_eq!(export(json!("done")), CallbackResult::Value(json!("done")));
-        failed(export(json!({"file": 5})), "export file");
-        failed(export(json!({"file": [1, 300]})), "export file");
+        failed(export(json!({"file": 5, "file_name": "x.json"})), "export file");
+        failed(export(json!({"file": [1, 300], "fileName": "x"})), "export file");
         failed(export(json!(["n", {"not": "bytes"}])), "export file");
-        failed(with(json!({"file": "text"}), b"extra"), "export file");
+        failed(with(json!({"file": "text", "fileName": "x"}), b"extra"), "export file");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use ango_core::Error;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::config::{Overflow, PluginConfig, PluginKind};
+use crate::config::{PluginConfig, PluginKind};
 
 /// The options of a plugin run, deserialised from JSON. Keys are camelCase (Node) or
 /// snake_case (Python); every field is optional and absent (or `null`) means the
@@ -174,7 +174,7 @@ pub fn plugin_config(kind: &str, options: Value) -> Result<PluginConfig, Error> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Connector, LogLevel};
+    use crate::config::{Connector, LogLevel, Overflow};
     use serde_json::json;
 
     fn no_env(_: &str) -> Option<String> {
