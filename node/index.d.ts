@@ -287,6 +287,9 @@ export declare function pluginComplete(token: number, outcome: PluginOutcome): v
  */
 export declare function pluginExportNext(token: number, max: number): Array<string> | null
 
+/** The plugin kinds' names (`export`, `model`, `batchModel`, ...). */
+export declare function pluginKinds(): Array<string>
+
 /**
  * Logs through request `token`'s logger: `level` is a name, a number or `"Level N"`,
  * `fieldsJson` the user's extra keys as a JSON object. Never throws; sent in order off

@@ -848,6 +848,7 @@ module.exports.formatsYoloToImport = nativeBinding.formatsYoloToImport
 module.exports.methods = nativeBinding.methods
 module.exports.pluginComplete = nativeBinding.pluginComplete
 module.exports.pluginExportNext = nativeBinding.pluginExportNext
+module.exports.pluginKinds = nativeBinding.pluginKinds
 module.exports.pluginLog = nativeBinding.pluginLog
 module.exports.pluginLogEnabled = nativeBinding.pluginLogEnabled
 module.exports.startEmulator = nativeBinding.startEmulator

@@ -6,7 +6,7 @@
 
 const native = require('./index.js')
 
-const KINDS = ['export', 'model', 'batchModel', 'fileExplorer', 'input', 'markdown']
+const KINDS = Object.freeze(native.pluginKinds())
 
 function makeLogger(token) {
   const send = (level, message, fields) => {

@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 
-import { runPlugin, ModelPlugin, AngoError, startEmulator } from '../ango.mjs'
+import { runPlugin, ModelPlugin, AngoError, startEmulator, PLUGIN_KINDS } from '../ango.mjs'
 
 /** A recording API: every request is kept; every answer is a success. */
 async function recordingApi() {
@@ -103,6 +103,32 @@ test('a model plugin class answers with the Answer of its payload', async () => 
     })
   } finally {
     await plugin.shutdown()
+    api.close()
+  }
+})
+
+test('results are read by the runtime per kind: typed-array brushes, refused binary data', async () => {
+  const api = await recordingApi()
+  const model = new ModelPlugin(options(api.url), (data) => {
+    if (data.session === 'short') return { answer: {}, brushData: { shape: [2, 2], data: new Uint8Array(3) } }
+    return { answer: { objects: [1] }, brushData: { shape: [1, 2], data: Float32Array.from([0, 1]) } }
+  }).start()
+  const batch = runPlugin('batchModel', options(api.url), () => ({ blob: Buffer.from('x') }))
+  try {
+    assert.deepEqual(await post(model, request('brush')), {
+      status: 200,
+      body: { response: { objects: [1], classifications: [], relations: [] }, session: 'brush' },
+    })
+    const short = await post(model, request('short'))
+    assert.equal(short.status, 500)
+    assert.match(short.body.detail, /brush array of shape \[2, 2\] needs 4 values, got 3/)
+    const binary = await post(batch, request('b1'))
+    assert.equal(binary.status, 500)
+    assert.match(binary.body.detail, /BatchModelPlugin returned binary data/)
+    assert.ok(PLUGIN_KINDS.includes('fileExplorer') && Object.isFrozen(PLUGIN_KINDS))
+  } finally {
+    await model.shutdown()
+    await batch.shutdown()
     api.close()
   }
 })

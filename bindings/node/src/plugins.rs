@@ -83,6 +83,12 @@ impl PluginCallback for JsCallback {
     }
 }
 
+/// The plugin kinds' names (`export`, `model`, `batchModel`, ...).
+#[napi]
+pub fn plugin_kinds() -> Vec<&'static str> {
+    PluginKind::ALL.iter().map(|k| k.name()).collect()
+}
+
 /// A running plugin (the native half of `Plugin` in `plugins.js`).
 #[napi]
 pub struct NativePlugin {

@@ -74,7 +74,7 @@ impl PluginLogSink {
 /// `data["jsonExport"]`: the export's tasks as dicts, read lazily, once.
 #[pyclass(module = "imerit_ango._native", name = "ExportRows", frozen)]
 pub struct ExportRows {
-    rows: Mutex<Option<rt::ExportRowStream>>,
+    rows: Mutex<rt::ExportRowStream>,
 }
 
 #[pymethods]
@@ -85,15 +85,7 @@ impl ExportRows {
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         let rows = &self.rows;
-        let next = py.detach(|| {
-            let mut guard = rows.lock().unwrap_or_else(|e| e.into_inner());
-            let item = guard.as_mut().and_then(|stream| stream.next());
-            if item.is_none() {
-                // Exhausted: free the stream (its temporary file) at once.
-                *guard = None;
-            }
-            item
-        });
+        let next = py.detach(|| rows.lock().unwrap_or_else(|e| e.into_inner()).next());
         match next {
             None => Ok(None),
             Some(Ok(value)) => Ok(Some(to_py(py, &value)?.unbind())),
@@ -169,7 +161,7 @@ impl PyCallback {
         data.set_item("logger", logger)?;
         if let Some(rows) = export_rows {
             let rows = ExportRows {
-                rows: Mutex::new(Some(rows)),
+                rows: Mutex::new(rows),
             };
             data.set_item("jsonExport", Py::new(py, rows)?)?;
         }

@@ -65,9 +65,11 @@ impl PluginRequest {
 
 /// The rows of an Export plugin's export: one JSON object per non-empty NDJSON line,
 /// read from the downloaded archive as they are consumed (the official `jsonExport`
-/// generator). The archive's temporary file is removed when the stream is dropped.
+/// generator). The archive's temporary file is removed when the last row has been read
+/// or the stream is dropped.
 pub struct ExportRowStream {
-    rows: ango_core::export::ExportRows,
+    /// `None` once exhausted: the archive's temporary file is freed at once.
+    rows: Option<ango_core::export::ExportRows>,
     count: u64,
     /// A read error met after some rows of a batch, reported by the next batch.
     failed: Option<ango_core::Error>,
@@ -86,7 +88,7 @@ impl ExportRowStream {
     pub fn new(rows: NdjsonRows) -> Self {
         let count = rows.line_count();
         ExportRowStream {
-            rows: rows.into_rows(),
+            rows: Some(rows.into_rows()),
             count,
             failed: None,
         }
@@ -102,7 +104,11 @@ impl ExportRowStream {
         if let Some(error) = self.failed.take() {
             return Some(Err(error));
         }
-        self.rows.next_raw()
+        let row = self.rows.as_mut()?.next_raw();
+        if row.is_none() {
+            self.rows = None;
+        }
+        row
     }
 
     /// Up to `max` (at least 1) next rows as JSON texts; empty at the end. A read error
@@ -131,7 +137,11 @@ impl Iterator for ExportRowStream {
         if let Some(error) = self.failed.take() {
             return Some(Err(error));
         }
-        self.rows.next()
+        let row = self.rows.as_mut()?.next();
+        if row.is_none() {
+            self.rows = None;
+        }
+        row
     }
 }
 

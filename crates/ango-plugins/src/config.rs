@@ -31,6 +31,29 @@ pub enum PluginKind {
 }
 
 impl PluginKind {
+    /// The six kinds, in the order the Hub's UI lists them.
+    pub const ALL: [PluginKind; 6] = [
+        PluginKind::Export,
+        PluginKind::Model,
+        PluginKind::BatchModel,
+        PluginKind::FileExplorer,
+        PluginKind::Input,
+        PluginKind::Markdown,
+    ];
+
+    /// The short camelCase name (`export`, `batchModel`, ...), as the Node API names it;
+    /// [`PluginKind::from_str`] reads it back.
+    pub fn name(self) -> &'static str {
+        match self {
+            PluginKind::Export => "export",
+            PluginKind::Model => "model",
+            PluginKind::BatchModel => "batchModel",
+            PluginKind::FileExplorer => "fileExplorer",
+            PluginKind::Input => "input",
+            PluginKind::Markdown => "markdown",
+        }
+    }
+
     /// The official class name (`ExportPlugin`, `ModelPlugin`, ...).
     pub fn class_name(self) -> &'static str {
         match self {
@@ -461,6 +484,10 @@ mod tests {
             PluginKind::FileExplorer
         );
         assert!("nope".parse::<PluginKind>().is_err());
+        for kind in PluginKind::ALL {
+            assert_eq!(kind.name().parse::<PluginKind>().unwrap(), kind);
+            assert_eq!(kind.class_name().parse::<PluginKind>().unwrap(), kind);
+        }
         let policy = ReconnectPolicy::default();
         assert_eq!(policy.base_delay(1), Duration::from_secs(1));
         assert_eq!(policy.base_delay(3), Duration::from_secs(4));
