@@ -18,7 +18,8 @@ pub use formats::{
     formats_coco_to_import, formats_convert, formats_export_as, formats_yolo_to_import,
 };
 pub use plugins::{
-    NativePlugin, plugin_complete, plugin_export_next, plugin_log, plugin_log_enabled, start_plugin,
+    NativePlugin, plugin_complete, plugin_export_next, plugin_kinds, plugin_log,
+    plugin_log_enabled, start_plugin,
 };
 pub use stream::RowStream;
 

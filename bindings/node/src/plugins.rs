@@ -195,7 +195,11 @@ fn outcome_result(kind: PluginKind, outcome: PluginOutcome) -> CallbackResult {
     if let Some(message) = outcome.error {
         return CallbackResult::Failed(message);
     }
-    let value = match outcome.value_json.as_deref().map(serde_json::from_str::<Value>) {
+    let value = match outcome
+        .value_json
+        .as_deref()
+        .map(serde_json::from_str::<Value>)
+    {
         None => Value::Null,
         Some(Ok(value)) => value,
         Some(Err(e)) => return CallbackResult::Failed(format!("the result is not JSON: {e}")),

@@ -184,7 +184,10 @@ fn plain<'py>(obj: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, Option<Ve
     let tuple = obj.cast::<PyTuple>().ok();
     let members: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)> = if let Some(t) = &tuple {
         let index = |i: usize| i.into_pyobject(py).map(|i| i.into_any());
-        t.iter().enumerate().map(|(i, v)| Ok((index(i)?, v))).collect::<PyResult<_>>()?
+        t.iter()
+            .enumerate()
+            .map(|(i, v)| Ok((index(i)?, v)))
+            .collect::<PyResult<_>>()?
     } else if let Ok(d) = obj.cast::<PyDict>() {
         d.iter().collect()
     } else if let Some(attrs) = obj.getattr_opt("__dict__")?
@@ -259,7 +262,9 @@ impl RunningPlugin {
     /// Starts stopping: no new work is taken, running callbacks finish, the connection
     /// closes. Returns at once (a callback may call it); `wait` tells when it is done.
     fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
-        self.inner.shutdown_in_background().map_err(|e| to_pyerr(py, e))
+        self.inner
+            .shutdown_in_background()
+            .map_err(|e| to_pyerr(py, e))
     }
 
     /// Waits for the end and reports why the plugin stopped (raises on a failure).
@@ -302,7 +307,11 @@ impl RunningPlugin {
 /// Reads `options` (a dict, keys as `ango_plugins::PluginOptions` names them) for a
 /// plugin of `kind`; raises `AngoInvalidArgumentError` (a `ValueError`) for a bad one.
 #[pyfunction]
-pub fn check_plugin_options(py: Python<'_>, kind: &str, options: &Bound<'_, PyAny>) -> PyResult<()> {
+pub fn check_plugin_options(
+    py: Python<'_>,
+    kind: &str,
+    options: &Bound<'_, PyAny>,
+) -> PyResult<()> {
     rt::plugin_config(kind, from_py(options)?)
         .map(drop)
         .map_err(|e| to_pyerr(py, e))

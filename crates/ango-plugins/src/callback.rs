@@ -303,7 +303,11 @@ fn model_result(value: Value, file: &mut Option<Vec<u8>>) -> CallbackResult {
 
 /// A brush array: `{"shape", "data"}` (data row-major, or `null` for the binding's
 /// bytes) or nested arrays of numbers (a numpy array's `tolist()`).
-fn brush_mask(value: Value, medical: bool, file: &mut Option<Vec<u8>>) -> Result<BrushMask, String> {
+fn brush_mask(
+    value: Value,
+    medical: bool,
+    file: &mut Option<Vec<u8>>,
+) -> Result<BrushMask, String> {
     fn walk(value: &Value, depth: usize, shape: &mut Vec<usize>, out: &mut Vec<f64>) -> bool {
         match value {
             Value::Number(n) if depth == shape.len() => {
@@ -334,7 +338,9 @@ fn brush_mask(value: Value, medical: bool, file: &mut Option<Vec<u8>>) -> Result
             .ok_or("a brush array's shape must be a list of sizes")?;
             let values = match map.get("data") {
                 Some(Value::Array(items)) => items.iter().map(Value::as_f64).collect(),
-                None | Some(Value::Null) => file.take().map(|b| b.into_iter().map(f64::from).collect()),
+                None | Some(Value::Null) => {
+                    file.take().map(|b| b.into_iter().map(f64::from).collect())
+                }
                 _ => None,
             }
             .ok_or("a brush array's data must be a list of numbers")?;
@@ -365,9 +371,19 @@ mod tests {
 
     #[test]
     fn null_is_nothing_for_every_kind() {
-        for kind in ["export", "model", "batchModel", "fileExplorer", "input", "markdown"] {
+        for kind in [
+            "export",
+            "model",
+            "batchModel",
+            "fileExplorer",
+            "input",
+            "markdown",
+        ] {
             let kind: PluginKind = kind.parse().unwrap();
-            assert_eq!(CallbackResult::from_json(kind, Value::Null), CallbackResult::Nothing);
+            assert_eq!(
+                CallbackResult::from_json(kind, Value::Null),
+                CallbackResult::Nothing
+            );
         }
         assert_eq!(
             CallbackResult::from_json(PluginKind::Input, json!({"a": 1})),
@@ -387,28 +403,64 @@ mod tests {
             CallbackResult::from_json_with_file(PluginKind::Export, v, b.to_vec())
         };
         assert_eq!(
-            with(json!({"file": null, "file_name": "a.csv", "storage_id": "st"}), b"x"),
+            with(
+                json!({"file": null, "file_name": "a.csv", "storage_id": "st"}),
+                b"x"
+            ),
             file(b"x", "a.csv", Some("st"))
         );
         assert_eq!(
-            with(json!({"file": null, "fileName": "b.json", "storageId": null}), b"y"),
+            with(
+                json!({"file": null, "fileName": "b.json", "storageId": null}),
+                b"y"
+            ),
             file(b"y", "b.json", None)
         );
-        assert_eq!(with(json!({"file": null}), b"b"), file(b"b", "export.json", None));
-        assert_eq!(export(json!({"file": "text", "fileName": "t"})), file(b"text", "t", None));
-        assert_eq!(export(json!({"file": [104, 105], "file_name": 7})), file(b"hi", "7", None));
+        assert_eq!(
+            with(json!({"file": null}), b"b"),
+            file(b"b", "export.json", None)
+        );
+        assert_eq!(
+            export(json!({"file": "text", "fileName": "t"})),
+            file(b"text", "t", None)
+        );
+        assert_eq!(
+            export(json!({"file": [104, 105], "file_name": 7})),
+            file(b"hi", "7", None)
+        );
         // A text file with no name is not an ExportResponse (a Python dict, say).
-        assert_eq!(export(json!({"file": "t"})), CallbackResult::Value(json!({"file": "t"})));
-        assert_eq!(with(json!(["legacy.zip", null]), b"z"), file(b"z", "legacy.zip", None));
-        assert_eq!(export(json!(["t.txt", "rows"])), file(b"rows", "t.txt", None));
+        assert_eq!(
+            export(json!({"file": "t"})),
+            CallbackResult::Value(json!({"file": "t"}))
+        );
+        assert_eq!(
+            with(json!(["legacy.zip", null]), b"z"),
+            file(b"z", "legacy.zip", None)
+        );
+        assert_eq!(
+            export(json!(["t.txt", "rows"])),
+            file(b"rows", "t.txt", None)
+        );
         assert_eq!(with(Value::Null, b"raw"), file(b"raw", "export.json", None));
         // Not a file: left to the Export flow, which ends the session with a message.
-        assert_eq!(export(json!({"rows": 3})), CallbackResult::Value(json!({"rows": 3})));
+        assert_eq!(
+            export(json!({"rows": 3})),
+            CallbackResult::Value(json!({"rows": 3}))
+        );
         assert_eq!(export(json!("done")), CallbackResult::Value(json!("done")));
-        failed(export(json!({"file": 5, "file_name": "x.json"})), "export file");
-        failed(export(json!({"file": [1, 300], "fileName": "x"})), "export file");
+        failed(
+            export(json!({"file": 5, "file_name": "x.json"})),
+            "export file",
+        );
+        failed(
+            export(json!({"file": [1, 300], "fileName": "x"})),
+            "export file",
+        );
         failed(export(json!(["n", {"not": "bytes"}])), "export file");
-        failed(with(json!({"file": "text", "fileName": "x"}), b"extra"), "export file");
+        failed(
+            with(json!({"file": "text", "fileName": "x"}), b"extra"),
+            "export file",
+        );
     }
 
     #[test]
@@ -428,24 +480,45 @@ mod tests {
         assert_eq!(payload, json!({"answer": null}));
         assert!(brush.is_some() && medical_brush.is_none());
         let node = model(json!({"brushData": {"shape": [1, 2], "data": [1, 0]}}));
-        assert!(matches!(node, CallbackResult::Annotation { brush: Some(_), .. }));
+        assert!(matches!(
+            node,
+            CallbackResult::Annotation { brush: Some(_), .. }
+        ));
         let bytes = CallbackResult::from_json_with_file(
             PluginKind::Model,
             json!({"medicalBrushData": {"shape": [1, 2], "data": null}}),
             vec![1, 0],
         );
-        assert!(matches!(bytes, CallbackResult::Annotation { medical_brush: Some(_), .. }));
+        assert!(matches!(
+            bytes,
+            CallbackResult::Annotation {
+                medical_brush: Some(_),
+                ..
+            }
+        ));
         failed(model(json!({"brush_data": [[1, 2], [3]]})), "rectangular");
         failed(model(json!({"brush_data": [["a"]]})), "rectangular");
-        failed(model(json!({"brushData": {"shape": "2x2", "data": []}})), "shape");
-        failed(model(json!({"brushData": {"shape": [2, 2], "data": [1]}})), "brush array");
-        failed(model(json!({"brushData": {"shape": [2], "data": "x"}})), "data");
+        failed(
+            model(json!({"brushData": {"shape": "2x2", "data": []}})),
+            "shape",
+        );
+        failed(
+            model(json!({"brushData": {"shape": [2, 2], "data": [1]}})),
+            "brush array",
+        );
+        failed(
+            model(json!({"brushData": {"shape": [2], "data": "x"}})),
+            "data",
+        );
     }
 
     #[test]
     fn binary_data_a_kind_cannot_use_is_an_error_record() {
-        let result =
-            CallbackResult::from_json_with_file(PluginKind::BatchModel, json!({"a": null}), vec![1]);
+        let result = CallbackResult::from_json_with_file(
+            PluginKind::BatchModel,
+            json!({"a": null}),
+            vec![1],
+        );
         failed(result, "BatchModelPlugin");
         let result = CallbackResult::from_json_with_file(PluginKind::Model, json!({}), vec![1]);
         failed(result, "ModelPlugin");

@@ -423,7 +423,8 @@ mod tests {
             annotation_payload(&json!({"answer": {"objects": [1]}, "brushDataUrl": "u"})).unwrap();
         assert_eq!(p.answer.unwrap().objects, vec![json!(1)]);
         assert_eq!(p.brush_data_url.as_deref(), Some("u"));
-        let p = annotation_payload(&json!({"answer": null, "medical_brush_data_url": "m"})).unwrap();
+        let p =
+            annotation_payload(&json!({"answer": null, "medical_brush_data_url": "m"})).unwrap();
         assert_eq!(p.medical_brush_data_url.as_deref(), Some("m"));
         assert!(p.answer.is_none());
         let p = annotation_payload(&json!({"classifications": [2]})).unwrap();

@@ -329,7 +329,10 @@ mod tests {
         assert!(!logger.enabled(LogLevel::Debug));
         assert!(logger.enabled_name("warning") && logger.enabled_name("Level 25"));
         assert!(!logger.enabled_name("DEBUG") && !logger.enabled_name("15"));
-        assert!(logger.enabled_name("custom"), "an unknown name counts as INFO");
+        assert!(
+            logger.enabled_name("custom"),
+            "an unknown name counts as INFO"
+        );
         assert_eq!(logger.connector(), None);
     }
 

@@ -187,7 +187,11 @@ mod tests {
 
     #[test]
     fn absent_and_null_options_take_the_crate_defaults() {
-        for options in [json!(null), json!({}), json!({"port": null, "overflow": null})] {
+        for options in [
+            json!(null),
+            json!({}),
+            json!({"port": null, "overflow": null}),
+        ] {
             let c = config(PluginKind::Model, options).unwrap();
             assert_eq!(c.concurrency, 1);
             assert_eq!(c.queue_capacity, 1024);
@@ -200,7 +204,10 @@ mod tests {
             assert_eq!(c.heartbeat_interval, Duration::from_secs(60));
             assert!(c.echo_logs);
         }
-        assert_eq!(config(PluginKind::Export, json!({})).unwrap().concurrency, 8);
+        assert_eq!(
+            config(PluginKind::Export, json!({})).unwrap().concurrency,
+            8
+        );
     }
 
     #[test]
@@ -219,7 +226,11 @@ mod tests {
         assert_eq!(c.queue_capacity, 3);
         assert_eq!(c.http_timeout, Duration::from_millis(1500));
         assert!(!c.echo_logs);
-        let c = config(PluginKind::Model, json!({"hub_url": "http://h", "workers": 0})).unwrap();
+        let c = config(
+            PluginKind::Model,
+            json!({"hub_url": "http://h", "workers": 0}),
+        )
+        .unwrap();
         assert_eq!(c.hub_url, "http://h");
         assert_eq!(c.concurrency, 1, "at least one worker");
     }
@@ -232,11 +243,15 @@ mod tests {
             _ => None,
         };
         let options = PluginOptions::from_json(json!({"connector": "ws"})).unwrap();
-        let c = options.into_config_with_env(PluginKind::Model, env).unwrap();
+        let c = options
+            .into_config_with_env(PluginKind::Model, env)
+            .unwrap();
         assert_eq!(c.connector, Connector::WebSocket);
         assert_eq!(c.log_level, LogLevel::Debug);
         let options = PluginOptions::from_json(json!({"useEnv": false})).unwrap();
-        let c = options.into_config_with_env(PluginKind::Model, env).unwrap();
+        let c = options
+            .into_config_with_env(PluginKind::Model, env)
+            .unwrap();
         assert_eq!(c.log_level, LogLevel::Info);
     }
 

@@ -489,7 +489,11 @@ impl RunningPlugin {
     /// [`RunningPlugin::wait_timeout`] in seconds as a binding gets them: NaN or a
     /// negative number does not wait, an infinite or huge one waits for the end.
     pub fn wait_seconds(&self, seconds: f64) -> bool {
-        let seconds = if seconds.is_nan() { 0.0 } else { seconds.max(0.0) };
+        let seconds = if seconds.is_nan() {
+            0.0
+        } else {
+            seconds.max(0.0)
+        };
         self.inner
             .control
             .wait_stopped(Duration::try_from_secs_f64(seconds).ok())
