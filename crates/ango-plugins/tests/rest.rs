@@ -260,3 +260,35 @@ fn http_refused(addr: SocketAddr) -> bool {
     let mut buf = [0u8; 16];
     !matches!(stream.read(&mut buf), Ok(n) if n > 0)
 }
+
+#[test]
+fn a_plugin_started_from_binding_options_stops_in_the_background() {
+    let api = Recorder::start();
+    let options = json!({"id": "PID", "secret": "s3cret", "connector": "rest", "port": 0,
+        "bind_address": "127.0.0.1", "apiHost": api.url, "echoLogs": false, "useEnv": false});
+    let config = ango_plugins::plugin_config("batch_model", options).unwrap();
+    assert_eq!(config.connector, Connector::Rest);
+    let plugin = RunningPlugin::start(
+        config,
+        Arc::new(FnCallback(|request: PluginRequest| {
+            let kind = PluginKind::BatchModel;
+            match request.session() {
+                "bytes" => CallbackResult::from_json_with_file(kind, json!({"b": null}), vec![1]),
+                _ => CallbackResult::from_json(kind, json!({"ok": true})),
+            }
+        })),
+    )
+    .unwrap();
+    let addr = plugin.local_addr().unwrap();
+    let (status, body) = post(addr, "Secret: s3cret", &data("json"));
+    assert_eq!((status, body["response"].clone()), (200, json!({"ok": true})));
+    let (status, body) = post(addr, "Secret: s3cret", &data("bytes"));
+    assert_eq!(status, 500);
+    assert!(body["detail"].as_str().unwrap().contains("binary data"), "{body}");
+    // Seconds as a binding gets them: NaN and negatives do not wait.
+    assert!(!plugin.wait_seconds(f64::NAN) && !plugin.wait_seconds(-1.0));
+    plugin.shutdown_in_background().unwrap();
+    assert!(plugin.wait_seconds(f64::INFINITY));
+    assert!(plugin.finish().is_ok() && plugin.finish().is_ok());
+    assert!(plugin.wait_seconds(0.0));
+}
