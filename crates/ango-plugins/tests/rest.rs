@@ -281,10 +281,16 @@ fn a_plugin_started_from_binding_options_stops_in_the_background() {
     .unwrap();
     let addr = plugin.local_addr().unwrap();
     let (status, body) = post(addr, "Secret: s3cret", &data("json"));
-    assert_eq!((status, body["response"].clone()), (200, json!({"ok": true})));
+    assert_eq!(
+        (status, body["response"].clone()),
+        (200, json!({"ok": true}))
+    );
     let (status, body) = post(addr, "Secret: s3cret", &data("bytes"));
     assert_eq!(status, 500);
-    assert!(body["detail"].as_str().unwrap().contains("binary data"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("binary data"),
+        "{body}"
+    );
     // Seconds as a binding gets them: NaN and negatives do not wait.
     assert!(!plugin.wait_seconds(f64::NAN) && !plugin.wait_seconds(-1.0));
     plugin.shutdown_in_background().unwrap();
