@@ -438,7 +438,7 @@ native.RowStream.prototype.nextBatch = function (max) {
 // The emulator handle's properties and methods, from its control table
 // (`ango_emulator::control`): `name(positional..., { ...options })`; a `blocking` one
 // returns a Promise and runs on the thread pool.
-for (const method of JSON.parse(native.emulatorMethods())) {
+for (const method of JSON.parse(native.Emulator.methods())) {
   const positional = method.params.filter((p) => p.node_positional)
   const args = (list) => {
     if (list.length > positional.length + 1) {

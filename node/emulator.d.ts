@@ -1,56 +1,10 @@
-// Types of the emulator handle (written by hand: its methods are attached by ango.js
-// from the emulator's control table, `ango_emulator::control::METHODS`, whose names,
-// parameters and defaults these declarations follow).
-/** A running emulator; `stop()` it when done (it also stops when garbage-collected). */
-export declare class Emulator {
-  /** Base URL, `http://127.0.0.1:PORT`: pass it as the client's `host`. */
-  get url(): string
-  /** The API key the emulator accepts. */
-  get apiKey(): string
-  /** The emulated organization's id. */
-  get organizationId(): string
-  /** The email of the API key's user (an organization admin). */
-  get adminEmail(): string
-  /**
-   * Creates a project with a demo ontology and `tasks` tasks (default 10) in the Label
-   * stage; returns its id.
-   */
-  seedProject(name: string, tasks?: number, options?: { objectsPerTask?: number; completed?: boolean } | null): string
-  /**
-   * Runs plugin `id` through the hub (as `POST /__emulator/plugins/{id}/run`): sends
-   * `data` (a missing `session`, `apiKey`, `orgId`, `runBy`, `configJSON` is filled
-   * in) to the plugin, connected over Socket.IO or registered with a REST URL, and
-   * resolves to the session once it ends or `waitMs` runs out. Occupies a thread-pool
-   * thread while it waits. Rejects with `NOT_FOUND` (404) for an unknown plugin and
-   * `INVALID_ARGUMENT` for data that is not an object (400) or a `session` id
-   * already used (409).
-   */
-  runPlugin(id: string, data?: Record<string, any> | null, options?: RunPluginOptions | undefined | null): Promise<PluginSession>
-  /** The sessions of plugin `id` (oldest first), with their responses and logs. */
-  pluginSessions(id: string): Promise<PluginSession[]>
-  /** One session by its id (of any plugin), or `null`. */
-  pluginSession(sessionId: string): Promise<PluginSession | null>
-  /**
-   * Registers (or updates) a plugin. A Socket.IO plugin needs no registration (its
-   * first heartbeat registers it with its secret); with `restUrl`, the plugin is one
-   * served with the REST connector, which the hub calls with `POST {restUrl}/plugin`.
-   */
-  registerPlugin(id: string, secret: string, options?: RegisterPluginOptions | undefined | null): Promise<HubPlugin>
-  /** The plugins the hub knows, with their connection state. */
-  plugins(): Promise<HubPlugin[]>
-  /**
-   * Resolves once plugin `id` is connected to the hub over Socket.IO (its first
-   * heartbeat registers it), so that `runPlugin` reaches it; rejects with `TIMEOUT`
-   * after `timeoutMs` (default 10000), or at once when the emulator is stopped.
-   */
-  waitForPlugin(id: string, options?: WaitForPluginOptions | undefined | null): Promise<HubPlugin>
-  /** Requests received so far. */
-  get requestCount(): number
-  /** Whether the emulator is serving (false once stopped). */
-  get running(): boolean
-  /** Stops serving and frees the port; ends the waits in progress. Idempotent. */
-  stop(): void
-}
+// Types of the emulator: the handle's class is generated from the emulator's control
+// table (generated/emulator.d.ts); the hub's JSON results, the option objects and
+// `startEmulator` are declared here by hand.
+import type { Emulator } from './generated/emulator'
+
+export { Emulator } from './generated/emulator'
+
 /** Options of `startEmulator`; every field is optional. */
 export interface EmulatorOptions {
   /** TCP port on 127.0.0.1 (default 0: any free port). */

@@ -102,6 +102,8 @@ export declare class Emulator {
   callSync(name: string, args: string): any
   /** Runs control method `name` with `args` (JSON text) on the thread pool. */
   call(name: string, args: string): Promise<any>
+  /** The emulator's control table (`ango_emulator::control::methods_json()`), JSON text. */
+  static methods(): string
   /** Stops serving and frees the port; ends the waits in progress. Idempotent. */
   stop(): void
 }
@@ -160,9 +162,6 @@ export interface ClientOptions {
   /** Progress bars on stderr for bulk work (default: the core's setting, `ANGO_PROGRESS`). */
   progress?: boolean
 }
-
-/** The emulator's control table (`ango_emulator::control::methods_json()`) as JSON text. */
-export declare function emulatorMethods(): string
 
 /** The marker that starts the message of a coded error (read by `ango.js`). */
 export declare const ERROR_MARKER: string

@@ -840,7 +840,6 @@ module.exports.CancelToken = nativeBinding.CancelToken
 module.exports.Emulator = nativeBinding.Emulator
 module.exports.NativePlugin = nativeBinding.NativePlugin
 module.exports.RowStream = nativeBinding.RowStream
-module.exports.emulatorMethods = nativeBinding.emulatorMethods
 module.exports.ERROR_MARKER = nativeBinding.ERROR_MARKER
 module.exports.formatsCocoToImport = nativeBinding.formatsCocoToImport
 module.exports.formatsConvert = nativeBinding.formatsConvert

@@ -34,17 +34,17 @@ impl Emulator {
         })
     }
 
+    /// The emulator's control table (`ango_emulator::control::methods_json()`), JSON text.
+    #[napi(catch_unwind)]
+    pub fn methods() -> String {
+        ango_emulator::control::methods_json().to_string()
+    }
+
     /// Stops serving and frees the port; ends the waits in progress. Idempotent.
     #[napi(catch_unwind)]
     pub fn stop(&self) {
         self.inner.shutdown();
     }
-}
-
-/// The emulator's control table (`ango_emulator::control::methods_json()`) as JSON text.
-#[napi(catch_unwind)]
-pub fn emulator_methods() -> String {
-    ango_emulator::control::methods_json().to_string()
 }
 
 /// One control call; its error an `AngoError` with the table's code and the hub's status.
