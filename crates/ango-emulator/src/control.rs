@@ -670,9 +670,13 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        let mut names = std::collections::HashSet::new();
+        let (mut names, mut node_names) = (Vec::new(), Vec::new());
         for m in METHODS {
-            assert!(names.insert(m.name) && names.insert(m.node_name) || m.name == m.node_name);
+            assert!(!names.contains(&m.name), "{} twice", m.name);
+            assert!(!node_names.contains(&m.node_name), "{} twice", m.node_name);
+            names.push(m.name);
+            node_names.push(m.node_name);
+            assert_eq!(method_spec(m.node_name).map(|s| s.name), Some(m.name));
             assert!(!m.doc.is_empty(), "{} has no doc", m.name);
             if m.style == Style::Property {
                 assert!(m.params.is_empty(), "{}", m.name);

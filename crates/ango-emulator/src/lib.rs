@@ -41,6 +41,13 @@
 //! holds each task that enters it, sends it to the plugin with `workflow:
 //! true`, and the plugin's `POST /v2/annotate/{taskId}?nextStage=true&isPlugin=true`
 //! ends that session and moves the task on.
+//!
+//! # Control surface
+//!
+//! [`control`] lists every operation on a running emulator (properties, seeding, the
+//! plugin hub) with its arguments, defaults and docs, and runs one by name with JSON
+//! arguments ([`control::call`]): the Python `LocalHub` and the Node emulator handle
+//! are made from it.
 #![warn(missing_docs)]
 
 #[cfg(feature = "cli")]
