@@ -8,14 +8,6 @@ import type { ClientOptions } from './index'
 export * from './generated/types'
 export {
   ClientOptions,
-  Emulator,
-  EmulatorOptions,
-  HubPlugin,
-  PluginSession,
-  RegisterPluginOptions,
-  RunPluginOptions,
-  WaitForPluginOptions,
-  startEmulator,
   Tool,
   Classification,
   Relation,
@@ -33,6 +25,7 @@ export {
   MedicalPlane,
 } from './index'
 export * from './plugins'
+export * from './emulator'
 export * from './formats'
 export * as formats from './formats'
 

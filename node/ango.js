@@ -435,9 +435,34 @@ const nextBatchText = native.RowStream.prototype.nextBatch
 native.RowStream.prototype.nextBatch = function (max) {
   return nextBatchText.call(this, max).then(fromJson)
 }
-// The emulator's plugin-hub calls return Promises; `seedProject` and `stop` do not.
-const EMULATOR_ASYNC = new Set(['runPlugin', 'pluginSessions', 'pluginSession', 'registerPlugin', 'plugins', 'waitForPlugin'])
-wrapMethods(native.Emulator.prototype, (name) => EMULATOR_ASYNC.has(name))
+// The emulator handle's properties and methods, from its control table
+// (`ango_emulator::control`): `name(positional..., { ...options })`; a `blocking` one
+// returns a Promise and runs on the thread pool.
+for (const method of JSON.parse(native.Emulator.methods())) {
+  const positional = method.params.filter((p) => p.node_positional)
+  const args = (list) => {
+    if (list.length > positional.length + 1) {
+      throw invalid(`${method.node_name}() takes ${positional.length} argument(s) and an options object, got ${list.length}`)
+    }
+    const values = {}
+    positional.forEach((p, i) => { if (list[i] !== undefined) values[p.node_name] = list[i] })
+    if (positional.length < method.params.length) Object.assign(values, options(list[positional.length], `${method.node_name}() options`))
+    try {
+      return JSON.stringify(values, (key, v) => {
+        if (typeof v === 'number' && !Number.isFinite(v)) throw invalid(`${key} must be a finite number, got ${v}`)
+        return v
+      })
+    } catch (err) {
+      throw err instanceof AngoError ? err : invalid(`${method.node_name}(): ${err instanceof RangeError ? 'an argument is nested too deeply' : err.message}`)
+    }
+  }
+  const blocking = method.style === 'blocking'
+  const fn = withErrors(function (...list) {
+    return blocking ? this.call(method.name, args(list)) : this.callSync(method.name, args(list))
+  }, blocking)
+  const desc = method.style === 'property' ? { get: fn } : { value: Object.defineProperty(fn, 'name', { value: method.node_name }), writable: true }
+  Object.defineProperty(native.Emulator.prototype, method.node_name, { ...desc, configurable: true })
+}
 
 const plugins = require('./plugins.js')
 wrapMethods(plugins.Plugin.prototype, (name) => name === 'shutdown' || name === 'wait')

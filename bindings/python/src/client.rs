@@ -324,7 +324,9 @@ impl Client {
                 None => serde_json::Map::new(),
             };
             let pages = blocking::guard(py, || {
-                self.inner.raw().iter_assets(&project_id, &filters, page_size)
+                self.inner
+                    .raw()
+                    .iter_assets(&project_id, &filters, page_size)
             })?;
             Ok(iter::Rows::from_pages(pages.with_raw_items()))
         })

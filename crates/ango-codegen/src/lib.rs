@@ -10,9 +10,12 @@
 //!   `Client` class with every table method (`options?: { ...; signal?: AbortSignal }`);
 //! - `python/imerit_ango/_types.pyi`: a `TypedDict` per reply type;
 //! - `python/imerit_ango/sdk.pyi`: the `SDK` class (the hand-written methods from
-//!   `templates/sdk.pyi`, the table's methods generated).
+//!   `templates/sdk.pyi`, the table's methods generated);
+//! - `node/generated/emulator.d.ts`: the Node emulator handle's class, from the
+//!   emulator's control table (`ango_emulator::control::methods_json()`).
 
 pub mod collect;
+pub mod emulator;
 pub mod ir;
 pub mod methods;
 pub mod py;

@@ -73,8 +73,8 @@ fn workspace_root() -> PathBuf {
 }
 
 const USAGE: &str = "usage: ango-codegen [--check] [--root DIR]\n\
-  writes node/generated/types.d.ts, python/imerit_ango/_types.pyi and\n\
-  python/imerit_ango/sdk.pyi under the workspace root (or DIR);\n\
+  writes node/generated/types.d.ts, node/generated/emulator.d.ts,\n\
+  python/imerit_ango/_types.pyi and python/imerit_ango/sdk.pyi under the workspace root (or DIR);\n\
   --check writes nothing and fails when a file differs from a fresh generation";
 
 fn main() -> ExitCode {
@@ -103,7 +103,12 @@ fn main() -> ExitCode {
     }
     let outputs = match types().and_then(|types| {
         let methods = methods()?;
-        ango_codegen::generate(&types, &methods, ango_codegen::SDK_TEMPLATE)
+        let mut outputs = ango_codegen::generate(&types, &methods, ango_codegen::SDK_TEMPLATE)?;
+        outputs.push(ango_codegen::Output {
+            path: ango_codegen::emulator::EMULATOR_TS_PATH,
+            text: ango_codegen::emulator::emulator_dts(&ango_emulator::control::methods_json())?,
+        });
+        Ok(outputs)
     }) {
         Ok(outputs) => outputs,
         Err(e) => {

@@ -41,10 +41,18 @@
 //! holds each task that enters it, sends it to the plugin with `workflow:
 //! true`, and the plugin's `POST /v2/annotate/{taskId}?nextStage=true&isPlugin=true`
 //! ends that session and moves the task on.
+//!
+//! # Control surface
+//!
+//! [`control`] lists every operation on a running emulator (properties, seeding, the
+//! plugin hub) with its arguments, defaults and docs, and runs one by name with JSON
+//! arguments ([`control::call`]): the Python `LocalHub` and the Node emulator handle
+//! are made from it.
 #![warn(missing_docs)]
 
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod control;
 mod faults;
 mod filters;
 mod http;
@@ -290,7 +298,9 @@ impl Ctx {
 /// A running emulator. Stops when dropped.
 pub struct Emulator {
     ctx: Arc<Ctx>,
-    server: Option<server::Server>,
+    /// `None` once stopped; a mutex so that [`Emulator::shutdown`] works through a
+    /// shared reference (a binding stops an emulator other threads are waiting on).
+    server: Mutex<Option<server::Server>>,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -343,7 +353,7 @@ impl Emulator {
         let server = server::Server::start(listener, config.workers, limits, handler)?;
         Ok(Emulator {
             ctx,
-            server: Some(server),
+            server: Mutex::new(Some(server)),
         })
     }
 
@@ -354,7 +364,7 @@ impl Emulator {
 
     /// The bound port.
     pub fn port(&self) -> u16 {
-        self.server.as_ref().map_or(0, |s| s.addr().port())
+        self.server_lock().as_ref().map_or(0, |s| s.addr().port())
     }
 
     /// The API key clients must send in the `apikey` header.
@@ -443,7 +453,7 @@ impl Emulator {
 
     /// Waits up to `timeout` (checked with [`plugin_wait`] by the bindings) for plugin
     /// `id` to connect; returns it as [`Emulator::connected_plugin`] does, or `None`
-    /// when the time ran out.
+    /// when the time ran out or the emulator was stopped ([`Emulator::is_stopped`]).
     pub fn wait_for_plugin(
         &self,
         id: &str,
@@ -455,7 +465,7 @@ impl Emulator {
                 return Some(plugin);
             }
             let now = std::time::Instant::now();
-            if now >= deadline {
+            if now >= deadline || self.is_stopped() {
                 return None;
             }
             std::thread::sleep(PLUGIN_POLL.min(deadline - now));
@@ -475,7 +485,8 @@ impl Emulator {
     /// for the session to end. Returns the session object
     /// `{"session","pluginId","status","response","error","logs","data",...}`
     /// where `status` is `pending` (only with a zero `wait`), `done`, `error`
-    /// or `timeout`. Blocks the calling thread; errors: unknown plugin (404),
+    /// or `timeout` (or `pending`, when [`Emulator::shutdown`] ended the wait). Blocks
+    /// the calling thread; errors: unknown plugin (404),
     /// data that is not an object (400), a `session` id already used (409).
     pub fn run_plugin(
         &self,
@@ -499,14 +510,35 @@ impl Emulator {
 
     /// Number of client connections currently open (for diagnostics and tests).
     pub fn open_connections(&self) -> usize {
-        self.server.as_ref().map_or(0, |s| s.live_connections())
+        self.server_lock()
+            .as_ref()
+            .map_or(0, |s| s.live_connections())
     }
 
     /// Stops the server and joins its threads. Idempotent.
     pub fn stop(&mut self) {
-        if let Some(mut s) = self.server.take() {
+        self.shutdown();
+    }
+
+    /// Stops the server through a shared reference: ends the plugin waits in progress
+    /// ([`Emulator::run_plugin`], [`Emulator::wait_for_plugin`]) at once, then closes
+    /// the connections and joins the server threads (freeing the port). The state stays
+    /// readable (`url`, `request_count`...). Idempotent.
+    pub fn shutdown(&self) {
+        self.ctx.hub.close();
+        let server = self.server_lock().take();
+        if let Some(mut s) = server {
             s.stop();
         }
+    }
+
+    /// Whether [`Emulator::shutdown`] (or `stop`) was called.
+    pub fn is_stopped(&self) -> bool {
+        self.ctx.hub.is_closed()
+    }
+
+    fn server_lock(&self) -> std::sync::MutexGuard<'_, Option<server::Server>> {
+        self.server.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

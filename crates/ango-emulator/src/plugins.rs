@@ -222,6 +222,8 @@ impl HubState {
 pub(crate) struct Hub {
     state: Mutex<HubState>,
     changed: Condvar,
+    /// Set by [`Hub::close`]: waits end at once.
+    closed: std::sync::atomic::AtomicBool,
     next_conn: AtomicU64,
     config: HubConfig,
 }
@@ -232,9 +234,23 @@ impl Hub {
         Hub {
             state: Mutex::new(HubState::default()),
             changed: Condvar::new(),
+            closed: std::sync::atomic::AtomicBool::new(false),
             next_conn: AtomicU64::new(1),
             config,
         }
+    }
+
+    /// Ends every wait in progress and those to come (the emulator is stopping).
+    pub(crate) fn close(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Taking the lock orders the flag before a waiter's next check.
+        drop(self.lock());
+        self.changed.notify_all();
+    }
+
+    /// Whether [`Hub::close`] was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn lock(&self) -> MutexGuard<'_, HubState> {
@@ -532,7 +548,7 @@ impl Hub {
             let Some(&i) = st.session_pos.get(session_id) else {
                 return Value::Null;
             };
-            if st.sessions[i].status != Status::Pending {
+            if st.sessions[i].status != Status::Pending || self.is_closed() {
                 return st.sessions[i].to_json();
             }
             let now = Instant::now();
