@@ -87,6 +87,7 @@ fn wire_form(py: Python<'_>, kind: &str, value: Value) -> PyResult<Value> {
         "LLM" => via::<cm::Llm>(py, value),
         "AnnotationPayload" => via::<cm::AnnotationPayload>(py, value),
         "AssetBuilderTemplate" => via::<cm::AssetBuilderTemplate>(py, value),
+        "DataConfigItem" => via::<cm::DataConfigItem>(py, value),
         "LabelOption" => via::<ontology::LabelOption>(py, value),
         "TreeOption" => via::<ontology::TreeOption>(py, value),
         "Category" => category(value).py_err(py),
@@ -160,22 +161,6 @@ pub fn validate_asset_builder_template(template: &Bound<'_, PyAny>) -> PyResult<
     })
 }
 
-/// `DataConfigItem.to_dict()`, checked by the core's rules (a known type; a storage for
-/// media types): `ValueError` otherwise. Also what `DataConfigItem.__post_init__` runs.
-#[pyfunction]
-#[pyo3(signature = (kind, storage=None, include_in_export=false))]
-pub fn data_config_item_to_dict<'py>(
-    py: Python<'py>,
-    kind: String,
-    storage: Option<String>,
-    include_in_export: bool,
-) -> PyResult<Bound<'py, PyAny>> {
-    crate::blocking::shield(|| {
-        let item = cm::DataConfigItem::new(kind, storage, include_in_export).py_err(py)?;
-        to_py(py, &item.to_value())
-    })
-}
-
 /// Checks a chat-asset configuration by the core's rules.
 #[pyfunction]
 pub fn validate_chat_config(config: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -204,7 +189,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(flatten_tree_options, m)?)?;
     m.add_function(wrap_pyfunction!(validate_asset_builder_template, m)?)?;
     m.add_function(wrap_pyfunction!(validate_chat_config, m)?)?;
-    m.add_function(wrap_pyfunction!(data_config_item_to_dict, m)?)?;
     m.add_function(wrap_pyfunction!(merge_annotations, m)?)?;
     Ok(())
 }

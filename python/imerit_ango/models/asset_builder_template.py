@@ -28,7 +28,9 @@ class DataConfigItem:
         self.to_dict()
 
     def to_dict(self) -> Dict[str, Any]:
-        return _native.data_config_item_to_dict(self.type, self.storage, self.include_in_export)
+        """``{"type", "includeInExport", "storage"?}``, checked by the core (a known type;
+        a storage for media types): ``ValueError`` otherwise."""
+        return _native.model_to_dict("DataConfigItem", self)
 
     @staticmethod
     def from_dict(data: Dict[str, Any]) -> "DataConfigItem":
