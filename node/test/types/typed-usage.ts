@@ -2,7 +2,7 @@
 // would; `tsc -p test/types --strict --noEmit` must accept it (node/run-tests.sh).
 // The `@ts-expect-error` lines are checks too: tsc fails if they compile, so the
 // types cannot quietly decay into `any`.
-import type { ApiDocument, Client, ExportObject, ExportRow, ProjectData, Task } from '../../generated/types'
+import type { ApiDocument, Client, ExportObject, ExportRow, ProjectData, Task, TaskFilter } from '../../generated/types'
 import { AngoError } from '../../ango'
 
 /** The titles of an export row's objects (the v3 `task`, then the older `tasks`). */
@@ -28,7 +28,9 @@ export async function summary(client: Client, projectId: string, rows: ExportRow
   // @ts-expect-error a misspelt field is `unknown`, not a string
   const typo: string = project?.nmae
 
-  const page = await client.getTasks(projectId, { page: 1, limit: 50, signal })
+  // Argument types in camelCase, as Node users write them.
+  const taskFilter: TaskFilter = { stage: ['Label'], reviewStatus: 'Accepted', createdAt: { gte: '2024-01-01', lt: Date.now() } }
+  const page = await client.getTasks(projectId, { page: 1, limit: 50, taskFilter, signal })
   const tasks: Task[] = page.data.tasks ?? []
   for (const task of tasks) {
     lines.push(`${task._id ?? '?'} in ${task.stage ?? '?'}`)

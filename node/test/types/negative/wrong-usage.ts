@@ -15,4 +15,5 @@ export async function reads(client: Client): Promise<void> {
   await client.getProject() // error TS2554
   await client.getProject('p1', { signal: true }) // error TS2322
   await client.getTasks('p1', { pageSise: 2 }) // error TS2353
+  await client.getTasks('p1', { taskFilter: { stage: 3 } }) // error TS2322
 }
