@@ -4,7 +4,7 @@
 //! would have finished, and nothing is sent after the token is cancelled.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use ango_core::upload::{FileStatus, UploadFile, UploadOptions};
 use ango_core::{Cancel, Client, Error, GetTasksParams, RetryPolicy};
+use ango_testkit::RawServer;
 
 /// The most any call here may take once cancelled: generous, since the servers below
 /// would otherwise hold the call for many minutes.
@@ -32,6 +33,7 @@ struct Server {
     url: String,
     heads: Arc<Mutex<Vec<Head>>>,
     stop: Arc<AtomicBool>,
+    _raw: RawServer,
 }
 
 impl Server {
@@ -39,39 +41,22 @@ impl Server {
         cancel: &Cancel,
         answer: impl Fn(&Head, &mut TcpStream, &AtomicBool) + Send + Sync + 'static,
     ) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let heads = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let answer = Arc::new(answer);
         let (seen, stopping, cancel) = (heads.clone(), stop.clone(), cancel.clone());
-        listener.set_nonblocking(true).unwrap();
-        std::thread::spawn(move || {
-            while !stopping.load(Ordering::SeqCst) {
-                let mut stream = match listener.accept() {
-                    Ok((stream, _)) => stream,
-                    Err(_) => {
-                        std::thread::sleep(Duration::from_millis(5));
-                        continue;
-                    }
-                };
-                stream.set_nonblocking(false).unwrap();
-                let (seen, answer, stopping, cancel) = (
-                    seen.clone(),
-                    answer.clone(),
-                    stopping.clone(),
-                    cancel.clone(),
-                );
-                std::thread::spawn(move || {
-                    let Some(head) = read_head(&mut stream, &cancel) else {
-                        return;
-                    };
-                    seen.lock().unwrap().push(head.clone());
-                    answer(&head, &mut stream, &stopping);
-                });
-            }
+        let raw = RawServer::start(move |mut stream| {
+            let Some(head) = read_head(&mut stream, &cancel) else {
+                return;
+            };
+            seen.lock().unwrap().push(head.clone());
+            answer(&head, &mut stream, &stopping);
         });
-        Server { url, heads, stop }
+        Server {
+            url: raw.url.clone(),
+            heads,
+            stop,
+            _raw: raw,
+        }
     }
 
     fn heads(&self) -> Vec<Head> {
