@@ -382,13 +382,13 @@ class SDK:
         and in ``self.last_upload_report``."""
         from imerit_ango.exceptions import AngoError
         report, registration_error = self._upload(project_id, file_paths, storage_id, batches, priority, progress)
-        failed = [f for f in report["files"] if not f["ok"]]
+        failed = [f for f in report["files"] if f["status"]["outcome"] != "uploaded"]
         for outcome in failed:
-            self.logger.warning("not uploaded: %s (%s)", outcome["path"], outcome["error"])
+            self.logger.warning("not uploaded: %s (%s)", outcome["path"], outcome["status"]["error"])
         if registration_error is not None:
             raise registration_error
         if report["response"] is None and failed:
-            raise AngoError(f"none of the {len(failed)} files could be uploaded: {failed[0]['error']}",
+            raise AngoError(f"none of the {len(failed)} files could be uploaded: {failed[0]['status']['error']}",
                             code="UPLOAD_FAILED")
         return report["response"]
 
@@ -397,24 +397,24 @@ class SDK:
                             progress: ProgressArg = None) -> Any:
         """Like ``upload_files``, but never raises for a file or registration failure.
 
-        Returns ``{"response", "registration_error", "files"}``: ``response`` is the
-        import response (``None`` if nothing was registered), ``registration_error`` the
-        import call's error text, and ``files`` one ``{"path", "external_id", "ok",
-        "url", "error", "registration"}`` per input file, in order; ``registration`` is
-        ``"registered"``, ``"not_registered"`` or ``"unknown"`` (the import failed
-        ambiguously and looking the asset up by external id failed too). Invalid
-        arguments (unknown project, storage or batch) still raise before anything is
-        uploaded.
+        Returns the core's upload report, ``{"response", "registration_error", "files"}``
+        (the shape Node and the CLI give too): ``response`` is the import response
+        (``None`` if nothing was registered), ``registration_error`` the import call's
+        error text, and ``files`` one ``{"path", "external_id", "status"}`` per input
+        file, in order, where ``status`` is ``{"outcome": "uploaded", "url"}``,
+        ``{"outcome": "failed", "error"}`` or ``{"outcome": "unknown", "url", "error"}``
+        (the import failed ambiguously and looking the asset up by external id failed
+        too). Invalid arguments (unknown project, storage or batch) still raise before
+        anything is uploaded.
         """
         return self._upload(project_id, file_paths, storage_id, batches, priority, progress)[0]
 
     def _upload(self, project_id: Optional[str], file_paths: List[Any], storage_id: Optional[str],
                 batches: Optional[List[str]], priority: int,
                 progress: ProgressArg) -> Tuple[Dict[str, Any], Optional[BaseException]]:
-        report = self._client.upload_files(project_id, list(file_paths), storage_id or None, batches or None,
-                                           priority, progress)
-        # The registration call's exception (with its status and body), kept out of the report.
-        error: Optional[BaseException] = report.pop("_error", None)
+        report, error = self._client.upload_files(
+            project_id, list(file_paths), {"storage_id": storage_id, "batches": batches, "priority": priority},
+            progress)
         self.last_upload_report = report
         return report, error
 
@@ -427,22 +427,22 @@ class SDK:
     # ------------------------------------------------------------------------------------------------------------
     # Extras: lazy iteration over every page
     # ------------------------------------------------------------------------------------------------------------
-    def iter_tasks(self, project_id: Optional[str], *, page_size: int = 100, status: Optional[str] = None,
+    def iter_tasks(self, project_id: Optional[str], *, page_size: Optional[int] = None, status: Optional[str] = None,
                    stage: Optional[str] = None, batches: Optional[List[str]] = None, include_answer: bool = False,
                    task_filter: Optional[TaskFilter] = None, sort: Optional[str] = None,
                    fields: Optional[str] = None) -> Iterator[Dict[str, Any]]:
         """Every task of the project, fetched page by page as you iterate (the filters
-        are ``get_tasks``')."""
+        are ``get_tasks``'; ``page_size`` defaults to the core's, 100)."""
         return self._client.iter_tasks(project_id, page_size, {
             "status": status, "stage": stage, "batches": batches, "include_answer": include_answer,
             "task_filter": task_filter, "sort": sort, "fields": fields})
 
-    def iter_assets(self, project_id: Optional[str], *, page_size: int = 100,
+    def iter_assets(self, project_id: Optional[str], *, page_size: Optional[int] = None,
                     filters: Optional[Dict[str, Any]] = None) -> Iterator[Dict[str, Any]]:
         """Every asset of the project, fetched page by page as you iterate."""
         return self._client.iter_assets(project_id, page_size, filters)
 
-    def iter_projects(self, *, page_size: int = 100) -> Iterator[Dict[str, Any]]:
+    def iter_projects(self, *, page_size: Optional[int] = None) -> Iterator[Dict[str, Any]]:
         """Every project visible to the key, fetched page by page as you iterate."""
         return self._client.iter_projects(page_size)
 

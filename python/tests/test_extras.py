@@ -65,7 +65,7 @@ def test_upload_report_progress_and_official_return(hub: LocalHub, sdk: SDK, tmp
     assert report["registration_error"] is None and report["response"] is not None
     files: List[Dict[str, Any]] = report["files"]
     assert [f["path"] for f in files] == paths + [paths[0]]
-    assert all(f["ok"] and f["url"] for f in files)
+    assert all(f["status"]["outcome"] == "uploaded" and f["status"]["url"] for f in files)
     assert files[-1]["external_id"] == "dict-one"
     assert calls[0] == (0, 6) and calls[-1] == (6, 6)
     assert sdk.last_upload_report is report
@@ -74,7 +74,8 @@ def test_upload_report_progress_and_official_return(hub: LocalHub, sdk: SDK, tmp
     response = sdk.upload_files(project_id, [paths[1], missing], progress=False)
     assert response is not None
     outcome = {f["path"]: f for f in sdk.last_upload_report["files"]}  # type: ignore[index]
-    assert outcome[paths[1]]["ok"] and not outcome[missing]["ok"] and outcome[missing]["error"]
+    assert outcome[paths[1]]["status"]["outcome"] == "uploaded"
+    assert outcome[missing]["status"]["outcome"] == "failed" and outcome[missing]["status"]["error"]
     with pytest.raises(AngoError):
         sdk.upload_files(project_id, [missing])
 
@@ -89,7 +90,7 @@ def test_a_failing_progress_callback_does_not_abort_the_upload(sdk: SDK, tmp_pat
         raise RuntimeError("callback failed")
 
     report = sdk.upload_files_report(project_id, [str(path)], progress=explode)
-    assert report["files"][0]["ok"]
+    assert report["files"][0]["status"]["outcome"] == "uploaded"
 
 
 def test_model_functions_come_from_the_core() -> None:

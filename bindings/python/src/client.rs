@@ -6,7 +6,6 @@
 //! reaches Python as `PanicException`.
 
 use ango_core as core;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use serde_json::Value;
 
@@ -250,38 +249,37 @@ impl Client {
 
     // ----------------------------------------------------------------- uploads
 
-    /// Uploads local files; returns `{"response", "registration_error", "files"}` with
-    /// one `{"path", "external_id", "ok", "url" | "error"}` per file, in input order.
-    #[pyo3(signature = (project_id, files, storage_id=None, batches=None, priority=0, progress=None))]
-    #[allow(clippy::too_many_arguments)]
+    /// Uploads local files (each a path, or a dict with `data` and optionally
+    /// `externalId`, `contextData`, `metadata`) with `options` (the core's
+    /// `UploadOptions`: `storage_id`, `batches`, `priority`); returns `(report, error)`:
+    /// the core's `UploadReport` as it serializes, and the registration call's
+    /// exception (or `None`).
+    #[pyo3(signature = (project_id, files, options=None, progress=None))]
     fn upload_files(
         &self,
         py: Python<'_>,
         project_id: String,
         files: &Bound<'_, PyAny>,
-        storage_id: Option<String>,
-        batches: Option<&Bound<'_, PyAny>>,
-        priority: i64,
+        options: Option<&Bound<'_, PyAny>>,
         progress: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
-            let files = files
-                .try_iter()?
-                .map(|f| upload_file(&f?))
-                .collect::<PyResult<Vec<_>>>()?;
-            let options = core::upload::UploadOptions {
-                storage_id,
-                batches: match batches {
-                    Some(b) => models::model(b)?,
-                    None => None,
-                },
-                priority,
-                progress: progress_reporter(progress)?,
-                concurrency: None,
+            let files: Vec<core::upload::UploadFile> = models::model(files)?;
+            let mut options: core::upload::UploadOptions = match options {
+                Some(o) => models::model(o)?,
+                None => core::upload::UploadOptions::default(),
             };
+            options.progress = progress_reporter(progress)?;
             let c = self.inner.clone();
             let report = blocking::call(py, move || c.upload_files(&project_id, &files, &options))?;
-            upload_report(py, report)
+            // The core's serialized report, and the registration call's error as the
+            // exception it would raise (with its status and body).
+            let shape = serde_json::to_value(&report)
+                .map_err(|e| crate::errors::to_pyerr(py, core::Error::Internal(e.to_string())))?;
+            let error = report
+                .registration_error
+                .map(|e| crate::errors::to_pyerr(py, e).into_value(py));
+            Ok((to_py(py, &shape)?, error).into_pyobject(py)?.into_any().unbind())
         })
     }
 
@@ -339,34 +337,6 @@ impl Client {
     }
 }
 
-/// A path, or a dict `{"data", "externalId"?, "contextData"?, "metadata"?}`.
-fn upload_file(obj: &Bound<'_, PyAny>) -> PyResult<core::upload::UploadFile> {
-    let fspath = |o: &Bound<'_, PyAny>| -> PyResult<String> {
-        o.py().import("os")?.call_method1("fspath", (o,))?.extract()
-    };
-    let Ok(dict) = obj.cast::<pyo3::types::PyDict>() else {
-        return Ok(core::upload::UploadFile::new(fspath(obj)?));
-    };
-    let data = dict
-        .get_item("data")?
-        .ok_or_else(|| PyValueError::new_err("a file dict needs a 'data' path"))?;
-    let mut file = core::upload::UploadFile::new(fspath(&data)?);
-    file.external_id = dict
-        .get_item("externalId")?
-        .filter(|v| !v.is_none())
-        .map(|v| v.extract())
-        .transpose()?;
-    let optional = |key: &str| -> PyResult<Option<Value>> {
-        match dict.get_item(key)? {
-            Some(v) if !v.is_none() => Ok(Some(from_py(&v)?)),
-            _ => Ok(None),
-        }
-    };
-    file.context_data = optional("contextData")?;
-    file.metadata = optional("metadata")?;
-    Ok(file)
-}
-
 /// `True`/`False` for the core's bar or none, a callable `(done, total)` for callbacks,
 /// `None` for the client's setting.
 fn progress_reporter(
@@ -393,47 +363,4 @@ fn progress_reporter(
         core::ProgressMode::Off
     };
     Ok(Some(core::progress::for_mode(mode)))
-}
-
-fn upload_report(py: Python<'_>, report: core::upload::UploadReport) -> PyResult<Py<PyAny>> {
-    use pyo3::types::{PyDict, PyList};
-    let out = PyDict::new(py);
-    match &report.response {
-        Some(response) => out.set_item("response", to_py(py, response)?)?,
-        None => out.set_item("response", py.None())?,
-    }
-    out.set_item(
-        "registration_error",
-        report.registration_error.as_ref().map(|e| e.to_string()),
-    )?;
-    let files = PyList::empty(py);
-    for outcome in &report.files {
-        let item = PyDict::new(py);
-        item.set_item("path", outcome.path.to_string_lossy())?;
-        item.set_item("external_id", &outcome.external_id)?;
-        match &outcome.status {
-            core::upload::FileStatus::Uploaded { url } => {
-                item.set_item("ok", true)?;
-                item.set_item("url", url)?;
-                item.set_item("error", py.None())?;
-            }
-            core::upload::FileStatus::Failed { error } => {
-                item.set_item("ok", false)?;
-                item.set_item("url", py.None())?;
-                item.set_item("error", error)?;
-            }
-            core::upload::FileStatus::Unknown { url, error } => {
-                item.set_item("ok", false)?;
-                item.set_item("url", url)?;
-                item.set_item("error", error)?;
-            }
-        }
-        item.set_item("registration", outcome.status.registration())?;
-        files.append(item)?;
-    }
-    out.set_item("files", files)?;
-    if let Some(error) = report.registration_error {
-        out.set_item("_error", crate::errors::to_pyerr(py, error).into_value(py))?;
-    }
-    Ok(out.into_any().unbind())
 }
