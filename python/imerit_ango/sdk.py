@@ -19,7 +19,6 @@ import os
 TYPE_CHECKING = False
 
 from imerit_ango import _native
-from imerit_ango._util import enum_value
 from imerit_ango.exceptions import AngoInvalidArgumentError
 
 if TYPE_CHECKING:
@@ -183,19 +182,6 @@ class SDK:
     # ------------------------------------------------------------------------------------------------------------
     # Table methods with Python-only behaviour (their docstrings start with the table's)
     # ------------------------------------------------------------------------------------------------------------
-    def assign_task(self, project_id: Optional[str] = None, task_ids: Optional[List[str]] = None,
-                    stage_filter: Optional[str] = None, email: Optional[str] = None, *,
-                    project: Optional[str] = None, tasks: Optional[List[str]] = None,
-                    stage: Optional[str] = None) -> Any:
-        """Also accepts the v1.3.14 names ``project``, ``tasks`` and ``stage``."""
-        project_id = _either("project_id", project_id, "project", project)
-        task_ids = _either("task_ids", task_ids, "tasks", tasks)
-        stage_filter = _either("stage_filter", stage_filter, "stage", stage)
-        if project_id is None or task_ids is None or stage_filter is None or email is None:
-            raise TypeError("assign_task() needs project_id, task_ids, stage_filter and email")
-        return self._client.call("assign_task", {"project_id": project_id, "task_ids": task_ids,
-                                                 "stage_filter": stage_filter, "email": email})
-
     def create_issue(self, task_id: str, content: str,
                      content_mentions: Optional[Union[List[str], List[int], List[float]]] = None,
                      object_id: Optional[str] = None,
@@ -243,17 +229,16 @@ class SDK:
                   task_filter: Optional[TaskFilter] = None, sort: Optional[str] = None,
                   fields: Optional[str] = None, *, stages: Optional[str] = None) -> Any:
         """``status``, ``stage`` and ``batches`` warn (``DeprecationWarning``), as in the
-        official SDK; ``stages`` is the v1.3.14 name of ``stage``."""
+        official SDK."""
         import warnings
-        stage = _either("stage", stage, "stages", stages)
-        for name, value in (("status", status), ("batches", batches), ("stage", stage)):
+        for name, value in (("status", status), ("batches", batches), ("stage", stage or stages)):
             if value:
                 warnings.warn(f"The '{name}' parameter is deprecated. Use task_filter=TaskFilter({name}=...) instead.",
                               DeprecationWarning, stacklevel=2)
         return self._client.call("get_tasks", {
             "project_id": project_id, "page": page, "limit": limit, "status": status, "stage": stage,
             "batches": batches, "include_answer": bool(include_answer), "task_filter": task_filter, "sort": sort,
-            "fields": fields})
+            "fields": fields, "stages": stages})
 
     def get_task_history(self, task_history_id: Optional[str] = None,
                          task_id: Optional[str] = None) -> Any:
@@ -331,8 +316,8 @@ class SDK:
             if assignees or completed_at:
                 warnings.warn("export(): 'assignees' and 'completed_at' are no longer supported by the "
                               "export API and are ignored; use ExportOptions", DeprecationWarning, stacklevel=2)
-            options = ExportOptions(batches=batches,
-                                    updated_at=_time_filter(updated_at) if updated_at else None)
+            path = os.fspath(zip_file_path) if zip_file_path else None
+            return self._client.export(project_id, None, path, {"batches": batches, "updated_at": updated_at})
         return self.exportV3(project_id, options, zip_file_path)
 
     def exportV3(self, project_id: Optional[str], options: Optional[Union[ExportOptions, List[str]]] = None,
@@ -344,21 +329,19 @@ class SDK:
         tuple; ``None`` when ``zip_file_path`` is given (the archive is saved there).
 
         Also accepts the v1.3.14 form ``exportV3(project_id, batches, stage, format, type,
-        zip_file_path, filters)``, mapped onto ``ExportOptions``.
+        zip_file_path, filters)``, mapped onto ``ExportOptions`` by the core.
         """
-        from imerit_ango.models.export_options import ExportOptions
         if isinstance(options, list):
             batches, options = (batches if batches is not None else options), None
         if isinstance(zip_file_path, list):
             stage, zip_file_path = (stage if stage is not None else zip_file_path), None
+        legacy = None
         if any(v is not None for v in (batches, stage, format, type, filters)):
             if options is not None:
                 raise TypeError("pass either options or batches/stage/format/type/filters, not both")
-            options = _legacy_export_options(batches, stage, format, type, filters)
-        if options is None:
-            options = ExportOptions()
+            legacy = {"batches": batches, "stage": stage, "format": format, "type": type, "filters": filters}
         path = os.fspath(zip_file_path) if zip_file_path else None
-        return self._client.export(project_id, options, path)
+        return self._client.export(project_id, options, path, legacy)
 
     def export_iter(self, project_id: Optional[str], options: Optional[ExportOptions] = None) -> Iterator[Dict[str, Any]]:
         """Streams an NDJSON export record by record, without holding it all in memory."""
@@ -462,6 +445,16 @@ def _install(cls: type) -> None:
         if existing is not None:
             existing.__doc__ = _doc(method) + (f"\n\n{existing.__doc__}" if existing.__doc__ else "")
             continue
+        # An alias (an older name) is one more keyword-only parameter, default None;
+        # the argument it stands for, and the positional ones after it, become optional.
+        aliases = [dict(p, name=alias, default="null", keyword_only=True)
+                   for p in params for alias in p.get("aliases", ())]
+        if aliases:
+            first = next(i for i, p in enumerate(params) if p.get("aliases"))
+            params = [dict(p, default=p["default"] or "null") if i >= first and not p["keyword_only"] else p
+                      for i, p in enumerate(params)]
+            params = [p for p in params if not p["keyword_only"]] + [p for p in params if p["keyword_only"]]
+            params += aliases
         names = ("self",) + tuple(p["name"] for p in params)
         keyword_only = sum(1 for p in params if p["keyword_only"])
         code = template.replace(
@@ -510,17 +503,11 @@ def _doc(method: Dict[str, Any]) -> str:
     """A method's docstring: the table's doc, then one line per argument."""
     lines = [method["doc"], "", "Args:"]
     lines += [f"    {p['name']}: {p['doc']}" for p in method["params"]]
+    lines += [f"    {alias}: The older name of {p['name']}." for p in method["params"] for alias in p.get("aliases", ())]
     return "\n".join(lines)
 
 
 _install(SDK)
-
-
-
-def _either(name: str, value: Any, alias: str, alias_value: Any) -> Any:
-    if value is not None and alias_value is not None and value != alias_value:
-        raise TypeError(f"got both '{name}' and its alias '{alias}'")
-    return value if value is not None else alias_value
 
 
 def _is_position(value: Any) -> bool:
@@ -531,45 +518,3 @@ def _is_position(value: Any) -> bool:
         return True
     return (isinstance(value, (list, tuple)) and len(value) > 0
             and all(isinstance(v, numbers) and not isinstance(v, bool) for v in value))
-
-
-def _time_filter(window: Any) -> TimeFilter:
-    from imerit_ango.models.export_options import TimeFilter
-    if isinstance(window, TimeFilter):
-        return window
-    if isinstance(window, (list, tuple)) and len(window) == 2:
-        return TimeFilter(window[0], window[1])
-    raise ValueError("a time window is [from_datetime, to_datetime]")
-
-
-_FILTER_FLAGS = {
-    "sendEmail": "send_email",
-    "includeMetadata": "include_metadata",
-    "includeHistory": "include_history",
-    "includeOnlyKeyFrames": "include_key_frames_only",
-    "includeIdleBlurDurations": "include_idle_blur_durations",
-}
-
-
-def _legacy_export_options(batches: Optional[List[str]], stage: Optional[List[str]], format: Any, type: Any,
-                           filters: Optional[Dict[str, Any]]) -> ExportOptions:
-    """The v1.3.14 exportV3 arguments as ExportOptions."""
-    import warnings
-    from imerit_ango.models.enums import ExportFormats, ExportTypes
-    from imerit_ango.models.export_options import ExportOptions
-    kwargs: Dict[str, Any] = {"batches": batches, "stage": stage}
-    if format is not None:
-        kwargs["export_format"] = ExportFormats(enum_value(format).lower())
-    if type is not None:
-        kwargs["export_type"] = ExportTypes(enum_value(type).lower())
-    for key, value in (filters or {}).items():
-        if key in _FILTER_FLAGS:
-            kwargs[_FILTER_FLAGS[key]] = str(value).lower() == "true"
-        elif key == "doNotNotify":
-            kwargs["notify"] = str(value).lower() != "true"
-        else:
-            warnings.warn(f"exportV3(): filter '{key}' is not supported by the export API and is ignored",
-                          UserWarning, stacklevel=3)
-    return ExportOptions(**kwargs)
-
-

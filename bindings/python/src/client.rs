@@ -84,12 +84,13 @@ fn overrides(
 
 #[pymethods]
 impl Client {
+    /// `host` `None`: `$ANGO_HOST`, else the default host (the core's rule).
     #[new]
-    #[pyo3(signature = (api_key, host, *, timeout=None, max_retries=None, concurrency=None, progress=None))]
+    #[pyo3(signature = (api_key, host=None, *, timeout=None, max_retries=None, concurrency=None, progress=None))]
     fn new(
         py: Python<'_>,
         api_key: String,
-        host: String,
+        host: Option<String>,
         timeout: Option<f64>,
         max_retries: Option<u32>,
         concurrency: Option<usize>,
@@ -101,8 +102,11 @@ impl Client {
             let overrides = overrides(timeout, max_retries, concurrency, progress)?;
             let mut settings = core::Settings::from_env();
             overrides.apply(&mut settings);
-            core::Client::builder(api_key.clone())
-                .host(host)
+            if api_key.is_empty() {
+                // Never the environment's key: the official SDK has no such fallback.
+                return Err(core::Error::invalid("the API key is empty"));
+            }
+            core::Client::builder_from_env(Some(&api_key), host.as_deref())?
                 .settings(settings)
                 .build()
         })?;
@@ -200,16 +204,38 @@ impl Client {
 
     /// The official `exportV3` result: the parsed JSON; for NDJSON a `(rows, count)`
     /// tuple whose rows stream from the downloaded file; `None` when saved to `path`.
-    #[pyo3(signature = (project_id, options, path=None))]
+    /// `options` is an `ExportOptions` (`None`: the defaults), or with `legacy` the
+    /// v1.3.14 arguments (the core's `LegacyExportArgs`), whose unsupported filters
+    /// are ignored with a `UserWarning`.
+    #[pyo3(signature = (project_id, options=None, path=None, legacy=None))]
     fn export(
         &self,
         py: Python<'_>,
         project_id: String,
-        options: &Bound<'_, PyAny>,
+        options: Option<&Bound<'_, PyAny>>,
         path: Option<String>,
+        legacy: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
-            let options = models::export_options(options)?;
+            let options = match (options, legacy) {
+                (Some(o), _) if !o.is_none() => models::export_options(o)?,
+                (_, Some(l)) if !l.is_none() => {
+                    let legacy: core::export::LegacyExportArgs = models::model(l)?;
+                    let (options, ignored) = legacy
+                        .options()
+                        .map_err(|e| crate::errors::to_pyerr(py, e))?;
+                    for key in ignored {
+                        let message = std::ffi::CString::new(format!(
+                            "exportV3(): filter '{key}' is not supported by the export API and is ignored"
+                        ))
+                        .unwrap_or_default();
+                        let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+                        PyErr::warn(py, &category, &message, 2)?;
+                    }
+                    options
+                }
+                _ => core::models::ExportOptions::default(),
+            };
             let c = self.inner.clone();
             if let Some(path) = path {
                 blocking::call(py, move || c.export_to_file(&project_id, &options, &path))?;
@@ -279,7 +305,10 @@ impl Client {
             let error = report
                 .registration_error
                 .map(|e| crate::errors::to_pyerr(py, e).into_value(py));
-            Ok((to_py(py, &shape)?, error).into_pyobject(py)?.into_any().unbind())
+            Ok((to_py(py, &shape)?, error)
+                .into_pyobject(py)?
+                .into_any()
+                .unbind())
         })
     }
 
@@ -322,7 +351,9 @@ impl Client {
                 None => serde_json::Map::new(),
             };
             let pages = blocking::guard(py, || {
-                self.inner.raw().iter_assets(&project_id, &filters, page_size)
+                self.inner
+                    .raw()
+                    .iter_assets(&project_id, &filters, page_size)
             })?;
             Ok(iter::Rows::from_pages(pages.with_raw_items()))
         })

@@ -54,6 +54,12 @@ pub struct ParamSpec {
     pub keyword_only: bool,
     /// What the argument is.
     pub doc: &'static str,
+    /// Older names the argument is also accepted under (the v1.3.14 SDK's, such as
+    /// `assign_task(project=, tasks=, stage=)`): keys of [`Client::call`] too, and
+    /// keyword-only parameters (default `None`) of the Python signature, where they
+    /// make a required argument optional. A value under two names is
+    /// [`Error::InvalidArgument`]; a `null` under one of them is "not given".
+    pub aliases: &'static [&'static str],
 }
 
 /// What a table method returns.
@@ -133,6 +139,7 @@ const fn req(
         default: None,
         keyword_only: false,
         doc,
+        aliases: &[],
     }
 }
 
@@ -152,6 +159,7 @@ const fn opt(
         default: Some(default),
         keyword_only: false,
         doc,
+        aliases: &[],
     }
 }
 
@@ -160,6 +168,11 @@ const fn kw(spec: ParamSpec) -> ParamSpec {
         keyword_only: true,
         ..spec
     }
+}
+
+/// `spec`, also accepted under the older names `aliases`.
+const fn aka(spec: ParamSpec, aliases: &'static [&'static str]) -> ParamSpec {
+    ParamSpec { aliases, ..spec }
 }
 
 const PROJECT_ID: ParamSpec = req(
@@ -267,9 +280,9 @@ pub static METHODS: &[MethodSpec] = &[
             errors!()
         ),
         params: &[
-            PROJECT_ID,
-            req("task_ids", "taskIds", "string[]", "List[str]", "The tasks to assign."),
-            req("stage_filter", "stageFilter", "string", "str", "The stage id the tasks are in."),
+            aka(PROJECT_ID, &["project"]),
+            aka(req("task_ids", "taskIds", "string[]", "List[str]", "The tasks to assign."), &["tasks"]),
+            aka(req("stage_filter", "stageFilter", "string", "str", "The stage id the tasks are in."), &["stage"]),
             req("email", "email", "string", "str", "The e-mail of the user to assign them to."),
         ],
         returns: Returns::Any,
@@ -557,7 +570,7 @@ pub static METHODS: &[MethodSpec] = &[
             PAGE,
             LIMIT,
             opt("status", "status", "string", "Optional[str]", "null", "Deprecated: only tasks of this status (TODO, Completed...)."),
-            opt("stage", "stage", "string", "Optional[str]", "null", "Deprecated: only tasks in this stage."),
+            aka(opt("stage", "stage", "string", "Optional[str]", "null", "Deprecated: only tasks in this stage."), &["stages"]),
             opt("batches", "batches", "string[]", "Optional[List[str]]", "null", "Deprecated: only tasks in these batches."),
             opt("include_answer", "includeAnswer", "boolean", "bool", "false", "Include each task's answer (always on when fields is given)."),
             opt("task_filter", "taskFilter", "TaskFilter", "Optional[TaskFilter]", "null", "Server-side filter on stage, status, assignee, dates, ..."),
@@ -1154,7 +1167,7 @@ pub static METHODS: &[MethodSpec] = &[
 
 /// The table as JSON, for the bindings and the code generator: a list of
 /// `{name, node_name, doc, params: [{name, node_name, ty, py_ty, default, keyword_only,
-/// doc}], returns: {kind: "document"|"plain"|"any", type?}}`; `default` is the JSON text
+/// doc, aliases}], returns: {kind: "document"|"plain"|"any", type?}}`; `default` is the JSON text
 /// of the default, or `null` for a required parameter.
 pub fn methods_json() -> Value {
     Value::Array(
@@ -1173,6 +1186,7 @@ pub fn methods_json() -> Value {
                             "default": p.default,
                             "keyword_only": p.keyword_only,
                             "doc": p.doc,
+                            "aliases": p.aliases,
                         })
                     })
                     .collect();
@@ -1221,27 +1235,47 @@ impl Args {
             let Some(param) = method
                 .params
                 .iter()
-                .find(|p| p.name == key || p.node_name == key)
+                .find(|p| p.name == key || p.node_name == key || p.aliases.contains(&key.as_str()))
             else {
                 return Err(Error::invalid(format!(
                     "{}() got an unexpected argument '{key}'",
                     method.name
                 )));
             };
-            if values.insert(param.name.to_string(), value).is_some() {
-                return Err(Error::invalid(format!(
-                    "{}() got argument '{}' twice (as '{}' and '{}')",
-                    method.name, param.name, param.name, param.node_name
-                )));
+            match values.get(param.name) {
+                // Given once, or before as `null` ("not given").
+                None | Some(Value::Null) => {
+                    values.insert(param.name.to_string(), value);
+                }
+                Some(_) if value.is_null() => {}
+                Some(_) => {
+                    return Err(Error::invalid(format!(
+                        "{}() got argument '{}' twice (again as '{key}')",
+                        method.name, param.name
+                    )));
+                }
             }
         }
         for param in method.params {
+            // An argument with aliases may be left `null` under its name when an alias
+            // stands for it: `null` there is not a value.
+            if !param.aliases.is_empty()
+                && param.default.is_none()
+                && values.get(param.name).is_some_and(Value::is_null)
+            {
+                values.remove(param.name);
+            }
             if values.contains_key(param.name) {
                 continue;
             }
             let Some(default) = param.default else {
+                let also = param
+                    .aliases
+                    .iter()
+                    .map(|a| format!(" (or '{a}')"))
+                    .collect::<String>();
                 return Err(Error::invalid(format!(
-                    "{}() is missing the required argument '{}'",
+                    "{}() is missing the required argument '{}'{also}",
                     method.name, param.name
                 )));
             };
@@ -1759,6 +1793,62 @@ mod tests {
         let annotate: AnnotateOptions =
             serde_json::from_value(defaults("annotate_task", &["task_id", "payload"])).unwrap();
         assert_eq!(annotate, AnnotateOptions::default());
+    }
+
+    #[test]
+    fn aliases_stand_for_their_argument() {
+        let assign = MethodSpec::find("assign_task").unwrap();
+        let args = |v: Value| Args::new(assign, v).map(|a| a.values);
+        // The v1.3.14 names, alone or next to a `null` under the official name.
+        let old =
+            args(json!({"project": "p", "tasks": ["t"], "stage": "s", "email": "e"})).unwrap();
+        let mixed = args(
+            json!({"project_id": null, "project": "p", "task_ids": ["t"],
+                                "tasks": null, "stage_filter": null, "stage": "s", "email": "e"}),
+        )
+        .unwrap();
+        assert_eq!(old, mixed);
+        assert_eq!(old["project_id"], "p");
+        assert_eq!(old["task_ids"], json!(["t"]));
+        match args(
+            json!({"project_id": "a", "project": "b", "task_ids": [], "stage_filter": "s", "email": "e"}),
+        ) {
+            Err(Error::InvalidArgument(m)) => {
+                assert!(m.contains("twice") && m.contains("project"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        match args(
+            json!({"project_id": null, "project": null, "task_ids": [], "stage_filter": "s", "email": "e"}),
+        ) {
+            Err(Error::InvalidArgument(m)) => {
+                assert!(
+                    m.contains("missing the required argument 'project_id' (or 'project')"),
+                    "{m}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        // An alias is not a name of other methods' parameters.
+        let get_project = MethodSpec::find("get_project").unwrap();
+        assert!(Args::new(get_project, json!({"project": "p"})).is_err());
+        let get_tasks = MethodSpec::find("get_tasks").unwrap();
+        let a = Args::new(get_tasks, json!({"project_id": "p", "stages": "Review"})).unwrap();
+        assert_eq!(
+            a.rest::<GetTasksParams>(&["project_id"])
+                .unwrap()
+                .stage
+                .as_deref(),
+            Some("Review")
+        );
+        let listed = methods_json();
+        let assign = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "assign_task")
+            .unwrap();
+        assert_eq!(assign["params"][0]["aliases"], json!(["project"]));
     }
 
     #[test]
