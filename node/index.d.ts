@@ -200,7 +200,10 @@ export interface ClientOptions {
   progress?: boolean
 }
 
-/** Options of `startEmulator`; every field is optional. */
+/**
+ * Options of `startEmulator`; every field is optional (type only: the object is read
+ * and checked by `ango_emulator::EmulatorConfig::from_options`).
+ */
 export interface EmulatorOptions {
   /** TCP port on 127.0.0.1 (default 0: any free port). */
   port?: number
@@ -218,35 +221,29 @@ export interface EmulatorOptions {
   seedDemo?: boolean
   /** Pooled connection threads. */
   workers?: number
+  /** Largest accepted request body, in bytes. */
+  maxBodyBytes?: number
+  /** Milliseconds allowed to receive a request head. */
+  headerTimeoutMs?: number
+  /** Milliseconds a keep-alive connection may stay silent. */
+  idleTimeoutMs?: number
+  /** Open connections beyond which new ones are answered 503. */
+  maxConnections?: number
+  /** Plugin hub: Engine.IO ping interval, in milliseconds. */
+  pluginPingIntervalMs?: number
+  /** Plugin hub: milliseconds a plugin has to answer a ping. */
+  pluginPingTimeoutMs?: number
 }
 
 /** The marker that starts the message of a coded error (read by `ango.js`). */
 export declare const ERROR_MARKER: string
 
 /**
- * COCO annotations (a file's path, or the parsed document) to `importLabels` items;
- * resolves to `{ labels, report }`.
+ * Runs the converter `operation` (`convert`, `exportAs`'s `export_as`, `coco_to_import`,
+ * `yolo_to_import`) with `args` (an object; see `ango_core::formats::call`); `client`
+ * is the client `export_as` exports with, cancelled by `token`.
  */
-export declare function formatsCocoToImport(coco: any, ontology: any, assets?: Array<any> | undefined | null): Promise<any>
-
-/**
- * Converts an export (an `.ndjson`/`.json` file, or an array of rows: objects or
- * NDJSON lines) to `to` (`coco`, `yolo`, `yolo-seg`, `voc`) at `out`; resolves to the
- * conversion report.
- */
-export declare function formatsConvert(input: string | any[], to: string, ontology: any, out: string): Promise<any>
-
-/**
- * Exports a project as NDJSON and converts it on the fly (`Client::export_as`);
- * without `ontology`, the project's own is read.
- */
-export declare function formatsExportAs(client: AngoClient, projectId: string, to: string, out: string, options: string, ontology?: any | undefined | null, token?: CancelToken | undefined | null): Promise<any>
-
-/**
- * A YOLO dataset directory (`data.yaml`, `labels/`) to `importLabels` items; resolves
- * to `{ labels, report }`.
- */
-export declare function formatsYoloToImport(dir: string, ontology: any, assets: Array<any>): Promise<any>
+export declare function formatsCall(operation: string, args: any, client?: AngoClient | undefined | null, token?: CancelToken | undefined | null): Promise<any>
 
 /** A plugin the emulator's hub knows (type only: the hub's JSON is passed through). */
 export interface HubPlugin {
@@ -404,7 +401,11 @@ export interface RunPluginOptions {
   waitMs?: number
 }
 
-/** Starts an emulator on 127.0.0.1; resolves once it accepts connections. */
+/**
+ * Starts an emulator on 127.0.0.1; resolves once it accepts connections. Rejects with
+ * `INVALID_ARGUMENT` for an option the emulator refuses (unknown, wrong type, a rate
+ * outside 0..1 ...).
+ */
 export declare function startEmulator(options?: EmulatorOptions | undefined | null): Promise<Emulator>
 
 /**

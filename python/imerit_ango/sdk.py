@@ -19,7 +19,6 @@ import os
 TYPE_CHECKING = False
 
 from imerit_ango import _native
-from imerit_ango.exceptions import AngoInvalidArgumentError
 
 if TYPE_CHECKING:
     # Annotations only: at run time each of these is imported by the method that uses
@@ -141,16 +140,12 @@ class SDK:
     def __init__(self, api_key: Optional[str], host: Optional[str] = None, *, timeout: Optional[float] = None,
                  max_retries: Optional[int] = None, concurrency: Optional[int] = None,
                  progress: Optional[bool] = None) -> None:
-        if host is None:
-            host = os.environ.get("ANGO_HOST") or DEFAULT_HOST
-        if not api_key:
-            raise AngoInvalidArgumentError("the API key is empty (pass it, or set it in the environment)",
-                                           code="INVALID_ARGUMENT")
-        self.host = host
         # The key lives in the native client only (see the `api_key` property), so that
-        # vars(sdk), sdk.__dict__ and pickled/copied state never show it.
-        self._client = _native.Client(api_key, host, timeout=timeout, max_retries=max_retries,
+        # vars(sdk), sdk.__dict__ and pickled/copied state never show it. Without a host,
+        # the core takes $ANGO_HOST, else the default host.
+        self._client = _native.Client(api_key or "", host, timeout=timeout, max_retries=max_retries,
                                       concurrency=concurrency, progress=progress)
+        self.host = host if host is not None else self._client.host
         self.setup_logger()
         #: Per-file outcomes of the last ``upload_files`` call made by this thread's SDK.
         self.last_upload_report: Optional[Dict[str, Any]] = None

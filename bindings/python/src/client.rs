@@ -104,7 +104,7 @@ impl Client {
             overrides.apply(&mut settings);
             if api_key.is_empty() {
                 // Never the environment's key: the official SDK has no such fallback.
-                return Err(core::Error::invalid("the API key is empty"));
+                return Err(core::Error::InvalidArgument("the API key is empty".into()));
             }
             core::Client::builder_from_env(Some(&api_key), host.as_deref())?
                 .settings(settings)
@@ -218,7 +218,7 @@ impl Client {
     ) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
             let options = match (options, legacy) {
-                (Some(o), _) if !o.is_none() => models::export_options(o)?,
+                (Some(o), _) if !o.is_none() => models::model(o)?,
                 (_, Some(l)) if !l.is_none() => {
                     let legacy: core::export::LegacyExportArgs = models::model(l)?;
                     let (options, ignored) = legacy
@@ -266,7 +266,7 @@ impl Client {
         options: &Bound<'_, PyAny>,
     ) -> PyResult<iter::Rows> {
         blocking::shield(|| {
-            let options = models::export_options(options)?;
+            let options: core::models::ExportOptions = models::model(options)?;
             let c = self.inner.clone();
             let rows = blocking::call(py, move || c.raw().export_rows(&project_id, &options))?;
             Ok(iter::Rows::from_export(rows))

@@ -28,11 +28,6 @@ fn from_json<T: DeserializeOwned>(py: Python<'_>, value: Value) -> PyResult<T> {
         .py_err(py)
 }
 
-/// `ExportOptions` as the core's options.
-pub fn export_options(obj: &Bound<'_, PyAny>) -> PyResult<cm::ExportOptions> {
-    model(obj)
-}
-
 /// `AnnotationPayload` as the core's payload: its answer and mask URLs (the raw
 /// `brush_data` arrays are the caller's business).
 pub fn annotation_payload(obj: &Bound<'_, PyAny>) -> PyResult<cm::AnnotationPayload> {
