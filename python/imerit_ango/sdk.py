@@ -198,23 +198,17 @@ class SDK:
                    external_id: Optional[str] = None) -> Any:
         """Also accepts the v1.3.14 form ``get_assets(project_id, asset_id, external_id,
         page, limit, filters)``: a string where a page number belongs is an asset id (and
-        then an external id); ``asset_id`` and ``external_id`` become filters. A page or
-        limit of ``None`` is the default; ``filters=None`` is sent as ``null``."""
-        args: Dict[str, Any] = {"project_id": project_id}
+        then an external id). A page or limit of ``None`` is the default; ``filters=None``
+        is sent as ``null``."""
         if isinstance(page, str):
             asset_id, page = (asset_id or page), None
             if isinstance(limit, str):
                 external_id, limit = (external_id or limit), None
+        args: Dict[str, Any] = {"project_id": project_id, "asset_id": asset_id, "external_id": external_id}
         if page is not None:
             args["page"] = page
         if limit is not None:
             args["limit"] = limit
-        if asset_id is not None or external_id is not None:
-            filters = dict(filters) if filters else {}
-            if asset_id is not None:
-                filters["_id"] = asset_id
-            if external_id is not None:
-                filters["externalId"] = external_id
         if filters is not _NO_FILTERS:
             args["filters"] = filters
         return self._client.call("get_assets", args)
@@ -264,7 +258,7 @@ class SDK:
         """Returns ``None`` (as the official SDK) and logs the upload at INFO level."""
         self._client.call("upload_files_with_asset_builder", {
             "project_id": project_id, "template_id": template_id, "input_file_path": input_file_path,
-            "parse_config": parse_config if parse_config is not None else {}, "priority": priority})
+            "parse_config": parse_config, "priority": priority})
         self.logger.info("Successfully uploaded assets to project %s", project_id)
 
     def annotate_task(self, task_id: str, payload: AnnotationPayload, overwrite: bool = False,

@@ -487,6 +487,8 @@ pub static METHODS: &[MethodSpec] = &[
             PAGE,
             LIMIT,
             opt("filters", "filters", "Record<string, unknown> | null", "Dict", "{}", "Filters sent as JSON: _id, externalId, isPreLabeled, batches, createdAt ({\"gt\"|\"lt\": ISO time}); null is sent as null."),
+            kw(opt("asset_id", "assetId", "string", "Optional[str]", "null", "Only this asset (the v1.3.14 argument): added to the filters as _id.")),
+            kw(opt("external_id", "externalId", "string", "Optional[str]", "null", "Only the asset of this external id (the v1.3.14 argument): added to the filters as externalId.")),
         ],
         returns: Returns::Document("AssetList"),
     },
@@ -1473,7 +1475,16 @@ impl Client {
             "get_assets" => {
                 let id = a.get::<String>("project_id")?;
                 let (page, limit) = (a.get::<u64>("page")?, a.get::<u64>("limit")?);
-                match a.get::<Option<Map<String, Value>>>("filters")? {
+                let mut filters = a.get::<Option<Map<String, Value>>>("filters")?;
+                // The v1.3.14 arguments are filters (after the given ones).
+                for (name, key) in [("asset_id", "_id"), ("external_id", "externalId")] {
+                    if let Some(value) = a.get::<Option<String>>(name)? {
+                        filters
+                            .get_or_insert_with(Map::new)
+                            .insert(key.into(), Value::String(value));
+                    }
+                }
+                match filters {
                     // `null` is sent as `filters=null`, as the official SDK sends None.
                     None => document(c, |c| raw(c).get_assets_page(&id, page, limit, None)),
                     Some(filters) => {
