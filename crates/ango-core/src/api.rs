@@ -1209,6 +1209,66 @@ pub fn methods_json() -> Value {
     )
 }
 
+// ----------------------------------------------------------------- model forms
+
+/// The request models by name, for bindings whose users build them as objects (the
+/// Python model classes' `toDict()`): the model `kind` read from `value` (its
+/// attribute names or camelCase keys) and written in its wire form. `kind` is
+/// `TaskFilter`, `DateRange`, `NumberRange`, `StringFilter`, `TimeFilter`,
+/// `ProjectAssignment`, `Invitation`, `RoleUpdate`, `Storage`, `LLM`,
+/// `AnnotationPayload`, `AssetBuilderTemplate`, `DataConfigItem`, `LabelOption`,
+/// `TreeOption`, `Category` (a tool, classification or relation, by its `tool`) or
+/// `ExportOptions` (written as the export's query parameters).
+///
+/// An unknown kind, or a value that is not that model, is [`Error::InvalidArgument`].
+pub fn model_wire_form(kind: &str, value: Value) -> Result<Value> {
+    use crate::models as m;
+    use crate::ontology::{self, LabelOption, TreeOption};
+    fn via<T: DeserializeOwned + serde::Serialize>(value: Value) -> Result<Value> {
+        let model: T = serde_json::from_value(value).map_err(|e| Error::invalid(e.to_string()))?;
+        serde_json::to_value(model).map_err(|e| Error::Internal(e.to_string()))
+    }
+    match kind {
+        "TaskFilter" => via::<m::TaskFilter>(value),
+        "DateRange" => via::<m::DateRange>(value),
+        "NumberRange" => via::<m::NumberRange>(value),
+        "StringFilter" => via::<m::StringFilter>(value),
+        "TimeFilter" => via::<m::TimeFilter>(value),
+        "ProjectAssignment" => via::<m::ProjectAssignment>(value),
+        "Invitation" => via::<Invitation>(value),
+        "RoleUpdate" => via::<RoleUpdate>(value),
+        "Storage" => via::<Storage>(value),
+        "LLM" => via::<Llm>(value),
+        "AnnotationPayload" => via::<AnnotationPayload>(value),
+        "AssetBuilderTemplate" => via::<AssetBuilderTemplate>(value),
+        "DataConfigItem" => via::<m::DataConfigItem>(value),
+        "LabelOption" => via::<LabelOption>(value),
+        "TreeOption" => via::<TreeOption>(value),
+        "Category" => {
+            let tool = value
+                .get("tool")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if tool.parse::<ontology::Tool>().is_ok() {
+                ToolCategory::from_value(&value).map(|c| c.to_value())
+            } else if tool.parse::<ontology::Relation>().is_ok() {
+                RelationCategory::from_value(&value).map(|c| c.to_value())
+            } else {
+                ClassificationCategory::from_value(&value).map(|c| c.to_value())
+            }
+        }
+        "ExportOptions" => {
+            let options: m::ExportOptions =
+                serde_json::from_value(value).map_err(|e| Error::invalid(e.to_string()))?;
+            let query = options.to_query().into_iter();
+            Ok(Value::Object(
+                query.map(|(k, v)| (k, Value::String(v))).collect(),
+            ))
+        }
+        other => Err(Error::invalid(format!("no model named {other:?}"))),
+    }
+}
+
 // --------------------------------------------------------------------- dispatch
 
 /// A call's arguments, checked against the method's parameters, with every default in.
@@ -1860,6 +1920,29 @@ mod tests {
             .find(|m| m["name"] == "assign_task")
             .unwrap();
         assert_eq!(assign["params"][0]["aliases"], json!(["project"]));
+    }
+
+    #[test]
+    fn model_wire_forms_by_name() {
+        let filter = model_wire_form("TaskFilter", json!({"status": "TODO"})).unwrap();
+        assert_eq!(filter, json!({"status": {"$eq": "TODO"}}));
+        let relation = model_wire_form(
+            "Category",
+            json!({"tool": "one-to-one", "title": "r", "schemaId": "s"}),
+        )
+        .unwrap();
+        assert_eq!(relation["tool"], "one-to-one");
+        let query = model_wire_form("ExportOptions", json!({"batches": ["b"]})).unwrap();
+        assert_eq!(query["batches"], "[\"b\"]");
+        for (kind, value) in [
+            ("NoSuchModel", json!({})),
+            ("TaskFilter", json!({"nope": 1})),
+        ] {
+            assert!(
+                matches!(model_wire_form(kind, value), Err(Error::InvalidArgument(_))),
+                "{kind}"
+            );
+        }
     }
 
     #[test]
