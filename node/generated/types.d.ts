@@ -1414,6 +1414,10 @@ export declare class Client {
     limit?: number
     /** Filters sent as JSON: _id, externalId, isPreLabeled, batches, createdAt ({"gt"|"lt": ISO time}); null is sent as null. Default: `{}`. */
     filters?: Record<string, unknown> | null
+    /** Only this asset (the v1.3.14 argument): added to the filters as _id. Default: `null`. */
+    assetId?: string | null
+    /** Only the asset of this external id (the v1.3.14 argument): added to the filters as externalId. Default: `null`. */
+    externalId?: string | null
     /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */
     signal?: AbortSignal
   }): Promise<ApiDocument<AssetList>>

@@ -81,7 +81,7 @@ def main() -> None:
                 f.write(png(64, 48, (i * 10 % 256, 80, 160)))
             paths.append({"data": path, "externalId": f"street-{i:02d}.png", "metadata": {"width": 64, "height": 48}})
         report = sdk.upload_files_report(project_id, paths, progress=True)
-        uploaded = sum(1 for f in report["files"] if f["ok"])
+        uploaded = sum(1 for f in report["files"] if f["status"]["outcome"] == "uploaded")
         print(f"Uploaded {uploaded}/{len(paths)} images in parallel")
 
         tasks = list(sdk.iter_tasks(project_id, page_size=10))

@@ -131,7 +131,10 @@ def convert(export: Union[PathLike, Iterable[Any]], to: TargetFormat, ontology: 
     does not decode is reported (``unreadable-row``) and the conversion goes on; an
     exception raised by the iterable stops it and propagates.
     """
-    return cast(ConversionReport, _native.formats_convert(export, to, ontology, out))
+    args: Dict[str, Any] = {"to": to, "ontology": ontology, "out": out}
+    if isinstance(export, (str, os.PathLike)):
+        return cast(ConversionReport, _native.formats_call("convert", dict(args, export=export)))
+    return cast(ConversionReport, _native.formats_call("convert", args, export))
 
 
 def export_as(sdk: "SDK", project_id: str, to: TargetFormat, out: PathLike,
@@ -144,10 +147,9 @@ def export_as(sdk: "SDK", project_id: str, to: TargetFormat, out: PathLike,
     ``ExportOptions()``, as there; its format is ignored: NDJSON is always requested). Takes the ``SDK`` object as its first argument, so
     ``formats.export_as(sdk, ...)`` stands for an ``sdk.export_as(...)``.
     """
-    if export_options is None:
-        export_options = ExportOptions()
-    return cast(ConversionReport,
-                _native.formats_export_as(sdk._client, project_id, to, out, export_options, ontology))
+    return cast(ConversionReport, _native.formats_call("export_as", {
+        "project_id": project_id, "to": to, "out": out, "export_options": export_options, "ontology": ontology},
+        client=sdk._client))
 
 
 def coco_to_import(coco: Union[PathLike, Mapping[str, Any]], ontology: Ontology,
@@ -160,8 +162,8 @@ def coco_to_import(coco: Union[PathLike, Mapping[str, Any]], ontology: Ontology,
     ontology's region tools by name. Nothing is sent: pass the labels to
     ``SDK.import_labels`` once the report suits you.
     """
-    labels, report = _native.formats_coco_to_import(coco, ontology, assets)
-    return labels, cast(ImportReport, report)
+    done = _native.formats_call("coco_to_import", {"coco": coco, "ontology": ontology, "assets": assets})
+    return done["labels"], cast(ImportReport, done["report"])
 
 
 def yolo_to_import(dir: PathLike, ontology: Ontology, assets: Assets) -> Tuple[Labels, ImportReport]:
@@ -171,5 +173,5 @@ def yolo_to_import(dir: PathLike, ontology: Ontology, assets: Assets) -> Tuple[L
     asset's ``metadata.width``/``height`` undo YOLO's normalisation, so an asset without
     them is reported and left out.
     """
-    labels, report = _native.formats_yolo_to_import(dir, ontology, assets)
-    return labels, cast(ImportReport, report)
+    done = _native.formats_call("yolo_to_import", {"dir": dir, "ontology": ontology, "assets": assets})
+    return done["labels"], cast(ImportReport, done["report"])

@@ -19,8 +19,6 @@ import os
 TYPE_CHECKING = False
 
 from imerit_ango import _native
-from imerit_ango._util import enum_value
-from imerit_ango.exceptions import AngoInvalidArgumentError
 
 if TYPE_CHECKING:
     # Annotations only: at run time each of these is imported by the method that uses
@@ -142,16 +140,12 @@ class SDK:
     def __init__(self, api_key: Optional[str], host: Optional[str] = None, *, timeout: Optional[float] = None,
                  max_retries: Optional[int] = None, concurrency: Optional[int] = None,
                  progress: Optional[bool] = None) -> None:
-        if host is None:
-            host = os.environ.get("ANGO_HOST") or DEFAULT_HOST
-        if not api_key:
-            raise AngoInvalidArgumentError("the API key is empty (pass it, or set it in the environment)",
-                                           code="INVALID_ARGUMENT")
-        self.host = host
         # The key lives in the native client only (see the `api_key` property), so that
-        # vars(sdk), sdk.__dict__ and pickled/copied state never show it.
-        self._client = _native.Client(api_key, host, timeout=timeout, max_retries=max_retries,
+        # vars(sdk), sdk.__dict__ and pickled/copied state never show it. Without a host,
+        # the core takes $ANGO_HOST, else the default host.
+        self._client = _native.Client(api_key or "", host, timeout=timeout, max_retries=max_retries,
                                       concurrency=concurrency, progress=progress)
+        self.host = host if host is not None else self._client.host
         self.setup_logger()
         #: Per-file outcomes of the last ``upload_files`` call made by this thread's SDK.
         self.last_upload_report: Optional[Dict[str, Any]] = None
@@ -183,19 +177,6 @@ class SDK:
     # ------------------------------------------------------------------------------------------------------------
     # Table methods with Python-only behaviour (their docstrings start with the table's)
     # ------------------------------------------------------------------------------------------------------------
-    def assign_task(self, project_id: Optional[str] = None, task_ids: Optional[List[str]] = None,
-                    stage_filter: Optional[str] = None, email: Optional[str] = None, *,
-                    project: Optional[str] = None, tasks: Optional[List[str]] = None,
-                    stage: Optional[str] = None) -> Any:
-        """Also accepts the v1.3.14 names ``project``, ``tasks`` and ``stage``."""
-        project_id = _either("project_id", project_id, "project", project)
-        task_ids = _either("task_ids", task_ids, "tasks", tasks)
-        stage_filter = _either("stage_filter", stage_filter, "stage", stage)
-        if project_id is None or task_ids is None or stage_filter is None or email is None:
-            raise TypeError("assign_task() needs project_id, task_ids, stage_filter and email")
-        return self._client.call("assign_task", {"project_id": project_id, "task_ids": task_ids,
-                                                 "stage_filter": stage_filter, "email": email})
-
     def create_issue(self, task_id: str, content: str,
                      content_mentions: Optional[Union[List[str], List[int], List[float]]] = None,
                      object_id: Optional[str] = None,
@@ -217,23 +198,17 @@ class SDK:
                    external_id: Optional[str] = None) -> Any:
         """Also accepts the v1.3.14 form ``get_assets(project_id, asset_id, external_id,
         page, limit, filters)``: a string where a page number belongs is an asset id (and
-        then an external id); ``asset_id`` and ``external_id`` become filters. A page or
-        limit of ``None`` is the default; ``filters=None`` is sent as ``null``."""
-        args: Dict[str, Any] = {"project_id": project_id}
+        then an external id). A page or limit of ``None`` is the default; ``filters=None``
+        is sent as ``null``."""
         if isinstance(page, str):
             asset_id, page = (asset_id or page), None
             if isinstance(limit, str):
                 external_id, limit = (external_id or limit), None
+        args: Dict[str, Any] = {"project_id": project_id, "asset_id": asset_id, "external_id": external_id}
         if page is not None:
             args["page"] = page
         if limit is not None:
             args["limit"] = limit
-        if asset_id is not None or external_id is not None:
-            filters = dict(filters) if filters else {}
-            if asset_id is not None:
-                filters["_id"] = asset_id
-            if external_id is not None:
-                filters["externalId"] = external_id
         if filters is not _NO_FILTERS:
             args["filters"] = filters
         return self._client.call("get_assets", args)
@@ -243,17 +218,16 @@ class SDK:
                   task_filter: Optional[TaskFilter] = None, sort: Optional[str] = None,
                   fields: Optional[str] = None, *, stages: Optional[str] = None) -> Any:
         """``status``, ``stage`` and ``batches`` warn (``DeprecationWarning``), as in the
-        official SDK; ``stages`` is the v1.3.14 name of ``stage``."""
+        official SDK."""
         import warnings
-        stage = _either("stage", stage, "stages", stages)
-        for name, value in (("status", status), ("batches", batches), ("stage", stage)):
+        for name, value in (("status", status), ("batches", batches), ("stage", stage or stages)):
             if value:
                 warnings.warn(f"The '{name}' parameter is deprecated. Use task_filter=TaskFilter({name}=...) instead.",
                               DeprecationWarning, stacklevel=2)
         return self._client.call("get_tasks", {
             "project_id": project_id, "page": page, "limit": limit, "status": status, "stage": stage,
             "batches": batches, "include_answer": bool(include_answer), "task_filter": task_filter, "sort": sort,
-            "fields": fields})
+            "fields": fields, "stages": stages})
 
     def get_task_history(self, task_history_id: Optional[str] = None,
                          task_id: Optional[str] = None) -> Any:
@@ -284,7 +258,7 @@ class SDK:
         """Returns ``None`` (as the official SDK) and logs the upload at INFO level."""
         self._client.call("upload_files_with_asset_builder", {
             "project_id": project_id, "template_id": template_id, "input_file_path": input_file_path,
-            "parse_config": parse_config if parse_config is not None else {}, "priority": priority})
+            "parse_config": parse_config, "priority": priority})
         self.logger.info("Successfully uploaded assets to project %s", project_id)
 
     def annotate_task(self, task_id: str, payload: AnnotationPayload, overwrite: bool = False,
@@ -331,8 +305,8 @@ class SDK:
             if assignees or completed_at:
                 warnings.warn("export(): 'assignees' and 'completed_at' are no longer supported by the "
                               "export API and are ignored; use ExportOptions", DeprecationWarning, stacklevel=2)
-            options = ExportOptions(batches=batches,
-                                    updated_at=_time_filter(updated_at) if updated_at else None)
+            path = os.fspath(zip_file_path) if zip_file_path else None
+            return self._client.export(project_id, None, path, {"batches": batches, "updated_at": updated_at})
         return self.exportV3(project_id, options, zip_file_path)
 
     def exportV3(self, project_id: Optional[str], options: Optional[Union[ExportOptions, List[str]]] = None,
@@ -344,21 +318,19 @@ class SDK:
         tuple; ``None`` when ``zip_file_path`` is given (the archive is saved there).
 
         Also accepts the v1.3.14 form ``exportV3(project_id, batches, stage, format, type,
-        zip_file_path, filters)``, mapped onto ``ExportOptions``.
+        zip_file_path, filters)``, mapped onto ``ExportOptions`` by the core.
         """
-        from imerit_ango.models.export_options import ExportOptions
         if isinstance(options, list):
             batches, options = (batches if batches is not None else options), None
         if isinstance(zip_file_path, list):
             stage, zip_file_path = (stage if stage is not None else zip_file_path), None
+        legacy = None
         if any(v is not None for v in (batches, stage, format, type, filters)):
             if options is not None:
                 raise TypeError("pass either options or batches/stage/format/type/filters, not both")
-            options = _legacy_export_options(batches, stage, format, type, filters)
-        if options is None:
-            options = ExportOptions()
+            legacy = {"batches": batches, "stage": stage, "format": format, "type": type, "filters": filters}
         path = os.fspath(zip_file_path) if zip_file_path else None
-        return self._client.export(project_id, options, path)
+        return self._client.export(project_id, options, path, legacy)
 
     def export_iter(self, project_id: Optional[str], options: Optional[ExportOptions] = None) -> Iterator[Dict[str, Any]]:
         """Streams an NDJSON export record by record, without holding it all in memory."""
@@ -382,13 +354,13 @@ class SDK:
         and in ``self.last_upload_report``."""
         from imerit_ango.exceptions import AngoError
         report, registration_error = self._upload(project_id, file_paths, storage_id, batches, priority, progress)
-        failed = [f for f in report["files"] if not f["ok"]]
+        failed = [f for f in report["files"] if f["status"]["outcome"] != "uploaded"]
         for outcome in failed:
-            self.logger.warning("not uploaded: %s (%s)", outcome["path"], outcome["error"])
+            self.logger.warning("not uploaded: %s (%s)", outcome["path"], outcome["status"]["error"])
         if registration_error is not None:
             raise registration_error
         if report["response"] is None and failed:
-            raise AngoError(f"none of the {len(failed)} files could be uploaded: {failed[0]['error']}",
+            raise AngoError(f"none of the {len(failed)} files could be uploaded: {failed[0]['status']['error']}",
                             code="UPLOAD_FAILED")
         return report["response"]
 
@@ -397,24 +369,24 @@ class SDK:
                             progress: ProgressArg = None) -> Any:
         """Like ``upload_files``, but never raises for a file or registration failure.
 
-        Returns ``{"response", "registration_error", "files"}``: ``response`` is the
-        import response (``None`` if nothing was registered), ``registration_error`` the
-        import call's error text, and ``files`` one ``{"path", "external_id", "ok",
-        "url", "error", "registration"}`` per input file, in order; ``registration`` is
-        ``"registered"``, ``"not_registered"`` or ``"unknown"`` (the import failed
-        ambiguously and looking the asset up by external id failed too). Invalid
-        arguments (unknown project, storage or batch) still raise before anything is
-        uploaded.
+        Returns the core's upload report, ``{"response", "registration_error", "files"}``
+        (the shape Node and the CLI give too): ``response`` is the import response
+        (``None`` if nothing was registered), ``registration_error`` the import call's
+        error text, and ``files`` one ``{"path", "external_id", "status"}`` per input
+        file, in order, where ``status`` is ``{"outcome": "uploaded", "url"}``,
+        ``{"outcome": "failed", "error"}`` or ``{"outcome": "unknown", "url", "error"}``
+        (the import failed ambiguously and looking the asset up by external id failed
+        too). Invalid arguments (unknown project, storage or batch) still raise before
+        anything is uploaded.
         """
         return self._upload(project_id, file_paths, storage_id, batches, priority, progress)[0]
 
     def _upload(self, project_id: Optional[str], file_paths: List[Any], storage_id: Optional[str],
                 batches: Optional[List[str]], priority: int,
                 progress: ProgressArg) -> Tuple[Dict[str, Any], Optional[BaseException]]:
-        report = self._client.upload_files(project_id, list(file_paths), storage_id or None, batches or None,
-                                           priority, progress)
-        # The registration call's exception (with its status and body), kept out of the report.
-        error: Optional[BaseException] = report.pop("_error", None)
+        report, error = self._client.upload_files(
+            project_id, list(file_paths), {"storage_id": storage_id, "batches": batches, "priority": priority},
+            progress)
         self.last_upload_report = report
         return report, error
 
@@ -427,22 +399,22 @@ class SDK:
     # ------------------------------------------------------------------------------------------------------------
     # Extras: lazy iteration over every page
     # ------------------------------------------------------------------------------------------------------------
-    def iter_tasks(self, project_id: Optional[str], *, page_size: int = 100, status: Optional[str] = None,
+    def iter_tasks(self, project_id: Optional[str], *, page_size: Optional[int] = None, status: Optional[str] = None,
                    stage: Optional[str] = None, batches: Optional[List[str]] = None, include_answer: bool = False,
                    task_filter: Optional[TaskFilter] = None, sort: Optional[str] = None,
                    fields: Optional[str] = None) -> Iterator[Dict[str, Any]]:
         """Every task of the project, fetched page by page as you iterate (the filters
-        are ``get_tasks``')."""
+        are ``get_tasks``'; ``page_size`` defaults to the core's, 100)."""
         return self._client.iter_tasks(project_id, page_size, {
             "status": status, "stage": stage, "batches": batches, "include_answer": include_answer,
             "task_filter": task_filter, "sort": sort, "fields": fields})
 
-    def iter_assets(self, project_id: Optional[str], *, page_size: int = 100,
+    def iter_assets(self, project_id: Optional[str], *, page_size: Optional[int] = None,
                     filters: Optional[Dict[str, Any]] = None) -> Iterator[Dict[str, Any]]:
         """Every asset of the project, fetched page by page as you iterate."""
         return self._client.iter_assets(project_id, page_size, filters)
 
-    def iter_projects(self, *, page_size: int = 100) -> Iterator[Dict[str, Any]]:
+    def iter_projects(self, *, page_size: Optional[int] = None) -> Iterator[Dict[str, Any]]:
         """Every project visible to the key, fetched page by page as you iterate."""
         return self._client.iter_projects(page_size)
 
@@ -462,6 +434,16 @@ def _install(cls: type) -> None:
         if existing is not None:
             existing.__doc__ = _doc(method) + (f"\n\n{existing.__doc__}" if existing.__doc__ else "")
             continue
+        # An alias (an older name) is one more keyword-only parameter, default None;
+        # the argument it stands for, and the positional ones after it, become optional.
+        aliases = [dict(p, name=alias, default="null", keyword_only=True)
+                   for p in params for alias in p.get("aliases", ())]
+        if aliases:
+            first = next(i for i, p in enumerate(params) if p.get("aliases"))
+            params = [dict(p, default=p["default"] or "null") if i >= first and not p["keyword_only"] else p
+                      for i, p in enumerate(params)]
+            params = [p for p in params if not p["keyword_only"]] + [p for p in params if p["keyword_only"]]
+            params += aliases
         names = ("self",) + tuple(p["name"] for p in params)
         keyword_only = sum(1 for p in params if p["keyword_only"])
         code = template.replace(
@@ -510,17 +492,11 @@ def _doc(method: Dict[str, Any]) -> str:
     """A method's docstring: the table's doc, then one line per argument."""
     lines = [method["doc"], "", "Args:"]
     lines += [f"    {p['name']}: {p['doc']}" for p in method["params"]]
+    lines += [f"    {alias}: The older name of {p['name']}." for p in method["params"] for alias in p.get("aliases", ())]
     return "\n".join(lines)
 
 
 _install(SDK)
-
-
-
-def _either(name: str, value: Any, alias: str, alias_value: Any) -> Any:
-    if value is not None and alias_value is not None and value != alias_value:
-        raise TypeError(f"got both '{name}' and its alias '{alias}'")
-    return value if value is not None else alias_value
 
 
 def _is_position(value: Any) -> bool:
@@ -531,45 +507,3 @@ def _is_position(value: Any) -> bool:
         return True
     return (isinstance(value, (list, tuple)) and len(value) > 0
             and all(isinstance(v, numbers) and not isinstance(v, bool) for v in value))
-
-
-def _time_filter(window: Any) -> TimeFilter:
-    from imerit_ango.models.export_options import TimeFilter
-    if isinstance(window, TimeFilter):
-        return window
-    if isinstance(window, (list, tuple)) and len(window) == 2:
-        return TimeFilter(window[0], window[1])
-    raise ValueError("a time window is [from_datetime, to_datetime]")
-
-
-_FILTER_FLAGS = {
-    "sendEmail": "send_email",
-    "includeMetadata": "include_metadata",
-    "includeHistory": "include_history",
-    "includeOnlyKeyFrames": "include_key_frames_only",
-    "includeIdleBlurDurations": "include_idle_blur_durations",
-}
-
-
-def _legacy_export_options(batches: Optional[List[str]], stage: Optional[List[str]], format: Any, type: Any,
-                           filters: Optional[Dict[str, Any]]) -> ExportOptions:
-    """The v1.3.14 exportV3 arguments as ExportOptions."""
-    import warnings
-    from imerit_ango.models.enums import ExportFormats, ExportTypes
-    from imerit_ango.models.export_options import ExportOptions
-    kwargs: Dict[str, Any] = {"batches": batches, "stage": stage}
-    if format is not None:
-        kwargs["export_format"] = ExportFormats(enum_value(format).lower())
-    if type is not None:
-        kwargs["export_type"] = ExportTypes(enum_value(type).lower())
-    for key, value in (filters or {}).items():
-        if key in _FILTER_FLAGS:
-            kwargs[_FILTER_FLAGS[key]] = str(value).lower() == "true"
-        elif key == "doNotNotify":
-            kwargs["notify"] = str(value).lower() != "true"
-        else:
-            warnings.warn(f"exportV3(): filter '{key}' is not supported by the export API and is ignored",
-                          UserWarning, stacklevel=3)
-    return ExportOptions(**kwargs)
-
-

@@ -213,13 +213,13 @@ class SDK:
         priority: int = 0,
         *,
         progress: ProgressArg = None,
-    ) -> Any: ...
+    ) -> _types.UploadReport: ...
     def upload_brush_array(self, project_id: str, arr: Any, medical: bool = False) -> str: ...
     def iter_tasks(
         self,
         project_id: Optional[str],
         *,
-        page_size: int = 100,
+        page_size: Optional[int] = None,
         status: Optional[str] = None,
         stage: Optional[str] = None,
         batches: Optional[List[str]] = None,
@@ -232,10 +232,10 @@ class SDK:
         self,
         project_id: Optional[str],
         *,
-        page_size: int = 100,
+        page_size: Optional[int] = None,
         filters: Optional[Dict[str, Any]] = None,
     ) -> Iterator[_types.Asset]: ...
-    def iter_projects(self, *, page_size: int = 100) -> Iterator[_types.Project]: ...
+    def iter_projects(self, *, page_size: Optional[int] = None) -> Iterator[_types.Project]: ...
 
     # Generated from the method table (`ango_core::api`) by ango-codegen.
 

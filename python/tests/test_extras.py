@@ -45,6 +45,29 @@ def test_export_iter_streams_ndjson_rows(hub: LocalHub, sdk: SDK) -> None:
     assert rows == sdk.exportV3(project_id, ExportOptions())
 
 
+def test_legacy_export_arguments_are_read_by_the_core(hub: LocalHub, sdk: SDK) -> None:
+    project_id = hub.seed_project("legacy-export", 4, completed=True)
+    expected = sdk.exportV3(project_id, ExportOptions(export_format=ExportFormats.NDJSON))[0]
+    # v1.3.14: exportV3(project_id, batches, stage, format=, type=, filters=): a filter the export API lost is ignored with a warning raised at the caller's line.
+    with pytest.warns(UserWarning, match="filter 'assignee' is not supported") as caught:
+        rows, count = sdk.exportV3(project_id, None, ["Complete"], format="NDJSON", type="Task",
+                                   filters={"includeHistory": "true", "assignee": "x@y"})
+    assert caught[0].filename == __file__
+    assert list(rows) == list(expected) and count == 4
+    with pytest.raises(AngoInvalidArgumentError, match="xml"):
+        sdk.exportV3(project_id, format="xml")
+    with pytest.raises(AngoInvalidArgumentError, match="time window"):
+        sdk.export(project_id, updated_at="yesterday")  # type: ignore[arg-type]
+    assert sdk.export(project_id, batches=[]) == sdk.exportV3(project_id)
+
+
+def test_converter_operations_are_checked_by_the_core() -> None:
+    with pytest.raises(AngoInvalidArgumentError, match="unknown converter operation"):
+        _native.formats_call("to_tiff", {})
+    with pytest.raises(AngoInvalidArgumentError, match="needs a client"):
+        _native.formats_call("export_as", {"project_id": "p", "to": "coco", "out": "x.json"})
+
+
 def test_export_to_zip_file(hub: LocalHub, sdk: SDK, tmp_path: Any) -> None:
     project_id = hub.seed_project("zip", 2, completed=True)
     target = tmp_path / "export.zip"
@@ -65,7 +88,7 @@ def test_upload_report_progress_and_official_return(hub: LocalHub, sdk: SDK, tmp
     assert report["registration_error"] is None and report["response"] is not None
     files: List[Dict[str, Any]] = report["files"]
     assert [f["path"] for f in files] == paths + [paths[0]]
-    assert all(f["ok"] and f["url"] for f in files)
+    assert all(f["status"]["outcome"] == "uploaded" and f["status"]["url"] for f in files)
     assert files[-1]["external_id"] == "dict-one"
     assert calls[0] == (0, 6) and calls[-1] == (6, 6)
     assert sdk.last_upload_report is report
@@ -74,7 +97,8 @@ def test_upload_report_progress_and_official_return(hub: LocalHub, sdk: SDK, tmp
     response = sdk.upload_files(project_id, [paths[1], missing], progress=False)
     assert response is not None
     outcome = {f["path"]: f for f in sdk.last_upload_report["files"]}  # type: ignore[index]
-    assert outcome[paths[1]]["ok"] and not outcome[missing]["ok"] and outcome[missing]["error"]
+    assert outcome[paths[1]]["status"]["outcome"] == "uploaded"
+    assert outcome[missing]["status"]["outcome"] == "failed" and outcome[missing]["status"]["error"]
     with pytest.raises(AngoError):
         sdk.upload_files(project_id, [missing])
 
@@ -89,7 +113,7 @@ def test_a_failing_progress_callback_does_not_abort_the_upload(sdk: SDK, tmp_pat
         raise RuntimeError("callback failed")
 
     report = sdk.upload_files_report(project_id, [str(path)], progress=explode)
-    assert report["files"][0]["ok"]
+    assert report["files"][0]["status"]["outcome"] == "uploaded"
 
 
 def test_model_functions_come_from_the_core() -> None:

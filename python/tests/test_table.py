@@ -62,6 +62,8 @@ def test_table_methods_have_the_official_signatures() -> None:
         # Hand-written methods may add keyword-only aliases after the official ones (and
         # make required arguments optional when an alias can stand for them).
         hand_written = getattr(SDK, name).__code__.co_firstlineno != _template.__code__.co_firstlineno
+        # The table's aliases do the same for generated methods.
+        hand_written = hand_written or any(p["aliases"] for p in TABLE[name]["params"])
         assert [p[:2] for p in ours[:len(expected)]] == [p[:2] for p in expected], name
         for (_, _, default), (param, _, official_default) in zip(ours, expected):
             if not (hand_written and default is None):
@@ -77,6 +79,7 @@ def test_generated_methods_take_the_tables_parameters_exactly() -> None:
         if function.__code__.co_firstlineno != _template.__code__.co_firstlineno:
             continue  # written by hand
         table = [(p["name"], "keyword" if p["keyword_only"] else "positional") for p in method["params"]]
+        table += [(alias, "keyword") for p in method["params"] for alias in p["aliases"]]
         assert [(n, k) for n, k, _ in _ours(function)] == table, name
 
 
@@ -115,6 +118,26 @@ def test_defaults_come_from_the_table_and_bad_arguments_never_reach_the_server()
         filtered = sdk.get_tasks(project_id, task_filter=TaskFilter(assignee=StringFilter(in_list=["x@y"]),
                                                                     created_at=DateRange(gt=_dt())))
         assert filtered["data"]["tasks"] == []
+
+
+def test_aliases_are_the_cores() -> None:
+    # assign_task's v1.3.14 names come from the table: keyword-only, resolved by the core.
+    params = inspect.signature(SDK.assign_task).parameters
+    assert [params[n].kind for n in ("project", "tasks", "stage")] == [inspect.Parameter.KEYWORD_ONLY] * 3
+    assert "older name of project_id" in (SDK.assign_task.__doc__ or "")
+    with LocalHub(latency_ms=0, fail_rate=0.0) as hub:
+        sdk = SDK(hub.api_key, host=hub.url)
+        project_id = hub.seed_project("aliases", 2)
+        before = hub.request_count
+        with pytest.raises(AngoInvalidArgumentError, match="twice"):
+            sdk.assign_task(project_id, ["t"], "s", "a@x", project="other")
+        with pytest.raises(AngoInvalidArgumentError, match="missing the required argument 'task_ids' \\(or 'tasks'\\)"):
+            sdk.assign_task(project=project_id, stage="s", email="a@x")
+        assert hub.request_count == before
+        tasks = sdk.get_tasks(project_id)["data"]["tasks"]
+        with pytest.warns(DeprecationWarning):
+            staged = sdk.get_tasks(project_id, stages=tasks[0]["stage"])
+        assert staged["data"]["tasks"]
 
 
 def _dt() -> Any:

@@ -14,9 +14,7 @@ mod task;
 
 pub use client::{AngoClient, CancelToken, methods};
 pub use emulator::{Emulator, start_emulator};
-pub use formats::{
-    formats_coco_to_import, formats_convert, formats_export_as, formats_yolo_to_import,
-};
+pub use formats::formats_call;
 pub use plugins::{
     NativePlugin, plugin_complete, plugin_export_next, plugin_kinds, plugin_log,
     plugin_log_enabled, start_plugin,

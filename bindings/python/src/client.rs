@@ -6,7 +6,6 @@
 //! reaches Python as `PanicException`.
 
 use ango_core as core;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use serde_json::Value;
 
@@ -85,12 +84,13 @@ fn overrides(
 
 #[pymethods]
 impl Client {
+    /// `host` `None`: `$ANGO_HOST`, else the default host (the core's rule).
     #[new]
-    #[pyo3(signature = (api_key, host, *, timeout=None, max_retries=None, concurrency=None, progress=None))]
+    #[pyo3(signature = (api_key, host=None, *, timeout=None, max_retries=None, concurrency=None, progress=None))]
     fn new(
         py: Python<'_>,
         api_key: String,
-        host: String,
+        host: Option<String>,
         timeout: Option<f64>,
         max_retries: Option<u32>,
         concurrency: Option<usize>,
@@ -102,8 +102,11 @@ impl Client {
             let overrides = overrides(timeout, max_retries, concurrency, progress)?;
             let mut settings = core::Settings::from_env();
             overrides.apply(&mut settings);
-            core::Client::builder(api_key.clone())
-                .host(host)
+            if api_key.is_empty() {
+                // Never the environment's key: the official SDK has no such fallback.
+                return Err(core::Error::InvalidArgument("the API key is empty".into()));
+            }
+            core::Client::builder_from_env(Some(&api_key), host.as_deref())?
                 .settings(settings)
                 .build()
         })?;
@@ -201,16 +204,38 @@ impl Client {
 
     /// The official `exportV3` result: the parsed JSON; for NDJSON a `(rows, count)`
     /// tuple whose rows stream from the downloaded file; `None` when saved to `path`.
-    #[pyo3(signature = (project_id, options, path=None))]
+    /// `options` is an `ExportOptions` (`None`: the defaults), or with `legacy` the
+    /// v1.3.14 arguments (the core's `LegacyExportArgs`), whose unsupported filters
+    /// are ignored with a `UserWarning`.
+    #[pyo3(signature = (project_id, options=None, path=None, legacy=None))]
     fn export(
         &self,
         py: Python<'_>,
         project_id: String,
-        options: &Bound<'_, PyAny>,
+        options: Option<&Bound<'_, PyAny>>,
         path: Option<String>,
+        legacy: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
-            let options = models::export_options(options)?;
+            let options = match (options, legacy) {
+                (Some(o), _) if !o.is_none() => models::model(o)?,
+                (_, Some(l)) if !l.is_none() => {
+                    let legacy: core::export::LegacyExportArgs = models::model(l)?;
+                    let (options, ignored) = legacy
+                        .options()
+                        .map_err(|e| crate::errors::to_pyerr(py, e))?;
+                    for key in ignored {
+                        let message = std::ffi::CString::new(format!(
+                            "exportV3(): filter '{key}' is not supported by the export API and is ignored"
+                        ))
+                        .unwrap_or_default();
+                        let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+                        PyErr::warn(py, &category, &message, 2)?;
+                    }
+                    options
+                }
+                _ => core::models::ExportOptions::default(),
+            };
             let c = self.inner.clone();
             if let Some(path) = path {
                 blocking::call(py, move || c.export_to_file(&project_id, &options, &path))?;
@@ -241,7 +266,7 @@ impl Client {
         options: &Bound<'_, PyAny>,
     ) -> PyResult<iter::Rows> {
         blocking::shield(|| {
-            let options = models::export_options(options)?;
+            let options: core::models::ExportOptions = models::model(options)?;
             let c = self.inner.clone();
             let rows = blocking::call(py, move || c.raw().export_rows(&project_id, &options))?;
             Ok(iter::Rows::from_export(rows))
@@ -250,38 +275,40 @@ impl Client {
 
     // ----------------------------------------------------------------- uploads
 
-    /// Uploads local files; returns `{"response", "registration_error", "files"}` with
-    /// one `{"path", "external_id", "ok", "url" | "error"}` per file, in input order.
-    #[pyo3(signature = (project_id, files, storage_id=None, batches=None, priority=0, progress=None))]
-    #[allow(clippy::too_many_arguments)]
+    /// Uploads local files (each a path, or a dict with `data` and optionally
+    /// `externalId`, `contextData`, `metadata`) with `options` (the core's
+    /// `UploadOptions`: `storage_id`, `batches`, `priority`); returns `(report, error)`:
+    /// the core's `UploadReport` as it serializes, and the registration call's
+    /// exception (or `None`).
+    #[pyo3(signature = (project_id, files, options=None, progress=None))]
     fn upload_files(
         &self,
         py: Python<'_>,
         project_id: String,
         files: &Bound<'_, PyAny>,
-        storage_id: Option<String>,
-        batches: Option<&Bound<'_, PyAny>>,
-        priority: i64,
+        options: Option<&Bound<'_, PyAny>>,
         progress: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
-            let files = files
-                .try_iter()?
-                .map(|f| upload_file(&f?))
-                .collect::<PyResult<Vec<_>>>()?;
-            let options = core::upload::UploadOptions {
-                storage_id,
-                batches: match batches {
-                    Some(b) => models::model(b)?,
-                    None => None,
-                },
-                priority,
-                progress: progress_reporter(progress)?,
-                concurrency: None,
+            let files: Vec<core::upload::UploadFile> = models::model(files)?;
+            let mut options: core::upload::UploadOptions = match options {
+                Some(o) => models::model(o)?,
+                None => core::upload::UploadOptions::default(),
             };
+            options.progress = progress_reporter(progress)?;
             let c = self.inner.clone();
             let report = blocking::call(py, move || c.upload_files(&project_id, &files, &options))?;
-            upload_report(py, report)
+            // The core's serialized report, and the registration call's error as the
+            // exception it would raise (with its status and body).
+            let shape = serde_json::to_value(&report)
+                .map_err(|e| crate::errors::to_pyerr(py, core::Error::Internal(e.to_string())))?;
+            let error = report
+                .registration_error
+                .map(|e| crate::errors::to_pyerr(py, e).into_value(py));
+            Ok((to_py(py, &shape)?, error)
+                .into_pyobject(py)?
+                .into_any()
+                .unbind())
         })
     }
 
@@ -341,34 +368,6 @@ impl Client {
     }
 }
 
-/// A path, or a dict `{"data", "externalId"?, "contextData"?, "metadata"?}`.
-fn upload_file(obj: &Bound<'_, PyAny>) -> PyResult<core::upload::UploadFile> {
-    let fspath = |o: &Bound<'_, PyAny>| -> PyResult<String> {
-        o.py().import("os")?.call_method1("fspath", (o,))?.extract()
-    };
-    let Ok(dict) = obj.cast::<pyo3::types::PyDict>() else {
-        return Ok(core::upload::UploadFile::new(fspath(obj)?));
-    };
-    let data = dict
-        .get_item("data")?
-        .ok_or_else(|| PyValueError::new_err("a file dict needs a 'data' path"))?;
-    let mut file = core::upload::UploadFile::new(fspath(&data)?);
-    file.external_id = dict
-        .get_item("externalId")?
-        .filter(|v| !v.is_none())
-        .map(|v| v.extract())
-        .transpose()?;
-    let optional = |key: &str| -> PyResult<Option<Value>> {
-        match dict.get_item(key)? {
-            Some(v) if !v.is_none() => Ok(Some(from_py(&v)?)),
-            _ => Ok(None),
-        }
-    };
-    file.context_data = optional("contextData")?;
-    file.metadata = optional("metadata")?;
-    Ok(file)
-}
-
 /// `True`/`False` for the core's bar or none, a callable `(done, total)` for callbacks,
 /// `None` for the client's setting.
 fn progress_reporter(
@@ -395,47 +394,4 @@ fn progress_reporter(
         core::ProgressMode::Off
     };
     Ok(Some(core::progress::for_mode(mode)))
-}
-
-fn upload_report(py: Python<'_>, report: core::upload::UploadReport) -> PyResult<Py<PyAny>> {
-    use pyo3::types::{PyDict, PyList};
-    let out = PyDict::new(py);
-    match &report.response {
-        Some(response) => out.set_item("response", to_py(py, response)?)?,
-        None => out.set_item("response", py.None())?,
-    }
-    out.set_item(
-        "registration_error",
-        report.registration_error.as_ref().map(|e| e.to_string()),
-    )?;
-    let files = PyList::empty(py);
-    for outcome in &report.files {
-        let item = PyDict::new(py);
-        item.set_item("path", outcome.path.to_string_lossy())?;
-        item.set_item("external_id", &outcome.external_id)?;
-        match &outcome.status {
-            core::upload::FileStatus::Uploaded { url } => {
-                item.set_item("ok", true)?;
-                item.set_item("url", url)?;
-                item.set_item("error", py.None())?;
-            }
-            core::upload::FileStatus::Failed { error } => {
-                item.set_item("ok", false)?;
-                item.set_item("url", py.None())?;
-                item.set_item("error", error)?;
-            }
-            core::upload::FileStatus::Unknown { url, error } => {
-                item.set_item("ok", false)?;
-                item.set_item("url", url)?;
-                item.set_item("error", error)?;
-            }
-        }
-        item.set_item("registration", outcome.status.registration())?;
-        files.append(item)?;
-    }
-    out.set_item("files", files)?;
-    if let Some(error) = report.registration_error {
-        out.set_item("_error", crate::errors::to_pyerr(py, error).into_value(py))?;
-    }
-    Ok(out.into_any().unbind())
 }

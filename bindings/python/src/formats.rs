@@ -1,65 +1,22 @@
-//! The format converters of `ango_core::formats` for `imerit_ango.formats`: export rows
-//! to COCO, YOLO and Pascal VOC, a project's export straight to one of them, and COCO
-//! or YOLO annotations back to Ango's import format.
+//! The format converters of `ango_core::formats` for `imerit_ango.formats`: one native
+//! function passing an operation and its arguments to the core's
+//! [`formats::call`](ango_core::formats::call), where the argument rules live.
 //!
-//! Thin: arguments become core values, the work runs without the GIL, and reports come
-//! back as the core's JSON (`ConversionReport::to_value`, `ImportReport::to_value`).
+//! Glue only: the arguments become JSON, an iterable of rows is pulled one row at a
+//! time while the conversion runs without the GIL, and the result comes back as the
+//! core's JSON.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use ango_core as core;
 use ango_core::export_row::ExportRow;
-use ango_core::formats::{self, AssetInfo, Format, ImportPlan, RowReader};
-use ango_core::ontology::CategorySchema;
+use ango_core::formats;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyIterator, PyString};
-use serde_json::Value;
 
 use crate::convert::{from_py, to_py};
 use crate::errors::to_pyerr;
-use crate::{blocking, client, models};
-
-/// An ontology as given: a JSON file to read, or its JSON value.
-enum OntologySource {
-    Path(PathBuf),
-    Value(Value),
-}
-
-impl OntologySource {
-    /// A path (`str` or `os.PathLike`), a dict (a category schema, an object with
-    /// `categorySchema`, or a `get_project` answer), or a list of tools.
-    fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
-        if let Some(path) = path_of(obj)? {
-            return Ok(OntologySource::Path(path));
-        }
-        Ok(OntologySource::Value(from_py(obj)?))
-    }
-
-    /// The category schema (reads the file: call without the GIL).
-    fn load(&self) -> core::Result<CategorySchema> {
-        match self {
-            OntologySource::Path(path) => formats::read_ontology_file(path),
-            OntologySource::Value(value) => formats::ontology_from_value(value),
-        }
-    }
-}
-
-/// `Some(path)` for a `str` or an `os.PathLike`, `None` for anything else.
-fn path_of(obj: &Bound<'_, PyAny>) -> PyResult<Option<PathBuf>> {
-    if obj.is_instance_of::<PyString>() || obj.hasattr("__fspath__")? {
-        return Ok(Some(obj.extract()?));
-    }
-    Ok(None)
-}
-
-fn target(py: Python<'_>, to: &str) -> PyResult<Format> {
-    to.parse::<Format>().map_err(|e| to_pyerr(py, e))
-}
-
-fn report(py: Python<'_>, report: &formats::ConversionReport) -> PyResult<Py<PyAny>> {
-    Ok(to_py(py, &report.to_value())?.unbind())
-}
+use crate::{blocking, client};
 
 /// Export rows from a Python iterable, pulled one at a time (the GIL taken for each)
 /// while the conversion runs without it. A Python exception raised by the iterable
@@ -112,30 +69,30 @@ impl Iterator for PyRows {
     }
 }
 
-/// Converts an export (a `.ndjson`/`.json` file, or an iterable of rows) to `to`
-/// (`coco`, `yolo`, `yolo-seg`, `voc`) at `out`; returns the conversion report.
+/// Runs the converter `operation` with `args` (a dict, see `ango_core::formats::call`);
+/// `rows`, for `convert`, is an iterable of export rows (dicts, NDJSON lines) read one
+/// at a time; `client` is the native client `export_as` exports with.
 #[pyfunction]
-#[pyo3(signature = (source, to, ontology, out))]
-fn formats_convert(
+#[pyo3(signature = (operation, args, rows=None, client=None))]
+fn formats_call(
     py: Python<'_>,
-    source: &Bound<'_, PyAny>,
-    to: String,
-    ontology: &Bound<'_, PyAny>,
-    out: PathBuf,
+    operation: String,
+    args: &Bound<'_, PyAny>,
+    rows: Option<&Bound<'_, PyAny>>,
+    client: Option<&Bound<'_, client::Client>>,
 ) -> PyResult<Py<PyAny>> {
     blocking::shield(|| {
-        let format = target(py, &to)?;
-        let ontology = OntologySource::from_py(ontology)?;
-        if let Some(path) = path_of(source)? {
+        let args = from_py(args)?;
+        let client = client.map(|c| c.get().inner.clone());
+        let Some(rows) = rows else {
             let done = blocking::call(py, move || {
-                let ontology = ontology.load()?;
-                formats::convert(RowReader::open(&path)?, format, &ontology, &out)
+                formats::call(client.as_ref(), &operation, args, None)
             })?;
-            return report(py, &done);
-        }
+            return Ok(to_py(py, &done)?.unbind());
+        };
         let error = Arc::new(Mutex::new(None));
         let rows = PyRows {
-            iter: source.try_iter()?.unbind(),
+            iter: rows.try_iter()?.unbind(),
             error: Arc::clone(&error),
             done: false,
         };
@@ -143,124 +100,19 @@ fn formats_convert(
         // running in the background once the caller has been interrupted.
         let result = py.detach(move || {
             blocking::catch(move || {
-                let ontology = ontology.load()?;
-                formats::convert(rows, format, &ontology, &out)
+                formats::call(client.as_ref(), &operation, args, Some(Box::new(rows)))
             })
         });
         if let Some(err) = error.lock().unwrap_or_else(|e| e.into_inner()).take() {
             return Err(err);
         }
         let done = result.map_err(|e| to_pyerr(py, e))?;
-        report(py, &done)
-    })
-}
-
-/// Exports a project as NDJSON and converts it on the fly (`Client::export_as`).
-#[pyfunction]
-#[pyo3(signature = (client, project_id, to, out, options=None, ontology=None))]
-fn formats_export_as(
-    py: Python<'_>,
-    client: &Bound<'_, client::Client>,
-    project_id: String,
-    to: String,
-    out: PathBuf,
-    options: Option<&Bound<'_, PyAny>>,
-    ontology: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    blocking::shield(|| {
-        let format = target(py, &to)?;
-        let options = match options {
-            Some(o) if !o.is_none() => models::export_options(o)?,
-            _ => core::models::ExportOptions::new(None, None),
-        };
-        let ontology = match ontology {
-            Some(o) if !o.is_none() => Some(OntologySource::from_py(o)?),
-            _ => None,
-        };
-        let c = client.get().inner.clone();
-        let done = blocking::call(py, move || {
-            let ontology = ontology.as_ref().map(OntologySource::load).transpose()?;
-            c.export_as(&project_id, &options, format, ontology.as_ref(), &out)
-        })?;
-        report(py, &done)
-    })
-}
-
-/// Assets to match images against: dicts as `get_assets` lists them or export rows
-/// (`externalId`, `metadata.width/height`), or bare external ids.
-fn assets_of(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Vec<AssetInfo>> {
-    let items = match from_py(obj)? {
-        Value::Array(items) => items,
-        _ => {
-            return Err(pyo3::exceptions::PyTypeError::new_err(
-                "assets must be a list of asset dicts or external ids",
-            ));
-        }
-    };
-    formats::import::assets_from_values(&items).map_err(|e| to_pyerr(py, e))
-}
-
-fn plan(py: Python<'_>, plan: ImportPlan) -> PyResult<Py<PyAny>> {
-    let labels = to_py(py, &Value::Array(plan.labels))?;
-    let report = to_py(py, &plan.report.to_value())?;
-    Ok((labels, report).into_pyobject(py)?.into_any().unbind())
-}
-
-/// COCO annotations (a file, or the parsed document) to `import_labels` items.
-#[pyfunction]
-#[pyo3(signature = (coco, ontology, assets=None))]
-fn formats_coco_to_import(
-    py: Python<'_>,
-    coco: &Bound<'_, PyAny>,
-    ontology: &Bound<'_, PyAny>,
-    assets: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Py<PyAny>> {
-    blocking::shield(|| {
-        let ontology = OntologySource::from_py(ontology)?;
-        let assets = match assets {
-            Some(a) if !a.is_none() => Some(assets_of(py, a)?),
-            _ => None,
-        };
-        let source = match path_of(coco)? {
-            Some(path) => Err(path),
-            None => Ok(from_py(coco)?),
-        };
-        let done = blocking::call(py, move || {
-            let ontology = ontology.load()?;
-            let coco = match source {
-                Ok(value) => value,
-                Err(path) => formats::read_json_file(&path)?,
-            };
-            formats::coco_to_import(&coco, &ontology, assets.as_deref())
-        })?;
-        plan(py, done)
-    })
-}
-
-/// A YOLO dataset directory (`data.yaml`, `labels/`) to `import_labels` items.
-#[pyfunction]
-fn formats_yolo_to_import(
-    py: Python<'_>,
-    dir: PathBuf,
-    ontology: &Bound<'_, PyAny>,
-    assets: &Bound<'_, PyAny>,
-) -> PyResult<Py<PyAny>> {
-    blocking::shield(|| {
-        let ontology = OntologySource::from_py(ontology)?;
-        let assets = assets_of(py, assets)?;
-        let done = blocking::call(py, move || {
-            let ontology = ontology.load()?;
-            formats::yolo_to_import(&dir, &ontology, &assets)
-        })?;
-        plan(py, done)
+        Ok(to_py(py, &done)?.unbind())
     })
 }
 
 /// Adds the converters to the native module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(formats_convert, m)?)?;
-    m.add_function(wrap_pyfunction!(formats_export_as, m)?)?;
-    m.add_function(wrap_pyfunction!(formats_coco_to_import, m)?)?;
-    m.add_function(wrap_pyfunction!(formats_yolo_to_import, m)?)?;
+    m.add_function(wrap_pyfunction!(formats_call, m)?)?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 
 use ango_core as core;
 use core::models as cm;
-use core::ontology::{self, ClassificationCategory, RelationCategory, ToolCategory};
+use core::ontology;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
@@ -27,75 +27,18 @@ fn from_json<T: DeserializeOwned>(py: Python<'_>, value: Value) -> PyResult<T> {
         .py_err(py)
 }
 
-/// `ExportOptions` as the core's options.
-pub fn export_options(obj: &Bound<'_, PyAny>) -> PyResult<cm::ExportOptions> {
-    model(obj)
-}
-
-/// One ontology category in its dict form, whichever kind its `tool` names.
-fn category(value: Value) -> core::Result<Value> {
-    let kind = value
-        .get("tool")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if kind.parse::<ontology::Tool>().is_ok() {
-        ToolCategory::from_value(&value).map(|c| c.to_value())
-    } else if kind.parse::<ontology::Relation>().is_ok() {
-        RelationCategory::from_value(&value).map(|c| c.to_value())
-    } else {
-        ClassificationCategory::from_value(&value).map(|c| c.to_value())
-    }
-}
-
-/// The wire form of model `kind` read from `value`.
-fn wire_form(py: Python<'_>, kind: &str, value: Value) -> PyResult<Value> {
-    fn via<T: DeserializeOwned + serde::Serialize>(
-        py: Python<'_>,
-        value: Value,
-    ) -> PyResult<Value> {
-        let model: T = from_json(py, value)?;
-        serde_json::to_value(model)
-            .map_err(|e| core::Error::Internal(e.to_string()))
-            .py_err(py)
-    }
-    match kind {
-        "TaskFilter" => via::<cm::TaskFilter>(py, value),
-        "DateRange" => via::<cm::DateRange>(py, value),
-        "NumberRange" => via::<cm::NumberRange>(py, value),
-        "StringFilter" => via::<cm::StringFilter>(py, value),
-        "TimeFilter" => via::<cm::TimeFilter>(py, value),
-        "ProjectAssignment" => via::<cm::ProjectAssignment>(py, value),
-        "Invitation" => via::<cm::Invitation>(py, value),
-        "RoleUpdate" => via::<cm::RoleUpdate>(py, value),
-        "Storage" => via::<cm::Storage>(py, value),
-        "LLM" => via::<cm::Llm>(py, value),
-        "AnnotationPayload" => via::<cm::AnnotationPayload>(py, value),
-        "AssetBuilderTemplate" => via::<cm::AssetBuilderTemplate>(py, value),
-        "DataConfigItem" => via::<cm::DataConfigItem>(py, value),
-        "LabelOption" => via::<ontology::LabelOption>(py, value),
-        "TreeOption" => via::<ontology::TreeOption>(py, value),
-        "Category" => category(value).py_err(py),
-        "ExportOptions" => {
-            let options: cm::ExportOptions = from_json(py, value)?;
-            let query = options.to_query().into_iter();
-            Ok(Value::Object(
-                query.map(|(k, v)| (k, Value::String(v))).collect(),
-            ))
-        }
-        other => Err(PyValueError::new_err(format!("no model named {other:?}"))),
-    }
-}
-
-/// `toDict()` / `to_dict()` of every model class: the object read as the core model
-/// `kind` (`"TaskFilter"`, `"Storage"`, `"Category"`, ...) and written in its wire form
-/// (for `ExportOptions`, the export's query parameters).
+/// `toDict()` / `to_dict()` of every model class: the object's attributes through the
+/// core's `model_wire_form(kind, ...)` (`"TaskFilter"`, `"Storage"`, `"Category"`, ...).
 #[pyfunction]
 pub fn model_to_dict<'py>(
     py: Python<'py>,
     kind: &str,
     obj: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    crate::blocking::shield(|| to_py(py, &wire_form(py, kind, from_py(obj)?)?))
+    crate::blocking::shield(|| {
+        let form = core::api::model_wire_form(kind, from_py(obj)?).py_err(py)?;
+        to_py(py, &form)
+    })
 }
 
 /// A new 32-hex schema id.

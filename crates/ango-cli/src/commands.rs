@@ -7,7 +7,7 @@ use ango_core::formats::Format;
 use ango_core::models::{
     BatchFilter, ExportFormat, ExportOptions, StageFilter, TaskFilter, TaskType, TextFilter,
 };
-use ango_core::upload::{FileStatus, UploadFile, UploadOptions};
+use ango_core::upload::{UploadFile, UploadOptions};
 use ango_core::{Client, GetTasksParams, Value};
 use ango_emulator::Emulator;
 use clap::{Args, ValueEnum};
@@ -319,41 +319,21 @@ pub(crate) fn upload(
         concurrency: None,
     };
     let report = client.upload_files(&args.project, &files, &options)?;
-    let mut rows = Vec::with_capacity(report.files.len());
-    for file in &report.files {
-        let mut row = match &file.status {
-            FileStatus::Uploaded { url } => {
-                serde_json::json!({"path": file.path, "externalId": file.external_id, "ok": true, "url": url})
-            }
-            FileStatus::Failed { error } => {
-                serde_json::json!({"path": file.path, "externalId": file.external_id, "ok": false, "error": error})
-            }
-            FileStatus::Unknown { url, error } => {
-                serde_json::json!({"path": file.path, "externalId": file.external_id, "ok": false, "url": url, "error": error})
-            }
-        };
-        row["registration"] = file.status.registration().into();
-        if json {
-            rows.push(row);
-        } else {
-            print_line(out, &row)?;
+    // The core's one serialized shape: with --json the whole report, otherwise one
+    // line per file (its outcome) and then the registration response.
+    let shape = serde_json::to_value(&report).map_err(|e| CliError::Message(e.to_string()))?;
+    if json {
+        print_json(out, &shape)?;
+    } else {
+        for file in shape["files"].as_array().into_iter().flatten() {
+            print_line(out, file)?;
+        }
+        if let Some(response) = &report.response {
+            print_json(out, response)?;
         }
     }
     let failed = report.failed().count();
     let total = report.files.len();
-    if json {
-        print_json(
-            out,
-            &serde_json::json!({
-                "files": rows,
-                "uploaded": total - failed,
-                "failed": failed,
-                "response": report.response,
-            }),
-        )?;
-    } else if let Some(response) = &report.response {
-        print_json(out, response)?;
-    }
     if failed == 0 {
         return Ok(Outcome::Complete);
     }

@@ -291,13 +291,24 @@ fn upload_reports_each_file_and_fails_when_one_is_missing() {
         .collect();
     for (row, path) in rows.iter().zip(&paths) {
         assert_eq!(row["path"], path.as_str());
-        assert_eq!(row["externalId"], path.as_str());
+        assert_eq!(row["external_id"], path.as_str());
     }
-    assert_eq!(rows[0]["ok"], true);
-    assert_eq!(rows[1]["ok"], false);
-    assert!(rows[1]["error"].as_str().unwrap().contains("missing.png"));
-    assert_eq!(rows[2]["ok"], true);
-    assert!(rows[0]["url"].as_str().unwrap().starts_with(emulator.url()));
+    // Each line is the core's serialized file outcome.
+    assert_eq!(rows[0]["status"]["outcome"], "uploaded");
+    assert_eq!(rows[1]["status"]["outcome"], "failed");
+    assert!(
+        rows[1]["status"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("missing.png")
+    );
+    assert_eq!(rows[2]["status"]["outcome"], "uploaded");
+    assert!(
+        rows[0]["status"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(emulator.url())
+    );
     let rest: String = text.lines().skip(3).collect::<Vec<_>>().join("\n");
     let response: Value = serde_json::from_str(&rest).unwrap();
     assert_eq!(response["data"]["assets"]["assetsCreated"], 2);

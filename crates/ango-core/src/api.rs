@@ -54,6 +54,12 @@ pub struct ParamSpec {
     pub keyword_only: bool,
     /// What the argument is.
     pub doc: &'static str,
+    /// Older names the argument is also accepted under (the v1.3.14 SDK's, such as
+    /// `assign_task(project=, tasks=, stage=)`): keys of [`Client::call`] too, and
+    /// keyword-only parameters (default `None`) of the Python signature, where they
+    /// make a required argument optional. A value under two names is
+    /// [`Error::InvalidArgument`]; a `null` under one of them is "not given".
+    pub aliases: &'static [&'static str],
 }
 
 /// What a table method returns.
@@ -133,6 +139,7 @@ const fn req(
         default: None,
         keyword_only: false,
         doc,
+        aliases: &[],
     }
 }
 
@@ -152,6 +159,7 @@ const fn opt(
         default: Some(default),
         keyword_only: false,
         doc,
+        aliases: &[],
     }
 }
 
@@ -160,6 +168,11 @@ const fn kw(spec: ParamSpec) -> ParamSpec {
         keyword_only: true,
         ..spec
     }
+}
+
+/// `spec`, also accepted under the older names `aliases`.
+const fn aka(spec: ParamSpec, aliases: &'static [&'static str]) -> ParamSpec {
+    ParamSpec { aliases, ..spec }
 }
 
 const PROJECT_ID: ParamSpec = req(
@@ -267,9 +280,9 @@ pub static METHODS: &[MethodSpec] = &[
             errors!()
         ),
         params: &[
-            PROJECT_ID,
-            req("task_ids", "taskIds", "string[]", "List[str]", "The tasks to assign."),
-            req("stage_filter", "stageFilter", "string", "str", "The stage id the tasks are in."),
+            aka(PROJECT_ID, &["project"]),
+            aka(req("task_ids", "taskIds", "string[]", "List[str]", "The tasks to assign."), &["tasks"]),
+            aka(req("stage_filter", "stageFilter", "string", "str", "The stage id the tasks are in."), &["stage"]),
             req("email", "email", "string", "str", "The e-mail of the user to assign them to."),
         ],
         returns: Returns::Any,
@@ -474,6 +487,8 @@ pub static METHODS: &[MethodSpec] = &[
             PAGE,
             LIMIT,
             opt("filters", "filters", "Record<string, unknown> | null", "Dict", "{}", "Filters sent as JSON: _id, externalId, isPreLabeled, batches, createdAt ({\"gt\"|\"lt\": ISO time}); null is sent as null."),
+            kw(opt("asset_id", "assetId", "string", "Optional[str]", "null", "Only this asset (the v1.3.14 argument): added to the filters as _id.")),
+            kw(opt("external_id", "externalId", "string", "Optional[str]", "null", "Only the asset of this external id (the v1.3.14 argument): added to the filters as externalId.")),
         ],
         returns: Returns::Document("AssetList"),
     },
@@ -557,7 +572,7 @@ pub static METHODS: &[MethodSpec] = &[
             PAGE,
             LIMIT,
             opt("status", "status", "string", "Optional[str]", "null", "Deprecated: only tasks of this status (TODO, Completed...)."),
-            opt("stage", "stage", "string", "Optional[str]", "null", "Deprecated: only tasks in this stage."),
+            aka(opt("stage", "stage", "string", "Optional[str]", "null", "Deprecated: only tasks in this stage."), &["stages"]),
             opt("batches", "batches", "string[]", "Optional[List[str]]", "null", "Deprecated: only tasks in these batches."),
             opt("include_answer", "includeAnswer", "boolean", "bool", "false", "Include each task's answer (always on when fields is given)."),
             opt("task_filter", "taskFilter", "TaskFilter", "Optional[TaskFilter]", "null", "Server-side filter on stage, status, assignee, dates, ..."),
@@ -1154,7 +1169,7 @@ pub static METHODS: &[MethodSpec] = &[
 
 /// The table as JSON, for the bindings and the code generator: a list of
 /// `{name, node_name, doc, params: [{name, node_name, ty, py_ty, default, keyword_only,
-/// doc}], returns: {kind: "document"|"plain"|"any", type?}}`; `default` is the JSON text
+/// doc, aliases}], returns: {kind: "document"|"plain"|"any", type?}}`; `default` is the JSON text
 /// of the default, or `null` for a required parameter.
 pub fn methods_json() -> Value {
     Value::Array(
@@ -1173,6 +1188,7 @@ pub fn methods_json() -> Value {
                             "default": p.default,
                             "keyword_only": p.keyword_only,
                             "doc": p.doc,
+                            "aliases": p.aliases,
                         })
                     })
                     .collect();
@@ -1191,6 +1207,66 @@ pub fn methods_json() -> Value {
             })
             .collect(),
     )
+}
+
+// ----------------------------------------------------------------- model forms
+
+/// The request models by name, for bindings whose users build them as objects (the
+/// Python model classes' `toDict()`): the model `kind` read from `value` (its
+/// attribute names or camelCase keys) and written in its wire form. `kind` is
+/// `TaskFilter`, `DateRange`, `NumberRange`, `StringFilter`, `TimeFilter`,
+/// `ProjectAssignment`, `Invitation`, `RoleUpdate`, `Storage`, `LLM`,
+/// `AnnotationPayload`, `AssetBuilderTemplate`, `DataConfigItem`, `LabelOption`,
+/// `TreeOption`, `Category` (a tool, classification or relation, by its `tool`) or
+/// `ExportOptions` (written as the export's query parameters).
+///
+/// An unknown kind, or a value that is not that model, is [`Error::InvalidArgument`].
+pub fn model_wire_form(kind: &str, value: Value) -> Result<Value> {
+    use crate::models as m;
+    use crate::ontology::{self, LabelOption, TreeOption};
+    fn via<T: DeserializeOwned + serde::Serialize>(value: Value) -> Result<Value> {
+        let model: T = serde_json::from_value(value).map_err(|e| Error::invalid(e.to_string()))?;
+        serde_json::to_value(model).map_err(|e| Error::Internal(e.to_string()))
+    }
+    match kind {
+        "TaskFilter" => via::<m::TaskFilter>(value),
+        "DateRange" => via::<m::DateRange>(value),
+        "NumberRange" => via::<m::NumberRange>(value),
+        "StringFilter" => via::<m::StringFilter>(value),
+        "TimeFilter" => via::<m::TimeFilter>(value),
+        "ProjectAssignment" => via::<m::ProjectAssignment>(value),
+        "Invitation" => via::<Invitation>(value),
+        "RoleUpdate" => via::<RoleUpdate>(value),
+        "Storage" => via::<Storage>(value),
+        "LLM" => via::<Llm>(value),
+        "AnnotationPayload" => via::<AnnotationPayload>(value),
+        "AssetBuilderTemplate" => via::<AssetBuilderTemplate>(value),
+        "DataConfigItem" => via::<m::DataConfigItem>(value),
+        "LabelOption" => via::<LabelOption>(value),
+        "TreeOption" => via::<TreeOption>(value),
+        "Category" => {
+            let tool = value
+                .get("tool")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if tool.parse::<ontology::Tool>().is_ok() {
+                ToolCategory::from_value(&value).map(|c| c.to_value())
+            } else if tool.parse::<ontology::Relation>().is_ok() {
+                RelationCategory::from_value(&value).map(|c| c.to_value())
+            } else {
+                ClassificationCategory::from_value(&value).map(|c| c.to_value())
+            }
+        }
+        "ExportOptions" => {
+            let options: m::ExportOptions =
+                serde_json::from_value(value).map_err(|e| Error::invalid(e.to_string()))?;
+            let query = options.to_query().into_iter();
+            Ok(Value::Object(
+                query.map(|(k, v)| (k, Value::String(v))).collect(),
+            ))
+        }
+        other => Err(Error::invalid(format!("no model named {other:?}"))),
+    }
 }
 
 // --------------------------------------------------------------------- dispatch
@@ -1221,27 +1297,47 @@ impl Args {
             let Some(param) = method
                 .params
                 .iter()
-                .find(|p| p.name == key || p.node_name == key)
+                .find(|p| p.name == key || p.node_name == key || p.aliases.contains(&key.as_str()))
             else {
                 return Err(Error::invalid(format!(
                     "{}() got an unexpected argument '{key}'",
                     method.name
                 )));
             };
-            if values.insert(param.name.to_string(), value).is_some() {
-                return Err(Error::invalid(format!(
-                    "{}() got argument '{}' twice (as '{}' and '{}')",
-                    method.name, param.name, param.name, param.node_name
-                )));
+            match values.get(param.name) {
+                // Given once, or before as `null` ("not given").
+                None | Some(Value::Null) => {
+                    values.insert(param.name.to_string(), value);
+                }
+                Some(_) if value.is_null() => {}
+                Some(_) => {
+                    return Err(Error::invalid(format!(
+                        "{}() got argument '{}' twice (again as '{key}')",
+                        method.name, param.name
+                    )));
+                }
             }
         }
         for param in method.params {
+            // An argument with aliases may be left `null` under its name when an alias
+            // stands for it: `null` there is not a value.
+            if !param.aliases.is_empty()
+                && param.default.is_none()
+                && values.get(param.name).is_some_and(Value::is_null)
+            {
+                values.remove(param.name);
+            }
             if values.contains_key(param.name) {
                 continue;
             }
             let Some(default) = param.default else {
+                let also = param
+                    .aliases
+                    .iter()
+                    .map(|a| format!(" (or '{a}')"))
+                    .collect::<String>();
                 return Err(Error::invalid(format!(
-                    "{}() is missing the required argument '{}'",
+                    "{}() is missing the required argument '{}'{also}",
                     method.name, param.name
                 )));
             };
@@ -1439,7 +1535,16 @@ impl Client {
             "get_assets" => {
                 let id = a.get::<String>("project_id")?;
                 let (page, limit) = (a.get::<u64>("page")?, a.get::<u64>("limit")?);
-                match a.get::<Option<Map<String, Value>>>("filters")? {
+                let mut filters = a.get::<Option<Map<String, Value>>>("filters")?;
+                // The v1.3.14 arguments are filters (after the given ones).
+                for (name, key) in [("asset_id", "_id"), ("external_id", "externalId")] {
+                    if let Some(value) = a.get::<Option<String>>(name)? {
+                        filters
+                            .get_or_insert_with(Map::new)
+                            .insert(key.into(), Value::String(value));
+                    }
+                }
+                match filters {
                     // `null` is sent as `filters=null`, as the official SDK sends None.
                     None => document(c, |c| raw(c).get_assets_page(&id, page, limit, None)),
                     Some(filters) => {
@@ -1759,6 +1864,85 @@ mod tests {
         let annotate: AnnotateOptions =
             serde_json::from_value(defaults("annotate_task", &["task_id", "payload"])).unwrap();
         assert_eq!(annotate, AnnotateOptions::default());
+    }
+
+    #[test]
+    fn aliases_stand_for_their_argument() {
+        let assign = MethodSpec::find("assign_task").unwrap();
+        let args = |v: Value| Args::new(assign, v).map(|a| a.values);
+        // The v1.3.14 names, alone or next to a `null` under the official name.
+        let old =
+            args(json!({"project": "p", "tasks": ["t"], "stage": "s", "email": "e"})).unwrap();
+        let mixed = args(
+            json!({"project_id": null, "project": "p", "task_ids": ["t"],
+                                "tasks": null, "stage_filter": null, "stage": "s", "email": "e"}),
+        )
+        .unwrap();
+        assert_eq!(old, mixed);
+        assert_eq!(old["project_id"], "p");
+        assert_eq!(old["task_ids"], json!(["t"]));
+        match args(
+            json!({"project_id": "a", "project": "b", "task_ids": [], "stage_filter": "s", "email": "e"}),
+        ) {
+            Err(Error::InvalidArgument(m)) => {
+                assert!(m.contains("twice") && m.contains("project"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        match args(
+            json!({"project_id": null, "project": null, "task_ids": [], "stage_filter": "s", "email": "e"}),
+        ) {
+            Err(Error::InvalidArgument(m)) => {
+                assert!(
+                    m.contains("missing the required argument 'project_id' (or 'project')"),
+                    "{m}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        // An alias is not a name of other methods' parameters.
+        let get_project = MethodSpec::find("get_project").unwrap();
+        assert!(Args::new(get_project, json!({"project": "p"})).is_err());
+        let get_tasks = MethodSpec::find("get_tasks").unwrap();
+        let a = Args::new(get_tasks, json!({"project_id": "p", "stages": "Review"})).unwrap();
+        assert_eq!(
+            a.rest::<GetTasksParams>(&["project_id"])
+                .unwrap()
+                .stage
+                .as_deref(),
+            Some("Review")
+        );
+        let listed = methods_json();
+        let assign = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "assign_task")
+            .unwrap();
+        assert_eq!(assign["params"][0]["aliases"], json!(["project"]));
+    }
+
+    #[test]
+    fn model_wire_forms_by_name() {
+        let filter = model_wire_form("TaskFilter", json!({"status": "TODO"})).unwrap();
+        assert_eq!(filter, json!({"status": {"$eq": "TODO"}}));
+        let relation = model_wire_form(
+            "Category",
+            json!({"tool": "one-to-one", "title": "r", "schemaId": "s"}),
+        )
+        .unwrap();
+        assert_eq!(relation["tool"], "one-to-one");
+        let query = model_wire_form("ExportOptions", json!({"batches": ["b"]})).unwrap();
+        assert_eq!(query["batches"], "[\"b\"]");
+        for (kind, value) in [
+            ("NoSuchModel", json!({})),
+            ("TaskFilter", json!({"nope": 1})),
+        ] {
+            assert!(
+                matches!(model_wire_form(kind, value), Err(Error::InvalidArgument(_))),
+                "{kind}"
+            );
+        }
     }
 
     #[test]

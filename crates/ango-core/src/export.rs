@@ -969,3 +969,128 @@ mod tests {
         assert_eq!(error.code(), "IO");
     }
 }
+
+/// The export arguments of the v1.3.14 SDK, as its documentation wrote them:
+/// `exportV3(project_id, batches, stage, format, type, zip_file_path, filters)` and the
+/// `updated_at` window and `batches` of `export(project_id, assignees, completed_at,
+/// updated_at, batches)`. Deserializes from an object with those keys (each optional);
+/// [`LegacyExportArgs::options`] gives the [`ExportOptions`] they stand for.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LegacyExportArgs {
+    /// Batches to export.
+    pub batches: Option<Vec<String>>,
+    /// Stages to export (default: `Complete`, as [`ExportOptions::new`]).
+    pub stage: Option<Vec<String>>,
+    /// `json` or `ndjson`, in any case.
+    pub format: Option<String>,
+    /// `task` or `issue`, in any case.
+    #[serde(rename = "type")]
+    pub export_type: Option<String>,
+    /// The old query flags: `sendEmail`, `includeMetadata`, `includeHistory`,
+    /// `includeOnlyKeyFrames`, `includeIdleBlurDurations` (`"true"`/`"false"`, any
+    /// case) and `doNotNotify`; other keys are not supported by the export API.
+    pub filters: Option<serde_json::Map<String, Value>>,
+    /// An `updatedAt` window: `[from, to]` (either may be `null`) or a `TimeFilter`.
+    pub updated_at: Option<Value>,
+}
+
+impl LegacyExportArgs {
+    /// The options these arguments stand for, and the `filters` keys the export API no
+    /// longer supports (ignored; the caller may warn about them). A format, type or
+    /// window that is not one is [`Error::InvalidArgument`].
+    pub fn options(&self) -> Result<(ExportOptions, Vec<String>)> {
+        use crate::models::{ExportType, TimeFilter, Timestamp};
+        let mut options = ExportOptions::new(self.stage.clone(), None);
+        options.batches = self.batches.clone();
+        if let Some(format) = &self.format {
+            options.export_format = format.to_ascii_lowercase().parse::<ExportFormat>()?;
+        }
+        if let Some(kind) = &self.export_type {
+            options.export_type = kind.to_ascii_lowercase().parse::<ExportType>()?;
+        }
+        let mut ignored = Vec::new();
+        for (key, value) in self.filters.iter().flatten() {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let on = text.eq_ignore_ascii_case("true");
+            match key.as_str() {
+                "sendEmail" => options.send_email = on,
+                "includeMetadata" => options.include_metadata = on,
+                "includeHistory" => options.include_history = on,
+                "includeOnlyKeyFrames" => options.include_key_frames_only = on,
+                "includeIdleBlurDurations" => options.include_idle_blur_durations = on,
+                "doNotNotify" => options.notify = !on,
+                _ => ignored.push(key.clone()),
+            }
+        }
+        options.updated_at = match &self.updated_at {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(pair)) if pair.len() == 2 => {
+                let end = |v: &Value| -> Result<Option<Timestamp>> {
+                    serde_json::from_value(v.clone())
+                        .map_err(|e| Error::invalid(format!("updated_at: {e}")))
+                };
+                Some(TimeFilter {
+                    from_date: end(&pair[0])?,
+                    to_date: end(&pair[1])?,
+                })
+            }
+            Some(window @ Value::Object(_)) => Some(
+                serde_json::from_value(window.clone())
+                    .map_err(|e| Error::invalid(format!("updated_at: {e}")))?,
+            ),
+            Some(_) => {
+                return Err(Error::invalid(
+                    "a time window is [from_datetime, to_datetime]",
+                ));
+            }
+        };
+        Ok((options, ignored))
+    }
+}
+
+#[cfg(test)]
+mod legacy_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_old_arguments_are_export_options() {
+        let args: LegacyExportArgs = serde_json::from_value(json!({
+            "batches": ["b"], "format": "NDJSON", "type": "Issue",
+            "filters": {"sendEmail": "True", "includeHistory": false, "doNotNotify": "true",
+                        "assignee": "x@y"},
+            "updated_at": ["2024-01-02T03:04:05", null],
+        }))
+        .unwrap();
+        let (options, ignored) = args.options().unwrap();
+        assert_eq!(options.batches, Some(vec!["b".to_string()]));
+        assert_eq!(options.stage, Some(vec!["Complete".to_string()]));
+        assert_eq!(options.export_format, ExportFormat::Ndjson);
+        assert_eq!(options.export_type, crate::models::ExportType::Issue);
+        assert!(options.send_email && !options.include_history && options.include_metadata);
+        assert!(!options.notify);
+        assert_eq!(ignored, ["assignee"]);
+        let window = options.updated_at.unwrap();
+        assert!(window.from_date.is_some() && window.to_date.is_none());
+
+        let (default, ignored) = LegacyExportArgs::default().options().unwrap();
+        assert_eq!(default, ExportOptions::default());
+        assert!(ignored.is_empty());
+        for bad in [
+            json!({"format": "xml"}),
+            json!({"updated_at": [1]}),
+            json!({"updated_at": "x"}),
+        ] {
+            let args: LegacyExportArgs = serde_json::from_value(bad.clone()).unwrap();
+            assert!(
+                matches!(args.options(), Err(Error::InvalidArgument(_))),
+                "{bad}"
+            );
+        }
+        assert!(serde_json::from_value::<LegacyExportArgs>(json!({"zip": 1})).is_err());
+    }
+}

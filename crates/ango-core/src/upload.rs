@@ -85,6 +85,7 @@ fn null_as_zero<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileFields {
+    #[serde(alias = "data")]
     path: PathBuf,
     #[serde(default, alias = "externalId")]
     external_id: Option<String>,
@@ -94,8 +95,8 @@ struct FileFields {
     metadata: Option<Value>,
 }
 
-/// A file argument as the bindings pass it: a path, or an object with `path` and
-/// optionally `external_id`, `context_data`, `metadata` (camelCase keys too).
+/// A file argument as the bindings pass it: a path, or an object with `path` (or
+/// `data`, the official SDK's key) and optionally `external_id`, `context_data`, `metadata` (camelCase keys too).
 impl<'de> serde::Deserialize<'de> for UploadFile {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
@@ -444,7 +445,8 @@ impl Client {
         }
         let storage_id = options.storage_id.as_deref().filter(|s| !s.is_empty());
         self.check_storage(storage_id)?;
-        if let Some(names) = options.batches.as_deref() {
+        // No batches and an empty list are the same: nothing to check.
+        if let Some(names) = options.batches.as_deref().filter(|b| !b.is_empty()) {
             // Fail before any upload: the same name/id matching the registration uses.
             let batches = project
                 .get("batches")

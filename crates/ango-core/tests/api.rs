@@ -254,6 +254,32 @@ fn every_table_method_sends_what_the_direct_method_sends() {
         json!({"project_id": "p1", "page": 2, "limit": 5, "filters": null}),
         |c| c.get_assets_page("p1", 2, 5, None),
     );
+    // The v1.3.14 asset_id / external_id are filters, after the given ones (also when
+    // the filters are null).
+    same(
+        "get_assets",
+        json!({"project_id": "p1", "filters": {"isPreLabeled": true}, "asset_id": "a1",
+               "externalId": "e.png"}),
+        |c| {
+            let filters = json!({"isPreLabeled": true, "_id": "a1", "externalId": "e.png"});
+            let params = GetAssetsParams {
+                filters: filters.as_object().unwrap().clone(),
+                ..GetAssetsParams::default()
+            };
+            c.get_assets("p1", &params)
+        },
+    );
+    same(
+        "get_assets",
+        json!({"project_id": "p1", "filters": null, "external_id": "e.png"}),
+        |c| {
+            let params = GetAssetsParams {
+                filters: json!({"externalId": "e.png"}).as_object().unwrap().clone(),
+                ..GetAssetsParams::default()
+            };
+            c.get_assets("p1", &params)
+        },
+    );
     case("get_batches");
     same("get_batches", json!({"project_id": "p1"}), |c| {
         c.get_batches("p1")

@@ -35,6 +35,7 @@ use crate::error::{Error, Result};
 use crate::export_row::{ExportObject, ExportRow, MediaKind, Point, Shape};
 use crate::ontology::{CategorySchema, Tool};
 
+pub mod call;
 pub mod coco;
 pub mod import;
 #[cfg(feature = "parquet")]
@@ -42,6 +43,7 @@ pub mod parquet;
 pub mod voc;
 pub mod yolo;
 
+pub use call::call;
 pub use coco::CocoWriter;
 pub use import::{AssetInfo, ImportPlan, ImportReport, coco_to_import, yolo_to_import};
 pub use voc::VocWriter;
