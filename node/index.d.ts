@@ -95,53 +95,16 @@ export declare class CancelToken {
 
 /** A running emulator; `stop()` it when done (it also stops when garbage-collected). */
 export declare class Emulator {
-  /** Base URL, `http://127.0.0.1:PORT`: pass it as the client's `host`. */
-  get url(): string
-  /** The API key the emulator accepts. */
-  get apiKey(): string
-  /** The emulated organization's id. */
-  get organizationId(): string
-  /** The email of the API key's user (an organization admin). */
-  get adminEmail(): string
   /**
-   * Creates a project with a demo ontology and `tasks` tasks in the Label stage;
-   * returns its id.
+   * Runs control method `name` with `args` (JSON text) at once (properties and quick
+   * methods).
    */
-  seedProject(name: string, tasks: number): string
-  /**
-   * Runs plugin `id` through the hub (as `POST /__emulator/plugins/{id}/run`): sends
-   * `data` (a missing `session`, `apiKey`, `orgId`, `runBy`, `configJSON` is filled
-   * in) to the plugin, connected over Socket.IO or registered with a REST URL, and
-   * resolves to the session once it ends or `waitMs` runs out. Occupies a thread-pool
-   * thread while it waits. Rejects with `NOT_FOUND` (404) for an unknown plugin and
-   * `INVALID_ARGUMENT` for data that is not an object (400) or a `session` id
-   * already used (409).
-   */
-  runPlugin(id: string, data?: Record<string, any> | null, options?: RunPluginOptions | undefined | null): Promise<PluginSession>
-  /** The sessions of plugin `id` (oldest first), with their responses and logs. */
-  pluginSessions(id: string): Promise<PluginSession[]>
-  /** One session by its id (of any plugin), or `null`. */
-  pluginSession(sessionId: string): Promise<PluginSession | null>
-  /**
-   * Registers (or updates) a plugin. A Socket.IO plugin needs no registration (its
-   * first heartbeat registers it with its secret); with `restUrl`, the plugin is one
-   * served with the REST connector, which the hub calls with `POST {restUrl}/plugin`.
-   */
-  registerPlugin(id: string, secret: string, options?: RegisterPluginOptions | undefined | null): Promise<HubPlugin>
-  /** The plugins the hub knows, with their connection state. */
-  plugins(): Promise<HubPlugin[]>
-  /**
-   * Resolves once plugin `id` is connected to the hub over Socket.IO (its first
-   * heartbeat registers it), so that `runPlugin` reaches it; rejects with `TIMEOUT`
-   * after `timeoutMs` (default 10000), or at once when the emulator is stopped.
-   */
-  waitForPlugin(id: string, options?: WaitForPluginOptions | undefined | null): Promise<HubPlugin>
-  /** Requests received so far. */
-  get requestCount(): number
-  /**
-   * Stops serving and frees the port (once running `runPlugin` calls have returned).
-   * Idempotent.
-   */
+  callSync(name: string, args: string): any
+  /** Runs control method `name` with `args` (JSON text) on the thread pool. */
+  call(name: string, args: string): Promise<any>
+  /** The emulator's control table (`ango_emulator::control::methods_json()`), JSON text. */
+  static methods(): string
+  /** Stops serving and frees the port; ends the waits in progress. Idempotent. */
   stop(): void
 }
 
@@ -200,41 +163,6 @@ export interface ClientOptions {
   progress?: boolean
 }
 
-/**
- * Options of `startEmulator`; every field is optional (type only: the object is read
- * and checked by `ango_emulator::EmulatorConfig::from_options`).
- */
-export interface EmulatorOptions {
-  /** TCP port on 127.0.0.1 (default 0: any free port). */
-  port?: number
-  /** The API key clients must send (default: a random one). */
-  apiKey?: string
-  /** Latency added to every API request, in milliseconds. */
-  latencyMs?: number
-  /** Probability (0..=1) that a request is answered 429 or 503. */
-  failRate?: number
-  /** Probability (0..=1) that a request's connection is dropped. */
-  dropRate?: number
-  /** Seed of the fault-injection random generator. */
-  rngSeed?: number
-  /** Create a demo project with an ontology and tasks at start. */
-  seedDemo?: boolean
-  /** Pooled connection threads. */
-  workers?: number
-  /** Largest accepted request body, in bytes. */
-  maxBodyBytes?: number
-  /** Milliseconds allowed to receive a request head. */
-  headerTimeoutMs?: number
-  /** Milliseconds a keep-alive connection may stay silent. */
-  idleTimeoutMs?: number
-  /** Open connections beyond which new ones are answered 503. */
-  maxConnections?: number
-  /** Plugin hub: Engine.IO ping interval, in milliseconds. */
-  pluginPingIntervalMs?: number
-  /** Plugin hub: milliseconds a plugin has to answer a ping. */
-  pluginPingTimeoutMs?: number
-}
-
 /** The marker that starts the message of a coded error (read by `ango.js`). */
 export declare const ERROR_MARKER: string
 
@@ -244,18 +172,6 @@ export declare const ERROR_MARKER: string
  * is the client `export_as` exports with, cancelled by `token`.
  */
 export declare function formatsCall(operation: string, args: any, client?: AngoClient | undefined | null, token?: CancelToken | undefined | null): Promise<any>
-
-/** A plugin the emulator's hub knows (type only: the hub's JSON is passed through). */
-export interface HubPlugin {
-  /** The plugin id. */
-  id: string
-  /** Whether a Socket.IO connection has joined as this plugin. */
-  connected: boolean
-  /** The REST connector's base URL, for a plugin registered with one. */
-  restUrl?: string | null
-  /** When the last `heartbeat` arrived (ISO 8601), if any. */
-  lastHeartbeat?: string | null
-}
 
 /** The method table (`ango_core::api::methods_json()`) as JSON text. */
 export declare function methods(): string
@@ -269,56 +185,18 @@ export declare function pluginComplete(token: number, outcome: PluginOutcome): v
  */
 export declare function pluginExportNext(token: number, max: number): Array<string> | null
 
+/** The plugin kinds' names (`export`, `model`, `batchModel`, ...). */
+export declare function pluginKinds(): Array<string>
+
 /**
- * Logs through request `token`'s logger: `level` is a name or `"Level N"`, `fieldsJson`
- * the user's extra keys as a JSON object. Never throws; sent in order off the event loop.
+ * Logs through request `token`'s logger: `level` is a name, a number or `"Level N"`,
+ * `fieldsJson` the user's extra keys as a JSON object. Never throws; sent in order off
+ * the event loop.
  */
 export declare function pluginLog(token: number, level: string, message: string, fieldsJson?: string | undefined | null): void
 
-/** Whether request `token`'s logger sends records at `level`. */
+/** Whether request `token`'s logger sends records at `level` (a name or a number). */
 export declare function pluginLogEnabled(token: number, level: string): boolean
-
-/** Options of `runPlugin` (JavaScript names; every field but `id` and `secret` optional). */
-export interface PluginOptions {
-  /** The plugin id, from the Hub UI. */
-  id: string
-  /** The plugin secret, from the Hub UI. */
-  secret: string
-  /** Socket.IO host (the official `run(host=...)`, default `https://eu-api.ango.ai`). */
-  host?: string
-  /** REST API host for the runtime's own calls (default `https://imeritapi.ango.ai`). */
-  apiHost?: string
-  /** `"WS"` or `"REST"` (default: env `CONNECTOR`, else WS). */
-  connector?: string
-  /** REST port (default: env `PORT`, else 8080; 0 = any free port). */
-  port?: number
-  /** REST bind address (default `0.0.0.0`). */
-  bindAddress?: string
-  /** `DEBUG` .. `CRITICAL` (default: env `LOGLEVEL`, else INFO). */
-  logLevel?: string
-  /** Echo log records on stderr (default true). */
-  echoLogs?: boolean
-  /** Callbacks running at once (Model default 1, others 8). */
-  concurrency?: number
-  /** Requests waiting for a worker before `overflow` applies (default 1024). */
-  queueCapacity?: number
-  /** `"queue"` (default) or `"reject"`. */
-  overflow?: string
-  /** Ango heartbeat interval in milliseconds (default 60000). */
-  heartbeatIntervalMs?: number
-  /** Timeout of each HTTP call of the runtime in milliseconds (default 120000). */
-  httpTimeoutMs?: number
-  /** Time to open the websocket and join `/plugin`, in milliseconds (default 20000). */
-  connectTimeoutMs?: number
-  /** First reconnection delay in milliseconds (default 1000). */
-  reconnectInitialDelayMs?: number
-  /** Longest reconnection delay in milliseconds (default 30000). */
-  reconnectMaxDelayMs?: number
-  /** Failed reconnection attempts in a row before giving up (default: never). */
-  reconnectMaxAttempts?: number
-  /** Read `CONNECTOR`, `PORT`, `LOGLEVEL` from the environment first (default true). */
-  useEnv?: boolean
-}
 
 /** What a JS callback produced (built by `plugins.js`). */
 export interface PluginOutcome {
@@ -326,79 +204,8 @@ export interface PluginOutcome {
   error?: string
   /** The result as JSON text (absent: the callback returned nothing). */
   valueJson?: string
-  /** Export: the file's bytes. */
+  /** The result's binary part (a `Buffer`), `null` in `valueJson` where it stood. */
   file?: Buffer
-  /** Export: the file's name (default `export.json`). */
-  fileName?: string
-  /** Export: a storage integration to upload to. */
-  storageId?: string
-  /** Model: a brush mask's shape (`[h, w]`, `[h, w, 3|4]`). */
-  brushShape?: Array<number>
-  /** Model: the brush mask's values, row-major. */
-  brushData?: Array<number>
-  /** Model: a medical brush mask's shape. */
-  medicalBrushShape?: Array<number>
-  /** Model: the medical brush mask's values. */
-  medicalBrushData?: Array<number>
-}
-
-/**
- * One run of a plugin recorded by the emulator's hub (type only: the hub's JSON is
- * passed through, with any field it adds).
- */
-export interface PluginSession {
-  /** The session id (sent to the plugin as `data.session`). */
-  session: string
-  /** The plugin that ran. */
-  pluginId: string
-  /**
-   * `pending` (not ended yet), `done`, `error` (an error record, or a failed REST
-   * call) or `timeout` (`runPlugin`'s `waitMs` ran out first).
-   */
-  status: 'pending' | 'done' | 'error' | 'timeout'
-  /** The plugin's `response` (for a workflow run: the annotation it sent). */
-  response: any
-  /** Whether the plugin sent an error record. */
-  error: boolean
-  /** The error record's message. */
-  message?: string | null
-  /** Every `response` record the plugin sent for this session. */
-  records: any[]
-  /** The plugin's log records (`{level, msg, session, ...}`), in arrival order. */
-  logs: Array<{ level: string; msg: string; session?: string; [field: string]: any }>
-  /** The data sent to the plugin, without `apiKey`. */
-  data: Record<string, any>
-  /** Whether the run came from a workflow Plugin stage (or `data.workflow`). */
-  workflow: boolean
-  /** The workflow task, for a workflow run. */
-  taskId?: string | null
-  /** Whether the request has been sent to the plugin. */
-  dispatched: boolean
-  /** Whether the plugin acknowledged the `plugin` event. */
-  acked: boolean
-  /** When the session opened (ISO 8601). */
-  createdAt: string
-  /** When it ended (ISO 8601). */
-  endedAt?: string | null
-}
-
-/** Options of `Emulator.registerPlugin`. */
-export interface RegisterPluginOptions {
-  /**
-   * The base URL of a plugin served with the REST connector: the hub then calls
-   * `POST {restUrl}/plugin` with the `Secret` header.
-   */
-  restUrl?: string
-}
-
-/** Options of `Emulator.runPlugin`. */
-export interface RunPluginOptions {
-  /**
-   * How long to wait for the session to end (default 30000 ms, at most one hour);
-   * past it the session is marked `timeout`. `0` returns at once with the session
-   * `pending`.
-   */
-  waitMs?: number
 }
 
 /**
@@ -406,16 +213,11 @@ export interface RunPluginOptions {
  * `INVALID_ARGUMENT` for an option the emulator refuses (unknown, wrong type, a rate
  * outside 0..1 ...).
  */
-export declare function startEmulator(options?: EmulatorOptions | undefined | null): Promise<Emulator>
+export declare function startEmulator(options?: Record<string, any> | undefined | null): Promise<Emulator>
 
 /**
  * Starts a plugin of `kind` (`export`, `model`, `batchModel`, `fileExplorer`, `input`,
- * `markdown`); `dispatch(token, requestJson)` is called for every request.
+ * `markdown`) with `options` (read by `ango_plugins::PluginOptions`);
+ * `dispatch(token, requestJson)` is called for every request.
  */
-export declare function startPlugin(kind: string, options: PluginOptions, dispatch: (token: number, requestJson: string) => void): NativePlugin
-
-/** Options of `Emulator.waitForPlugin`. */
-export interface WaitForPluginOptions {
-  /** How long to wait for the plugin (default 10000 ms). */
-  timeoutMs?: number
-}
+export declare function startPlugin(kind: string, options: Record<string, unknown>, dispatch: (token: number, requestJson: string) => void): NativePlugin
