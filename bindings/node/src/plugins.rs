@@ -84,7 +84,7 @@ impl PluginCallback for JsCallback {
 }
 
 /// The plugin kinds' names (`export`, `model`, `batchModel`, ...).
-#[napi]
+#[napi(catch_unwind)]
 pub fn plugin_kinds() -> Vec<&'static str> {
     PluginKind::ALL.iter().map(|k| k.name()).collect()
 }
@@ -98,7 +98,7 @@ pub struct NativePlugin {
 /// Starts a plugin of `kind` (`export`, `model`, `batchModel`, `fileExplorer`, `input`,
 /// `markdown`) with `options` (read by `ango_plugins::PluginOptions`);
 /// `dispatch(token, requestJson)` is called for every request.
-#[napi]
+#[napi(catch_unwind)]
 pub fn start_plugin(
     kind: String,
     #[napi(ts_arg_type = "Record<string, unknown>")] options: Value,
@@ -129,7 +129,8 @@ impl Task for Blocking<bool> {
             .work
             .take()
             .ok_or_else(|| Error::from_reason("the call already ran"))?;
-        Ok(work())
+        // A panic must not unwind out of the libuv worker (that aborts Node).
+        crate::errors::guard(|| Ok(work()))
     }
 
     fn resolve(&mut self, _env: Env, output: bool) -> Result<bool> {
@@ -140,7 +141,7 @@ impl Task for Blocking<bool> {
 #[napi]
 impl NativePlugin {
     /// Stops taking work, lets running callbacks finish, disconnects; resolves to true.
-    #[napi(ts_return_type = "Promise<boolean>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
     pub fn shutdown(&self) -> AsyncTask<Blocking<bool>> {
         let inner = Arc::clone(&self.inner);
         AsyncTask::new(Blocking {
@@ -152,7 +153,7 @@ impl NativePlugin {
     }
 
     /// Resolves to true once the plugin has stopped, or false after `timeoutMs`.
-    #[napi(ts_return_type = "Promise<boolean>")]
+    #[napi(catch_unwind, ts_return_type = "Promise<boolean>")]
     pub fn wait(&self, timeout_ms: f64) -> AsyncTask<Blocking<bool>> {
         let inner = Arc::clone(&self.inner);
         AsyncTask::new(Blocking {
@@ -161,19 +162,19 @@ impl NativePlugin {
     }
 
     /// Whether the Socket.IO connection to the Hub is up.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn is_connected(&self) -> bool {
         self.inner.is_connected()
     }
 
     /// After the plugin stopped on its own (reconnection attempts exhausted): why, once.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn take_error(&self) -> Option<String> {
         self.inner.take_error().map(|e| e.to_string())
     }
 
     /// REST connector: the bound port.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn port(&self) -> Option<u32> {
         self.inner.local_addr().map(|a| u32::from(a.port()))
     }
@@ -211,7 +212,7 @@ fn outcome_result(kind: PluginKind, outcome: PluginOutcome) -> CallbackResult {
 }
 
 /// Settles request `token` with what its callback produced.
-#[napi]
+#[napi(catch_unwind)]
 pub fn plugin_complete(token: u32, outcome: PluginOutcome) {
     let pending = pending().get(&token).map(|p| (p.kind, p.done.clone()));
     if let Some((kind, done)) = pending {
@@ -222,7 +223,7 @@ pub fn plugin_complete(token: u32, outcome: PluginOutcome) {
 /// Logs through request `token`'s logger: `level` is a name, a number or `"Level N"`,
 /// `fieldsJson` the user's extra keys as a JSON object. Never throws; sent in order off
 /// the event loop.
-#[napi]
+#[napi(catch_unwind)]
 pub fn plugin_log(token: u32, level: String, message: String, fields_json: Option<String>) {
     if let Some(logger) = pending().get(&token).map(|p| p.logger.clone()) {
         logger.log_queued(&level, &message, fields_json.as_deref());
@@ -230,7 +231,7 @@ pub fn plugin_log(token: u32, level: String, message: String, fields_json: Optio
 }
 
 /// Whether request `token`'s logger sends records at `level` (a name or a number).
-#[napi]
+#[napi(catch_unwind)]
 pub fn plugin_log_enabled(token: u32, level: String) -> bool {
     pending()
         .get(&token)
@@ -239,7 +240,7 @@ pub fn plugin_log_enabled(token: u32, level: String) -> bool {
 
 /// Export: up to `max` next rows of request `token` as JSON texts; `null` at the end.
 /// Reads from the downloaded archive on disk.
-#[napi]
+#[napi(catch_unwind)]
 pub fn plugin_export_next(token: u32, max: u32) -> Result<Option<Vec<String>>> {
     // The rows are taken out while reading, so other requests never wait for the disk.
     let Some(mut rows) = pending().get_mut(&token).and_then(|p| p.rows.take()) else {

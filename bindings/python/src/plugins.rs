@@ -15,6 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString, PyTuple};
 use serde_json::{Map, Value};
 
+use crate::blocking;
 use crate::convert::{from_py, to_py};
 use crate::errors::to_pyerr;
 
@@ -48,8 +49,10 @@ impl PluginLogSink {
             map.insert(key.str()?.to_cow()?.into_owned(), value);
         }
         let inner = &self.inner;
-        py.detach(|| inner.send_number(level, message, map));
-        Ok(())
+        blocking::shield(|| {
+            py.detach(|| inner.send_number(level, message, map));
+            Ok(())
+        })
     }
 
     /// The configured `LOGLEVEL`, as Python's number.
@@ -254,23 +257,25 @@ pub struct RunningPlugin {
 #[pymethods]
 impl RunningPlugin {
     /// Waits up to `timeout` seconds; `True` once the plugin has stopped.
-    fn wait(&self, py: Python<'_>, timeout: f64) -> bool {
+    fn wait(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
         let inner = &self.inner;
-        py.detach(|| inner.wait_seconds(timeout))
+        blocking::shield(|| Ok(py.detach(|| inner.wait_seconds(timeout))))
     }
 
     /// Starts stopping: no new work is taken, running callbacks finish, the connection
     /// closes. Returns at once (a callback may call it); `wait` tells when it is done.
     fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
-        self.inner
-            .shutdown_in_background()
-            .map_err(|e| to_pyerr(py, e))
+        blocking::shield(|| {
+            self.inner
+                .shutdown_in_background()
+                .map_err(|e| to_pyerr(py, e))
+        })
     }
 
     /// Waits for the end and reports why the plugin stopped (raises on a failure).
     fn join(&self, py: Python<'_>) -> PyResult<()> {
         let inner = &self.inner;
-        py.detach(|| inner.finish()).map_err(|e| to_pyerr(py, e))
+        blocking::shield(|| py.detach(|| inner.finish()).map_err(|e| to_pyerr(py, e)))
     }
 
     /// `"WS"` or `"REST"`.
@@ -312,9 +317,11 @@ pub fn check_plugin_options(
     kind: &str,
     options: &Bound<'_, PyAny>,
 ) -> PyResult<()> {
-    rt::plugin_config(kind, from_py(options)?)
-        .map(drop)
-        .map_err(|e| to_pyerr(py, e))
+    blocking::shield(|| {
+        rt::plugin_config(kind, from_py(options)?)
+            .map(drop)
+            .map_err(|e| to_pyerr(py, e))
+    })
 }
 
 /// Starts a plugin of `kind` (`"Export"`, `"Model"`, ...) with `options` (see
@@ -329,18 +336,20 @@ pub fn start_plugin(
     callback: Py<PyAny>,
     logger_factory: Py<PyAny>,
 ) -> PyResult<RunningPlugin> {
-    let config = rt::plugin_config(kind, from_py(options)?).map_err(|e| to_pyerr(py, e))?;
-    // The user's records are echoed by `PluginLogger`'s own logging handler and sent
-    // with `send_number`; the runtime's own messages are still echoed by the runtime.
-    let callback = Arc::new(PyCallback {
-        kind: config.kind,
-        func: callback,
-        logger_factory,
-    });
-    let inner = py
-        .detach(move || rt::RunningPlugin::start(config, callback))
-        .map_err(|e| to_pyerr(py, e))?;
-    Ok(RunningPlugin { inner })
+    blocking::shield(|| {
+        let config = rt::plugin_config(kind, from_py(options)?).map_err(|e| to_pyerr(py, e))?;
+        // The user's records are echoed by `PluginLogger`'s own logging handler and sent
+        // with `send_number`; the runtime's own messages are still echoed by the runtime.
+        let callback = Arc::new(PyCallback {
+            kind: config.kind,
+            func: callback,
+            logger_factory,
+        });
+        let inner = py
+            .detach(move || rt::RunningPlugin::start(config, callback))
+            .map_err(|e| to_pyerr(py, e))?;
+        Ok(RunningPlugin { inner })
+    })
 }
 
 /// Registers the plugin classes, functions and defaults on the module.
