@@ -911,7 +911,7 @@ export interface TimeFilter {
 }
 
 /** ISO 8601 date or date-time, or milliseconds since the Unix epoch */
-export type Timestamp = string | number
+export type Timestamp = string | number | Date
 
 /** tool, title, required, schemaId, columnField, color, shortcutKey, classifications, options */
 export type ToolCategory = Record<string, unknown>
@@ -1549,7 +1549,7 @@ export declare class Client {
    */
   getProjectPerformance(projectId: string, options?: {
     /** [start, end] date-times. Default: `null`. */
-    interval?: string[] | null
+    interval?: Timestamp[] | null
     /** Only these batches (ids or names). Default: `null`. */
     batches?: string[] | null
     /** Cancels the call: the promise rejects with an `AngoError` of code `CANCELLED`. */

@@ -194,7 +194,19 @@ fn interface(out: &mut String, def: &TypeDef, camel_keys: bool) {
             let _ = writeln!(out, "}}");
         }
         Body::Alias(t) => {
-            let _ = writeln!(out, "export type {}{params} = {}", def.name, render(t));
+            // Node sends arguments through `JSON.stringify`, which writes a `Date` as its
+            // ISO text: a `Date` is as good a timestamp argument as the text itself.
+            let date = if def.name == "Timestamp" {
+                " | Date"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "export type {}{params} = {}{date}",
+                def.name,
+                render(t)
+            );
         }
     }
 }

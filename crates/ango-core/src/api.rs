@@ -774,7 +774,7 @@ pub static METHODS: &[MethodSpec] = &[
         ),
         params: &[
             PROJECT_ID,
-            opt("interval", "interval", "string[]", "List[datetime]", "null", "[start, end] date-times."),
+            opt("interval", "interval", "Timestamp[]", "List[datetime]", "null", "[start, end] date-times."),
             opt("batches", "batches", "string[]", "List[str]", "null", "Only these batches (ids or names)."),
         ],
         returns: Returns::Any,

@@ -29,8 +29,9 @@ export async function summary(client: Client, projectId: string, rows: ExportRow
   const typo: string = project?.nmae
 
   // Argument types in camelCase, as Node users write them.
-  const taskFilter: TaskFilter = { stage: ['Label'], reviewStatus: 'Accepted', createdAt: { gte: '2024-01-01', lt: Date.now() } }
+  const taskFilter: TaskFilter = { stage: ['Label'], reviewStatus: 'Accepted', createdAt: { gte: new Date('2024-01-01T00:00:00Z'), lt: Date.now() }, updatedAt: { gte: '2024-01-01' } }
   const page = await client.getTasks(projectId, { page: 1, limit: 50, taskFilter, signal })
+  await client.getProjectPerformance(projectId, { interval: [new Date('2024-01-01T00:00:00Z'), '2024-02-01'], signal })
   const tasks: Task[] = page.data.tasks ?? []
   for (const task of tasks) {
     lines.push(`${task._id ?? '?'} in ${task.stage ?? '?'}`)
