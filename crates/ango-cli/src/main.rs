@@ -10,7 +10,6 @@
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use ango_core::{Client, Error, Value};
 use clap::{Parser, Subcommand};
@@ -252,13 +251,12 @@ fn client(cli: &Cli) -> Result<Client, CliError> {
         builder = builder.host(host);
     }
     if let Some(seconds) = cli.timeout {
-        if !seconds.is_finite() || seconds < 0.0 {
-            return Err(CliError::Message(
-                "--timeout must be a number of seconds, 0 or more".into(),
-            ));
-        }
-        builder =
-            builder.request_timeout((seconds > 0.0).then(|| Duration::from_secs_f64(seconds)));
+        // The core's parser: `0` is no limit, and a huge value is capped rather than
+        // overflowing `Duration::from_secs_f64` (which panics).
+        let timeout = ango_core::SettingsOverrides::timeout_from_secs(seconds).map_err(|_| {
+            CliError::Message("--timeout must be a number of seconds, 0 or more".into())
+        })?;
+        builder = builder.request_timeout(timeout);
     }
     if let Some(retries) = cli.retries {
         builder = builder.max_retries(retries);

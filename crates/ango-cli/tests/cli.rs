@@ -171,6 +171,18 @@ fn a_wrong_api_key_shows_the_server_message() {
 }
 
 #[test]
+fn a_huge_timeout_is_capped_not_a_panic() {
+    let emulator = emulator();
+    let output = ango(Some(&emulator), &["--timeout", "1e300", "projects"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"));
+
+    let output = ango(Some(&emulator), &["--timeout=-1", "projects"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("--timeout must be"));
+}
+
+#[test]
 fn usage_errors_exit_with_clap_status() {
     let output = ango(None, &["no-such-command"]);
     assert_eq!(output.status.code(), Some(2));
