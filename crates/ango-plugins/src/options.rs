@@ -73,7 +73,14 @@ pub struct PluginOptions {
 fn millis(name: &str, value: Option<f64>) -> Result<Option<Duration>, Error> {
     match value {
         None => Ok(None),
-        Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(Some(Duration::from_secs_f64(ms / 1000.0))),
+        // A huge value is capped (as the core caps its timeouts) rather than panicking in
+        // `Duration::from_secs_f64` or later in `Instant + Duration`.
+        Some(ms) if ms.is_finite() && ms >= 0.0 => {
+            let max = ango_core::config::MAX_TIMEOUT;
+            Ok(Some(
+                Duration::try_from_secs_f64(ms / 1000.0).map_or(max, |d| d.min(max)),
+            ))
+        }
         Some(ms) => Err(Error::InvalidArgument(format!(
             "{name} must be a non-negative number of milliseconds, got {ms}"
         ))),
@@ -233,6 +240,18 @@ mod tests {
         .unwrap();
         assert_eq!(c.hub_url, "http://h");
         assert_eq!(c.concurrency, 1, "at least one worker");
+    }
+
+    #[test]
+    fn huge_millisecond_options_are_capped_not_a_panic() {
+        let c = config(
+            PluginKind::Model,
+            json!({"connectTimeoutMs": 1e300, "httpTimeoutMs": 1e19, "heartbeatIntervalMs": 5}),
+        )
+        .unwrap();
+        assert_eq!(c.connect_timeout, ango_core::config::MAX_TIMEOUT);
+        assert_eq!(c.http_timeout, ango_core::config::MAX_TIMEOUT);
+        assert_eq!(c.heartbeat_interval, Duration::from_millis(5));
     }
 
     #[test]
