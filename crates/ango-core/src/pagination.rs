@@ -274,7 +274,7 @@ impl Pass {
                 Some(cancel) => {
                     cancel.check()?;
                     self.changed
-                        .wait_timeout(state, CANCEL_POLL)
+                        .wait_timeout(state, crate::cancel::CANCEL_POLL)
                         .unwrap_or_else(|e| e.into_inner())
                         .0
                 }
@@ -318,9 +318,6 @@ fn worker(pass: Arc<Pass>) {
         pass.changed.notify_all();
     }
 }
-
-/// How often a consumer waiting for a page fetched ahead looks at its cancellation token.
-const CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// An item's identity for de-duplication: ObjectIds packed, other ids as text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
