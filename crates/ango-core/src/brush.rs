@@ -66,8 +66,11 @@ impl BrushMask {
     /// official SDK reads a numpy array (a 3-D shape that is not `(h, w, 3|4)` is a
     /// volume, allowed only for medical masks).
     pub fn from_shape(shape: &[usize], values: Vec<f64>, medical: bool) -> Result<BrushMask> {
-        let expected: usize = shape.iter().product();
-        if values.len() != expected || expected == 0 {
+        // Checked: a caller's shape (a plugin's `{"shape": [...]}`) may overflow, and a
+        // wrapped product could match a short `values` and pass.
+        let expected = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if expected.is_none_or(|expected| values.len() != expected || expected == 0) {
+            let expected = expected.map_or_else(|| "too many".to_string(), |n| n.to_string());
             return Err(Error::invalid(format!(
                 "a brush array of shape {shape:?} needs {expected} values, got {}",
                 values.len()
@@ -272,6 +275,10 @@ mod tests {
         ));
         assert!(BrushMask::from_shape(&[2, 3, 5], vec![0.0; 30], false).is_err());
         assert!(BrushMask::from_shape(&[2, 3], vec![0.0; 5], false).is_err());
+        // A shape whose size overflows is refused, not a panic or a wrapped match.
+        let huge = (1usize << (usize::BITS - 1)) + 1;
+        assert!(BrushMask::from_shape(&[huge, 2], vec![0.0; 2], false).is_err());
+        assert!(BrushMask::from_shape(&[usize::MAX, usize::MAX], vec![0.0], false).is_err());
         assert_eq!(to_u8(256.0), 0);
         assert_eq!(to_u8(-1.0), 255);
         assert_eq!(to_u8(7.9), 7);
