@@ -251,10 +251,14 @@ pub fn plugin_export_next(token: u32, max: u32) -> Result<Option<Vec<String>>> {
         p.rows = Some(rows);
     }
     let batch = batch.napi()?;
-    Ok((!batch.is_empty()).then(|| {
-        batch
-            .iter()
-            .map(|row| String::from_utf8_lossy(row).into_owned())
-            .collect()
-    }))
+    if batch.is_empty() {
+        return Ok(None);
+    }
+    // A row that is not UTF-8 fails like a reply that is not (no silent U+FFFD).
+    batch
+        .into_iter()
+        .map(crate::task::text_of)
+        .collect::<ango_core::Result<Vec<_>>>()
+        .map(Some)
+        .napi()
 }

@@ -125,6 +125,10 @@ impl RowStream {
                     None => state.rows = None,
                 }
             }
+            if closed.load(Ordering::SeqCst) {
+                // `close()` found this batch running and left the freeing to it.
+                state.rows = None;
+            }
             batch.push(b']');
             crate::task::text_of(batch)
         })

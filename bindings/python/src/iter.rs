@@ -269,7 +269,13 @@ impl Rows {
             match self.next_step(py)? {
                 Step::Texts(texts) => {
                     let mut buffer = self.texts.lock().unwrap_or_else(|e| e.into_inner());
-                    *buffer = texts;
+                    // Another thread's step may have left rows here while this one
+                    // waited without the GIL: add to them, never replace them.
+                    if buffer.is_empty() {
+                        *buffer = texts;
+                    } else {
+                        buffer.extend(texts);
+                    }
                     let text = buffer.pop_front();
                     drop(buffer);
                     // Read the next batch on a worker while this one is decoded here
