@@ -2,12 +2,10 @@
 // are generated from the Rust types and ango-core's method table
 // (generated/types.d.ts); this file adds what ango.js writes by hand: the constructor,
 // listings as streams, uploads with progress, exports, `AngoError`.
-import type { Client as TableClient, Asset, ExportOptions, Project, Task, TaskFilter, UploadReport } from './generated/types'
-import type { ClientOptions } from './index'
+import type { Client as TableClient, Asset, ClientOptions, ExportOptions, Project, Task, TaskFilter, UploadReport } from './generated/types'
 
 export * from './generated/types'
 export {
-  ClientOptions,
   Tool,
   Classification,
   Relation,

@@ -11,18 +11,8 @@ const native = require('./index.js')
 const MARKER = native.ERROR_MARKER
 
 // napi's own argument-conversion failures (a string where a number belongs, ...).
-const NAPI_ARGUMENT_CODES = new Set([
-  'InvalidArg',
-  'ObjectExpected',
-  'StringExpected',
-  'NameExpected',
-  'FunctionExpected',
-  'NumberExpected',
-  'BooleanExpected',
-  'ArrayExpected',
-  'BigintExpected',
-  'DateExpected',
-])
+const NAPI_ARGUMENT_CODES = new Set(['InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected',
+  'FunctionExpected', 'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected', 'DateExpected'])
 
 /** An error from Ango Hub or from the SDK: `code` says which kind. */
 class AngoError extends Error {
@@ -31,36 +21,29 @@ class AngoError extends Error {
     // A cancelled call is an AbortError, as `fetch` rejects on an aborted signal.
     this.name = info.code === 'CANCELLED' ? 'AbortError' : 'AngoError'
     this.code = info.code
-    if (info.status !== undefined) this.status = info.status
-    if (info.body !== undefined) this.body = info.body
-    if (info.retryAfterMs !== undefined) this.retryAfterMs = info.retryAfterMs
-    if (info.cause !== undefined) this.cause = info.cause
+    for (const key of ['status', 'body', 'retryAfterMs', 'cause']) if (info[key] !== undefined) this[key] = info[key]
   }
 }
 
 function convertError(err) {
-  if (err instanceof AngoError) return err
-  if (err && typeof err.message === 'string') {
-    if (err.message.startsWith(MARKER)) {
-      // napi appends where a nested argument failed (" on TaskFilter.createdAt").
-      const end = err.message.lastIndexOf('}') + 1
-      try {
-        const info = JSON.parse(err.message.slice(MARKER.length, end))
-        const where = err.message.slice(end).trim()
-        if (where) info.message = `${info.message} (${where})`
-        return new AngoError(info)
-      } catch {
-        return err
-      }
+  if (err instanceof AngoError || !err || typeof err.message !== 'string') return err
+  if (err.message.startsWith(MARKER)) {
+    // napi appends where a nested argument failed (" on TaskFilter.createdAt").
+    const end = err.message.lastIndexOf('}') + 1
+    try {
+      const info = JSON.parse(err.message.slice(MARKER.length, end))
+      const where = err.message.slice(end).trim()
+      if (where) info.message = `${info.message} (${where})`
+      return new AngoError(info)
+    } catch {
+      return err
     }
-    if (NAPI_ARGUMENT_CODES.has(err.code)) {
-      return new AngoError({ code: 'INVALID_ARGUMENT', message: err.message })
-    }
-    // An uncoded napi failure: a panic caught at an entry point (`catch_unwind`), or
-    // another failure inside the binding. Either way a bug, reported as one.
-    if (err.code === 'GenericFailure') {
-      return new AngoError({ code: 'INTERNAL', message: `internal error in the Ango SDK: ${err.message}` })
-    }
+  }
+  if (NAPI_ARGUMENT_CODES.has(err.code)) return new AngoError({ code: 'INVALID_ARGUMENT', message: err.message })
+  // An uncoded napi failure: a panic caught at an entry point (`catch_unwind`), or
+  // another failure inside the binding. Either way a bug, reported as one.
+  if (err.code === 'GenericFailure') {
+    return new AngoError({ code: 'INTERNAL', message: `internal error in the Ango SDK: ${err.message}` })
   }
   return err
 }
@@ -71,31 +54,19 @@ function rethrow(err) {
 
 const invalid = (message) => new AngoError({ code: 'INVALID_ARGUMENT', message })
 
-// Numbers JSON cannot carry are refused rather than sent as `null`.
-function finite(key, value) {
-  if (typeof value === 'number' && !Number.isFinite(value)) throw invalid(`${value} is not a number JSON can carry`)
-  return value
-}
-
-/** Arguments as JSON text: dates become ISO strings, `undefined` is left out, and a
- * circular, absurdly deep, non-finite or BigInt-holding argument is refused. */
-function toJson(value, what) {
+/** `JSON.stringify(value)`, a circular or absurdly deep value refused as an argument
+ * error; with `finite`, so are numbers JSON cannot carry (rather than sent as `null`). */
+function toJson(value, what, finite = true) {
   try {
-    return JSON.stringify(value === undefined ? null : value, finite)
+    return JSON.stringify(value === undefined ? null : value, (key, v) => {
+      if (finite && typeof v === 'number' && !Number.isFinite(v)) {
+        throw invalid(`${key ? `${key}: ` : ''}${v} is not a number JSON can carry`)
+      }
+      return v
+    })
   } catch (err) {
-    if (err instanceof AngoError) throw invalid(`${what}: ${err.message}`)
     const why = err instanceof RangeError ? 'an argument is nested too deeply' : err.message
     throw invalid(`${what}: ${why}`)
-  }
-}
-
-/** Refuses a circular or absurdly deep object (the values are the callee's to check). */
-function checkStructure(value) {
-  try {
-    JSON.stringify(value)
-  } catch (err) {
-    if (err instanceof TypeError && /circular/i.test(err.message)) throw invalid('an argument contains itself (a circular structure)')
-    if (err instanceof RangeError) throw invalid('an argument is nested too deeply')
   }
 }
 
@@ -112,6 +83,17 @@ function options(value, what) {
   if (value === undefined || value === null) return {}
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${what}: expected an options object`)
   return value
+}
+
+/** A call's arguments keyed by name: `list` holds the positional ones (`positional`,
+ * each with `name`), then an options object merged in. */
+function namedArgs(name, positional, list, key = (p) => p.name) {
+  if (list.length > positional.length + 1) {
+    throw invalid(`${name}() takes ${positional.length} argument(s) and an options object, got ${list.length}`)
+  }
+  const values = {}
+  positional.forEach((p, i) => { if (list[i] !== undefined) values[key(p)] = list[i] })
+  return Object.assign(values, options(list[positional.length], `${name}() options`))
 }
 
 function checkSignal(signal) {
@@ -144,16 +126,13 @@ function tokenFor(signal) {
 function abortable(signal, work) {
   work = work.catch(rethrow)
   if (!signal) return work
-  if (signal.aborted) {
-    work.catch(() => {})
-    return Promise.reject(cancelled(signal))
-  }
+  work.catch(() => {})
+  if (signal.aborted) return Promise.reject(cancelled(signal))
   let onAbort
   const aborted = new Promise((_, reject) => {
     onAbort = () => reject(cancelled(signal))
     signal.addEventListener('abort', onAbort, { once: true })
   })
-  work.catch(() => {})
   return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort))
 }
 
@@ -161,25 +140,18 @@ function abortable(signal, work) {
  * resolves to `keep(result, signal, detach)` (by default the result, the token done
  * with). Never throws: an argument refused before the call started rejects too. */
 function run(signal, start, keep = (out, _signal, detach) => (detach(), out)) {
+  let detach = () => {}
   try {
     signal = checkSignal(signal)
     if (signal && signal.aborted) return Promise.reject(cancelled(signal))
-    const { token, detach } = tokenFor(signal)
-    let work
-    try {
-      work = start(token)
-    } catch (err) {
+    const bound = tokenFor(signal)
+    detach = bound.detach
+    return abortable(signal, start(bound.token)).then((out) => keep(out, signal, detach), (err) => {
       detach()
       throw err
-    }
-    return abortable(signal, work).then(
-      (out) => keep(out, signal, detach),
-      (err) => {
-        detach()
-        throw err
-      },
-    )
+    })
   } catch (err) {
+    detach()
     return Promise.reject(convertError(err))
   }
 }
@@ -197,19 +169,16 @@ const NATIVE = Symbol('native')
 const SIGNAL = Symbol('signal')
 const DETACH = Symbol('detach')
 
-/** A native row stream that rejects with `CANCELLED` once `signal` fires. */
-function stream(rows, signal, detach) {
-  rows[SIGNAL] = signal
-  rows[DETACH] = detach
-  return rows
-}
-
 /** JSON text as a value, or a row stream that keeps the call's token (cancelled when
  * the signal fires while it is read). */
 function streamed(out, signal, detach) {
-  if (typeof out !== 'string') return stream(out, signal, detach)
-  detach()
-  return fromJson(out)
+  if (typeof out === 'string') {
+    detach()
+    return fromJson(out)
+  }
+  out[SIGNAL] = signal
+  out[DETACH] = detach
+  return out
 }
 
 // `for await (const row of stream)`: rows are fetched in batches on the thread pool;
@@ -298,17 +267,15 @@ class Client {
   }
 
   #iter(kind, projectId, opts) {
+    let detach = () => {}
     try {
       const { signal, ...rest } = options(opts, `iter ${kind}`)
       const checked = checkSignal(signal)
-      const { token, detach } = tokenFor(checked)
-      try {
-        return stream(this[NATIVE].iter(kind, projectId, toJson(rest, 'options'), token), checked, detach)
-      } catch (err) {
-        detach()
-        throw err
-      }
+      const bound = tokenFor(checked)
+      detach = bound.detach
+      return streamed(this[NATIVE].iter(kind, projectId, toJson(rest, 'options'), bound.token), checked, detach)
     } catch (err) {
+      detach()
       rethrow(err)
     }
   }
@@ -385,16 +352,9 @@ class Client {
 // The table's methods: `name(required..., { ...optional, signal })`.
 for (const method of JSON.parse(native.methods())) {
   const required = method.params.filter((p) => p.default === null)
-  const arity = required.length
   const fn = function (...args) {
     return safely(() => {
-      if (args.length > arity + 1) {
-        throw invalid(`${method.node_name}() takes ${arity} argument(s) and an options object, got ${args.length}`)
-      }
-      const values = {}
-      for (let i = 0; i < arity; i++) if (args[i] !== undefined) values[required[i].name] = args[i]
-      const { signal, ...rest } = options(args[arity], `${method.node_name}() options`)
-      Object.assign(values, rest)
+      const { signal, ...values } = namedArgs(method.node_name, required, args)
       return run(signal, (token) => this[NATIVE].call(method.name, toJson(values, 'arguments'), token)).then(fromJson)
     })
   }
@@ -405,12 +365,12 @@ for (const method of JSON.parse(native.methods())) {
 // Errors of the other native classes become `AngoError`s too. A Promise-returning
 // function rejects, never throws. Their object arguments are converted by napi
 // recursively: a circular or absurdly deep one would overflow the native stack, so it
-// is refused first, as `JSON.stringify` refuses it.
+// is refused first, as `JSON.stringify` refuses it (other values are the callee's to check).
 function withErrors(fn, returnsPromise) {
   return function (...args) {
     let result
     try {
-      for (const arg of args) if (arg !== null && typeof arg === 'object') checkStructure(arg)
+      for (const arg of args) if (arg !== null && typeof arg === 'object') toJson(arg, 'an argument', false)
       result = fn.apply(this, args)
     } catch (err) {
       if (returnsPromise) return Promise.reject(convertError(err))
@@ -435,27 +395,13 @@ const nextBatchText = native.RowStream.prototype.nextBatch
 native.RowStream.prototype.nextBatch = function (max) {
   return nextBatchText.call(this, max).then(fromJson)
 }
+
 // The emulator handle's properties and methods, from its control table
 // (`ango_emulator::control`): `name(positional..., { ...options })`; a `blocking` one
 // returns a Promise and runs on the thread pool.
 for (const method of JSON.parse(native.Emulator.methods())) {
   const positional = method.params.filter((p) => p.node_positional)
-  const args = (list) => {
-    if (list.length > positional.length + 1) {
-      throw invalid(`${method.node_name}() takes ${positional.length} argument(s) and an options object, got ${list.length}`)
-    }
-    const values = {}
-    positional.forEach((p, i) => { if (list[i] !== undefined) values[p.node_name] = list[i] })
-    if (positional.length < method.params.length) Object.assign(values, options(list[positional.length], `${method.node_name}() options`))
-    try {
-      return JSON.stringify(values, (key, v) => {
-        if (typeof v === 'number' && !Number.isFinite(v)) throw invalid(`${key} must be a finite number, got ${v}`)
-        return v
-      })
-    } catch (err) {
-      throw err instanceof AngoError ? err : invalid(`${method.node_name}(): ${err instanceof RangeError ? 'an argument is nested too deeply' : err.message}`)
-    }
-  }
+  const args = (list) => toJson(namedArgs(method.node_name, positional, list, (p) => p.node_name), `${method.node_name}()`)
   const blocking = method.style === 'blocking'
   const fn = withErrors(function (...list) {
     return blocking ? this.call(method.name, args(list)) : this.callSync(method.name, args(list))

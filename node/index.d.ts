@@ -32,14 +32,18 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  * pool; results are JSON text that `ango.js` parses.
  */
 export declare class AngoClient {
-  /** A client; throws `INVALID_ARGUMENT` for a missing key or a malformed host. */
-  constructor(options?: ClientOptions | undefined | null)
+  /**
+   * A client from `options` (`ango_core::ClientOptions`: missing `apiKey`/`host` are
+   * read from `ANGO_API_KEY` / `ANGO_HOST`, other settings default to the core's);
+   * throws `INVALID_ARGUMENT` for a missing key, a malformed host or a bad option.
+   */
+  constructor(options?: Record<string, unknown> | undefined | null)
   /**
    * A client sharing this one's connections and key, with some settings changed
    * (`timeoutMs`, `connectTimeoutMs`, `maxRetries`, `concurrency`, `progress`; the
    * key, host and user agent of `options` are ignored).
    */
-  withOptions(options: ClientOptions): AngoClient
+  withOptions(options: Record<string, unknown>): AngoClient
   /** The API host in use, without a trailing slash. */
   get host(): string
   /**
@@ -138,29 +142,6 @@ export declare class RowStream {
    * export's temporary file). Safe to call more than once.
    */
   close(): void
-}
-
-/**
- * How to reach Ango Hub. Missing `apiKey`/`host` are read from `ANGO_API_KEY` /
- * `ANGO_HOST`; other settings default to the core's (and its `ANGO_*` variables).
- */
-export interface ClientOptions {
-  /** The API key. */
-  apiKey?: string
-  /** The API host, such as `https://imeritapi.ango.ai`. */
-  host?: string
-  /** Time allowed for one request, in milliseconds (0: no limit). */
-  timeoutMs?: number
-  /** Time allowed to connect, in milliseconds (0: no limit). */
-  connectTimeoutMs?: number
-  /** Retries after a failed attempt (0: none). */
-  maxRetries?: number
-  /** Parallel transfers for bulk work (uploads, page prefetch). */
-  concurrency?: number
-  /** The `User-Agent` header. */
-  userAgent?: string
-  /** Progress bars on stderr for bulk work (default: the core's setting, `ANGO_PROGRESS`). */
-  progress?: boolean
 }
 
 /** The marker that starts the message of a coded error (read by `ango.js`). */

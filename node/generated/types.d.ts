@@ -149,6 +149,31 @@ export type ChatAssetCreationConfig = Record<string, unknown>
 /** tool (the classification type), title, required, schemaId, columnField, color, shortcutKey, classifications, options, treeOptions, frameSpecific, showDropdown, richText, regex, parentOptionId, exportName, displayName, abbreviatedName, attributeType, defaultValue */
 export type ClassificationCategory = Record<string, unknown>
 
+/**
+ * A client's options as the bindings take them (JavaScript's options object, or
+ * Python's keyword arguments): the key and host, read from `ANGO_API_KEY` and
+ * `ANGO_HOST` when not given, and changes to the settings, which otherwise come from
+ * the defaults and the `ANGO_*` variables. See `Client::from_options`.
+ */
+export interface ClientOptions {
+  /** The API key. */
+  apiKey?: string | null
+  /** The API host, such as `https://imeritapi.ango.ai`. */
+  host?: string | null
+  /** Time allowed for one request, in milliseconds (0: no limit). */
+  timeoutMs?: number | null
+  /** Time allowed to connect, in milliseconds (0: no limit). */
+  connectTimeoutMs?: number | null
+  /** Retries after a failed attempt (0: none). */
+  maxRetries?: number | null
+  /** Parallel transfers for bulk work (uploads, page prefetch). */
+  concurrency?: number | null
+  /** The `User-Agent` header. */
+  userAgent?: string | null
+  /** Progress bars on stderr for bulk work (default: `ANGO_PROGRESS`). */
+  progress?: boolean | null
+}
+
 /** A numeric field criterion: equality or a range. */
 export type CountFilter = number | NumberRange
 
@@ -1150,7 +1175,7 @@ export declare class Client {
   }): Promise<unknown>
 
   /**
-   * Opens an issue on a task, either on one of its objects (object_id) or at a place in the asset (position, page, page_end, data_index, plane).
+   * Opens an issue on a task, either on one of its objects (object_id) or at a place in the asset (position, page, page_end, data_index, plane). Also takes the v1.3.14 form create_issue(task_id, content, position): numbers where the mentions belong are the position.
    *
    * Returns the server's reply.
    *
@@ -1398,7 +1423,7 @@ export declare class Client {
   }): Promise<Record<string, unknown>[]>
 
   /**
-   * Lists a project's assets, one page at a time.
+   * Lists a project's assets, one page at a time. Also takes the v1.3.14 form get_assets(project_id, asset_id, external_id, page, limit, filters): a string where the page belongs is an asset id, then a string limit an external id. A page or limit of null is the default.
    *
    * Returns the server's reply: data.assets and data.total.
    *

@@ -55,38 +55,24 @@ if TYPE_CHECKING:
 
 # The names the official module exposes (the docs write `from imerit_ango.sdk import
 # Metrics`), each loaded from its module on first access.
-_LAZY = {
-    "AnnotationPayload": "imerit_ango.models.annotate",
-    "Answer": "imerit_ango.models.annotate",
-    "AssetBuilderTemplate": "imerit_ango.models.asset_builder_template",
-    "ChatAssetCreationConfig": "imerit_ango.models.chat_asset_creation_config",
-    "ExportFormats": "imerit_ango.models.enums",
-    "ExportTypes": "imerit_ango.models.enums",
-    "MedicalPlane": "imerit_ango.models.enums",
-    "Metrics": "imerit_ango.models.enums",
-    "OrganizationRoles": "imerit_ango.models.enums",
-    "ProjectRoles": "imerit_ango.models.enums",
-    "ProjectType": "imerit_ango.models.enums",
-    "ReviewStatus": "imerit_ango.models.enums",
-    "StorageFileTypes": "imerit_ango.models.enums",
-    "StorageProvider": "imerit_ango.models.enums",
-    "TaskTypes": "imerit_ango.models.enums",
-    "ExportOptions": "imerit_ango.models.export_options",
-    "TimeFilter": "imerit_ango.models.export_options",
-    "Invitation": "imerit_ango.models.invite",
-    "RoleUpdate": "imerit_ango.models.invite",
-    "ClassificationCategory": "imerit_ango.models.label_category",
-    "RelationCategory": "imerit_ango.models.label_category",
-    "ToolCategory": "imerit_ango.models.label_category",
-    "LLM": "imerit_ango.models.llm",
-    "Storage": "imerit_ango.models.storage",
-    "TaskFilter": "imerit_ango.models.task_filter",
-    "merge_annotations": "imerit_ango.models.utils",
-    "AngoError": "imerit_ango.exceptions",
-    "datetime": "datetime",
-    "Any": "typing", "Callable": "typing", "Dict": "typing", "Iterator": "typing", "List": "typing",
-    "Optional": "typing", "Tuple": "typing", "Union": "typing",
-}
+_LAZY = {name: module for module, names in {
+    "imerit_ango.models.annotate": ("AnnotationPayload", "Answer"),
+    "imerit_ango.models.asset_builder_template": ("AssetBuilderTemplate",),
+    "imerit_ango.models.chat_asset_creation_config": ("ChatAssetCreationConfig",),
+    "imerit_ango.models.enums": ("ExportFormats", "ExportTypes", "MedicalPlane", "Metrics", "OrganizationRoles",
+                                 "ProjectRoles", "ProjectType", "ReviewStatus", "StorageFileTypes", "StorageProvider",
+                                 "TaskTypes"),
+    "imerit_ango.models.export_options": ("ExportOptions", "TimeFilter"),
+    "imerit_ango.models.invite": ("Invitation", "RoleUpdate"),
+    "imerit_ango.models.label_category": ("ClassificationCategory", "RelationCategory", "ToolCategory"),
+    "imerit_ango.models.llm": ("LLM",),
+    "imerit_ango.models.storage": ("Storage",),
+    "imerit_ango.models.task_filter": ("TaskFilter",),
+    "imerit_ango.models.utils": ("merge_annotations",),
+    "imerit_ango.exceptions": ("AngoError",),
+    "datetime": ("datetime",),
+    "typing": ("Any", "Callable", "Dict", "Iterator", "List", "Optional", "Tuple", "Union"),
+}.items() for name in names}
 
 
 def __getattr__(name: str) -> object:
@@ -117,11 +103,6 @@ __all__ = [
 
 DEFAULT_HOST: str = _native.DEFAULT_HOST
 HEADERS: Dict[str, str] = {'Content-Type': 'application/json'}
-
-# get_assets' default filters, `{}` as in the official signature (never mutated): left
-# out of the call, so the table's default applies.
-_NO_FILTERS: Dict[str, Any] = {}
-
 
 class SDK:
     """A client for Ango Hub.
@@ -177,42 +158,6 @@ class SDK:
     # ------------------------------------------------------------------------------------------------------------
     # Table methods with Python-only behaviour (their docstrings start with the table's)
     # ------------------------------------------------------------------------------------------------------------
-    def create_issue(self, task_id: str, content: str,
-                     content_mentions: Optional[Union[List[str], List[int], List[float]]] = None,
-                     object_id: Optional[str] = None,
-                     position: Optional[Union[int, float, List[int], List[float]]] = None,
-                     error_codes: Optional[List[Dict[str, Any]]] = None, pct_details: Optional[Dict[str, Any]] = None,
-                     page: Optional[int] = None, page_end: Optional[int] = None, data_index: Optional[int] = None,
-                     plane: Optional[Union[str, MedicalPlane]] = None) -> Any:
-        """Also accepts the v1.3.14 form ``create_issue(task_id, content, position)``: a
-        third positional argument of numbers is a position, not a list of mentions."""
-        if position is None and _is_position(content_mentions):
-            position, content_mentions = content_mentions, None  # type: ignore[assignment]
-        return self._client.call("create_issue", {
-            "task_id": task_id, "content": content, "content_mentions": content_mentions, "object_id": object_id,
-            "position": position, "error_codes": error_codes, "pct_details": pct_details, "page": page,
-            "page_end": page_end, "data_index": data_index, "plane": plane})
-
-    def get_assets(self, project_id: Optional[str], page: Any = 1, limit: Any = 10,
-                   filters: Optional[Dict[str, Any]] = _NO_FILTERS, *, asset_id: Optional[str] = None,
-                   external_id: Optional[str] = None) -> Any:
-        """Also accepts the v1.3.14 form ``get_assets(project_id, asset_id, external_id,
-        page, limit, filters)``: a string where a page number belongs is an asset id (and
-        then an external id). A page or limit of ``None`` is the default; ``filters=None``
-        is sent as ``null``."""
-        if isinstance(page, str):
-            asset_id, page = (asset_id or page), None
-            if isinstance(limit, str):
-                external_id, limit = (external_id or limit), None
-        args: Dict[str, Any] = {"project_id": project_id, "asset_id": asset_id, "external_id": external_id}
-        if page is not None:
-            args["page"] = page
-        if limit is not None:
-            args["limit"] = limit
-        if filters is not _NO_FILTERS:
-            args["filters"] = filters
-        return self._client.call("get_assets", args)
-
     def get_tasks(self, project_id: Optional[str], page: int = 1, limit: int = 10, status: Optional[str] = None,
                   stage: Optional[str] = None, batches: Optional[List[str]] = None, include_answer: bool = False,
                   task_filter: Optional[TaskFilter] = None, sort: Optional[str] = None,
@@ -405,18 +350,18 @@ class SDK:
                    fields: Optional[str] = None) -> Iterator[Dict[str, Any]]:
         """Every task of the project, fetched page by page as you iterate (the filters
         are ``get_tasks``'; ``page_size`` defaults to the core's, 100)."""
-        return self._client.iter_tasks(project_id, page_size, {
-            "status": status, "stage": stage, "batches": batches, "include_answer": include_answer,
-            "task_filter": task_filter, "sort": sort, "fields": fields})
+        return self._client.iter("tasks", project_id, {
+            "page_size": page_size, "status": status, "stage": stage, "batches": batches,
+            "include_answer": include_answer, "task_filter": task_filter, "sort": sort, "fields": fields})
 
     def iter_assets(self, project_id: Optional[str], *, page_size: Optional[int] = None,
                     filters: Optional[Dict[str, Any]] = None) -> Iterator[Dict[str, Any]]:
         """Every asset of the project, fetched page by page as you iterate."""
-        return self._client.iter_assets(project_id, page_size, filters)
+        return self._client.iter("assets", project_id, {"page_size": page_size, "filters": filters})
 
     def iter_projects(self, *, page_size: Optional[int] = None) -> Iterator[Dict[str, Any]]:
         """Every project visible to the key, fetched page by page as you iterate."""
-        return self._client.iter_projects(page_size)
+        return self._client.iter("projects", None, {"page_size": page_size})
 
 
 def _install(cls: type) -> None:
@@ -497,13 +442,3 @@ def _doc(method: Dict[str, Any]) -> str:
 
 
 _install(SDK)
-
-
-def _is_position(value: Any) -> bool:
-    numbers = (int, float)
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, numbers):
-        return True
-    return (isinstance(value, (list, tuple)) and len(value) > 0
-            and all(isinstance(v, numbers) and not isinstance(v, bool) for v in value))

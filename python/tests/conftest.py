@@ -1,4 +1,5 @@
 import logging
+import signal
 from typing import Iterator
 
 import pytest
@@ -6,6 +7,11 @@ import pytest
 from imerit_ango import _native
 from imerit_ango.sdk import SDK
 from imerit_ango.testing import LocalHub
+
+# A shell's background job starts with SIGINT ignored, and the children the tests start
+# would inherit that: the tests that interrupt a child with SIGINT need Python's own
+# handler there, as in an interactive session.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def needs_core(*methods: str):

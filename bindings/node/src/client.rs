@@ -6,58 +6,16 @@
 //! every call takes an optional [`CancelToken`] that `ango.js` cancels from an
 //! `AbortSignal`.
 
+use ango_core::ClientOptions;
+use ango_core::export::ExportOutput;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::errors::{IntoNapi, guard, invalid};
 use crate::stream::RowStream;
 use crate::task::{Call, call_with, json_text, parse_args, text_of};
-
-/// How to reach Ango Hub. Missing `apiKey`/`host` are read from `ANGO_API_KEY` /
-/// `ANGO_HOST`; other settings default to the core's (and its `ANGO_*` variables).
-#[napi(object, object_to_js = false)]
-#[derive(Default)]
-pub struct ClientOptions {
-    /// The API key.
-    pub api_key: Option<String>,
-    /// The API host, such as `https://imeritapi.ango.ai`.
-    pub host: Option<String>,
-    /// Time allowed for one request, in milliseconds (0: no limit).
-    pub timeout_ms: Option<f64>,
-    /// Time allowed to connect, in milliseconds (0: no limit).
-    pub connect_timeout_ms: Option<f64>,
-    /// Retries after a failed attempt (0: none).
-    pub max_retries: Option<f64>,
-    /// Parallel transfers for bulk work (uploads, page prefetch).
-    pub concurrency: Option<f64>,
-    /// The `User-Agent` header.
-    pub user_agent: Option<String>,
-    /// Progress bars on stderr for bulk work (default: the core's setting, `ANGO_PROGRESS`).
-    pub progress: Option<bool>,
-}
-
-/// The settings `options` changes (key, host and user agent aside).
-fn overrides(o: &ClientOptions) -> Result<ango_core::SettingsOverrides> {
-    use ango_core::SettingsOverrides as S;
-    let millis = |ms: Option<f64>| ms.map(S::timeout_from_millis).transpose().napi();
-    let count = |name: &str, n: Option<f64>| {
-        n.map(|n| ango_core::args::whole_number(name, n, u64::from(u32::MAX)))
-            .transpose()
-            .napi()
-    };
-    Ok(S {
-        request_timeout: millis(o.timeout_ms)?,
-        connect_timeout: millis(o.connect_timeout_ms)?,
-        max_retries: count("maxRetries", o.max_retries)?.map(|n| n as u32),
-        concurrency: count("concurrency", o.concurrency)?.map(|n| n as usize),
-        progress: o.progress.map(|on| match on {
-            true => ango_core::ProgressMode::On,
-            false => ango_core::ProgressMode::Off,
-        }),
-    })
-}
 
 /// A cancellation token (`ango_core::Cancel`): `ango.js` makes one per call that has
 /// an `AbortSignal` and cancels it when the signal fires; the core's work then stops at
@@ -99,42 +57,9 @@ pub fn methods() -> Result<String> {
     json_text(&ango_core::api::methods_json()).napi()
 }
 
-/// An object argument (`{}` for `null`).
-fn object(value: Value, what: &str) -> Result<Map<String, Value>> {
-    match value {
-        Value::Object(map) => Ok(map),
-        Value::Null => Ok(Map::new()),
-        _ => Err(invalid(format!("{what} must be an object"))),
-    }
-}
-
 /// A deserialized argument; a mismatch is `INVALID_ARGUMENT` naming `what`.
 fn from_json<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T> {
     serde_json::from_value(value).map_err(|e| invalid(format!("{what}: {e}")))
-}
-
-/// The arguments of table method `method` keyed by its snake_case names (camelCase
-/// keys renamed from the table), for the core's params types.
-fn snake_keys(method: &str, args: Map<String, Value>) -> Map<String, Value> {
-    let Some(spec) = ango_core::api::MethodSpec::find(method) else {
-        return args;
-    };
-    args.into_iter()
-        .map(|(key, value)| {
-            let name = spec
-                .params
-                .iter()
-                .find(|p| p.node_name == key)
-                .map_or(key, |p| p.name.to_string());
-            (name, value)
-        })
-        .collect()
-}
-
-/// `pageSize` (or `page_size`) taken out of iterator options.
-fn page_size(args: &mut Map<String, Value>) -> Result<Option<u64>> {
-    let size = args.remove("pageSize").or_else(|| args.remove("page_size"));
-    from_json(size.unwrap_or(Value::Null), "pageSize")
 }
 
 /// A JS `(done, total) => void` called from the upload workers through the event loop.
@@ -150,18 +75,18 @@ pub struct AngoClient {
 
 #[napi]
 impl AngoClient {
-    /// A client; throws `INVALID_ARGUMENT` for a missing key or a malformed host.
+    /// A client from `options` (`ango_core::ClientOptions`: missing `apiKey`/`host` are
+    /// read from `ANGO_API_KEY` / `ANGO_HOST`, other settings default to the core's);
+    /// throws `INVALID_ARGUMENT` for a missing key, a malformed host or a bad option.
     #[napi(catch_unwind, constructor)]
-    pub fn new(options: Option<ClientOptions>) -> Result<Self> {
-        let o = options.unwrap_or_default();
-        let mut builder =
-            ango_core::Client::builder_from_env(o.api_key.as_deref(), o.host.as_deref()).napi()?;
-        if let Some(agent) = o.user_agent.clone() {
-            builder = builder.user_agent(agent);
-        }
-        let changes = overrides(&o)?;
+    pub fn new(
+        #[napi(ts_arg_type = "Record<string, unknown> | undefined | null")] options: Option<Value>,
+    ) -> Result<Self> {
+        let options: Option<ClientOptions> =
+            from_json(options.unwrap_or(Value::Null), "client options")?;
+        let options = options.unwrap_or_default();
         Ok(AngoClient {
-            inner: guard(|| builder.build().map(|c| c.with_overrides(&changes)).napi())?,
+            inner: guard(|| ango_core::Client::from_options(&options).napi())?,
         })
     }
 
@@ -169,10 +94,13 @@ impl AngoClient {
     /// (`timeoutMs`, `connectTimeoutMs`, `maxRetries`, `concurrency`, `progress`; the
     /// key, host and user agent of `options` are ignored).
     #[napi(catch_unwind)]
-    pub fn with_options(&self, options: ClientOptions) -> Result<AngoClient> {
-        let changes = overrides(&options)?;
+    pub fn with_options(
+        &self,
+        #[napi(ts_arg_type = "Record<string, unknown>")] options: Value,
+    ) -> Result<AngoClient> {
+        let options: ClientOptions = from_json(options, "client options")?;
         Ok(AngoClient {
-            inner: self.inner.with_overrides(&changes),
+            inner: self.inner.with_overrides(&options.overrides().napi()?),
         })
     }
 
@@ -210,34 +138,11 @@ impl AngoClient {
         options: String,
         token: Option<&CancelToken>,
     ) -> Result<RowStream> {
-        let mut args = object(parse_args(&options)?, "the options")?;
-        let size = page_size(&mut args)?;
         let c = bound(&self.inner, token);
-        let project = || {
-            project_id
-                .clone()
-                .ok_or_else(|| invalid("a project id is needed"))
-        };
-        let pages = match kind.as_str() {
-            "tasks" => {
-                let params = from_json(Value::Object(snake_keys("get_tasks", args)), "options")?;
-                c.raw().iter_tasks(&project()?, &params, size)
-            }
-            "assets" => {
-                let filters = object(args.remove("filters").unwrap_or(Value::Null), "filters")?;
-                if let Some(key) = args.keys().next() {
-                    return Err(invalid(format!("unknown option {key:?}")));
-                }
-                c.raw().iter_assets(&project()?, &filters, size)
-            }
-            "projects" => c.raw().iter_projects(size),
-            other => return Err(invalid(format!("no listing {other:?}"))),
-        }
-        .napi()?;
-        Ok(RowStream::new(
-            pages.with_raw_items(),
-            c.cancel_token().cloned(),
-        ))
+        let pages = c
+            .listing(&kind, project_id.as_deref(), parse_args(&options)?)
+            .napi()?;
+        Ok(RowStream::new(pages, c.cancel_token().cloned()))
     }
 
     /// Uploads local files (paths or `{ path, externalId, contextData, metadata }`) in
@@ -287,16 +192,13 @@ impl AngoClient {
             from_json(parse_args(&options)?, "export options")?;
         let c = bound(&self.inner, token);
         Ok(call_with(move || {
-            if let Some(path) = zip_file_path {
-                c.export_to_file(&project_id, &options, path)?;
-                return Ok(Either::A("null".into()));
-            }
-            match options.export_format {
-                ango_core::models::ExportFormat::Ndjson => {
-                    let rows = c.raw().export_rows(&project_id, &options)?;
+            let path = zip_file_path.as_deref().map(std::path::Path::new);
+            match c.export_output(&project_id, &options, path, false)? {
+                ExportOutput::Saved(_) => Ok(Either::A("null".into())),
+                ExportOutput::Document(bytes) => Ok(Either::A(text_of(bytes)?)),
+                ExportOutput::Rows(rows, _) => {
                     Ok(Either::B(RowStream::new(rows, c.cancel_token().cloned())))
                 }
-                _ => Ok(Either::A(text_of(c.export_bytes(&project_id, &options)?)?)),
             }
         }))
     }

@@ -9,7 +9,7 @@ use napi_derive::napi;
 use serde_json::{Value, json};
 
 use crate::errors::{MARKER, guard, invalid};
-use crate::task::{Call, Json, call_with};
+use crate::task::{Call, Json, call_napi, call_with};
 
 /// A running emulator; `stop()` it when done (it also stops when garbage-collected).
 #[napi]
@@ -28,10 +28,9 @@ impl Emulator {
 
     /// Runs control method `name` with `args` (JSON text) on the thread pool.
     #[napi(catch_unwind, ts_return_type = "Promise<any>")]
-    pub fn call(&self, name: String, args: String) -> AsyncTask<HubCall> {
-        AsyncTask::new(HubCall {
-            work: Some((self.inner.clone(), name, args)),
-        })
+    pub fn call(&self, name: String, args: String) -> AsyncTask<Call<Json>> {
+        let emulator = Arc::clone(&self.inner);
+        call_napi(move || run(&emulator, &name, &args).map(Json))
     }
 
     /// The emulator's control table (`ango_emulator::control::methods_json()`), JSON text.
@@ -57,29 +56,6 @@ fn run(emulator: &ango_emulator::Emulator, name: &str, args: &str) -> Result<Val
         }
         Error::from_reason(format!("{MARKER}{fields}"))
     })
-}
-
-/// A control call run on the libuv thread pool; resolves to its JSON.
-pub struct HubCall {
-    work: Option<(Arc<ango_emulator::Emulator>, String, String)>,
-}
-
-impl Task for HubCall {
-    type Output = Value;
-    type JsValue = Json;
-
-    fn compute(&mut self) -> Result<Value> {
-        let (emulator, name, args) = self
-            .work
-            .take()
-            .ok_or_else(|| Error::from_reason("the call already ran"))?;
-        // A panic must not unwind out of the libuv worker (that aborts Node).
-        guard(|| run(&emulator, &name, &args))
-    }
-
-    fn resolve(&mut self, _env: Env, output: Value) -> Result<Json> {
-        Ok(Json(output))
-    }
 }
 
 /// Starts an emulator on 127.0.0.1; resolves once it accepts connections. Rejects with

@@ -10,7 +10,7 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::client::{AngoClient, CancelToken};
-use crate::task::{Call, call};
+use crate::task::{Call, Json, call_with};
 
 /// Runs the converter `operation` (`convert`, `exportAs`'s `export_as`, `coco_to_import`,
 /// `yolo_to_import`) with `args` (an object; see `ango_core::formats::call`); `client`
@@ -21,9 +21,9 @@ pub fn formats_call(
     args: Value,
     client: Option<&AngoClient>,
     token: Option<&CancelToken>,
-) -> Result<AsyncTask<Call<Value>>> {
+) -> Result<AsyncTask<Call<Json>>> {
     let client = client.map(|c| crate::client::bound(&c.inner, token));
-    Ok(call(move || {
-        formats::call(client.as_ref(), &operation, args, None)
+    Ok(call_with(move || {
+        formats::call(client.as_ref(), &operation, args, None).map(Json)
     }))
 }

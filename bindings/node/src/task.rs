@@ -1,23 +1,18 @@
-//! The one `AsyncTask` of the binding: a blocking core call run on the libuv thread pool,
+//! The one `AsyncTask` of the binding: a blocking call run on the libuv thread pool,
 //! and the JSON text that carries arguments in and results out.
 
 use napi::bindgen_prelude::*;
 use serde_json::Value;
 
-use crate::errors::to_napi;
+use crate::errors::{guard, to_napi};
 
-type Work<T> = Box<dyn FnOnce() -> ango_core::Result<T> + Send>;
+type Work<T> = Box<dyn FnOnce() -> Result<T> + Send>;
 
-/// A core call to run off the event loop; its result resolves the returned Promise.
+/// A call to run off the event loop; its result resolves the returned Promise. A panic
+/// becomes an `INTERNAL` rejection: it must not unwind out of the libuv worker (that
+/// aborts Node).
 pub struct Call<T: Send + 'static> {
     work: Option<Work<T>>,
-}
-
-/// A core call resolving to a JSON value (the server's answer as a plain JS object).
-pub fn call(
-    work: impl FnOnce() -> ango_core::Result<Value> + Send + 'static,
-) -> AsyncTask<Call<Value>> {
-    call_with(work)
 }
 
 /// A core call resolving to any value napi can convert.
@@ -27,9 +22,36 @@ pub fn call_with<T: Send + 'static>(
 where
     Call<T>: Task,
 {
+    call_napi(move || work().map_err(to_napi))
+}
+
+/// A call whose errors are napi errors already.
+pub fn call_napi<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> AsyncTask<Call<T>>
+where
+    Call<T>: Task,
+{
     AsyncTask::new(Call {
         work: Some(Box::new(work)),
     })
+}
+
+impl<T: ToNapiValue + TypeName + Send + 'static> Task for Call<T> {
+    type Output = T;
+    type JsValue = T;
+
+    fn compute(&mut self) -> Result<T> {
+        let work = self
+            .work
+            .take()
+            .ok_or_else(|| Error::from_reason("the call already ran"))?;
+        guard(work)
+    }
+
+    fn resolve(&mut self, _env: Env, output: T) -> Result<T> {
+        Ok(output)
+    }
 }
 
 /// A JSON value on its way to JavaScript (napi converts `serde_json::Value` but gives it
@@ -52,42 +74,6 @@ impl ToNapiValue for Json {
         unsafe { Value::to_napi_value(env, value.0) }
     }
 }
-
-/// `Task` for each result type: `compute` runs the call on a pool thread (a panic
-/// becomes an `INTERNAL` rejection), `resolve` converts the value for JavaScript on
-/// the JS thread.
-macro_rules! task_output {
-    ($($ty:ty => $js:ty, $convert:expr);+ $(;)?) => {$(
-        impl Task for Call<$ty> {
-            type Output = $ty;
-            type JsValue = $js;
-
-            fn compute(&mut self) -> Result<$ty> {
-                let work = self
-                    .work
-                    .take()
-                    .ok_or_else(|| Error::from_reason("the call already ran"))?;
-                // A panic must not unwind out of the libuv worker (that aborts Node).
-                crate::errors::guard(|| work().map_err(to_napi))
-            }
-
-            fn resolve(&mut self, _env: Env, output: $ty) -> Result<$js> {
-                Ok($convert(output))
-            }
-        }
-    )+};
-}
-
-task_output!(
-    Value => Json, Json;
-    bool => bool, std::convert::identity;
-    String => String, std::convert::identity;
-    f64 => f64, std::convert::identity;
-    crate::stream::RowStream => crate::stream::RowStream, std::convert::identity;
-    crate::emulator::Emulator => crate::emulator::Emulator, std::convert::identity;
-    Either<String, crate::stream::RowStream> => Either<String, crate::stream::RowStream>,
-        std::convert::identity;
-);
 
 /// JSON text for JavaScript (`ango.js` parses it with `JSON.parse`, faster than
 /// building the objects through napi): a reply body as the server sent it.

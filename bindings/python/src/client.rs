@@ -6,8 +6,10 @@
 //! reaches Python as `PanicException`.
 
 use ango_core as core;
+use ango_core::export::ExportOutput;
 use pyo3::prelude::*;
 use serde_json::Value;
+use std::path::Path;
 
 use crate::convert::{from_py, to_py};
 use crate::decode::{Decoded, decode_shared};
@@ -57,29 +59,21 @@ pub(crate) fn decode_document(
     }
 }
 
-/// The constructor's and `with_options`' keyword arguments as core overrides
+/// The constructor's and `with_options`' keyword arguments as the core's options
 /// (`timeout` in seconds, 0 meaning no limit).
-fn overrides(
+fn options(
     timeout: Option<f64>,
     max_retries: Option<u32>,
     concurrency: Option<usize>,
     progress: Option<bool>,
-) -> core::Result<core::SettingsOverrides> {
-    Ok(core::SettingsOverrides {
-        request_timeout: timeout
-            .map(core::SettingsOverrides::timeout_from_secs)
-            .transpose()?,
-        max_retries,
-        concurrency,
-        progress: progress.map(|on| {
-            if on {
-                core::ProgressMode::On
-            } else {
-                core::ProgressMode::Off
-            }
-        }),
-        ..core::SettingsOverrides::default()
-    })
+) -> core::ClientOptions {
+    core::ClientOptions {
+        timeout,
+        max_retries: max_retries.map(f64::from),
+        concurrency: concurrency.map(|n| n as f64),
+        progress,
+        ..core::ClientOptions::default()
+    }
 }
 
 #[pymethods]
@@ -99,16 +93,15 @@ impl Client {
         // Options and `ANGO_*` variables are checked by the core; a panic on an absurd
         // value still becomes an `AngoInternalError`, never a `PanicException`.
         let inner = blocking::guard(py, || {
-            let overrides = overrides(timeout, max_retries, concurrency, progress)?;
-            let mut settings = core::Settings::from_env();
-            overrides.apply(&mut settings);
             if api_key.is_empty() {
                 // Never the environment's key: the official SDK has no such fallback.
                 return Err(core::Error::InvalidArgument("the API key is empty".into()));
             }
-            core::Client::builder_from_env(Some(&api_key), host.as_deref())?
-                .settings(settings)
-                .build()
+            core::Client::from_options(&core::ClientOptions {
+                api_key: Some(api_key.clone()),
+                host,
+                ..options(timeout, max_retries, concurrency, progress)
+            })
         })?;
         Ok(Client {
             inner,
@@ -128,7 +121,7 @@ impl Client {
     ) -> PyResult<Self> {
         blocking::shield(|| {
             let inner = blocking::guard(py, || {
-                let overrides = overrides(timeout, max_retries, concurrency, progress)?;
+                let overrides = options(timeout, max_retries, concurrency, progress).overrides()?;
                 Ok(self.inner.with_overrides(&overrides))
             })?;
             Ok(Client {
@@ -237,24 +230,22 @@ impl Client {
                 _ => core::models::ExportOptions::default(),
             };
             let c = self.inner.clone();
-            if let Some(path) = path {
-                blocking::call(py, move || c.export_to_file(&project_id, &options, &path))?;
-                return Ok(py.None());
+            let output = blocking::call(py, move || {
+                c.export_output(&project_id, &options, path.as_deref().map(Path::new), true)
+            })?;
+            match output {
+                ExportOutput::Saved(_) => Ok(py.None()),
+                ExportOutput::Rows(rows, count) => {
+                    let rows = Py::new(py, iter::Rows::new(rows))?;
+                    Ok((rows, count).into_pyobject(py)?.into_any().unbind())
+                }
+                ExportOutput::Document(bytes) => {
+                    decode_document(py, &bytes, |e| core::Error::Decode {
+                        message: format!("the export is not valid JSON: {e}"),
+                        body_snippet: String::new(),
+                    })
+                }
             }
-            if options.export_format == core::models::ExportFormat::Ndjson {
-                let (rows, count) = blocking::call(py, move || {
-                    let archive = c.export_archive(&project_id, &options)?;
-                    let count = archive.count_lines()?;
-                    Ok::<_, core::Error>((archive.rows(options.export_format)?, count))
-                })?;
-                let rows = Py::new(py, iter::Rows::from_export(rows))?;
-                return Ok((rows, count).into_pyobject(py)?.into_any().unbind());
-            }
-            let bytes = blocking::call(py, move || c.export_bytes(&project_id, &options))?;
-            decode_document(py, &bytes, |e| core::Error::Decode {
-                message: format!("the export is not valid JSON: {e}"),
-                body_snippet: String::new(),
-            })
         })
     }
 
@@ -269,7 +260,7 @@ impl Client {
             let options: core::models::ExportOptions = models::model(options)?;
             let c = self.inner.clone();
             let rows = blocking::call(py, move || c.raw().export_rows(&project_id, &options))?;
-            Ok(iter::Rows::from_export(rows))
+            Ok(iter::Rows::new(rows))
         })
     }
 
@@ -314,56 +305,23 @@ impl Client {
 
     // -------------------------------------------------------------- pagination
 
-    /// Every task of the project, page by page as the rows are read; `params` holds the
-    /// `get_tasks` filters (`status`, `stage`, `batches`, `include_answer`,
-    /// `task_filter`, `sort`, `fields`), read by the core's `GetTasksParams`.
-    #[pyo3(signature = (project_id, page_size=None, params=None))]
-    fn iter_tasks(
+    /// An auto-paginated listing (`kind`: `"tasks"`, `"assets"` or `"projects"`), its
+    /// items read page by page as the rows are read; `options` is a dict of the core's
+    /// `Client::listing` options (`page_size`, the `get_tasks` filters, `filters`).
+    #[pyo3(signature = (kind, project_id=None, options=None))]
+    fn iter(
         &self,
         py: Python<'_>,
-        project_id: String,
-        page_size: Option<u64>,
-        params: Option<&Bound<'_, PyAny>>,
+        kind: &str,
+        project_id: Option<String>,
+        options: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<iter::Rows> {
         blocking::shield(|| {
-            let params: core::GetTasksParams = match params {
-                Some(p) => models::model(p)?,
-                None => core::GetTasksParams::default(),
-            };
+            let options = options.map(from_py).transpose()?.unwrap_or(Value::Null);
             let pages = blocking::guard(py, || {
-                self.inner.raw().iter_tasks(&project_id, &params, page_size)
+                self.inner.listing(kind, project_id.as_deref(), options)
             })?;
-            Ok(iter::Rows::from_pages(pages.with_raw_items()))
-        })
-    }
-
-    #[pyo3(signature = (project_id, page_size=None, filters=None))]
-    fn iter_assets(
-        &self,
-        py: Python<'_>,
-        project_id: String,
-        page_size: Option<u64>,
-        filters: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<iter::Rows> {
-        blocking::shield(|| {
-            let filters: serde_json::Map<String, Value> = match filters {
-                Some(f) => models::model::<Option<_>>(f)?.unwrap_or_default(),
-                None => serde_json::Map::new(),
-            };
-            let pages = blocking::guard(py, || {
-                self.inner
-                    .raw()
-                    .iter_assets(&project_id, &filters, page_size)
-            })?;
-            Ok(iter::Rows::from_pages(pages.with_raw_items()))
-        })
-    }
-
-    #[pyo3(signature = (page_size=None))]
-    fn iter_projects(&self, py: Python<'_>, page_size: Option<u64>) -> PyResult<iter::Rows> {
-        blocking::shield(|| {
-            let pages = blocking::guard(py, || self.inner.raw().iter_projects(page_size))?;
-            Ok(iter::Rows::from_pages(pages.with_raw_items()))
+            Ok(iter::Rows::new(pages))
         })
     }
 }

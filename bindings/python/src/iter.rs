@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use ango_core as core;
+use ango_core::rows::{RowBatches, RowSource};
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -16,35 +17,22 @@ use crate::blocking::{self, Pending};
 use crate::decode::{Decoded, Decoder};
 use crate::errors::to_pyerr;
 
-/// Items a listing step takes at most, beyond the first, from what its pages already
-/// hold (never waiting for the server for them). Listing items come as their JSON text
-/// (pages read with [`core::Pages::with_raw_items`]) and are decoded like export rows.
-const PAGE_BATCH: usize = 1024;
-
-/// Export rows are read as JSON text in batches without the GIL (one hop to a worker
-/// per batch on the main thread), then decoded one at a time, as they are asked for,
-/// straight into Python objects by [`Decoder`] (no intermediate Rust value), with the
-/// interpreter's own `json.loads` as the exact fallback for what the fast path leaves.
-const EXPORT_BATCH: usize = 256;
-
-enum Source {
-    Pages {
-        pages: Box<core::Pages>,
-        failed: Option<core::Error>,
-    },
-    Export {
-        rows: Box<core::export::ExportRows>,
-        pending: VecDeque<Vec<u8>>,
-        failed: Option<core::Error>,
-    },
+/// A step's outcome: the rows of one batch (`ango_core::rows`), read as JSON text
+/// without the GIL (one hop to a worker per batch on the main thread), then decoded one
+/// at a time, as they are asked for, straight into Python objects by [`Decoder`], with
+/// the interpreter's own `json.loads` as the exact fallback for what the fast path leaves.
+enum Step {
+    Texts(VecDeque<Vec<u8>>),
+    Failed(core::Error),
+    End,
 }
 
 /// An iterator of JSON rows (dicts), fetched or read lazily.
 #[pyclass(module = "imerit_ango._native", name = "Rows", frozen)]
 pub struct Rows {
-    // `None` once exhausted or closed, which also frees the temporary file or threads.
+    // Closed once exhausted or closed, which also frees the temporary file or threads.
     // Shared with the pool worker that reads the next step for the main thread.
-    source: Arc<Mutex<Option<Source>>>,
+    source: Arc<Mutex<RowBatches>>,
     /// A step started for the main thread whose wait a signal interrupted: the next
     /// `__next__` collects it, so no row is lost.
     in_flight: Mutex<Option<Pending<Step>>>,
@@ -56,39 +44,17 @@ pub struct Rows {
 }
 
 impl Rows {
-    fn new(source: Source) -> Self {
+    /// The rows of `source`: a downloaded export, or a listing's pages read with
+    /// [`core::Pages::with_raw_items`].
+    pub fn new(source: impl RowSource + 'static) -> Self {
         Rows {
-            source: Arc::new(Mutex::new(Some(source))),
+            source: Arc::new(Mutex::new(RowBatches::new(source, None))),
             in_flight: Mutex::new(None),
             closed: AtomicBool::new(false),
             texts: Mutex::new(VecDeque::new()),
             decoder: Mutex::new(None),
         }
     }
-
-    /// The rows of a downloaded export.
-    pub fn from_export(rows: core::export::ExportRows) -> Self {
-        Rows::new(Source::Export {
-            rows: Box::new(rows),
-            pending: VecDeque::new(),
-            failed: None,
-        })
-    }
-
-    /// Every item of a paged listing; pages read with [`core::Pages::with_raw_items`]
-    /// are decoded straight from their JSON text (others are re-encoded first).
-    pub fn from_pages(pages: core::Pages) -> Self {
-        Rows::new(Source::Pages {
-            pages: Box::new(pages),
-            failed: None,
-        })
-    }
-}
-
-enum Step {
-    Texts(VecDeque<Vec<u8>>),
-    Failed(core::Error),
-    End,
 }
 
 fn json_loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
@@ -100,79 +66,23 @@ fn json_loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
         .map(|f| f.bind(py))
 }
 
-/// Locks the source; after a panic while it was held (poisoned), the source is dropped,
-/// since its state can no longer be trusted.
-fn lock(source: &Mutex<Option<Source>>) -> MutexGuard<'_, Option<Source>> {
+/// Locks the batches; after a panic while they were held (poisoned), they are closed,
+/// since their state can no longer be trusted.
+fn lock(source: &Mutex<RowBatches>) -> MutexGuard<'_, RowBatches> {
     source.lock().unwrap_or_else(|poisoned| {
         let mut guard = poisoned.into_inner();
-        *guard = None;
+        guard.close();
         guard
     })
 }
 
-/// An item's JSON text as bytes (no copy).
-fn raw_bytes(item: Box<serde_json::value::RawValue>) -> Vec<u8> {
-    Box::<str>::from(item).into_string().into_bytes()
-}
-
-/// The next step; reads ahead only when nothing is buffered. Runs without the GIL.
-fn step(source: &Mutex<Option<Source>>) -> Step {
-    let mut guard = lock(source);
-    let step = match guard.as_mut() {
-        None => Step::End,
-        Some(Source::Pages { pages, failed }) => match failed.take() {
-            Some(error) => Step::Failed(error),
-            // The first item may wait for a page; the rest are only those already
-            // fetched, so one step (one hop to a worker on the main thread) serves a
-            // whole page instead of one item.
-            None => match pages.next_raw() {
-                Some(Ok(first)) => {
-                    let mut texts = VecDeque::from([raw_bytes(first)]);
-                    while texts.len() <= PAGE_BATCH && pages.buffered() > 0 {
-                        match pages.next_raw() {
-                            Some(Ok(item)) => texts.push_back(raw_bytes(item)),
-                            Some(Err(error)) => {
-                                *failed = Some(error);
-                                break;
-                            }
-                            None => break,
-                        }
-                    }
-                    Step::Texts(texts)
-                }
-                Some(Err(error)) => Step::Failed(error),
-                None => Step::End,
-            },
-        },
-        Some(Source::Export {
-            rows,
-            pending,
-            failed,
-        }) => {
-            if pending.is_empty() && failed.is_none() {
-                while pending.len() < EXPORT_BATCH {
-                    match rows.next_raw() {
-                        Some(Ok(text)) => pending.push_back(text),
-                        Some(Err(error)) => {
-                            *failed = Some(error);
-                            break;
-                        }
-                        None => break,
-                    }
-                }
-            }
-            if pending.is_empty() {
-                failed.take().map_or(Step::End, Step::Failed)
-            } else {
-                Step::Texts(std::mem::take(pending))
-            }
-        }
-    };
-    if matches!(step, Step::Failed(_) | Step::End) {
-        // Exhausted or failed: release the file / stop the prefetching threads.
-        *guard = None;
+/// The next step. Runs without the GIL.
+fn step(source: &Mutex<RowBatches>) -> Step {
+    match lock(source).next_batch(None) {
+        Ok(rows) if rows.is_empty() => Step::End,
+        Ok(rows) => Step::Texts(rows.into()),
+        Err(error) => Step::Failed(error),
     }
-    step
 }
 
 impl Rows {
@@ -307,12 +217,12 @@ impl Rows {
                 .take(),
         );
         let taken = match self.source.try_lock() {
-            Ok(mut guard) => guard.take(),
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().take(),
+            Ok(mut guard) => guard.take_source(),
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().take_source(),
             Err(TryLockError::WouldBlock) => {
                 let source = Arc::clone(&self.source);
                 drop(Pending::start(move || {
-                    drop(lock(&source).take());
+                    lock(&source).close();
                     Ok(())
                 }));
                 None

@@ -7,7 +7,6 @@
 use ango_core as core;
 use core::models as cm;
 use core::ontology;
-use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -120,44 +119,12 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// A numpy array (anything with `tolist()`) or nested sequences of numbers as a brush
-/// mask: the shape is read from the nesting, the values row by row.
+/// A numpy array (its `tolist()`) or nested lists of numbers as a brush mask (the
+/// core's `BrushMask::from_nested`).
 pub fn brush_mask(obj: &Bound<'_, PyAny>, medical: bool) -> PyResult<core::brush::BrushMask> {
-    fn walk(
-        obj: &Bound<'_, PyAny>,
-        depth: usize,
-        shape: &mut Vec<usize>,
-        values: &mut Vec<f64>,
-    ) -> PyResult<()> {
-        if let Ok(number) = obj.extract::<f64>() {
-            if depth != shape.len() {
-                return Err(PyValueError::new_err("a brush array must be rectangular"));
-            }
-            values.push(number);
-            return Ok(());
-        }
-        let items: Vec<Bound<'_, PyAny>> = obj
-            .try_iter()
-            .map_err(|_| PyTypeError::new_err("a brush array holds numbers in nested sequences"))?
-            .collect::<PyResult<_>>()?;
-        match shape.get(depth) {
-            Some(&len) if len != items.len() => {
-                return Err(PyValueError::new_err("a brush array must be rectangular"));
-            }
-            Some(_) => {}
-            None if depth == shape.len() && values.is_empty() => shape.push(items.len()),
-            None => return Err(PyValueError::new_err("a brush array must be rectangular")),
-        }
-        for item in &items {
-            walk(item, depth + 1, shape, values)?;
-        }
-        Ok(())
-    }
     let list = match obj.getattr_opt("tolist")?.filter(|t| !t.is_none()) {
         Some(tolist) => tolist.call0()?,
         None => obj.clone(),
     };
-    let (mut shape, mut values) = (Vec::new(), Vec::new());
-    walk(&list, 0, &mut shape, &mut values)?;
-    core::brush::BrushMask::from_shape(&shape, values, medical).py_err(obj.py())
+    core::brush::BrushMask::from_nested(&from_py(&list)?, medical).py_err(obj.py())
 }

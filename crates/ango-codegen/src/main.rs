@@ -49,6 +49,7 @@ fn types() -> GenResult<Types> {
         .request::<ango_core::models::AssetBuilderTemplate>()
         .request::<ango_core::models::ChatAssetCreationConfig>()
         .request::<ango_core::models::ExportOptions>()
+        .request::<ango_core::ClientOptions>()
         .request::<ango_core::models::Invitation>()
         .request::<ango_core::models::Llm>()
         .request::<ango_core::models::RoleUpdate>()

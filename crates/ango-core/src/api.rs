@@ -334,8 +334,9 @@ pub static METHODS: &[MethodSpec] = &[
         node_name: "createIssue",
         doc: concat!(
             "Opens an issue on a task, either on one of its objects (object_id) or at a \
-             place in the asset (position, page, page_end, data_index, plane).\n\nReturns \
-             the server's reply.",
+             place in the asset (position, page, page_end, data_index, plane). Also takes \
+             the v1.3.14 form create_issue(task_id, content, position): numbers where the \
+             mentions belong are the position.\n\nReturns the server's reply.",
             errors!(
                 "Giving both an object and a place, page_end without page, or a plane other than A, S or C is InvalidArgument."
             )
@@ -478,7 +479,10 @@ pub static METHODS: &[MethodSpec] = &[
         name: "get_assets",
         node_name: "getAssets",
         doc: concat!(
-            "Lists a project's assets, one page at a time.\n\nReturns the server's reply: \
+            "Lists a project's assets, one page at a time. Also takes the v1.3.14 form \
+             get_assets(project_id, asset_id, external_id, page, limit, filters): a string \
+             where the page belongs is an asset id, then a string limit an external id. A \
+             page or limit of null is the default.\n\nReturns the server's reply: \
              data.assets and data.total.",
             errors!()
         ),
@@ -1358,6 +1362,26 @@ impl Args {
         serde_json::from_value(value).map_err(|e| self.bad(name, e))
     }
 
+    /// The table's default of argument `name`.
+    fn default_of<T: DeserializeOwned>(&self, name: &str) -> Result<T> {
+        let default = self
+            .method
+            .params
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.default)
+            .unwrap_or("null");
+        serde_json::from_str(default).map_err(|e| self.bad(name, e))
+    }
+
+    /// One argument as `T`, its table default when `null`.
+    fn get_or_default<T: DeserializeOwned>(&self, name: &str) -> Result<T> {
+        match self.values.get(name) {
+            None | Some(Value::Null) => self.default_of(name),
+            Some(_) => self.get(name),
+        }
+    }
+
     /// A text argument where `null` and `""` both mean "not given".
     fn text(&self, name: &str) -> Result<Option<String>> {
         Ok(self.get::<Option<String>>(name)?.filter(|s| !s.is_empty()))
@@ -1396,6 +1420,16 @@ impl Args {
     }
 }
 
+/// Whether `value` reads as an issue's position: a number, or a non-empty list of
+/// numbers.
+fn is_position(value: &Value) -> bool {
+    match value {
+        Value::Number(_) => true,
+        Value::Array(items) => !items.is_empty() && items.iter().all(Value::is_number),
+        _ => false,
+    }
+}
+
 fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -1421,6 +1455,75 @@ fn document(c: &Client, call: impl FnOnce(&Client) -> Result<Value>) -> Result<R
 
 fn value(result: Result<Value>) -> Result<Reply> {
     result.map(Reply::Value)
+}
+
+impl Client {
+    /// An auto-paginated listing by name, its items as raw JSON ([`Pages::next_raw`]):
+    /// `"tasks"` (`options`: `get_tasks`' filters; `page` and `limit` are ignored),
+    /// `"assets"` (`filters`) or `"projects"`. `options` is an object keyed as for
+    /// [`Client::call`] (snake_case or camelCase), plus `page_size` (`pageSize`);
+    /// `project_id` is required for tasks and assets. Anything else is
+    /// [`Error::InvalidArgument`], before any request.
+    pub fn listing(
+        &self,
+        kind: &str,
+        project_id: Option<&str>,
+        options: Value,
+    ) -> Result<crate::Pages> {
+        let mut options = match options {
+            Value::Object(map) => map,
+            Value::Null => Map::new(),
+            other => {
+                return Err(Error::invalid(format!(
+                    "the {kind} listing's options must be an object, got {}",
+                    kind_of(&other)
+                )));
+            }
+        };
+        let size = match (options.remove("page_size"), options.remove("pageSize")) {
+            (Some(Value::Null) | None, None) | (None, Some(Value::Null)) => None,
+            (Some(v), None) | (None | Some(Value::Null), Some(v)) => Some(
+                serde_json::from_value::<u64>(v)
+                    .map_err(|e| Error::invalid(format!("page_size: {e}")))?,
+            ),
+            (Some(_), Some(_)) => return Err(Error::invalid("page_size given twice")),
+        };
+        let project = || project_id.ok_or_else(|| Error::invalid("a project id is needed"));
+        let pages = match kind {
+            "tasks" => {
+                options.insert("project_id".into(), Value::String(project()?.into()));
+                let spec = MethodSpec::find("get_tasks")
+                    .ok_or_else(|| Error::Internal("get_tasks is not in the table".into()))?;
+                let a = Args::new(spec, Value::Object(options))?;
+                let params: GetTasksParams = a.rest(&["project_id"])?;
+                raw(self).iter_tasks(project()?, &params, size)
+            }
+            "assets" => {
+                let filters = match options.remove("filters") {
+                    None | Some(Value::Null) => Map::new(),
+                    Some(Value::Object(map)) => map,
+                    Some(other) => {
+                        return Err(Error::invalid(format!(
+                            "filters must be an object, got {}",
+                            kind_of(&other)
+                        )));
+                    }
+                };
+                if let Some(key) = options.keys().next() {
+                    return Err(Error::invalid(format!("unknown option '{key}'")));
+                }
+                raw(self).iter_assets(project()?, &filters, size)
+            }
+            "projects" => {
+                if let Some(key) = options.keys().next() {
+                    return Err(Error::invalid(format!("unknown option '{key}'")));
+                }
+                raw(self).iter_projects(size)
+            }
+            other => return Err(Error::invalid(format!("no listing named '{other}'"))),
+        }?;
+        Ok(pages.with_raw_items())
+    }
 }
 
 impl Client {
@@ -1482,6 +1585,16 @@ impl Client {
                 value(c.create_batches(&id, &names))
             }
             "create_issue" => {
+                let mut a = a;
+                // The v1.3.14 form `create_issue(task_id, content, position)`: numbers
+                // where the mentions belong are the position.
+                if a.values.get("position").is_none_or(Value::is_null)
+                    && a.values.get("content_mentions").is_some_and(is_position)
+                {
+                    let position = a.values.insert("content_mentions".into(), Value::Null);
+                    a.values
+                        .insert("position".into(), position.unwrap_or(Value::Null));
+                }
                 let (id, content) = (a.get::<String>("task_id")?, a.get::<String>("content")?);
                 let params: CreateIssueParams = a.rest(&["task_id", "content"])?;
                 value(c.create_issue(&id, &content, &params))
@@ -1534,11 +1647,29 @@ impl Client {
             }
             "get_assets" => {
                 let id = a.get::<String>("project_id")?;
-                let (page, limit) = (a.get::<u64>("page")?, a.get::<u64>("limit")?);
+                // The v1.3.14 form `get_assets(project_id, asset_id, external_id, ...)`: a
+                // string where the page belongs is an asset id, then a string limit an
+                // external id (a page or limit of `null` is the default).
+                let text = |name: &str| a.values.get(name).and_then(Value::as_str);
+                let (mut asset_id, mut external_id) = (a.text("asset_id")?, a.text("external_id")?);
+                let (page, limit) = match text("page") {
+                    Some(given) => {
+                        asset_id = asset_id.or_else(|| Some(given.to_string()));
+                        let limit = match text("limit") {
+                            Some(given) => {
+                                external_id = external_id.or_else(|| Some(given.to_string()));
+                                a.default_of("limit")?
+                            }
+                            None => a.get_or_default("limit")?,
+                        };
+                        (a.default_of("page")?, limit)
+                    }
+                    None => (a.get_or_default("page")?, a.get_or_default("limit")?),
+                };
                 let mut filters = a.get::<Option<Map<String, Value>>>("filters")?;
                 // The v1.3.14 arguments are filters (after the given ones).
-                for (name, key) in [("asset_id", "_id"), ("external_id", "externalId")] {
-                    if let Some(value) = a.get::<Option<String>>(name)? {
+                for (value, key) in [(asset_id, "_id"), (external_id, "externalId")] {
+                    if let Some(value) = value {
                         filters
                             .get_or_insert_with(Map::new)
                             .insert(key.into(), Value::String(value));

@@ -62,6 +62,50 @@ fn to_u8(value: f64) -> u8 {
 }
 
 impl BrushMask {
+    /// The mask for an array given as nested JSON lists of numbers (a numpy array's
+    /// `tolist()`): the shape is read from the nesting, which must be rectangular, and
+    /// `true`/`false` count as 1 and 0. Then as [`BrushMask::from_shape`].
+    pub fn from_nested(array: &serde_json::Value, medical: bool) -> Result<BrushMask> {
+        use serde_json::Value;
+        fn walk(
+            value: &Value,
+            depth: usize,
+            shape: &mut Vec<usize>,
+            values: &mut Vec<f64>,
+        ) -> Result<()> {
+            let number = match value {
+                Value::Number(n) => n.as_f64(),
+                Value::Bool(b) => Some(f64::from(u8::from(*b))),
+                Value::Array(items) => {
+                    match shape.get(depth) {
+                        Some(&len) if len == items.len() => {}
+                        None if depth == shape.len() && values.is_empty() => {
+                            shape.push(items.len())
+                        }
+                        _ => return Err(Error::invalid("a brush array must be rectangular")),
+                    }
+                    return items
+                        .iter()
+                        .try_for_each(|item| walk(item, depth + 1, shape, values));
+                }
+                _ => None,
+            };
+            match number {
+                Some(number) if depth == shape.len() => {
+                    values.push(number);
+                    Ok(())
+                }
+                Some(_) => Err(Error::invalid("a brush array must be rectangular")),
+                None => Err(Error::invalid(
+                    "a brush array holds numbers in nested lists",
+                )),
+            }
+        }
+        let (mut shape, mut values) = (Vec::new(), Vec::new());
+        walk(array, 0, &mut shape, &mut values)?;
+        BrushMask::from_shape(&shape, values, medical)
+    }
+
     /// The mask for an array of `shape` with its values in row-major order, read as the
     /// official SDK reads a numpy array (a 3-D shape that is not `(h, w, 3|4)` is a
     /// volume, allowed only for medical masks).
@@ -254,6 +298,43 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nested_lists_read_as_their_shape() {
+        use serde_json::json;
+        let mask = BrushMask::from_nested(&json!([[0, 1.5], [true, false]]), false).unwrap();
+        assert_eq!(
+            mask,
+            BrushMask::from_shape(&[2, 2], vec![0.0, 1.5, 1.0, 0.0], false).unwrap()
+        );
+        let volume = json!([[[1, 0], [0, 1]], [[0, 0], [2, 2]]]);
+        assert!(matches!(
+            BrushMask::from_nested(&volume, true).unwrap(),
+            BrushMask::Volume {
+                depth: 2,
+                height: 2,
+                width: 2,
+                ..
+            }
+        ));
+        for (bad, part) in [
+            (json!([[0, 1], [1]]), "rectangular"),
+            (json!([[0, 1], [1, [2]]]), "rectangular"),
+            (json!([1, [2]]), "rectangular"),
+            (json!([[[1], 2]]), "rectangular"),
+            (json!([["a"]]), "numbers"),
+            (json!(7), "shape"),
+            (json!([]), "shape"),
+            (json!([[[1, 2, 3, 4, 5]]]), "Unsupported"),
+        ] {
+            match BrushMask::from_nested(&bad, false) {
+                Err(Error::InvalidArgument(message)) => {
+                    assert!(message.contains(part), "{bad}: {message}")
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn shapes_are_read_like_the_official_sdk() {

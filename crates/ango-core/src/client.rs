@@ -405,6 +405,20 @@ impl Client {
         Client::builder_from_env(None, None)?.build()
     }
 
+    /// A client from the bindings' options: the key and host given, else from the
+    /// environment ([`Client::builder_from_env`]); the user agent; the settings from the
+    /// environment with the options' changes ([`ClientOptions::overrides`](crate::ClientOptions::overrides)).
+    pub fn from_options(options: &crate::ClientOptions) -> Result<Client> {
+        let overrides = options.overrides()?;
+        let mut builder =
+            Client::builder_from_env(options.api_key.as_deref(), options.host.as_deref())?;
+        if let Some(agent) = &options.user_agent {
+            builder = builder.user_agent(agent.clone());
+        }
+        overrides.apply(&mut builder.settings);
+        builder.build()
+    }
+
     /// A builder for the key and host given, each read from the environment when not
     /// given (or empty): `ANGO_API_KEY` (an error when that is unset too) and
     /// `ANGO_HOST` (the default host when unset or blank). The one place the bindings

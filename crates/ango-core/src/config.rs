@@ -170,6 +170,82 @@ impl Settings {
     }
 }
 
+/// A client's options as the bindings take them (JavaScript's options object, or
+/// Python's keyword arguments): the key and host, read from `ANGO_API_KEY` and
+/// `ANGO_HOST` when not given, and changes to the settings, which otherwise come from
+/// the defaults and the `ANGO_*` variables. See [`Client::from_options`](crate::Client::from_options).
+#[derive(Clone, Default, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClientOptions {
+    /// The API key.
+    pub api_key: Option<String>,
+    /// The API host, such as `https://imeritapi.ango.ai`.
+    pub host: Option<String>,
+    /// Time allowed for one request, in seconds (0: no limit); Python's `timeout`.
+    #[serde(skip)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub timeout: Option<f64>,
+    /// Time allowed for one request, in milliseconds (0: no limit).
+    pub timeout_ms: Option<f64>,
+    /// Time allowed to connect, in milliseconds (0: no limit).
+    pub connect_timeout_ms: Option<f64>,
+    /// Retries after a failed attempt (0: none).
+    pub max_retries: Option<f64>,
+    /// Parallel transfers for bulk work (uploads, page prefetch).
+    pub concurrency: Option<f64>,
+    /// The `User-Agent` header.
+    pub user_agent: Option<String>,
+    /// Progress bars on stderr for bulk work (default: `ANGO_PROGRESS`).
+    pub progress: Option<bool>,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key.
+        f.debug_struct("ClientOptions")
+            .field("host", &self.host)
+            .field("timeout", &self.timeout)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("max_retries", &self.max_retries)
+            .field("concurrency", &self.concurrency)
+            .field("progress", &self.progress)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientOptions {
+    /// The settings these options change; a negative, fractional or non-finite count,
+    /// or a bad timeout, is [`Error::InvalidArgument`](crate::Error::InvalidArgument).
+    pub fn overrides(&self) -> crate::Result<SettingsOverrides> {
+        let count = |name: &str, n: Option<f64>| {
+            n.map(|n| crate::args::whole_number(name, n, u64::from(u32::MAX)))
+                .transpose()
+        };
+        let request_timeout = match (self.timeout, self.timeout_ms) {
+            (Some(seconds), _) => Some(SettingsOverrides::timeout_from_secs(seconds)?),
+            (None, millis) => millis
+                .map(SettingsOverrides::timeout_from_millis)
+                .transpose()?,
+        };
+        Ok(SettingsOverrides {
+            request_timeout,
+            connect_timeout: self
+                .connect_timeout_ms
+                .map(SettingsOverrides::timeout_from_millis)
+                .transpose()?,
+            // At most u32::MAX, so the casts are exact.
+            max_retries: count("maxRetries", self.max_retries)?.map(|n| n as u32),
+            concurrency: count("concurrency", self.concurrency)?.map(|n| n as usize),
+            progress: self.progress.map(|on| match on {
+                true => ProgressMode::On,
+                false => ProgressMode::Off,
+            }),
+        })
+    }
+}
+
 /// Changes to some settings, as the bindings receive them (a client's constructor
 /// options, or a per-call `with_options`); `None` leaves a setting as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -240,6 +316,72 @@ pub(crate) fn random_u64() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_options_read_camel_case_and_refuse_the_unknown() {
+        let options: ClientOptions = serde_json::from_value(serde_json::json!({
+            "apiKey": "secret-key", "host": "http://127.0.0.1:1", "timeoutMs": 1500,
+            "connectTimeoutMs": 0, "maxRetries": 2, "concurrency": 3, "progress": false,
+            "userAgent": null,
+        }))
+        .unwrap();
+        let overrides = options.overrides().unwrap();
+        assert_eq!(
+            overrides,
+            SettingsOverrides {
+                request_timeout: Some(Some(Duration::from_millis(1500))),
+                connect_timeout: Some(None),
+                max_retries: Some(2),
+                concurrency: Some(3),
+                progress: Some(ProgressMode::Off),
+            }
+        );
+        assert!(!format!("{options:?}").contains("secret-key"));
+        // Seconds (Python's `timeout`) win over milliseconds; JavaScript cannot set them.
+        let python = ClientOptions {
+            timeout: Some(2.0),
+            timeout_ms: Some(1.0),
+            ..ClientOptions::default()
+        };
+        assert_eq!(
+            python.overrides().unwrap().request_timeout,
+            Some(Some(Duration::from_secs(2)))
+        );
+        for bad in [
+            serde_json::json!({"timeout": 5}),
+            serde_json::json!({"apikey": "k"}),
+            serde_json::json!({"maxRetries": "2"}),
+        ] {
+            assert!(serde_json::from_value::<ClientOptions>(bad).is_err());
+        }
+        for bad in [
+            ClientOptions {
+                max_retries: Some(-1.0),
+                ..ClientOptions::default()
+            },
+            ClientOptions {
+                concurrency: Some(1.5),
+                ..ClientOptions::default()
+            },
+            ClientOptions {
+                max_retries: Some(f64::NAN),
+                ..ClientOptions::default()
+            },
+            ClientOptions {
+                timeout_ms: Some(-1.0),
+                ..ClientOptions::default()
+            },
+            ClientOptions {
+                timeout: Some(f64::INFINITY),
+                ..ClientOptions::default()
+            },
+        ] {
+            assert!(matches!(
+                bad.overrides(),
+                Err(crate::Error::InvalidArgument(_))
+            ));
+        }
+    }
 
     #[test]
     fn env_overrides_apply_and_bad_values_are_ignored() {

@@ -754,6 +754,49 @@ impl Client {
     }
 }
 
+/// What [`Client::export_output`] produced.
+#[derive(Debug)]
+pub enum ExportOutput {
+    /// The archive, saved to the path given: its size in bytes.
+    Saved(u64),
+    /// The whole decompressed export (JSON format), undecoded.
+    Document(Vec<u8>),
+    /// The rows of an NDJSON export, streamed from the downloaded archive, and their
+    /// count when it was asked for.
+    Rows(ExportRows, Option<u64>),
+}
+
+impl Client {
+    /// The official `exportV3` in one call: with `path`, the archive saved there
+    /// ([`Client::export_to_file`]); for the NDJSON format, the rows as a stream (and,
+    /// with `count_rows`, their count, as the official SDK returns it); otherwise the
+    /// whole export's bytes ([`Client::export_bytes`]).
+    pub fn export_output(
+        &self,
+        project_id: &str,
+        options: &ExportOptions,
+        path: Option<&Path>,
+        count_rows: bool,
+    ) -> Result<ExportOutput> {
+        if let Some(path) = path {
+            return self
+                .export_to_file(project_id, options, path)
+                .map(ExportOutput::Saved);
+        }
+        if options.export_format != ExportFormat::Ndjson {
+            return self
+                .export_bytes(project_id, options)
+                .map(ExportOutput::Document);
+        }
+        let archive = self.export_archive(project_id, options)?;
+        let count = count_rows.then(|| archive.count_lines()).transpose()?;
+        Ok(ExportOutput::Rows(
+            archive.rows(options.export_format)?,
+            count,
+        ))
+    }
+}
+
 /// Checks a downloaded archive completely: its structure, sizes and CRC-32.
 fn verify_archive(file: &File) -> Result<()> {
     let file = Arc::new(

@@ -111,6 +111,7 @@ pub mod organization;
 pub mod pagination;
 pub mod progress;
 pub mod projects;
+pub mod rows;
 pub mod storage;
 pub mod tasks;
 pub mod types;
@@ -121,7 +122,9 @@ pub use args::page_param;
 pub use assets::GetAssetsParams;
 pub use cancel::Cancel;
 pub use client::{Client, ClientBuilder, Raw};
-pub use config::{DEFAULT_HOST, ProgressMode, RetryPolicy, Settings, SettingsOverrides};
+pub use config::{
+    ClientOptions, DEFAULT_HOST, ProgressMode, RetryPolicy, Settings, SettingsOverrides,
+};
 pub use error::{Error, Result};
 pub use export_row::ExportRow;
 pub use issues::{CreateIssueParams, GetIssuesParams, UpdateIssueParams};

@@ -168,6 +168,20 @@ fn every_table_method_sends_what_the_direct_method_sends() {
             c.create_issue("t1", "bad", &params)
         },
     );
+    // The v1.3.14 form: numbers where the mentions belong are the position.
+    for (mentions, position) in [(json!([1, 2.5]), json!([1, 2.5])), (json!(7), json!(7))] {
+        same(
+            "create_issue",
+            json!({"task_id": "t1", "content": "bad", "content_mentions": mentions}),
+            |c| {
+                let params = CreateIssueParams {
+                    position: Some(position),
+                    ..CreateIssueParams::default()
+                };
+                c.create_issue("t1", "bad", &params)
+            },
+        );
+    }
     case("create_label_set");
     let tool = ToolCategory::new(Tool::BoundingBox, "Car").schema_id("sid");
     same(
@@ -253,6 +267,25 @@ fn every_table_method_sends_what_the_direct_method_sends() {
         "get_assets",
         json!({"project_id": "p1", "page": 2, "limit": 5, "filters": null}),
         |c| c.get_assets_page("p1", 2, 5, None),
+    );
+    // The v1.3.14 positional form: a string page is an asset id, then a string limit
+    // an external id; a null page or limit is the default.
+    same(
+        "get_assets",
+        json!({"project_id": "p1", "page": "a1", "limit": "e.png"}),
+        |c| {
+            let filters = json!({"_id": "a1", "externalId": "e.png"});
+            let params = GetAssetsParams {
+                filters: filters.as_object().unwrap().clone(),
+                ..GetAssetsParams::default()
+            };
+            c.get_assets("p1", &params)
+        },
+    );
+    same(
+        "get_assets",
+        json!({"project_id": "p1", "page": null, "limit": 4}),
+        |c| c.get_assets_page("p1", 1, 4, Some(&serde_json::Map::new())),
     );
     // The v1.3.14 asset_id / external_id are filters, after the given ones (also when
     // the filters are null).
@@ -926,4 +959,126 @@ fn request_models_have_json_schemas() {
             .unwrap()
             .contains(&json!("provider"))
     );
+}
+
+/// Every item of a listing, through `RowBatches` (as the bindings read them).
+fn listed(
+    client: &ango_core::Client,
+    kind: &str,
+    project: Option<&str>,
+    options: Value,
+) -> Vec<Value> {
+    let pages = client.listing(kind, project, options).unwrap();
+    let mut batches = ango_core::rows::RowBatches::new(pages, None);
+    let mut items = Vec::new();
+    loop {
+        let text = batches.next_batch_text(None).unwrap();
+        let batch: Vec<Value> = serde_json::from_str(&text).unwrap();
+        if batch.is_empty() {
+            return items;
+        }
+        items.extend(batch);
+    }
+}
+
+#[test]
+fn listings_by_name_yield_what_the_iterators_do() {
+    use ango_emulator::{Emulator, EmulatorConfig};
+    let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
+    let client = ango_core::Client::new(emulator.api_key(), emulator.url()).unwrap();
+    let project = emulator.seed_project("listing", 1234);
+    emulator.seed_project("another", 3);
+    let collect = |pages: ango_core::Pages| pages.collect::<Result<Vec<Value>, _>>().unwrap();
+
+    let params = GetTasksParams {
+        include_answer: true,
+        ..GetTasksParams::default()
+    };
+    let direct = collect(
+        client
+            .raw()
+            .iter_tasks(&project, &params, Some(50))
+            .unwrap(),
+    );
+    assert_eq!(direct.len(), 1234);
+    // snake_case and camelCase keys; page/limit are ignored as by `iter_tasks`.
+    for options in [
+        json!({"include_answer": true, "page_size": 50, "page": 3, "status": null}),
+        json!({"includeAnswer": true, "pageSize": 50}),
+    ] {
+        assert_eq!(listed(&client, "tasks", Some(&project), options), direct);
+    }
+
+    let direct = collect(
+        client
+            .raw()
+            .iter_assets(&project, &serde_json::Map::new(), None)
+            .unwrap(),
+    );
+    assert_eq!(
+        listed(&client, "assets", Some(&project), json!({"filters": null})),
+        direct
+    );
+    assert_eq!(
+        listed(&client, "assets", Some(&project), Value::Null),
+        direct
+    );
+    let direct = collect(client.raw().iter_projects(None).unwrap());
+    assert_eq!(direct.len(), 2);
+    assert_eq!(
+        listed(&client, "projects", None, json!({"pageSize": null})),
+        direct
+    );
+}
+
+#[test]
+fn bad_listing_options_fail_before_any_request() {
+    let server = hub();
+    let client = server.client();
+    for (kind, project, options, part) in [
+        ("tasks", None, json!({}), "project id"),
+        (
+            "tasks",
+            Some("p1"),
+            json!({"colour": 1}),
+            "unexpected argument 'colour'",
+        ),
+        ("tasks", Some("p1"), json!({"page_size": 0}), "page_size"),
+        ("tasks", Some("p1"), json!({"page_size": -1}), "page_size"),
+        (
+            "tasks",
+            Some("p1"),
+            json!({"page_size": 5, "pageSize": 6}),
+            "twice",
+        ),
+        (
+            "assets",
+            Some("p1"),
+            json!({"filters": [1]}),
+            "filters must be an object",
+        ),
+        (
+            "assets",
+            Some("p1"),
+            json!({"limit": 3}),
+            "unknown option 'limit'",
+        ),
+        (
+            "projects",
+            None,
+            json!({"filters": {}}),
+            "unknown option 'filters'",
+        ),
+        ("projects", None, json!([1]), "must be an object"),
+        ("batches", None, json!({}), "no listing named 'batches'"),
+    ] {
+        match client.listing(kind, project, options.clone()) {
+            Err(Error::InvalidArgument(message)) => assert!(
+                message.contains(part),
+                "{kind} {options}: {message:?} lacks {part:?}"
+            ),
+            other => panic!("{kind} {options}: expected InvalidArgument, got {other:?}"),
+        }
+    }
+    assert!(server.requests().is_empty(), "a request was sent");
 }
