@@ -285,7 +285,7 @@ class SDK:
             options = ExportOptions(export_format=ExportFormats.NDJSON)
         elif options.export_format != ExportFormats.NDJSON:
             raise ValueError("export_iter needs ExportOptions(export_format=ExportFormats.NDJSON)")
-        return self._client.export_iter(project_id, options)
+        return self._client.export(project_id, options, None, None, False)[0]  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------------------------------------------------
     # Uploads of local files

@@ -196,11 +196,12 @@ impl Client {
     // ------------------------------------------------------------------ export
 
     /// The official `exportV3` result: the parsed JSON; for NDJSON a `(rows, count)`
-    /// tuple whose rows stream from the downloaded file; `None` when saved to `path`.
+    /// tuple whose rows stream from the downloaded file (`count` is `None` unless
+    /// `count_rows`); `None` when saved to `path`.
     /// `options` is an `ExportOptions` (`None`: the defaults), or with `legacy` the
     /// v1.3.14 arguments (the core's `LegacyExportArgs`), whose unsupported filters
     /// are ignored with a `UserWarning`.
-    #[pyo3(signature = (project_id, options=None, path=None, legacy=None))]
+    #[pyo3(signature = (project_id, options=None, path=None, legacy=None, count_rows=true))]
     fn export(
         &self,
         py: Python<'_>,
@@ -208,6 +209,7 @@ impl Client {
         options: Option<&Bound<'_, PyAny>>,
         path: Option<String>,
         legacy: Option<&Bound<'_, PyAny>>,
+        count_rows: bool,
     ) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
             let options = match (options, legacy) {
@@ -231,7 +233,7 @@ impl Client {
             };
             let c = self.inner.clone();
             let output = blocking::call(py, move || {
-                c.export_output(&project_id, &options, path.as_deref().map(Path::new), true)
+                c.export_output(&project_id, &options, path.as_deref().map(Path::new), count_rows)
             })?;
             match output {
                 ExportOutput::Saved(_) => Ok(py.None()),
@@ -246,21 +248,6 @@ impl Client {
                     })
                 }
             }
-        })
-    }
-
-    /// The export's rows, one at a time, read from the downloaded file as you iterate.
-    fn export_iter(
-        &self,
-        py: Python<'_>,
-        project_id: String,
-        options: &Bound<'_, PyAny>,
-    ) -> PyResult<iter::Rows> {
-        blocking::shield(|| {
-            let options: core::models::ExportOptions = models::model(options)?;
-            let c = self.inner.clone();
-            let rows = blocking::call(py, move || c.raw().export_rows(&project_id, &options))?;
-            Ok(iter::Rows::new(rows))
         })
     }
 
