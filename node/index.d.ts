@@ -124,6 +124,21 @@ export declare class NativePlugin {
   takeError(): string | null
   /** REST connector: the bound port. */
   port(): number | null
+  /** Settles request `token` with what its callback produced. */
+  complete(token: number, outcome: PluginOutcome): void
+  /**
+   * Logs through request `token`'s logger: `level` is a name, a number or `"Level N"`,
+   * `fieldsJson` the user's extra keys as a JSON object. Never throws; sent in order off
+   * the event loop.
+   */
+  log(token: number, level: string, message: string, fieldsJson?: string | undefined | null): void
+  /** Whether request `token`'s logger sends records at `level` (a name or a number). */
+  logEnabled(token: number, level: string): boolean
+  /**
+   * Export: up to `max` next rows of request `token` as JSON texts; `null` at the end.
+   * Reads from the downloaded archive on disk.
+   */
+  exportNext(token: number, max: number): Array<string> | null
 }
 
 /**
@@ -157,27 +172,8 @@ export declare function formatsCall(operation: string, args: any, client?: AngoC
 /** The method table (`ango_core::api::methods_json()`) as JSON text. */
 export declare function methods(): string
 
-/** Settles request `token` with what its callback produced. */
-export declare function pluginComplete(token: number, outcome: PluginOutcome): void
-
-/**
- * Export: up to `max` next rows of request `token` as JSON texts; `null` at the end.
- * Reads from the downloaded archive on disk.
- */
-export declare function pluginExportNext(token: number, max: number): Array<string> | null
-
 /** The plugin kinds' names (`export`, `model`, `batchModel`, ...). */
 export declare function pluginKinds(): Array<string>
-
-/**
- * Logs through request `token`'s logger: `level` is a name, a number or `"Level N"`,
- * `fieldsJson` the user's extra keys as a JSON object. Never throws; sent in order off
- * the event loop.
- */
-export declare function pluginLog(token: number, level: string, message: string, fieldsJson?: string | undefined | null): void
-
-/** Whether request `token`'s logger sends records at `level` (a name or a number). */
-export declare function pluginLogEnabled(token: number, level: string): boolean
 
 /** What a JS callback produced (built by `plugins.js`). */
 export interface PluginOutcome {

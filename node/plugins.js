@@ -8,7 +8,7 @@ const native = require('./index.js')
 
 const KINDS = Object.freeze(native.pluginKinds())
 
-function makeLogger(token) {
+function makeLogger(plugin, token) {
   const send = (level, message, fields) => {
     const text = typeof message === 'string' ? message : String(message)
     let json
@@ -19,7 +19,7 @@ function makeLogger(token) {
         json = undefined
       }
     }
-    native.pluginLog(token, level, text, json)
+    plugin.log(token, level, text, json)
   }
   return {
     debug: (message, fields) => send('DEBUG', message, fields),
@@ -30,16 +30,16 @@ function makeLogger(token) {
     critical: (message, fields) => send('CRITICAL', message, fields),
     /** `level` is a name (`'INFO'`) or a number (Python's 10..50, or any other). */
     log: (level, message, fields) => send(String(level), message, fields),
-    isEnabledFor: (level) => native.pluginLogEnabled(token, String(level)),
+    isEnabledFor: (level) => plugin.logEnabled(token, String(level)),
   }
 }
 
 // Export rows as an async iterable (read in batches from the downloaded archive).
-function exportRows(token) {
+function exportRows(plugin, token) {
   return {
     async *[Symbol.asyncIterator]() {
       for (;;) {
-        const batch = native.pluginExportNext(token, 256)
+        const batch = plugin.exportNext(token, 256)
         if (!batch) return
         for (const line of batch) yield JSON.parse(line)
       }
@@ -82,22 +82,23 @@ class Plugin {
   }
 
   _dispatch(token, requestJson) {
+    const plugin = this._native
     let data
     try {
       data = JSON.parse(requestJson)
     } catch (err) {
-      native.pluginComplete(token, { error: `undecodable request: ${messageOf(err)}` })
+      plugin.complete(token, { error: `undecodable request: ${messageOf(err)}` })
       return
     }
-    data.logger = makeLogger(token)
-    if (this.kind === 'export') data.jsonExport = exportRows(token)
+    data.logger = makeLogger(plugin, token)
+    if (this.kind === 'export') data.jsonExport = exportRows(plugin, token)
     Promise.resolve()
       .then(() => this.callback(data))
       .then(
-        (result) => native.pluginComplete(token, toOutcome(result)),
-        (err) => native.pluginComplete(token, { error: messageOf(err) }),
+        (result) => plugin.complete(token, toOutcome(result)),
+        (err) => plugin.complete(token, { error: messageOf(err) }),
       )
-      .catch((err) => native.pluginComplete(token, { error: messageOf(err) }))
+      .catch((err) => plugin.complete(token, { error: messageOf(err) }))
   }
 
   /** Connects (WS) or starts serving (REST); returns this plugin. */

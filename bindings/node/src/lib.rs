@@ -15,10 +15,7 @@ mod task;
 pub use client::{AngoClient, CancelToken, methods};
 pub use emulator::{Emulator, start_emulator};
 pub use formats::formats_call;
-pub use plugins::{
-    NativePlugin, plugin_complete, plugin_export_next, plugin_kinds, plugin_log,
-    plugin_log_enabled, start_plugin,
-};
+pub use plugins::{NativePlugin, plugin_kinds, start_plugin};
 pub use stream::RowStream;
 
 /// The marker that starts the message of a coded error (read by `ango.js`).

@@ -3,21 +3,21 @@
 //! A Python callable becomes an [`rt::PluginCallback`]: on a runtime worker thread it
 //! attaches to the interpreter, builds the `data` dict (the request's JSON, a
 //! `PluginLogger` made by the Python side around [`PluginLogSink`], and for Export the
-//! rows as an iterator), calls the callable and converts what it returns into an
+//! rows as a [`Rows`] iterator), calls the callable and converts what it returns into an
 //! [`rt::CallbackResult`]. Every wait (`wait`, `shutdown`, `join`, the next export row,
 //! sending a log record) runs without the GIL.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use ango_plugins as rt;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyString, PyTuple};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyTuple};
 use serde_json::{Map, Value};
 
 use crate::blocking;
 use crate::convert::{from_py, to_py};
 use crate::errors::to_pyerr;
+use crate::iter::Rows;
 
 // ------------------------------------------------------------------ logger sink
 
@@ -72,35 +72,6 @@ impl PluginLogSink {
     }
 }
 
-// ------------------------------------------------------------------ export rows
-
-/// `data["jsonExport"]`: the export's tasks as dicts, read lazily, once.
-#[pyclass(module = "imerit_ango._native", name = "ExportRows", frozen)]
-pub struct ExportRows {
-    rows: Mutex<rt::ExportRowStream>,
-}
-
-#[pymethods]
-impl ExportRows {
-    fn __iter__(slf: Py<Self>) -> Py<Self> {
-        slf
-    }
-
-    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        let rows = &self.rows;
-        let next = py.detach(|| rows.lock().unwrap_or_else(|e| e.into_inner()).next());
-        match next {
-            None => Ok(None),
-            Some(Ok(value)) => Ok(Some(to_py(py, &value)?.unbind())),
-            Some(Err(error)) => Err(to_pyerr(py, error)),
-        }
-    }
-
-    fn __repr__(&self) -> String {
-        "<ExportRows>".to_string()
-    }
-}
-
 // ------------------------------------------------------------------ callback
 
 /// A Python callable of one argument (the `data` dict) as the runtime's callback.
@@ -112,25 +83,19 @@ struct PyCallback {
 }
 
 impl rt::PluginCallback for PyCallback {
+    // A panic is caught by the runtime (`the plugin callback panicked: ...`).
     fn call(&self, request: rt::PluginRequest) -> rt::CallbackResult {
-        // No panic may leave the binding; the interpreter may also be gone (exit).
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            Python::try_attach(|py| match self.invoke(py, request) {
-                Ok(result) => result,
-                Err(error) => {
-                    // The traceback stays local; the Hub gets the message.
-                    error.display(py);
-                    rt::CallbackResult::Failed(describe(py, &error))
-                }
-            })
-        }));
-        match outcome {
-            Ok(Some(result)) => result,
-            Ok(None) => {
-                rt::CallbackResult::Failed("the Python interpreter is shutting down".into())
+        Python::try_attach(|py| match self.invoke(py, request) {
+            Ok(result) => result,
+            Err(error) => {
+                // The traceback stays local; the Hub gets the message.
+                error.display(py);
+                rt::CallbackResult::Failed(describe(py, &error))
             }
-            Err(_) => rt::CallbackResult::Failed("internal error in the Python binding".into()),
-        }
+        })
+        .unwrap_or_else(|| {
+            rt::CallbackResult::Failed("the Python interpreter is shutting down".into())
+        })
     }
 }
 
@@ -163,18 +128,18 @@ impl PyCallback {
         let logger = self.logger_factory.call1(py, (sink, &data))?;
         data.set_item("logger", logger)?;
         if let Some(rows) = export_rows {
-            let rows = ExportRows {
-                rows: Mutex::new(rows),
-            };
-            data.set_item("jsonExport", Py::new(py, rows)?)?;
+            match rows.into_export_rows() {
+                Some(rows) => data.set_item("jsonExport", Py::new(py, Rows::from_export(rows))?)?,
+                None => data.set_item("jsonExport", PyList::empty(py))?,
+            }
         }
         let result = self.func.bind(py).call1((&data,))?;
         let (value, file) = plain(&result)?;
-        let value = from_py(&value)?;
-        Ok(match file {
-            Some(bytes) => rt::CallbackResult::from_json_with_file(self.kind, value, bytes),
-            None => rt::CallbackResult::from_json(self.kind, value),
-        })
+        Ok(rt::CallbackResult::from_parts(
+            self.kind,
+            from_py(&value)?,
+            file,
+        ))
     }
 }
 
@@ -356,7 +321,6 @@ pub fn start_plugin(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RunningPlugin>()?;
     m.add_class::<PluginLogSink>()?;
-    m.add_class::<ExportRows>()?;
     m.add_function(wrap_pyfunction!(start_plugin, m)?)?;
     m.add_function(wrap_pyfunction!(check_plugin_options, m)?)?;
     m.add("PLUGIN_DEFAULT_HUB_URL", rt::DEFAULT_HUB_URL)?;

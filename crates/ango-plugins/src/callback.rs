@@ -94,6 +94,12 @@ impl ExportRowStream {
         }
     }
 
+    /// The core row reader underneath, for a binding with its own row iterator; `None`
+    /// once the rows were all read.
+    pub fn into_export_rows(self) -> Option<ango_core::export::ExportRows> {
+        self.rows
+    }
+
     /// How many rows the export has (`numTasks`).
     pub fn num_tasks(&self) -> u64 {
         self.count
@@ -199,6 +205,12 @@ impl CallbackResult {
     /// JSON has `null` where it stood (an export's `file`, a brush array's `data`).
     pub fn from_json_with_file(kind: PluginKind, value: Value, file: Vec<u8>) -> CallbackResult {
         result_from_parts(kind, value, Some(file))
+    }
+
+    /// [`CallbackResult::from_json`] or, with a `file`,
+    /// [`CallbackResult::from_json_with_file`].
+    pub fn from_parts(kind: PluginKind, value: Value, file: Option<Vec<u8>>) -> CallbackResult {
+        result_from_parts(kind, value, file)
     }
 }
 

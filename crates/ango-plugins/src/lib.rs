@@ -30,6 +30,7 @@
 
 mod callback;
 mod config;
+pub mod deferred;
 mod kinds;
 mod logger;
 mod net;
