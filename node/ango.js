@@ -303,10 +303,7 @@ class Client {
   /** Exports a project: the parsed export (JSON format), a row stream (NDJSON), or
    * `null` after saving the archive to `zipFilePath`. */
   exportV3(projectId, opts) {
-    return safely(() => {
-      const { signal, zipFilePath, ...rest } = options(opts, 'exportV3')
-      return run(signal, (token) => this[NATIVE].export(projectId, toJson(rest, 'options'), zipFilePath, token), streamed)
-    })
+    return this.#export('v3', projectId, opts, 'exportV3').then((out) => (typeof out === 'number' ? null : out))
   }
 
   /** The same as `exportV3`. */
@@ -316,17 +313,25 @@ class Client {
 
   /** Exports a project as a stream of rows, in either format. */
   exportRows(projectId, opts) {
-    return safely(() => {
-      const { signal, ...rest } = options(opts, 'exportRows')
-      return run(signal, (token) => this[NATIVE].exportRows(projectId, toJson(rest, 'options'), token), streamed)
-    })
+    return this.#export('rows', projectId, opts, 'exportRows')
   }
 
   /** Asks for an export; resolves to the archive's signed URL. */
   requestExport(projectId, opts) {
+    return this.#export('url', projectId, opts, 'requestExport')
+  }
+
+  /** Exports a project's archive (zip) to `path`; resolves to its size in bytes. */
+  exportToFile(projectId, path, opts) {
+    return this.#export('v3', projectId, { ...options(opts, 'exportToFile'), zipFilePath: path }, 'exportToFile')
+  }
+
+  /** One native export (`target`: `v3`, `rows` or `url`): the parsed JSON, or a row stream. */
+  #export(target, projectId, opts, name) {
     return safely(() => {
-      const { signal, ...rest } = options(opts, 'requestExport')
-      return run(signal, (token) => this[NATIVE].requestExport(projectId, toJson(rest, 'options'), token)).then(fromJson)
+      const { signal, zipFilePath, ...rest } = options(opts, name)
+      const start = (token) => this[NATIVE].export(projectId, toJson(rest, 'options'), target, zipFilePath, token)
+      return run(signal, start, streamed)
     })
   }
 
@@ -337,14 +342,6 @@ class Client {
     return safely(() => {
       const { signal, medical = false } = options(opts, 'uploadBrushArray')
       return run(signal, (token) => this[NATIVE].uploadBrushArray(projectId, shape, values, medical, token)).then(fromJson)
-    })
-  }
-
-  /** Exports a project's archive (zip) to `path`; resolves to its size in bytes. */
-  exportToFile(projectId, path, opts) {
-    return safely(() => {
-      const { signal, ...rest } = options(opts, 'exportToFile')
-      return run(signal, (token) => this[NATIVE].exportToFile(projectId, path, toJson(rest, 'options'), token))
     })
   }
 }

@@ -64,25 +64,19 @@ export declare class AngoClient {
    */
   uploadFiles(projectId: string, files: string, options: string, onProgress?: ((done: number, total: number) => void) | undefined | null, token?: CancelToken | undefined | null): Promise<string>
   /**
-   * Exports a project: the JSON text of the whole export for the JSON format, a row
-   * stream for NDJSON; with `zipFilePath`, saves the archive there (resolves to `null`).
+   * Exports a project (`ango_core::Client::export_output`); `target` is `v3` (the
+   * archive saved to `path` if given, else the JSON text of the whole export for the
+   * JSON format or a row stream for NDJSON), `rows` (a row stream in either format)
+   * or `url` (the archive's signed URL). Resolves to JSON text (a saved archive's
+   * size, the URL, the export) or a row stream.
    */
-  export(projectId: string, options: string, zipFilePath?: string | undefined | null, token?: CancelToken | undefined | null): Promise<string | RowStream>
-  /**
-   * Exports a project as a stream of rows, in either format, without holding the
-   * export in memory.
-   */
-  exportRows(projectId: string, options: string, token?: CancelToken | undefined | null): Promise<RowStream>
-  /** Asks for an export; resolves to the JSON text of the archive's signed URL. */
-  requestExport(projectId: string, options: string, token?: CancelToken | undefined | null): Promise<string>
+  export(projectId: string, options: string, target: string, path?: string | undefined | null, token?: CancelToken | undefined | null): Promise<string | RowStream>
   /**
    * Encodes a brush mask (`shape` `[h, w]`, `[h, w, 3]`, `[h, w, 4]`, or with
    * `medical` a `[z, y, x]` volume; `values` row by row) as PNG or NRRD, uploads it
    * and resolves to the JSON text of its URL.
    */
   uploadBrushArray(projectId: string, shape: Array<number>, values: Array<number>, medical: boolean, token?: CancelToken | undefined | null): Promise<string>
-  /** Exports a project's archive (zip) to `path`; resolves to its size in bytes. */
-  exportToFile(projectId: string, path: string, options: string, token?: CancelToken | undefined | null): Promise<number>
 }
 
 /**

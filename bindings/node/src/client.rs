@@ -7,7 +7,7 @@
 //! `AbortSignal`.
 
 use ango_core::ClientOptions;
-use ango_core::export::ExportOutput;
+use ango_core::export::{ExportOutput, ExportTarget};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -178,62 +178,43 @@ impl AngoClient {
         }))
     }
 
-    /// Exports a project: the JSON text of the whole export for the JSON format, a row
-    /// stream for NDJSON; with `zipFilePath`, saves the archive there (resolves to `null`).
+    /// Exports a project (`ango_core::Client::export_output`); `target` is `v3` (the
+    /// archive saved to `path` if given, else the JSON text of the whole export for the
+    /// JSON format or a row stream for NDJSON), `rows` (a row stream in either format)
+    /// or `url` (the archive's signed URL). Resolves to JSON text (a saved archive's
+    /// size, the URL, the export) or a row stream.
     #[napi(catch_unwind, ts_return_type = "Promise<string | RowStream>")]
     pub fn export(
         &self,
         project_id: String,
         options: String,
-        zip_file_path: Option<String>,
+        target: String,
+        path: Option<String>,
         token: Option<&CancelToken>,
     ) -> Result<AsyncTask<Call<Either<String, RowStream>>>> {
         let options: ango_core::models::ExportOptions =
             from_json(parse_args(&options)?, "export options")?;
+        if !matches!(target.as_str(), "v3" | "rows" | "url") {
+            return Err(invalid(format!("no export target {target:?}")));
+        }
         let c = bound(&self.inner, token);
         Ok(call_with(move || {
-            let path = zip_file_path.as_deref().map(std::path::Path::new);
-            match c.export_output(&project_id, &options, path, false)? {
-                ExportOutput::Saved(_) => Ok(Either::A("null".into())),
-                ExportOutput::Document(bytes) => Ok(Either::A(text_of(bytes)?)),
+            let target = match target.as_str() {
+                "rows" => ExportTarget::Rows,
+                "url" => ExportTarget::Url,
+                _ => ExportTarget::V3 {
+                    path: path.as_deref().map(std::path::Path::new),
+                    count_rows: false,
+                },
+            };
+            Ok(match c.export_output(&project_id, &options, target)? {
+                ExportOutput::Saved(size) => Either::A(size.to_string()),
+                ExportOutput::Url(url) => Either::A(json_text(&url)?),
+                ExportOutput::Document(bytes) => Either::A(text_of(bytes)?),
                 ExportOutput::Rows(rows, _) => {
-                    Ok(Either::B(RowStream::new(rows, c.cancel_token().cloned())))
+                    Either::B(RowStream::new(rows, c.cancel_token().cloned()))
                 }
-            }
-        }))
-    }
-
-    /// Exports a project as a stream of rows, in either format, without holding the
-    /// export in memory.
-    #[napi(catch_unwind, ts_return_type = "Promise<RowStream>")]
-    pub fn export_rows(
-        &self,
-        project_id: String,
-        options: String,
-        token: Option<&CancelToken>,
-    ) -> Result<AsyncTask<Call<RowStream>>> {
-        let options: ango_core::models::ExportOptions =
-            from_json(parse_args(&options)?, "export options")?;
-        let c = bound(&self.inner, token);
-        Ok(call_with(move || {
-            let rows = c.raw().export_rows(&project_id, &options)?;
-            Ok(RowStream::new(rows, c.cancel_token().cloned()))
-        }))
-    }
-
-    /// Asks for an export; resolves to the JSON text of the archive's signed URL.
-    #[napi(catch_unwind, ts_return_type = "Promise<string>")]
-    pub fn request_export(
-        &self,
-        project_id: String,
-        options: String,
-        token: Option<&CancelToken>,
-    ) -> Result<AsyncTask<Call<String>>> {
-        let options: ango_core::models::ExportOptions =
-            from_json(parse_args(&options)?, "export options")?;
-        let c = bound(&self.inner, token);
-        Ok(call_with(move || {
-            json_text(&c.request_export(&project_id, &options)?)
+            })
         }))
     }
 
@@ -254,23 +235,6 @@ impl AngoClient {
         let c = bound(&self.inner, token);
         Ok(call_with(move || {
             json_text(&c.upload_brush_array(&project_id, &mask, medical)?)
-        }))
-    }
-
-    /// Exports a project's archive (zip) to `path`; resolves to its size in bytes.
-    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
-    pub fn export_to_file(
-        &self,
-        project_id: String,
-        path: String,
-        options: String,
-        token: Option<&CancelToken>,
-    ) -> Result<AsyncTask<Call<f64>>> {
-        let options: ango_core::models::ExportOptions =
-            from_json(parse_args(&options)?, "export options")?;
-        let c = bound(&self.inner, token);
-        Ok(call_with(move || {
-            Ok(c.export_to_file(&project_id, &options, path)? as f64)
         }))
     }
 }

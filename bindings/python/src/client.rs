@@ -6,7 +6,7 @@
 //! reaches Python as `PanicException`.
 
 use ango_core as core;
-use ango_core::export::ExportOutput;
+use ango_core::export::{ExportOutput, ExportTarget};
 use pyo3::prelude::*;
 use serde_json::Value;
 use std::path::Path;
@@ -233,10 +233,17 @@ impl Client {
             };
             let c = self.inner.clone();
             let output = blocking::call(py, move || {
-                c.export_output(&project_id, &options, path.as_deref().map(Path::new), count_rows)
+                c.export_output(
+                    &project_id,
+                    &options,
+                    ExportTarget::V3 {
+                        path: path.as_deref().map(Path::new),
+                        count_rows,
+                    },
+                )
             })?;
             match output {
-                ExportOutput::Saved(_) => Ok(py.None()),
+                ExportOutput::Saved(_) | ExportOutput::Url(_) => Ok(py.None()),
                 ExportOutput::Rows(rows, count) => {
                     let rows = Py::new(py, iter::Rows::new(rows))?;
                     Ok((rows, count).into_pyobject(py)?.into_any().unbind())

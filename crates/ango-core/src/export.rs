@@ -754,6 +754,24 @@ impl Client {
     }
 }
 
+/// What [`Client::export_output`] is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportTarget<'a> {
+    /// The official `exportV3` result: with `path`, the archive saved there; for the
+    /// NDJSON format, the rows as a stream (and, with `count_rows`, their count, as the
+    /// official SDK returns it); otherwise the whole export's bytes.
+    V3 {
+        /// Where to save the archive.
+        path: Option<&'a Path>,
+        /// Count the NDJSON rows first.
+        count_rows: bool,
+    },
+    /// The rows as a stream, in either format ([`Raw::export_rows`]).
+    Rows,
+    /// Only the archive's signed URL ([`Client::request_export`]).
+    Url,
+}
+
 /// What [`Client::export_output`] produced.
 #[derive(Debug)]
 pub enum ExportOutput {
@@ -761,23 +779,33 @@ pub enum ExportOutput {
     Saved(u64),
     /// The whole decompressed export (JSON format), undecoded.
     Document(Vec<u8>),
-    /// The rows of an NDJSON export, streamed from the downloaded archive, and their
-    /// count when it was asked for.
+    /// The rows, streamed from the downloaded archive, and their count when it was
+    /// asked for.
     Rows(ExportRows, Option<u64>),
+    /// The archive's signed URL.
+    Url(String),
 }
 
 impl Client {
-    /// The official `exportV3` in one call: with `path`, the archive saved there
-    /// ([`Client::export_to_file`]); for the NDJSON format, the rows as a stream (and,
-    /// with `count_rows`, their count, as the official SDK returns it); otherwise the
-    /// whole export's bytes ([`Client::export_bytes`]).
+    /// One export, as the bindings' export methods ask for it ([`ExportTarget`]).
     pub fn export_output(
         &self,
         project_id: &str,
         options: &ExportOptions,
-        path: Option<&Path>,
-        count_rows: bool,
+        target: ExportTarget<'_>,
     ) -> Result<ExportOutput> {
+        let (path, count_rows) = match target {
+            ExportTarget::Url => {
+                return self
+                    .request_export(project_id, options)
+                    .map(ExportOutput::Url);
+            }
+            ExportTarget::Rows => {
+                let rows = self.raw().export_rows(project_id, options)?;
+                return Ok(ExportOutput::Rows(rows, None));
+            }
+            ExportTarget::V3 { path, count_rows } => (path, count_rows),
+        };
         if let Some(path) = path {
             return self
                 .export_to_file(project_id, options, path)
