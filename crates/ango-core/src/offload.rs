@@ -570,7 +570,12 @@ mod tests {
         assert_eq!((state.idle, state.queue.len()), (0, 0));
         drop(state);
 
-        // The pool starts threads again when needed.
+        // The pool starts threads again when needed (once the lane is free again, the
+        // next call holds it and the one after goes to the pool).
+        while workers.lane.busy.load(Ordering::Acquire) {
+            assert!(Instant::now() < until, "the lane stayed busy");
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let (release, blocked) = mpsc::channel::<()>();
         let hold = Pending::start_on(workers, move || {
             let _ = blocked.recv_timeout(BOUND);
