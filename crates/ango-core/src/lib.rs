@@ -92,6 +92,7 @@ mod client;
 pub mod config;
 pub mod error;
 mod http;
+pub mod offload;
 pub mod pyjson;
 mod retry;
 mod typed;
