@@ -33,12 +33,6 @@ const SLICE: Duration = Duration::from_millis(100);
 /// The Python identifier of the interpreter's main thread, recorded on first use.
 static MAIN_THREAD: OnceLock<c_ulong> = OnceLock::new();
 
-/// Kept for the module's start-up sequence; the main thread is now looked up on the
-/// first call instead (importing `threading` at import time costs several ms).
-pub fn init(_py: Python<'_>) -> PyResult<()> {
-    Ok(())
-}
-
 fn main_thread(py: Python<'_>) -> Option<c_ulong> {
     if let Some(ident) = MAIN_THREAD.get() {
         return Some(*ident);

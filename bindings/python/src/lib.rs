@@ -65,7 +65,6 @@ fn _panic_in_call(py: Python<'_>, message: String) -> PyResult<()> {
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    blocking::init(m.py())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_HOST", ango_core::DEFAULT_HOST)?;
     m.add_class::<client::Client>()?;
