@@ -102,12 +102,6 @@ where
     result.map_err(|e| to_pyerr(py, e))
 }
 
-/// Whether the caller is Python's main thread, the one that runs signal handlers (so
-/// a wait there should go through [`Pending::wait`]).
-pub fn interruptible(py: Python<'_>) -> bool {
-    on_main_thread(py)
-}
-
 /// A call running on a worker (see [`core::offload`]), whose result has not been
 /// collected yet.
 pub struct Pending<T>(core::offload::Pending<T>);

@@ -7,6 +7,9 @@
 //! here. A failure met after some rows of a batch is kept for the next batch, so those
 //! rows are delivered first; the source is freed as soon as it ends or fails.
 
+use std::sync::mpsc;
+use std::time::Duration;
+
 use crate::cancel::Cancel;
 use crate::error::{Error, Result};
 use crate::export::ExportRows;
@@ -169,6 +172,103 @@ impl RowBatches {
     }
 }
 
+/// [`RowBatches`] read ahead on a thread of their own, started by the first request:
+/// while the caller handles one batch, the next is read (a file, or pages). The caller
+/// waits for a batch in slices ([`ReadAhead::next_within`]), so that it can do other
+/// work between them (Python runs its signal handlers); a batch not collected stays
+/// queued for the next call, so an interrupted wait loses no row. Dropping it stops the
+/// reader after its current batch, which then frees the source.
+pub struct ReadAhead {
+    state: ReadAheadState,
+    max: Option<usize>,
+}
+
+enum ReadAheadState {
+    NotStarted(RowBatches),
+    Reading(mpsc::Receiver<Result<Vec<Vec<u8>>>>),
+    Finished,
+}
+
+impl std::fmt::Debug for ReadAhead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match self.state {
+            ReadAheadState::NotStarted(_) => "not started",
+            ReadAheadState::Reading(_) => "reading",
+            ReadAheadState::Finished => "finished",
+        };
+        f.debug_struct("ReadAhead").field("state", &state).finish()
+    }
+}
+
+impl ReadAhead {
+    /// Reads `batches` ahead, `max` rows per batch (the source's batch size when `None`).
+    pub fn new(batches: RowBatches, max: Option<usize>) -> Self {
+        ReadAhead {
+            state: ReadAheadState::NotStarted(batches),
+            max,
+        }
+    }
+
+    /// The next batch, if it arrives within `wait`; `None` if it has not yet. An empty
+    /// batch means the rows are over; a failure comes once, then the rows are over.
+    pub fn next_within(&mut self, wait: Duration) -> Option<Result<Vec<Vec<u8>>>> {
+        if let ReadAheadState::NotStarted(_) = self.state {
+            let ReadAheadState::NotStarted(batches) =
+                std::mem::replace(&mut self.state, ReadAheadState::Finished)
+            else {
+                return None;
+            };
+            match Self::spawn(batches, self.max) {
+                Ok(receiver) => self.state = ReadAheadState::Reading(receiver),
+                Err(error) => return Some(Err(error)),
+            }
+        }
+        let ReadAheadState::Reading(receiver) = &self.state else {
+            return Some(Ok(Vec::new()));
+        };
+        match receiver.recv_timeout(wait) {
+            Ok(Ok(batch)) if batch.is_empty() => {
+                self.state = ReadAheadState::Finished;
+                Some(Ok(batch))
+            }
+            Ok(batch) => Some(batch),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                // The reader ends only after the empty batch: it died (a panic).
+                self.state = ReadAheadState::Finished;
+                Some(Err(Error::Internal(
+                    "the row reader stopped unexpectedly".into(),
+                )))
+            }
+        }
+    }
+
+    fn spawn(
+        mut batches: RowBatches,
+        max: Option<usize>,
+    ) -> Result<mpsc::Receiver<Result<Vec<Vec<u8>>>>> {
+        // One batch queued and one being read: reading stays at most two ahead.
+        let (sender, receiver) = mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("ango-rows".into())
+            .spawn(move || {
+                let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    loop {
+                        let batch = batches.next_batch(max);
+                        let over = matches!(&batch, Ok(rows) if rows.is_empty());
+                        // A send fails once the receiver is dropped: stop, freeing the source.
+                        if sender.send(batch).is_err() || over {
+                            break;
+                        }
+                    }
+                }));
+                drop(read);
+            })
+            .map_err(|e| Error::io("starting a thread to read rows", e))?;
+        Ok(receiver)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,5 +382,74 @@ mod tests {
             batches.next_batch_text(Some(1)),
             Err(Error::Decode { .. })
         ));
+    }
+
+    /// Collects a read-ahead's batches, waiting in short slices.
+    fn drain(mut rows: ReadAhead) -> (Vec<String>, Option<Error>) {
+        let (mut out, mut failure) = (Vec::new(), None);
+        loop {
+            match rows.next_within(Duration::from_millis(5)) {
+                None => continue,
+                Some(Ok(batch)) if batch.is_empty() => return (out, failure),
+                Some(Ok(batch)) => out.extend(texts(batch)),
+                Some(Err(error)) => failure = Some(error),
+            }
+        }
+    }
+
+    #[test]
+    fn read_ahead_delivers_every_row_in_order_then_ends() {
+        let batches = RowBatches::new(numbers(1000, None), None);
+        let (rows, failure) = drain(ReadAhead::new(batches, Some(7)));
+        assert!(failure.is_none());
+        assert_eq!(rows, (0..1000).map(|n| n.to_string()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn read_ahead_delivers_the_rows_before_a_failure_then_the_failure() {
+        let batches = RowBatches::new(numbers(10, Some(5)), None);
+        let (rows, failure) = drain(ReadAhead::new(batches, Some(3)));
+        assert_eq!(rows, ["0", "1", "2", "3", "4"]);
+        assert!(matches!(failure, Some(Error::Internal(_))));
+    }
+
+    /// Rows that become available only when the test says so.
+    struct Gated(mpsc::Receiver<u32>);
+
+    impl RowSource for Gated {
+        fn next_row(&mut self) -> Option<Result<Vec<u8>>> {
+            self.0.recv().ok().map(|n| Ok(n.to_string().into_bytes()))
+        }
+    }
+
+    #[test]
+    fn a_wait_that_times_out_loses_no_row_and_dropping_stops_the_reader() {
+        let (gate, rows) = mpsc::channel();
+        let mut ahead = ReadAhead::new(RowBatches::new(Gated(rows), None), Some(1));
+        assert!(ahead.next_within(Duration::from_millis(20)).is_none());
+        gate.send(7).unwrap();
+        let batch = loop {
+            if let Some(batch) = ahead.next_within(Duration::from_millis(20)) {
+                break batch.unwrap();
+            }
+        };
+        assert_eq!(texts(batch), ["7"]);
+        // Dropped while the reader waits: it stops once its send fails.
+        drop(ahead);
+        let _ = gate.send(8);
+        drop(gate);
+    }
+
+    #[test]
+    fn a_reader_that_dies_is_an_error_not_a_hang() {
+        struct Panics;
+        impl RowSource for Panics {
+            fn next_row(&mut self) -> Option<Result<Vec<u8>>> {
+                panic!("boom")
+            }
+        }
+        let (rows, failure) = drain(ReadAhead::new(RowBatches::new(Panics, None), None));
+        assert!(rows.is_empty());
+        assert!(matches!(failure, Some(Error::Internal(_))));
     }
 }
