@@ -3,40 +3,21 @@
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 use serde_json::{Map, Number, Value};
 
-/// A JSON value as the equivalent Python object (dicts keep the server's key order).
-pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match value {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Number(n) => number_to_py(py, n)?,
-        Value::String(s) => PyString::new(py, s).into_any(),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(to_py(py, item)?)?;
-            }
-            list.into_any()
-        }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (key, item) in map {
-                dict.set_item(key, to_py(py, item)?)?;
-            }
-            dict.into_any()
-        }
-    })
-}
+use crate::decode::{Decoded, decode_shared};
 
-fn number_to_py<'py>(py: Python<'py>, n: &Number) -> PyResult<Bound<'py, PyAny>> {
-    if let Some(i) = n.as_i64() {
-        Ok(i.into_pyobject(py)?.into_any())
-    } else if let Some(u) = n.as_u64() {
-        Ok(u.into_pyobject(py)?.into_any())
-    } else {
-        Ok(PyFloat::new(py, n.as_f64().unwrap_or(f64::NAN)).into_any())
+/// A JSON value as the equivalent Python object (dicts keep the value's key order),
+/// made by the decoder the server's replies go through, from the value's JSON text.
+pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    let text = serde_json::to_vec(value).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    match decode_shared(py, &text) {
+        Decoded::Value(object) => Ok(object),
+        // Deeper than the fast path goes: the interpreter's own decoder.
+        Decoded::Fallback => py
+            .import("json")?
+            .call_method1("loads", (PyBytes::new(py, &text),)),
     }
 }
 
