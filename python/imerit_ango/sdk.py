@@ -5,11 +5,11 @@ the same request. The work (validation, defaults, batch-name resolution, seriali
 retries, uploads, export download) is done by the Rust core, without holding the GIL,
 so one ``SDK`` can be shared by many threads.
 
-The plain request/response methods are not written here: they are made at import from
-the core's method table (``_native.methods()``), with the official names, parameters and
-defaults and the table's documentation, and each calls the core's ``Client.call``. This
-module only writes what is Python's own: the aliases of older documentation, legacy
-export arguments, warnings and log lines, uploads, iterators and brush arrays.
+The plain request/response methods are not written here: ``SDK`` inherits them from
+``_table.TableMethods``, generated from the core's method table with the official names,
+parameters and defaults and the table's documentation; each calls the core's
+``Client.call``. This module only writes what is Python's own: legacy export arguments,
+warnings and log lines, uploads, iterators and brush arrays.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import os
 TYPE_CHECKING = False
 
 from imerit_ango import _native
+from imerit_ango._table import TableMethods
 
 if TYPE_CHECKING:
     # Annotations only: at run time each of these is imported by the method that uses
@@ -104,7 +105,7 @@ __all__ = [
 DEFAULT_HOST: str = _native.DEFAULT_HOST
 HEADERS: Dict[str, str] = {'Content-Type': 'application/json'}
 
-class SDK:
+class SDK(TableMethods):
     """A client for Ango Hub.
 
     ``SDK(api_key)`` talks to the default host, or to ``$ANGO_HOST`` when that is set.
@@ -112,11 +113,6 @@ class SDK:
     none), ``max_retries``, ``concurrency`` (parallel transfers) and ``progress``
     (progress bars for bulk work). ``None`` keeps the core's default.
     """
-
-    if TYPE_CHECKING:
-        # The methods made from the core's table (see `_install` below); their typed
-        # signatures are in the generated `sdk.pyi`.
-        def __getattr__(self, name: str) -> Callable[..., Any]: ...
 
     def __init__(self, api_key: Optional[str], host: Optional[str] = None, *, timeout: Optional[float] = None,
                  max_retries: Optional[int] = None, concurrency: Optional[int] = None,
@@ -364,81 +360,8 @@ class SDK:
         return self._client.iter("projects", None, {"page_size": page_size})
 
 
-def _install(cls: type) -> None:
-    """Adds the core table's methods to ``cls``: one real function per method, with the
-    official parameters and defaults (from the table's JSON), the table's documentation
-    and annotations, calling ``Client.call``. A method written by hand is kept, and its
-    docstring is put after the table's.
-
-    Each function is a copy of ``_template`` with the method's parameter names, so no
-    source is compiled at import."""
-    template = _template.__code__
-    for method in _native.methods():
-        name, params = method["name"], method["params"]
-        existing = cls.__dict__.get(name)
-        if existing is not None:
-            existing.__doc__ = _doc(method) + (f"\n\n{existing.__doc__}" if existing.__doc__ else "")
-            continue
-        # An alias (an older name) is one more keyword-only parameter, default None;
-        # the argument it stands for, and the positional ones after it, become optional.
-        aliases = [dict(p, name=alias, default="null", keyword_only=True)
-                   for p in params for alias in p.get("aliases", ())]
-        if aliases:
-            first = next(i for i, p in enumerate(params) if p.get("aliases"))
-            params = [dict(p, default=p["default"] or "null") if i >= first and not p["keyword_only"] else p
-                      for i, p in enumerate(params)]
-            params = [p for p in params if not p["keyword_only"]] + [p for p in params if p["keyword_only"]]
-            params += aliases
-        names = ("self",) + tuple(p["name"] for p in params)
-        keyword_only = sum(1 for p in params if p["keyword_only"])
-        code = template.replace(
-            co_argcount=len(names) - keyword_only, co_kwonlyargcount=keyword_only, co_nlocals=len(names),
-            co_varnames=names, co_name=name,
-            co_consts=tuple(name if c == "<method>" else c for c in template.co_consts))
-        function: Any = type(_template)(code, globals(), name)  # type: ignore[misc]
-        function.__defaults__ = tuple(_default(p["default"]) for p in params
-                                      if p["default"] is not None and not p["keyword_only"]) or None
-        function.__kwdefaults__ = {p["name"]: _default(p["default"]) for p in params
-                                   if p["default"] is not None and p["keyword_only"]} or None
-        function.__doc__ = _doc(method)
-        function.__qualname__ = f"{cls.__name__}.{name}"
-        function.__annotations__ = {p["name"]: p["py_ty"] for p in params}
-        function.__annotations__["return"] = "bool" if method["returns"].get("type") == "boolean" else "Any"
-        setattr(cls, name, function)
-
-
-def _template(self: SDK) -> Any:
-    # The body of every table method: its arguments (`locals()`, in parameter order) go
-    # to the core under the method's name (the "<method>" constant, replaced per copy).
-    return _call("<method>", locals())
-
-
-def _call(name: str, arguments: Dict[str, Any]) -> Any:
-    return arguments.pop("self")._client.call(name, arguments)
-
-
-_LITERALS: Dict[str, Any] = {"null": None, "true": True, "false": False, '""': ""}
-
-
-def _default(text: str) -> Any:
-    """A default from the table's JSON text (a fresh object each time: `{}` is not
-    shared between methods)."""
-    if text in _LITERALS:
-        return _LITERALS[text]
-    if text == "{}":
-        return {}
-    if text.lstrip("-").isdigit():
-        return int(text)
-    import json
-    return json.loads(text)
-
-
-def _doc(method: Dict[str, Any]) -> str:
-    """A method's docstring: the table's doc, then one line per argument."""
-    lines = [method["doc"], "", "Args:"]
-    lines += [f"    {p['name']}: {p['doc']}" for p in method["params"]]
-    lines += [f"    {alias}: The older name of {p['name']}." for p in method["params"] for alias in p.get("aliases", ())]
-    return "\n".join(lines)
-
-
-_install(SDK)
+# A method written above in place of a table method keeps the table's documentation first.
+for _name, _method in list(vars(SDK).items()):
+    _table_method = vars(TableMethods).get(_name)
+    if _table_method is not None and callable(_method):
+        _method.__doc__ = f"{_table_method.__doc__}\n\n{_method.__doc__ or ''}".rstrip()

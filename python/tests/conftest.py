@@ -4,7 +4,6 @@ from typing import Iterator
 
 import pytest
 
-from imerit_ango import _native
 from imerit_ango.sdk import SDK
 from imerit_ango.testing import LocalHub
 
@@ -12,14 +11,6 @@ from imerit_ango.testing import LocalHub
 # would inherit that: the tests that interrupt a child with SIGINT need Python's own
 # handler there, as in an interactive session.
 signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def needs_core(*methods: str):
-    """Skips a test until the core (and so the binding) has these client methods: in the
-    core's method table, or as a method of the native client."""
-    table = {m["name"] for m in _native.methods()}
-    missing = [m for m in methods if m not in table and not hasattr(_native.Client, m)]
-    return pytest.mark.skipif(bool(missing), reason=f"core methods not bound yet: {', '.join(missing)}")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ from typing import Any, Dict, List
 
 import pytest
 
-from conftest import needs_core
 from imerit_ango.exceptions import AngoHTTPError
 from imerit_ango.models.enums import ExportFormats
 from imerit_ango.models.export_options import ExportOptions
@@ -48,7 +47,6 @@ def test_unknown_project_is_an_http_error(sdk: SDK) -> None:
     assert info.value.status_code in (400, 404)
 
 
-@needs_core("create_project", "create_label_set", "get_tasks", "export", "iter_tasks")
 def test_whole_workflow(hub: LocalHub, sdk: SDK) -> None:
     project_id = sdk.create_project("workflow", "from the tests")["data"]["project"]["_id"]
     sdk.create_label_set(project_id, tools=[ToolCategory(Tool.BoundingBox, title="Car")],

@@ -11,6 +11,7 @@
 //! - `python/imerit_ango/_types.pyi`: a `TypedDict` per reply type;
 //! - `python/imerit_ango/sdk.pyi`: the `SDK` class (the hand-written methods from
 //!   `templates/sdk.pyi`, the table's methods generated);
+//! - `python/imerit_ango/_table.py`: the table's `SDK` methods as Python source;
 //! - `node/generated/emulator.d.ts`: the Node emulator handle's class, from the
 //!   emulator's control table (`ango_emulator::control::methods_json()`).
 
@@ -19,6 +20,7 @@ pub mod emulator;
 pub mod ir;
 pub mod methods;
 pub mod py;
+pub mod py_table;
 pub mod ts;
 
 use std::path::{Path, PathBuf};

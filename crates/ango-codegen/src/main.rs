@@ -75,7 +75,7 @@ fn workspace_root() -> PathBuf {
 
 const USAGE: &str = "usage: ango-codegen [--check] [--root DIR]\n\
   writes node/generated/types.d.ts, node/generated/emulator.d.ts,\n\
-  python/imerit_ango/_types.pyi and python/imerit_ango/sdk.pyi under the workspace root (or DIR);\n\
+  python/imerit_ango/_types.pyi, python/imerit_ango/sdk.pyi and python/imerit_ango/_table.py under the workspace root (or DIR);\n\
   --check writes nothing and fails when a file differs from a fresh generation";
 
 fn main() -> ExitCode {
@@ -105,6 +105,13 @@ fn main() -> ExitCode {
     let outputs = match types().and_then(|types| {
         let methods = methods()?;
         let mut outputs = ango_codegen::generate(&types, &methods, ango_codegen::SDK_TEMPLATE)?;
+        outputs.push(ango_codegen::Output {
+            path: ango_codegen::py_table::TABLE_PY_PATH,
+            text: ango_codegen::py_table::table_py(
+                &ango_core::api::methods_json(),
+                ango_codegen::SDK_TEMPLATE,
+            )?,
+        });
         outputs.push(ango_codegen::Output {
             path: ango_codegen::emulator::EMULATOR_TS_PATH,
             text: ango_codegen::emulator::emulator_dts(&ango_emulator::control::methods_json())?,

@@ -471,21 +471,40 @@ fn python_param(p: &Param, m: &Method, known: &BTreeSet<String>) -> GenResult<St
             )));
         }
     }
-    let mut annotation = with_type_arguments(p.py_ty.trim());
     match &p.default {
-        None => Ok(format!("{}: {annotation}", p.name)),
+        None => Ok(format!("{}: {}", p.name, annotation(&p.py_ty, false))),
         Some(d) => {
             let literal = default_literal(d).map_err(|e| GenError(format!("{what}: {e}")))?;
-            let nullable = annotation.starts_with("Optional[")
-                || annotation == "Any"
-                || annotation == "None"
-                || identifiers(&annotation).iter().any(|i| i == "None");
-            if literal == "None" && !nullable {
-                annotation = format!("Optional[{annotation}]");
-            }
+            let annotation = annotation(&p.py_ty, literal == "None");
             Ok(format!("{}: {annotation} = {literal}", p.name))
         }
     }
+}
+
+/// An argument's annotation as `mypy --strict` accepts it: bare generics get their
+/// arguments, and with a `None` default it admits `None`.
+pub fn annotation(py_ty: &str, none_default: bool) -> String {
+    let annotation = with_type_arguments(py_ty.trim());
+    let nullable = annotation.starts_with("Optional[")
+        || annotation == "Any"
+        || annotation == "None"
+        || identifiers(&annotation).iter().any(|i| i == "None");
+    if none_default && !nullable {
+        format!("Optional[{annotation}]")
+    } else {
+        annotation
+    }
+}
+
+/// The import lines of the `sdk.pyi` template's head (typing, the models), which
+/// name what the table's annotations use.
+pub fn template_imports(template: &str) -> Vec<&str> {
+    let head = template.split(METHODS_MARKER).next().unwrap_or_default();
+    head.lines()
+        .take_while(|l| !l.starts_with("__all__"))
+        .filter(|l| l.starts_with("from ") || l.starts_with("import "))
+        .filter(|l| !l.starts_with("from imerit_ango import"))
+        .collect()
 }
 
 fn sdk_method(
