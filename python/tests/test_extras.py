@@ -117,12 +117,15 @@ def test_a_failing_progress_callback_does_not_abort_the_upload(sdk: SDK, tmp_pat
 
 
 def test_model_functions_come_from_the_core() -> None:
-    assert len(_native.new_schema_id()) == 32
-    color = _native.random_color()
+    assert len(_native.model_call("new_schema_id")) == 32
+    color = _native.model_call("random_color")
     assert color.startswith("#") and len(color) == 7
-    merged = _native.merge_annotations({"tools": [{"objectId": "old"}], "classifications": [
-        {"schemaId": "a", "answer": 1}, {"schemaId": "b", "answer": 2}]},
-        {"objects": [{"objectId": "new"}], "classifications": [{"schemaId": "a", "answer": 3}]})
+    merged = _native.model_call("merge_annotations", {
+        "existing": {"tools": [{"objectId": "old"}], "classifications": [
+            {"schemaId": "a", "answer": 1}, {"schemaId": "b", "answer": 2}]},
+        "new": {"objects": [{"objectId": "new"}], "classifications": [{"schemaId": "a", "answer": 3}]}})
+    with pytest.raises(ValueError, match="no model helper"):
+        _native.model_call("no_such_helper")
     assert merged["objects"] == [{"objectId": "new"}, {"objectId": "old"}]
     assert merged["classifications"] == [{"schemaId": "a", "answer": 3}, {"schemaId": "b", "answer": 2}]
     assert merged["relations"] == []

@@ -1,26 +1,13 @@
 //! Core errors as the Python exceptions of `imerit_ango.exceptions`.
 //!
 //! The classes live in Python (they need multiple inheritance, e.g. `AngoTimeoutError`
-//! is also a `TimeoutError`), and are imported once, on first use.
+//! is also a `TimeoutError`), and are looked up when an error is raised.
 
 use ango_core as core;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyType};
+use pyo3::types::PyDict;
 
 const MODULE: &str = "imerit_ango.exceptions";
-
-static ANGO_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static HTTP_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static TIMEOUT_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static CONNECTION_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static INVALID_ARGUMENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static NOT_FOUND: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static DECODE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static IO_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static INCONSISTENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static CANCELLED: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-static INTERNAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// Converts a core error into the matching Python exception.
 pub fn to_pyerr(py: Python<'_>, error: core::Error) -> PyErr {
@@ -32,22 +19,21 @@ pub fn to_pyerr(py: Python<'_>, error: core::Error) -> PyErr {
 }
 
 fn build(py: Python<'_>, error: &core::Error) -> PyResult<PyErr> {
-    let (cell, name) = match error {
-        core::Error::Http { .. } => (&HTTP_ERROR, "AngoHTTPError"),
-        core::Error::Timeout(_) => (&TIMEOUT_ERROR, "AngoTimeoutError"),
-        core::Error::Connection(_) | core::Error::Transport(_) => {
-            (&CONNECTION_ERROR, "AngoConnectionError")
-        }
-        core::Error::InvalidArgument(_) => (&INVALID_ARGUMENT, "AngoInvalidArgumentError"),
-        core::Error::NotFound(_) => (&NOT_FOUND, "AngoNotFoundError"),
-        core::Error::Decode { .. } => (&DECODE_ERROR, "AngoDecodeError"),
-        core::Error::Io { .. } => (&IO_ERROR, "AngoIOError"),
-        core::Error::Inconsistent(_) => (&INCONSISTENT, "AngoInconsistentError"),
-        core::Error::Cancelled => (&CANCELLED, "AngoCancelledError"),
-        core::Error::Internal(_) => (&INTERNAL, "AngoInternalError"),
-        _ => (&ANGO_ERROR, "AngoError"),
+    let name = match error {
+        core::Error::Http { .. } => "AngoHTTPError",
+        core::Error::Timeout(_) => "AngoTimeoutError",
+        core::Error::Connection(_) | core::Error::Transport(_) => "AngoConnectionError",
+        core::Error::InvalidArgument(_) => "AngoInvalidArgumentError",
+        core::Error::NotFound(_) => "AngoNotFoundError",
+        core::Error::Decode { .. } => "AngoDecodeError",
+        core::Error::Io { .. } => "AngoIOError",
+        core::Error::Inconsistent(_) => "AngoInconsistentError",
+        core::Error::Cancelled => "AngoCancelledError",
+        core::Error::Internal(_) => "AngoInternalError",
+        _ => "AngoError",
     };
-    let class = cell.import(py, MODULE, name)?;
+    // Looked up per error (not a hot path): the module is imported once, then cached.
+    let class = py.import(MODULE)?.getattr(name)?;
     let kwargs = PyDict::new(py);
     kwargs.set_item("code", error.code())?;
     if let core::Error::Http {

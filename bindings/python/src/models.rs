@@ -1,12 +1,10 @@
 //! The Python model objects (attribute holders of `imerit_ango.models`) as core models,
-//! and the `_native` functions those classes call: ids, colours, tree flattening, the
-//! one `model_to_dict` behind every `toDict()`, checks and the merge rule. An object is
+//! and the `_native` functions those classes call: the one `model_to_dict` behind every
+//! `toDict()`, and the core's other model helpers by name (`model_call`). An object is
 //! read by the generic converter (its public attributes) and the core model's
 //! `Deserialize`; the dict is the core model's wire form.
 
 use ango_core as core;
-use core::models as cm;
-use core::ontology;
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -40,82 +38,26 @@ pub fn model_to_dict<'py>(
     })
 }
 
-/// A new 32-hex schema id.
+/// The core's model helpers by name (`ango_core::api::model_call`): `new_schema_id`,
+/// `random_color`, `flatten_tree_options`, `validate_asset_builder_template`,
+/// `validate_chat_config`, `merge_annotations`; `args` is a dict of their arguments.
 #[pyfunction]
-pub fn new_schema_id() -> String {
-    ontology::new_schema_id()
-}
-
-/// A random `#RRGGBB` colour.
-#[pyfunction]
-pub fn random_color() -> String {
-    ontology::random_color()
-}
-
-/// Tree options (one, or a list) flattened into `(path, schemaId)` pairs, paths
-/// prefixed with `"{title} / "` when a title is given.
-#[pyfunction]
-#[pyo3(signature = (nodes, title=None))]
-pub fn flatten_tree_options(
-    nodes: &Bound<'_, PyAny>,
-    title: Option<String>,
-) -> PyResult<Vec<(String, String)>> {
-    crate::blocking::shield(|| {
-        let trees: Vec<ontology::TreeOption> = match from_py(nodes)? {
-            Value::Array(items) => from_json(nodes.py(), Value::Array(items))?,
-            one => vec![from_json(nodes.py(), one)?],
-        };
-        let prefix = title.filter(|t| !t.is_empty()).map(|t| format!("{t} / "));
-        Ok(ontology::flatten_tree_options(&trees)
-            .into_iter()
-            .map(|o| match &prefix {
-                Some(p) => (format!("{p}{}", o.value), o.schema_id),
-                None => (o.value, o.schema_id),
-            })
-            .collect())
-    })
-}
-
-/// Checks an asset-builder template by the core's rules; `ValueError` when it is unusable.
-#[pyfunction]
-pub fn validate_asset_builder_template(template: &Bound<'_, PyAny>) -> PyResult<bool> {
-    crate::blocking::shield(|| {
-        model::<cm::AssetBuilderTemplate>(template)?
-            .validate()
-            .py_err(template.py())?;
-        Ok(true)
-    })
-}
-
-/// Checks a chat-asset configuration by the core's rules.
-#[pyfunction]
-pub fn validate_chat_config(config: &Bound<'_, PyAny>) -> PyResult<()> {
-    crate::blocking::shield(|| model::<cm::ChatAssetCreationConfig>(config).map(drop))
-}
-
-/// The official merge of a stored answer (`tools`/`classifications`/`relations`) into a
-/// new one (`objects`/...): `{"objects", "classifications", "relations"}`.
-#[pyfunction]
-pub fn merge_annotations<'py>(
+#[pyo3(signature = (op, args=None))]
+pub fn model_call<'py>(
     py: Python<'py>,
-    existing: &Bound<'py, PyAny>,
-    new: &Bound<'py, PyAny>,
+    op: &str,
+    args: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     crate::blocking::shield(|| {
-        let merged = cm::merge_annotations(&from_py(existing)?, model(new)?).py_err(py)?;
-        to_py(py, &merged.to_value())
+        let args = args.map(from_py).transpose()?.unwrap_or(Value::Null);
+        to_py(py, &core::api::model_call(op, args).py_err(py)?)
     })
 }
 
 /// Registers the model functions on the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(model_to_dict, m)?)?;
-    m.add_function(wrap_pyfunction!(new_schema_id, m)?)?;
-    m.add_function(wrap_pyfunction!(random_color, m)?)?;
-    m.add_function(wrap_pyfunction!(flatten_tree_options, m)?)?;
-    m.add_function(wrap_pyfunction!(validate_asset_builder_template, m)?)?;
-    m.add_function(wrap_pyfunction!(validate_chat_config, m)?)?;
-    m.add_function(wrap_pyfunction!(merge_annotations, m)?)?;
+    m.add_function(wrap_pyfunction!(model_call, m)?)?;
     Ok(())
 }
 

@@ -1215,6 +1215,53 @@ pub fn methods_json() -> Value {
 
 // ----------------------------------------------------------------- model forms
 
+/// The model helpers a binding's model classes call, by name, with their arguments as
+/// one JSON object: `new_schema_id` and `random_color` (no arguments);
+/// `flatten_tree_options` (`nodes`: one tree option or a list, `title`: a prefix for the
+/// paths) giving `[path, schemaId]` pairs; `validate_asset_builder_template`
+/// (`template`) giving `true`; `validate_chat_config` (`config`, read as a
+/// [`ChatAssetCreationConfig`](crate::models::ChatAssetCreationConfig)); and
+/// `merge_annotations` (`existing`, `new`: the official merge rule). A bad argument is
+/// [`Error::InvalidArgument`].
+pub fn model_call(op: &str, args: Value) -> Result<Value> {
+    use crate::models as m;
+    use crate::ontology::{self, TreeOption};
+    fn arg<T: DeserializeOwned>(args: &Value, name: &str) -> Result<T> {
+        let value = args.get(name).cloned().unwrap_or(Value::Null);
+        serde_json::from_value(value).map_err(|e| Error::invalid(format!("{name}: {e}")))
+    }
+    Ok(match op {
+        "new_schema_id" => Value::String(ontology::new_schema_id()),
+        "random_color" => Value::String(ontology::random_color()),
+        "flatten_tree_options" => {
+            let trees: Vec<TreeOption> = match args.get("nodes") {
+                Some(Value::Array(_)) => arg(&args, "nodes")?,
+                _ => vec![arg(&args, "nodes")?],
+            };
+            let title: Option<String> = arg(&args, "title")?;
+            let prefix = title.filter(|t| !t.is_empty()).map(|t| format!("{t} / "));
+            let pairs = ontology::flatten_tree_options(&trees).into_iter().map(|o| {
+                let path = format!("{}{}", prefix.as_deref().unwrap_or_default(), o.value);
+                serde_json::json!([path, o.schema_id])
+            });
+            Value::Array(pairs.collect())
+        }
+        "validate_asset_builder_template" => {
+            arg::<m::AssetBuilderTemplate>(&args, "template")?.validate()?;
+            Value::Bool(true)
+        }
+        "validate_chat_config" => {
+            arg::<m::ChatAssetCreationConfig>(&args, "config")?;
+            Value::Null
+        }
+        "merge_annotations" => {
+            let existing: Value = arg(&args, "existing")?;
+            m::merge_annotations(&existing, arg(&args, "new")?)?.to_value()
+        }
+        other => return Err(Error::invalid(format!("no model helper named '{other}'"))),
+    })
+}
+
 /// The request models by name, for bindings whose users build them as objects (the
 /// Python model classes' `toDict()`): the model `kind` read from `value` (its
 /// attribute names or camelCase keys) and written in its wire form. `kind` is

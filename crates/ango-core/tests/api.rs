@@ -1082,3 +1082,51 @@ fn bad_listing_options_fail_before_any_request() {
     }
     assert!(server.requests().is_empty(), "a request was sent");
 }
+
+#[test]
+fn model_helpers_by_name() {
+    use ango_core::api::model_call;
+    let id = model_call("new_schema_id", Value::Null).unwrap();
+    assert_eq!(id.as_str().map(str::len), Some(32));
+    let color = model_call("random_color", Value::Null).unwrap();
+    assert!(
+        color
+            .as_str()
+            .is_some_and(|c| c.starts_with('#') && c.len() == 7)
+    );
+    let tree = json!({"title": "A", "key": "k1", "children": [{"title": "B", "key": "k2"}]});
+    assert_eq!(
+        model_call(
+            "flatten_tree_options",
+            json!({"nodes": tree.clone(), "title": "T"})
+        )
+        .unwrap(),
+        model_call(
+            "flatten_tree_options",
+            json!({"nodes": [tree], "title": "T"})
+        )
+        .unwrap(),
+    );
+    let flat = model_call("flatten_tree_options", json!({"nodes": [], "title": null})).unwrap();
+    assert_eq!(flat, json!([]));
+    assert!(matches!(
+        model_call(
+            "validate_asset_builder_template",
+            json!({"template": {"name": 1}})
+        ),
+        Err(Error::InvalidArgument(_))
+    ));
+    let merged = model_call(
+        "merge_annotations",
+        json!({"existing": {"tools": [{"objectId": "old"}]}, "new": {"objects": [{"objectId": "new"}]}}),
+    )
+    .unwrap();
+    assert_eq!(
+        merged["objects"],
+        json!([{"objectId": "new"}, {"objectId": "old"}])
+    );
+    match model_call("no_such_helper", Value::Null) {
+        Err(Error::InvalidArgument(message)) => assert!(message.contains("no_such_helper")),
+        other => panic!("{other:?}"),
+    }
+}

@@ -100,4 +100,4 @@ class AssetBuilderTemplate:
 
     def validate(self) -> bool:
         """Raises ``ValueError`` when the template cannot be used; ``True`` otherwise (the core's checks)."""
-        return _native.validate_asset_builder_template(self)
+        return bool(_native.model_call("validate_asset_builder_template", {"template": self}))

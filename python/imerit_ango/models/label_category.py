@@ -42,7 +42,7 @@ class Relation(enum.Enum):
 
 def random_color() -> str:
     """A random ``#RRGGBB`` colour (from the core)."""
-    return _native.random_color()
+    return str(_native.model_call("random_color"))
 
 
 class LabelOption:
@@ -50,7 +50,7 @@ class LabelOption:
 
     def __init__(self, value: str, schemaId: Optional[str] = None) -> None:
         self.value = value
-        self.schemaId = schemaId if schemaId else _native.new_schema_id()
+        self.schemaId = schemaId if schemaId else _native.model_call("new_schema_id")
 
     def toDict(self) -> Dict[str, Any]:
         return _native.model_to_dict("LabelOption", self)
@@ -61,7 +61,7 @@ class TreeOption:
 
     def __init__(self, title: str, key: Optional[str] = None, value: Optional[str] = None,
                  children: Optional[List["TreeOption"]] = None) -> None:
-        generated = _native.new_schema_id()
+        generated = _native.model_call("new_schema_id")
         self.title = title
         self.children: List[TreeOption] = children if children else []
         # The official SDK stores a given key as `schemaId` and then fails to flatten the
@@ -84,11 +84,11 @@ class Category:
         self.title = title
         self.required = required
         self.columnField = columnField
-        self.color = color if color else _native.random_color()
+        self.color = color if color else _native.model_call("random_color")
         self.shortcutKey = shortcutKey
         self.classifications: List[Any] = classifications if classifications else []
         self.options: List[LabelOption] = options if options else []
-        self.schemaId = schemaId if schemaId else _native.new_schema_id()
+        self.schemaId = schemaId if schemaId else _native.model_call("new_schema_id")
 
     def toDict(self) -> Dict[str, Any]:
         return _native.model_to_dict("Category", self)
@@ -109,7 +109,7 @@ class ClassificationCategory(Category):
         if self.treeOptions:
             # A tree's options are its flattened paths ("A / B / C"), built by the core.
             options = [LabelOption(value, schema_id)
-                       for value, schema_id in _native.flatten_tree_options(self.treeOptions)]
+                       for value, schema_id in _native.model_call("flatten_tree_options", {"nodes": self.treeOptions})]
         super().__init__(_enum_value(classification), title, required, schemaId, columnField, color,
                          shortcutKey, classifications, options)
         self.regex = regex
@@ -150,4 +150,4 @@ def flatten(x: Any, title: Optional[str] = None) -> List[LabelOption]:
     """Tree options (one or a list) as ``LabelOption``s with ``"A / B"`` path values."""
     nodes = x if isinstance(x, list) else [x]
     return [LabelOption(value, schema_id)
-            for value, schema_id in _native.flatten_tree_options(nodes, title)]
+            for value, schema_id in _native.model_call("flatten_tree_options", {"nodes": nodes, "title": title})]

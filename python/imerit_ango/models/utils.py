@@ -11,6 +11,6 @@ def merge_annotations(available_annotations: Dict[str, Any], new_annotations: An
     The rule is the core's (the official one): a new classification replaces an existing
     one with the same schemaId; existing tools and relations are kept after the new ones.
     """
-    merged = _native.merge_annotations(available_annotations, new_annotations.toDict())
+    merged = _native.model_call("merge_annotations", {"existing": available_annotations, "new": new_annotations.toDict()})
     return Answer(objects=merged["objects"], classifications=merged["classifications"],
                   relations=merged["relations"])
