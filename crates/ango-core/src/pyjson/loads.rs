@@ -365,46 +365,100 @@ impl<B: TreeBuilder> State<'_, '_, '_, B> {
     fn number(&mut self) -> Option<B::Value> {
         let text = self.text;
         let start = self.pos;
-        let mut i = start;
-        if text[i] == b'-' {
-            i += 1;
-        }
+        let negative = text[start] == b'-';
+        let int_start = start + usize::from(negative);
         let digits = |mut i: usize| {
             while text.get(i).is_some_and(u8::is_ascii_digit) {
                 i += 1;
             }
             i
         };
-        match text.get(i)? {
-            b'0' => i += 1,
-            b'1'..=b'9' => i = digits(i + 1),
+        let int_end = match text.get(int_start)? {
+            b'0' => int_start + 1,
+            b'1'..=b'9' => digits(int_start + 1),
             _ => return None,
-        }
-        let mut is_float = false;
+        };
+        let mut i = int_end;
+        let mut fraction = &text[i..i];
         if text.get(i) == Some(&b'.') && text.get(i + 1).is_some_and(u8::is_ascii_digit) {
-            i = digits(i + 1);
-            is_float = true;
+            let end = digits(i + 1);
+            fraction = &text[i + 1..end];
+            i = end;
         }
+        let mut exponent = None;
         if matches!(text.get(i), Some(b'e' | b'E')) {
             let mut j = i + 1;
-            if matches!(text.get(j), Some(b'+' | b'-')) {
+            let sign = text.get(j).copied();
+            if matches!(sign, Some(b'+' | b'-')) {
                 j += 1;
             }
             if text.get(j).is_some_and(u8::is_ascii_digit) {
                 i = digits(j);
-                is_float = true;
+                exponent = Some((&text[j..i], sign == Some(b'-')));
             }
         }
         self.pos = i;
-        let number = std::str::from_utf8(&text[start..i]).ok()?;
-        if is_float {
-            return self.builder.float(number.parse().ok()?);
+        if fraction.is_empty() && exponent.is_none() {
+            if i - start <= MAX_SMALL_INT {
+                // At most 18 digits: no overflow.
+                let magnitude = text[int_start..int_end]
+                    .iter()
+                    .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+                return self
+                    .builder
+                    .int(if negative { -magnitude } else { magnitude });
+            }
+            return self
+                .builder
+                .big_int(std::str::from_utf8(&text[start..i]).ok()?);
         }
-        if number.len() <= MAX_SMALL_INT {
-            return self.builder.int(number.parse().ok()?);
-        }
-        self.builder.big_int(number)
+        let value = match exact_float(&text[int_start..int_end], fraction, exponent) {
+            Some(value) if negative => -value,
+            Some(value) => value,
+            None => std::str::from_utf8(&text[start..i]).ok()?.parse().ok()?,
+        };
+        self.builder.float(value)
     }
+}
+
+/// The powers of ten an `f64` holds exactly.
+const EXACT_POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The value of a decimal number (ASCII digits of its integer part and fraction, and its
+/// exponent's digits and sign) when one exact operation gives it correctly rounded
+/// (Clinger's fast path: at most 2^53 as an integer, times or divided by an exact power
+/// of ten); `None` for the general algorithm (`str::parse`).
+#[inline]
+fn exact_float(int: &[u8], fraction: &[u8], exponent: Option<(&[u8], bool)>) -> Option<f64> {
+    if int.len() + fraction.len() > 19 {
+        return None;
+    }
+    let mantissa = int
+        .iter()
+        .chain(fraction)
+        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    if mantissa > 1 << 53 {
+        return None;
+    }
+    let mut power = -(fraction.len() as i64);
+    if let Some((digits, negative)) = exponent {
+        if digits.len() > 4 {
+            return None;
+        }
+        let e = digits
+            .iter()
+            .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+        power += if negative { -e } else { e };
+    }
+    let scale = *EXACT_POWERS_OF_TEN.get(power.unsigned_abs() as usize)?;
+    Some(if power >= 0 {
+        mantissa as f64 * scale
+    } else {
+        mantissa as f64 / scale
+    })
 }
 
 /// Whether any byte of `word` is `"`, `\\` or below 0x20 (SWAR: no false negatives;

@@ -166,6 +166,15 @@ fn known_json_loads_outcomes() {
         ),
         (b"1.7976931348623157e308", J::Float(f64::MAX)),
         (b"0.1", J::Float(0.1)),
+        (b"9007199254740993", int("9007199254740993")),
+        (b"9007199254740993.0", J::Float(9007199254740992.0)),
+        (b"123456789012345678.5e-3", J::Float(123456789012345.67)),
+        (b"1e22", J::Float(1e22)),
+        (b"1e23", J::Float(1e23)),
+        (b"0.000001e-300", J::Float(1e-306)),
+        (b"4.9e-324", J::Float(5e-324)),
+        (b"0e99999", J::Float(0.0)),
+        (b"-0e-5", J::Float(-0.0)),
         (
             b"[NaN, Infinity, -Infinity]",
             J::Arr(vec![
@@ -629,6 +638,19 @@ proptest! {
         write(&mut text, &tree, &mut choices);
         write_ws(&mut text, &mut choices);
         prop_assert_eq!(loads(text.as_bytes()), Some(as_dicts(&tree)), "{}", text);
+    }
+
+    #[test]
+    fn numbers_read_as_python_reads_them(
+        text in "-?(0|[1-9][0-9]{0,24})(\\.[0-9]{1,24})?([eE][-+]?[0-9]{1,5})?",
+    ) {
+        let expected = if text.contains(['.', 'e', 'E']) {
+            // Rust's parse is correctly rounded, as Python's float() is.
+            J::Float(text.parse().unwrap_or(f64::NAN))
+        } else {
+            J::Int(text.parse::<i128>().map(|i| i.to_string()).unwrap_or(text.clone()))
+        };
+        prop_assert_eq!(loads(text.as_bytes()), Some(expected));
     }
 
     #[test]
