@@ -436,10 +436,12 @@ fn exact_float(int: &[u8], fraction: &[u8], exponent: Option<(&[u8], bool)>) -> 
     if int.len() + fraction.len() > 19 {
         return None;
     }
-    let mantissa = int
-        .iter()
-        .chain(fraction)
-        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    let mut mantissa = 0u64;
+    for part in [int, fraction] {
+        for &digit in part {
+            mantissa = mantissa * 10 + u64::from(digit - b'0');
+        }
+    }
     if mantissa > 1 << 53 {
         return None;
     }
