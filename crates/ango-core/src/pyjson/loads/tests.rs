@@ -124,11 +124,14 @@ fn from_serde(value: &serde_json::Value) -> J {
     }
 }
 
-/// Equal, with floats within a relative 1e-15 (serde_json's default float reading is
-/// not always correctly rounded; ours is, as Python's is).
+/// Equal, with floats within a few units in the last place (serde_json's default float
+/// reading is not always correctly rounded; ours is, as Python's is).
 fn close(a: &J, b: &J) -> bool {
     match (a, b) {
-        (J::Float(x), J::Float(y)) => x == y || ((x - y) / x).abs() < 1e-15,
+        // A few units in the last place (subnormals included).
+        (J::Float(x), J::Float(y)) => {
+            x == y || (x.signum() == y.signum() && x.to_bits().abs_diff(y.to_bits()) <= 4)
+        }
         // serde_json reads integers beyond `u64` (and `-0`) as floats.
         (J::Int(digits), J::Float(_)) => {
             digits.parse::<f64>().is_ok_and(|x| close(&J::Float(x), b))
