@@ -1,8 +1,19 @@
-//! JSON text exactly as Python's `json.dumps` writes it by default.
+//! JSON as Python's `json` module writes and reads it.
 //!
-//! The official SDK builds request bodies and JSON query parameters with `json.dumps`
-//! (`", "` and `": "` separators, non-ASCII escaped as `\uXXXX`). Writing the same bytes
-//! keeps our requests identical on the wire, which servers, proxies and signatures may see.
+//! Writing: the official SDK builds request bodies and JSON query parameters with
+//! `json.dumps` (`", "` and `": "` separators, non-ASCII escaped as `\uXXXX`). Writing the
+//! same bytes keeps our requests identical on the wire, which servers, proxies and
+//! signatures may see.
+//!
+//! Reading: [`loads`] parses what `json.loads` parses, with its semantics, into whatever
+//! tree a [`TreeBuilder`] makes (the Python binding builds Python objects directly), and
+//! [`StrCache`] lets a builder share one value per repeated key across documents.
+
+pub mod cache;
+pub mod loads;
+
+pub use cache::StrCache;
+pub use loads::{MAX_DEPTH, Parser, TreeBuilder, parse};
 
 use serde::Serialize;
 use serde_json::ser::{Formatter, Serializer};
