@@ -41,6 +41,48 @@ if TYPE_CHECKING:
     from imerit_ango.models.task_filter import TaskFilter as TaskFilter
     from imerit_ango.models.utils import merge_annotations as merge_annotations
 
+#: The names `imerit_ango.sdk` exposes as the official module does (`from
+#: imerit_ango.sdk import Metrics`), each with the module it is loaded from.
+LAZY_NAMES = {
+    "datetime": "datetime",
+    "Any": "typing",
+    "Callable": "typing",
+    "Dict": "typing",
+    "Iterator": "typing",
+    "List": "typing",
+    "Mapping": "typing",
+    "Optional": "typing",
+    "Tuple": "typing",
+    "Union": "typing",
+    "AngoError": "imerit_ango.exceptions",
+    "AnnotationPayload": "imerit_ango.models.annotate",
+    "Answer": "imerit_ango.models.annotate",
+    "AssetBuilderTemplate": "imerit_ango.models.asset_builder_template",
+    "ChatAssetCreationConfig": "imerit_ango.models.chat_asset_creation_config",
+    "ExportFormats": "imerit_ango.models.enums",
+    "ExportTypes": "imerit_ango.models.enums",
+    "MedicalPlane": "imerit_ango.models.enums",
+    "Metrics": "imerit_ango.models.enums",
+    "OrganizationRoles": "imerit_ango.models.enums",
+    "ProjectRoles": "imerit_ango.models.enums",
+    "ProjectType": "imerit_ango.models.enums",
+    "ReviewStatus": "imerit_ango.models.enums",
+    "StorageFileTypes": "imerit_ango.models.enums",
+    "StorageProvider": "imerit_ango.models.enums",
+    "TaskTypes": "imerit_ango.models.enums",
+    "ExportOptions": "imerit_ango.models.export_options",
+    "TimeFilter": "imerit_ango.models.export_options",
+    "Invitation": "imerit_ango.models.invite",
+    "RoleUpdate": "imerit_ango.models.invite",
+    "ClassificationCategory": "imerit_ango.models.label_category",
+    "RelationCategory": "imerit_ango.models.label_category",
+    "ToolCategory": "imerit_ango.models.label_category",
+    "LLM": "imerit_ango.models.llm",
+    "Storage": "imerit_ango.models.storage",
+    "TaskFilter": "imerit_ango.models.task_filter",
+    "merge_annotations": "imerit_ango.models.utils",
+}
+
 
 class TableMethods:
     """The table's methods; ``SDK`` inherits them and writes some of them by hand."""

@@ -19,61 +19,17 @@ import os
 TYPE_CHECKING = False
 
 from imerit_ango import _native
+from imerit_ango._table import LAZY_NAMES as _LAZY
 from imerit_ango._table import TableMethods
 
 if TYPE_CHECKING:
-    # Annotations only: at run time each of these is imported by the method that uses
-    # it, or on first access as an attribute of this module (see `__getattr__` below),
-    # so that `import imerit_ango.sdk` loads only what a first call needs.
-    from datetime import datetime
-    from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
-
-    from imerit_ango.models.annotate import AnnotationPayload, Answer
-    from imerit_ango.models.asset_builder_template import AssetBuilderTemplate
-    from imerit_ango.models.chat_asset_creation_config import ChatAssetCreationConfig
-    from imerit_ango.models.enums import (
-        ExportFormats,
-        ExportTypes,
-        MedicalPlane,
-        Metrics,
-        OrganizationRoles,
-        ProjectRoles,
-        ProjectType,
-        ReviewStatus,
-        StorageFileTypes,
-        StorageProvider,
-        TaskTypes,
-    )
-    from imerit_ango.models.export_options import ExportOptions, TimeFilter
-    from imerit_ango.models.invite import Invitation, RoleUpdate
-    from imerit_ango.models.label_category import ClassificationCategory, RelationCategory, ToolCategory
-    from imerit_ango.models.llm import LLM
-    from imerit_ango.models.storage import Storage
-    from imerit_ango.models.task_filter import TaskFilter
-    from imerit_ango.models.utils import merge_annotations
+    # Annotations only: the generated module imports their names for type checkers
+    # (sdk.pyi is the typed interface). At run time each is imported by the method that
+    # uses it, or on first access as an attribute of this module (`__getattr__` below,
+    # from `_LAZY`), so that `import imerit_ango.sdk` loads only what a first call needs.
+    from imerit_ango._table import *  # noqa: F403
 
     ProgressArg = Union[None, bool, Callable[[int, int], Any]]
-
-# The names the official module exposes (the docs write `from imerit_ango.sdk import
-# Metrics`), each loaded from its module on first access.
-_LAZY = {name: module for module, names in {
-    "imerit_ango.models.annotate": ("AnnotationPayload", "Answer"),
-    "imerit_ango.models.asset_builder_template": ("AssetBuilderTemplate",),
-    "imerit_ango.models.chat_asset_creation_config": ("ChatAssetCreationConfig",),
-    "imerit_ango.models.enums": ("ExportFormats", "ExportTypes", "MedicalPlane", "Metrics", "OrganizationRoles",
-                                 "ProjectRoles", "ProjectType", "ReviewStatus", "StorageFileTypes", "StorageProvider",
-                                 "TaskTypes"),
-    "imerit_ango.models.export_options": ("ExportOptions", "TimeFilter"),
-    "imerit_ango.models.invite": ("Invitation", "RoleUpdate"),
-    "imerit_ango.models.label_category": ("ClassificationCategory", "RelationCategory", "ToolCategory"),
-    "imerit_ango.models.llm": ("LLM",),
-    "imerit_ango.models.storage": ("Storage",),
-    "imerit_ango.models.task_filter": ("TaskFilter",),
-    "imerit_ango.models.utils": ("merge_annotations",),
-    "imerit_ango.exceptions": ("AngoError",),
-    "datetime": ("datetime",),
-    "typing": ("Any", "Callable", "Dict", "Iterator", "List", "Optional", "Tuple", "Union"),
-}.items() for name in names}
 
 
 def __getattr__(name: str) -> object:
@@ -325,9 +281,9 @@ class SDK(TableMethods):
     def _upload(self, project_id: Optional[str], file_paths: List[Any], storage_id: Optional[str],
                 batches: Optional[List[str]], priority: int,
                 progress: ProgressArg) -> Tuple[Dict[str, Any], Optional[BaseException]]:
-        report, error = self._client.upload_files(
-            project_id, list(file_paths), {"storage_id": storage_id, "batches": batches, "priority": priority},
-            progress)
+        callback, flag = (progress, None) if callable(progress) else (None, progress)
+        report, error = self._client.upload_files(project_id, list(file_paths), {
+            "storage_id": storage_id, "batches": batches, "priority": priority, "progress": flag}, callback)
         self.last_upload_report = report
         return report, error
 

@@ -26,13 +26,9 @@ pub struct Client {
 }
 
 /// A JSON document (a response body, a whole export) as Python objects, built straight
-/// from the bytes; what the fast decoder leaves (a syntax error, a lone surrogate) goes
-/// through `serde_json`, whose error becomes `error(message)`.
-pub(crate) fn decode_document(
-    py: Python<'_>,
-    bytes: &[u8],
-    error: impl FnOnce(serde_json::Error) -> core::Error,
-) -> PyResult<Py<PyAny>> {
+/// from the bytes; what the fast decoder leaves (a syntax error, a lone surrogate) is
+/// read by `serde_json`, whose error is the core's decode error (with a snippet).
+pub(crate) fn decode_document(py: Python<'_>, bytes: Vec<u8>) -> PyResult<Py<PyAny>> {
     // Building millions of containers would set off the cyclic garbage collector over
     // and over (each pass walking every container built so far): what is built here
     // holds no cycles, so a large document is decoded with the collector paused.
@@ -46,16 +42,16 @@ pub(crate) fn decode_document(
     } else {
         None
     };
-    let decoded = decode_shared(py, bytes);
+    let decoded = decode_shared(py, &bytes);
     if let Some(gc) = paused {
         gc.call_method0("enable")?;
     }
-    if let Decoded::Value(value) = decoded {
-        return Ok(value.unbind());
-    }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(value) => Ok(to_py(py, &value)?.unbind()),
-        Err(e) => Err(to_pyerr(py, error(e))),
+    match decoded {
+        Decoded::Value(value) => Ok(value.unbind()),
+        Decoded::Fallback => match core::Reply::Document(bytes).into_value() {
+            Ok(value) => Ok(to_py(py, &value)?.unbind()),
+            Err(e) => Err(to_pyerr(py, e)),
+        },
     }
 }
 
@@ -164,13 +160,7 @@ impl Client {
             };
             let c = self.inner.clone();
             match blocking::call(py, move || c.call(&method, args))? {
-                core::Reply::Document(bytes) => {
-                    decode_document(py, &bytes, |e| core::Error::Decode {
-                        message: format!("invalid JSON: {e}"),
-                        body_snippet: String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
-                            .into_owned(),
-                    })
-                }
+                core::Reply::Document(bytes) => decode_document(py, bytes),
                 core::Reply::Value(value) => Ok(to_py(py, &value)?.unbind()),
             }
         })
@@ -248,12 +238,7 @@ impl Client {
                     let rows = Py::new(py, iter::Rows::new(rows))?;
                     Ok((rows, count).into_pyobject(py)?.into_any().unbind())
                 }
-                ExportOutput::Document(bytes) => {
-                    decode_document(py, &bytes, |e| core::Error::Decode {
-                        message: format!("the export is not valid JSON: {e}"),
-                        body_snippet: String::new(),
-                    })
-                }
+                ExportOutput::Document(bytes) => decode_document(py, bytes),
             }
         })
     }
@@ -262,7 +247,8 @@ impl Client {
 
     /// Uploads local files (each a path, or a dict with `data` and optionally
     /// `externalId`, `contextData`, `metadata`) with `options` (the core's
-    /// `UploadOptions`: `storage_id`, `batches`, `priority`); returns `(report, error)`:
+    /// `UploadOptions`: `storage_id`, `batches`, `priority`, `progress` as a flag) and
+    /// `progress`, a callable `(done, total)`; returns `(report, error)`:
     /// the core's `UploadReport` as it serializes, and the registration call's
     /// exception (or `None`).
     #[pyo3(signature = (project_id, files, options=None, progress=None))]
@@ -280,7 +266,9 @@ impl Client {
                 Some(o) => models::model(o)?,
                 None => core::upload::UploadOptions::default(),
             };
-            options.progress = progress_reporter(progress)?;
+            if let Some(callback) = progress_callback(progress) {
+                options.progress = Some(callback);
+            }
             let c = self.inner.clone();
             let report = blocking::call(py, move || c.upload_files(&project_id, &files, &options))?;
             // The core's serialized report, and the registration call's error as the
@@ -320,30 +308,20 @@ impl Client {
     }
 }
 
-/// `True`/`False` for the core's bar or none, a callable `(done, total)` for callbacks,
-/// `None` for the client's setting.
-fn progress_reporter(
+/// A callable `(done, total)` as the core's progress reporter (`None` otherwise: a
+/// flag goes in the upload options).
+fn progress_callback(
     progress: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Option<std::sync::Arc<dyn core::progress::Progress>>> {
-    let Some(progress) = progress.filter(|p| !p.is_none()) else {
-        return Ok(None);
-    };
-    if progress.is_callable() {
-        let callback: Py<PyAny> = progress.clone().unbind();
-        let reporter = core::progress::FnProgress::new(move |done, total| {
+) -> Option<std::sync::Arc<dyn core::progress::Progress>> {
+    let callback: Py<PyAny> = progress.filter(|p| p.is_callable())?.clone().unbind();
+    Some(std::sync::Arc::new(core::progress::FnProgress::new(
+        move |done, total| {
             Python::attach(|py| {
                 if let Err(error) = callback.call1(py, (done, total)) {
                     // A failing callback must not abort the upload; Python reports it.
                     error.write_unraisable(py, Some(callback.bind(py)));
                 }
             });
-        });
-        return Ok(Some(std::sync::Arc::new(reporter)));
-    }
-    let mode = if progress.is_truthy()? {
-        core::ProgressMode::On
-    } else {
-        core::ProgressMode::Off
-    };
-    Ok(Some(core::progress::for_mode(mode)))
+        },
+    )))
 }

@@ -26,7 +26,9 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
 {IMPORTS}
+"#;
 
+const CLASS_HEAD: &str = r#"
 
 class TableMethods:
     """The table's methods; ``SDK`` inherits them and writes some of them by hand."""
@@ -154,6 +156,37 @@ fn docstring(out: &mut String, doc: &str) {
     let _ = writeln!(out, "        \"\"\"{doc}\"\"\"");
 }
 
+/// `LAZY_NAMES`: each name the `sdk.pyi` template imports with `from MODULE import`, and
+/// its module (`imerit_ango.sdk` exposes them as the official module does, each loaded
+/// on first access).
+fn lazy_names(template: &str) -> String {
+    let mut out = String::from(
+        "\n#: The names `imerit_ango.sdk` exposes as the official module does (`from\n\
+         #: imerit_ango.sdk import Metrics`), each with the module it is loaded from.\nLAZY_NAMES = {\n",
+    );
+    for line in crate::py::template_imports(template) {
+        let Some((module, names)) = line
+            .strip_prefix("from ")
+            .and_then(|rest| rest.split_once(" import "))
+        else {
+            continue;
+        };
+        for item in names.split(',') {
+            let name = item.rsplit(" as ").next().unwrap_or(item).trim();
+            if !name.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "    {}: {},",
+                    Value::String(name.into()),
+                    Value::String(module.trim().into())
+                );
+            }
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
 /// `_table.py` for the method table (`ango_core::api::methods_json()`); the names its
 /// annotations use are imported as the `sdk.pyi` template (`template`) imports them.
 pub fn table_py(table: &Value, template: &str) -> GenResult<String> {
@@ -165,6 +198,8 @@ pub fn table_py(table: &Value, template: &str) -> GenResult<String> {
         .map(|line| format!("    {line}"))
         .collect();
     let mut out = HEAD.replace("{IMPORTS}", &imports.join("\n"));
+    out.push_str(&lazy_names(template));
+    out.push_str(CLASS_HEAD);
     for method in methods {
         let name = text(method, "name", "a method")?;
         let params = params(method, name)?;
@@ -233,7 +268,10 @@ mod tests {
         let template =
             "from typing import Any, Dict\nfrom imerit_ango import _native\n__all__ = []\n";
         let py = table_py(&table, template).unwrap();
-        assert!(py.contains("if TYPE_CHECKING:\n    from typing import Any, Dict\n\n\nclass"));
+        assert!(py.contains("if TYPE_CHECKING:\n    from typing import Any, Dict\n"));
+        assert!(
+            py.contains("LAZY_NAMES = {\n    \"Any\": \"typing\",\n    \"Dict\": \"typing\",\n}\n")
+        );
         assert!(py.contains(
             "    def assign_task(\n        self,\n        project_id: Optional[str] = None,\n        \
              email: Optional[str] = None,\n        *,\n        filters: Mapping[str, Any] = {\"a\": [True, None]},\n        \

@@ -56,8 +56,9 @@ impl From<PathBuf> for UploadFile {
 }
 
 /// Options of [`Client::upload_files`]. Deserializes from an object with snake_case
-/// or camelCase keys (`storage_id`/`storageId`, `batches`, `priority`, `concurrency`);
-/// `progress` is not data and stays `None`.
+/// or camelCase keys (`storage_id`/`storageId`, `batches`, `priority`, `concurrency`,
+/// `progress`: `true` for a bar on stderr, `false` for none, `null` for the client's
+/// setting; a reporter of one's own is set in code).
 #[derive(Clone, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UploadOptions {
@@ -70,10 +71,23 @@ pub struct UploadOptions {
     #[serde(deserialize_with = "crate::upload::null_as_zero")]
     pub priority: i64,
     /// Where progress goes (default: from the client's progress setting).
-    #[serde(skip)]
+    #[serde(deserialize_with = "progress_flag")]
     pub progress: Option<Arc<dyn Progress>>,
     /// Parallel PUTs (default: the client's concurrency).
     pub concurrency: Option<usize>,
+}
+
+/// `true`/`false`: a progress bar on stderr, or none; `null`: the client's setting.
+fn progress_flag<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Arc<dyn Progress>>, D::Error> {
+    let flag = <Option<bool> as serde::Deserialize>::deserialize(deserializer)?;
+    Ok(flag.map(|on| {
+        crate::progress::for_mode(match on {
+            true => crate::ProgressMode::On,
+            false => crate::ProgressMode::Off,
+        })
+    }))
 }
 
 /// A priority given as `null` is the default, 0.

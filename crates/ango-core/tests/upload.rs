@@ -1117,3 +1117,21 @@ fn upload_files_with_asset_builder_refusals() {
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
     assert_eq!(server.only().path, "/v2/project/p1");
 }
+
+#[test]
+fn upload_options_read_as_the_bindings_send_them() {
+    let options: UploadOptions = serde_json::from_value(json!({
+        "storageId": "s1", "batches": ["b"], "priority": null, "progress": false, "concurrency": 3,
+    }))
+    .unwrap();
+    assert_eq!(options.storage_id.as_deref(), Some("s1"));
+    assert_eq!(options.priority, 0);
+    assert_eq!(options.concurrency, Some(3));
+    // `false`: a reporter that shows nothing; `null` (or absent): the client's setting.
+    assert!(options.progress.is_some());
+    let options: UploadOptions = serde_json::from_value(json!({"progress": null})).unwrap();
+    assert!(options.progress.is_none());
+    for bad in [json!({"progress": 1}), json!({"onProgress": true})] {
+        assert!(serde_json::from_value::<UploadOptions>(bad).is_err());
+    }
+}
