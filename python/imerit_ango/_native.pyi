@@ -19,8 +19,7 @@ class Client:
     def with_options(self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None,
                      concurrency: Optional[int] = None, progress: Optional[bool] = None) -> "Client": ...
     # export
-    def export(self, project_id: Optional[str], options: Any = None, path: Optional[str] = None,
-               legacy: Any = None, count_rows: bool = True) -> Any: ...
+    def export(self, project_id: Optional[str], args: Dict[str, Any], count_rows: bool = True) -> Any: ...
     # uploads
     def upload_files(self, project_id: Optional[str], files: Sequence[Any], options: Optional[Dict[str, Any]] = None,
                      progress: Union[None, bool, Callable[[int, int], Any]] = None

@@ -13,7 +13,6 @@ warnings and log lines, uploads, iterators and brush arrays.
 """
 from __future__ import annotations
 
-import os
 # Not `typing.TYPE_CHECKING`: importing typing costs more than this module (type
 # checkers treat any constant of this name the same way).
 TYPE_CHECKING = False
@@ -186,25 +185,12 @@ class SDK(TableMethods):
         Also accepts the v1.3.14 form ``export(project_id, assignees, completed_at,
         updated_at, batches)``: ``batches`` and ``updated_at`` become ``ExportOptions``;
         the server no longer filters by assignee or completion time, so those two are
-        ignored with a warning.
+        ignored with a ``DeprecationWarning``. Options given together with the older
+        filters are an ``AngoInvalidArgumentError``.
         """
-        from imerit_ango.models.export_options import ExportOptions
-        import warnings
-        legacy = not isinstance(options, (ExportOptions, type(None)))
-        legacy = legacy or (zip_file_path is not None and not isinstance(zip_file_path, (str, os.PathLike)))
-        if legacy:
-            assignees = assignees if assignees is not None else options  # type: ignore[assignment]
-            completed_at = completed_at if completed_at is not None else zip_file_path
-            options, zip_file_path = None, None
-        if assignees or completed_at or updated_at or batches:
-            if options is not None:
-                raise TypeError("pass either options or the legacy filters, not both")
-            if assignees or completed_at:
-                warnings.warn("export(): 'assignees' and 'completed_at' are no longer supported by the "
-                              "export API and are ignored; use ExportOptions", DeprecationWarning, stacklevel=2)
-            path = os.fspath(zip_file_path) if zip_file_path else None
-            return self._client.export(project_id, None, path, {"batches": batches, "updated_at": updated_at})
-        return self.exportV3(project_id, options, zip_file_path)
+        return self._client.export(project_id, {
+            "method": "export", "options": options, "zip_file_path": zip_file_path, "assignees": assignees,
+            "completed_at": completed_at, "updated_at": updated_at, "batches": batches})
 
     def exportV3(self, project_id: Optional[str], options: Optional[Union[ExportOptions, List[str]]] = None,
                  zip_file_path: Optional[Any] = None, *,
@@ -217,17 +203,9 @@ class SDK(TableMethods):
         Also accepts the v1.3.14 form ``exportV3(project_id, batches, stage, format, type,
         zip_file_path, filters)``, mapped onto ``ExportOptions`` by the core.
         """
-        if isinstance(options, list):
-            batches, options = (batches if batches is not None else options), None
-        if isinstance(zip_file_path, list):
-            stage, zip_file_path = (stage if stage is not None else zip_file_path), None
-        legacy = None
-        if any(v is not None for v in (batches, stage, format, type, filters)):
-            if options is not None:
-                raise TypeError("pass either options or batches/stage/format/type/filters, not both")
-            legacy = {"batches": batches, "stage": stage, "format": format, "type": type, "filters": filters}
-        path = os.fspath(zip_file_path) if zip_file_path else None
-        return self._client.export(project_id, options, path, legacy)
+        return self._client.export(project_id, {
+            "options": options, "zip_file_path": zip_file_path, "batches": batches, "stage": stage,
+            "format": format, "type": type, "filters": filters})
 
     def export_iter(self, project_id: Optional[str], options: Optional[ExportOptions] = None) -> Iterator[Dict[str, Any]]:
         """Streams an NDJSON export record by record, without holding it all in memory."""
@@ -237,7 +215,7 @@ class SDK(TableMethods):
             options = ExportOptions(export_format=ExportFormats.NDJSON)
         elif options.export_format != ExportFormats.NDJSON:
             raise ValueError("export_iter needs ExportOptions(export_format=ExportFormats.NDJSON)")
-        return self._client.export(project_id, options, None, None, False)[0]  # type: ignore[no-any-return]
+        return self._client.export(project_id, {"options": options}, False)[0]  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------------------------------------------------
     # Uploads of local files

@@ -59,6 +59,11 @@ def test_legacy_export_arguments_are_read_by_the_core(hub: LocalHub, sdk: SDK) -
     with pytest.raises(AngoInvalidArgumentError, match="time window"):
         sdk.export(project_id, updated_at="yesterday")  # type: ignore[arg-type]
     assert sdk.export(project_id, batches=[]) == sdk.exportV3(project_id)
+    # v1.3.14: export(project_id, assignees, completed_at): ignored with a DeprecationWarning.
+    with pytest.warns(DeprecationWarning, match="'assignees' and 'completed_at'"):
+        assert sdk.export(project_id, ["a@x"], [None, None]) == sdk.exportV3(project_id)  # type: ignore[arg-type]
+    with pytest.raises(AngoInvalidArgumentError, match="either options or the older filters"):
+        sdk.exportV3(project_id, ExportOptions(), batches=["b"])
 
 
 def test_converter_operations_are_checked_by_the_core() -> None:

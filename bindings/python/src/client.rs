@@ -187,40 +187,30 @@ impl Client {
 
     /// The official `exportV3` result: the parsed JSON; for NDJSON a `(rows, count)`
     /// tuple whose rows stream from the downloaded file (`count` is `None` unless
-    /// `count_rows`); `None` when saved to `path`.
-    /// `options` is an `ExportOptions` (`None`: the defaults), or with `legacy` the
-    /// v1.3.14 arguments (the core's `LegacyExportArgs`), whose unsupported filters
-    /// are ignored with a `UserWarning`.
-    #[pyo3(signature = (project_id, options=None, path=None, legacy=None, count_rows=true))]
+    /// `count_rows`); `None` when saved to a path. `args` holds `exportV3()`'s or
+    /// `export()`'s arguments (the core's `ExportArgs`, v1.3.14 forms included); the
+    /// arguments and filters the export API ignores are reported with warnings.
+    #[pyo3(signature = (project_id, args, count_rows=true))]
     fn export(
         &self,
         py: Python<'_>,
         project_id: String,
-        options: Option<&Bound<'_, PyAny>>,
-        path: Option<String>,
-        legacy: Option<&Bound<'_, PyAny>>,
+        args: &Bound<'_, PyAny>,
         count_rows: bool,
     ) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
-            let options = match (options, legacy) {
-                (Some(o), _) if !o.is_none() => models::model(o)?,
-                (_, Some(l)) if !l.is_none() => {
-                    let legacy: core::export::LegacyExportArgs = models::model(l)?;
-                    let (options, ignored) = legacy
-                        .options()
-                        .map_err(|e| crate::errors::to_pyerr(py, e))?;
-                    for key in ignored {
-                        let message = std::ffi::CString::new(format!(
-                            "exportV3(): filter '{key}' is not supported by the export API and is ignored"
-                        ))
-                        .unwrap_or_default();
-                        let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
-                        PyErr::warn(py, &category, &message, 2)?;
-                    }
-                    options
-                }
-                _ => core::models::ExportOptions::default(),
-            };
+            let args: core::export::ExportArgs = models::model(args)?;
+            let resolved = args.resolve().map_err(|e| to_pyerr(py, e))?;
+            let deprecation = py.get_type::<pyo3::exceptions::PyDeprecationWarning>();
+            let ignored = py.get_type::<pyo3::exceptions::PyUserWarning>();
+            let warnings = resolved.deprecated.iter().map(|m| (&deprecation, m));
+            for (category, message) in
+                warnings.chain(resolved.ignored.iter().map(|m| (&ignored, m)))
+            {
+                let message = std::ffi::CString::new(message.as_str()).unwrap_or_default();
+                PyErr::warn(py, category, &message, 2)?;
+            }
+            let (options, path) = (resolved.options, resolved.path);
             let c = self.inner.clone();
             let output = blocking::call(py, move || {
                 c.export_output(

@@ -1123,6 +1123,162 @@ impl LegacyExportArgs {
     }
 }
 
+/// An export as the Python SDK's `exportV3()` and `export()` take their arguments, the
+/// v1.3.14 positional forms included: `exportV3(project_id, batches, stage, format,
+/// type, zip_file_path, filters)` (a list where the options belong is the batches, a
+/// list where the path belongs the stages) and `export(project_id, assignees,
+/// completed_at, updated_at, batches)` (options that are not an `ExportOptions` object,
+/// or a path that is not text, are the assignees and the completion window).
+/// Deserializes from an object with the parameters' names.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExportArgs {
+    /// `export` for `export()`'s forms; anything else (or nothing) is `exportV3()`.
+    pub method: Option<String>,
+    /// An [`ExportOptions`] object, `null`, or a v1.3.14 positional argument.
+    pub options: Value,
+    /// Where to save the archive, `null`, or a v1.3.14 positional argument.
+    pub zip_file_path: Value,
+    /// `exportV3()`'s and `export()`'s older filters.
+    pub batches: Value,
+    /// `exportV3()`'s older stages.
+    pub stage: Value,
+    /// `exportV3()`'s older format.
+    pub format: Value,
+    /// `exportV3()`'s older type.
+    #[serde(rename = "type")]
+    pub export_type: Value,
+    /// `exportV3()`'s older query flags.
+    pub filters: Value,
+    /// `export()`'s assignees (no longer filtered by the export API).
+    pub assignees: Value,
+    /// `export()`'s completion window (no longer filtered by the export API).
+    pub completed_at: Value,
+    /// `export()`'s update window.
+    pub updated_at: Value,
+}
+
+/// What [`ExportArgs::resolve`] makes of an export's arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedExport {
+    /// What to export.
+    pub options: ExportOptions,
+    /// Where to save the archive, if anywhere.
+    pub path: Option<String>,
+    /// Arguments given that the export API no longer honours: a deprecation warning each.
+    pub deprecated: Vec<String>,
+    /// Older `filters` keys the export API does not support, ignored: a warning each.
+    pub ignored: Vec<String>,
+}
+
+/// Whether a Python argument counts as given (`if value:`).
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(false) => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Object(map) => !map.is_empty(),
+        Value::Number(_) | Value::Bool(true) => true,
+    }
+}
+
+impl ExportArgs {
+    /// The options, the path and the warnings these arguments stand for. Options given
+    /// together with the older filters, or older filters that are not what they should
+    /// be, are [`Error::InvalidArgument`].
+    pub fn resolve(mut self) -> Result<ResolvedExport> {
+        let legacy = |value: &Value, name: &str| -> Result<LegacyExportArgs> {
+            serde_json::from_value(value.clone())
+                .map_err(|e| Error::invalid(format!("{name}: {e}")))
+        };
+        let mut deprecated = Vec::new();
+        let older = if self.method.as_deref() == Some("export") {
+            let positional = !(self.options.is_object() || self.options.is_null())
+                || !(self.zip_file_path.is_string() || self.zip_file_path.is_null());
+            if positional {
+                if self.assignees.is_null() {
+                    self.assignees = std::mem::take(&mut self.options);
+                }
+                if self.completed_at.is_null() {
+                    self.completed_at = std::mem::take(&mut self.zip_file_path);
+                }
+                (self.options, self.zip_file_path) = (Value::Null, Value::Null);
+            }
+            if truthy(&self.assignees) || truthy(&self.completed_at) {
+                deprecated.push(
+                    "export(): 'assignees' and 'completed_at' are no longer supported by the \
+                     export API and are ignored; use ExportOptions"
+                        .to_string(),
+                );
+            }
+            let given = [
+                &self.assignees,
+                &self.completed_at,
+                &self.updated_at,
+                &self.batches,
+            ];
+            given.iter().any(|v| truthy(v)).then(
+                || serde_json::json!({"batches": self.batches, "updated_at": self.updated_at}),
+            )
+        } else {
+            if self.options.is_array() && self.batches.is_null() {
+                self.batches = std::mem::take(&mut self.options);
+            } else if self.options.is_array() {
+                self.options = Value::Null;
+            }
+            if self.zip_file_path.is_array() && self.stage.is_null() {
+                self.stage = std::mem::take(&mut self.zip_file_path);
+            } else if self.zip_file_path.is_array() {
+                self.zip_file_path = Value::Null;
+            }
+            let given = [
+                &self.batches,
+                &self.stage,
+                &self.format,
+                &self.export_type,
+                &self.filters,
+            ];
+            given.iter().any(|v| !v.is_null()).then(|| {
+                serde_json::json!({"batches": self.batches, "stage": self.stage, "format": self.format,
+                                   "type": self.export_type, "filters": self.filters})
+            })
+        };
+        let (options, ignored_filters) = match older {
+            Some(_) if !self.options.is_null() => {
+                return Err(Error::invalid(
+                    "pass either options or the older filters (batches, stage, format, type, \
+                     filters, updated_at), not both",
+                ));
+            }
+            Some(older) => legacy(&older, "the older export arguments")?.options()?,
+            None if self.options.is_null() => (ExportOptions::default(), Vec::new()),
+            None => (
+                serde_json::from_value(self.options)
+                    .map_err(|e| Error::invalid(format!("options: {e}")))?,
+                Vec::new(),
+            ),
+        };
+        let path = match self.zip_file_path {
+            Value::Null => None,
+            Value::String(path) => Some(path).filter(|p| !p.is_empty()),
+            other => {
+                return Err(Error::invalid(format!(
+                    "zip_file_path must be a path, got {other}"
+                )));
+            }
+        };
+        let ignored = ignored_filters.iter().map(|key| {
+            format!("exportV3(): filter '{key}' is not supported by the export API and is ignored")
+        });
+        Ok(ResolvedExport {
+            options,
+            path,
+            deprecated,
+            ignored: ignored.collect(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod legacy_tests {
     use super::*;
@@ -1163,5 +1319,56 @@ mod legacy_tests {
             );
         }
         assert!(serde_json::from_value::<LegacyExportArgs>(json!({"zip": 1})).is_err());
+    }
+
+    fn resolve(args: Value) -> Result<ResolvedExport> {
+        serde_json::from_value::<ExportArgs>(args)
+            .unwrap()
+            .resolve()
+    }
+
+    #[test]
+    fn the_v1_3_14_positional_forms_are_read() {
+        // exportV3(project_id, batches, stage): lists where options and path belong.
+        let v3 = resolve(json!({"options": ["b1"], "zip_file_path": ["Review"]})).unwrap();
+        assert_eq!(v3.options.batches, Some(vec!["b1".to_string()]));
+        assert_eq!(v3.options.stage, Some(vec!["Review".to_string()]));
+        assert_eq!(v3.path, None);
+        // exportV3 with options and a path, as today.
+        let today =
+            resolve(json!({"options": {"export_format": "ndjson"}, "zip_file_path": "a.zip"}));
+        let today = today.unwrap();
+        assert_eq!(today.options.export_format, ExportFormat::Ndjson);
+        assert_eq!(today.path.as_deref(), Some("a.zip"));
+        assert!(today.deprecated.is_empty());
+        let ignored = resolve(json!({"filters": {"assignee": "x"}})).unwrap();
+        assert_eq!(
+            ignored.ignored,
+            ["exportV3(): filter 'assignee' is not supported by the export API and is ignored"]
+        );
+        // export(project_id, assignees, completed_at, updated_at, batches).
+        let old = resolve(json!({"method": "export", "options": ["a@x"],
+                                 "zip_file_path": ["2024-01-01", null], "batches": ["b"]}))
+        .unwrap();
+        assert_eq!(old.options.batches, Some(vec!["b".to_string()]));
+        assert_eq!(old.deprecated.len(), 1);
+        assert_eq!(old.path, None);
+        let plain = resolve(json!({"method": "export", "zip_file_path": "x.zip"})).unwrap();
+        assert_eq!(
+            (plain.options, plain.path.as_deref()),
+            (ExportOptions::default(), Some("x.zip"))
+        );
+        for bad in [
+            json!({"options": {}, "batches": ["b"]}),
+            json!({"method": "export", "options": {}, "updated_at": ["2024-01-01", null]}),
+            json!({"zip_file_path": 5}),
+            json!({"options": {"no_such_option": 1}}),
+        ] {
+            assert!(
+                matches!(resolve(bad.clone()), Err(Error::InvalidArgument(_))),
+                "{bad}"
+            );
+        }
+        assert!(serde_json::from_value::<ExportArgs>(json!({"zip": 1})).is_err());
     }
 }
