@@ -251,35 +251,6 @@ class Client {
     }
   }
 
-  /** Every task of a project matching `options` (as `getTasks`, plus `pageSize`). */
-  iterTasks(projectId, opts) {
-    return this.#iter('tasks', projectId, opts)
-  }
-
-  /** Every asset of a project matching `options.filters`. */
-  iterAssets(projectId, opts) {
-    return this.#iter('assets', projectId, opts)
-  }
-
-  /** Every project visible to the API key. */
-  iterProjects(opts) {
-    return this.#iter('projects', null, opts)
-  }
-
-  #iter(kind, projectId, opts) {
-    let detach = () => {}
-    try {
-      const { signal, ...rest } = options(opts, `iter ${kind}`)
-      const checked = checkSignal(signal)
-      const bound = tokenFor(checked)
-      detach = bound.detach
-      return streamed(this[NATIVE].iter(kind, projectId, toJson(rest, 'options'), bound.token), checked, detach)
-    } catch (err) {
-      detach()
-      rethrow(err)
-    }
-  }
-
   /** Uploads local files in parallel and registers them; resolves to the upload report.
    * Aborted, it rejects at once with `CANCELLED`; the error's `report` then resolves to
    * each file's outcome once the native work has stopped (files not started are
@@ -359,6 +330,26 @@ for (const method of JSON.parse(native.methods())) {
   Object.defineProperty(Client.prototype, method.node_name, { value: fn, writable: true, configurable: true })
 }
 
+// The listings: `iterTasks(projectId, { ...options, signal })`, ...: a row stream at once.
+for (const listing of JSON.parse(native.listings())) {
+  const required = listing.params.filter((p) => p.default === null)
+  const fn = function (...args) {
+    let detach = () => {}
+    try {
+      const { signal, project_id: projectId = null, ...rest } = namedArgs(listing.node_name, required, args)
+      const checked = checkSignal(signal)
+      const bound = tokenFor(checked)
+      detach = bound.detach
+      const kind = listing.name.slice('iter_'.length)
+      return streamed(this[NATIVE].iter(kind, projectId, toJson(rest, 'options'), bound.token), checked, detach)
+    } catch (err) {
+      detach()
+      rethrow(err)
+    }
+  }
+  Object.defineProperty(Client.prototype, listing.node_name, { value: fn, writable: true, configurable: true })
+}
+
 // Errors of the other native classes become `AngoError`s too. A Promise-returning
 // function rejects, never throws. Their object arguments are converted by napi
 // recursively: a circular or absurdly deep one would overflow the native stack, so it
@@ -401,7 +392,7 @@ for (const method of JSON.parse(native.Emulator.methods())) {
   const args = (list) => toJson(namedArgs(method.node_name, positional, list, (p) => p.node_name), `${method.node_name}()`)
   const blocking = method.style === 'blocking'
   const fn = withErrors(function (...list) {
-    return blocking ? this.call(method.name, args(list)) : this.callSync(method.name, args(list))
+    return blocking ? this.call(method.name, args(list)).then(fromJson) : fromJson(this.callSync(method.name, args(list)))
   }, blocking)
   const desc = method.style === 'property' ? { get: fn } : { value: Object.defineProperty(fn, 'name', { value: method.node_name }), writable: true }
   Object.defineProperty(native.Emulator.prototype, method.node_name, { ...desc, configurable: true })
@@ -416,7 +407,7 @@ for (const [name, fn] of Object.entries(require('./formats.js'))) {
   formats[name] = function (...args) {
     const last = args[args.length - 1]
     const signal = last && typeof last === 'object' && !Array.isArray(last) ? last.signal : undefined
-    return run(signal, (token) => fn.apply({ token, nativeOf: (client) => client[NATIVE] }, args))
+    return run(signal, (token) => fn.apply({ token, nativeOf: (client) => client[NATIVE] }, args)).then(fromJson)
   }
 }
 

@@ -52,9 +52,8 @@ export declare class AngoClient {
    */
   call(method: string, args: string, token?: CancelToken | undefined | null): Promise<string>
   /**
-   * An auto-paginated listing as a stream: `kind` is `tasks` (options as `getTasks`'
-   * but `page`/`limit`, plus `pageSize`), `assets` (`filters`, `pageSize`) or
-   * `projects` (`pageSize`).
+   * An auto-paginated listing as a stream (`ango_core::Client::listing`): `kind` is
+   * `tasks`, `assets` or `projects`, `options` the JSON text of its options.
    */
   iter(kind: string, projectId: string | undefined | null, options: string, token?: CancelToken | undefined | null): RowStream
   /**
@@ -95,11 +94,11 @@ export declare class CancelToken {
 export declare class Emulator {
   /**
    * Runs control method `name` with `args` (JSON text) at once (properties and quick
-   * methods).
+   * methods); returns the JSON text of its answer.
    */
-  callSync(name: string, args: string): any
+  callSync(name: string, args: string): string
   /** Runs control method `name` with `args` (JSON text) on the thread pool. */
-  call(name: string, args: string): Promise<any>
+  call(name: string, args: string): Promise<string>
   /** The emulator's control table (`ango_emulator::control::methods_json()`), JSON text. */
   static methods(): string
   /** Stops serving and frees the port; ends the waits in progress. Idempotent. */
@@ -159,9 +158,13 @@ export declare const ERROR_MARKER: string
 /**
  * Runs the converter `operation` (`convert`, `exportAs`'s `export_as`, `coco_to_import`,
  * `yolo_to_import`) with `args` (an object; see `ango_core::formats::call`); `client`
- * is the client `export_as` exports with, cancelled by `token`.
+ * is the client `export_as` exports with, cancelled by `token`. Resolves to the JSON
+ * text of the core's result (`ango.js` parses it).
  */
-export declare function formatsCall(operation: string, args: any, client?: AngoClient | undefined | null, token?: CancelToken | undefined | null): Promise<any>
+export declare function formatsCall(operation: string, args: any, client?: AngoClient | undefined | null, token?: CancelToken | undefined | null): Promise<string>
+
+/** The listings (`ango_core::api::listings_json()`, the `iter*` methods) as JSON text. */
+export declare function listings(): string
 
 /** The method table (`ango_core::api::methods_json()`) as JSON text. */
 export declare function methods(): string

@@ -842,6 +842,7 @@ module.exports.NativePlugin = nativeBinding.NativePlugin
 module.exports.RowStream = nativeBinding.RowStream
 module.exports.ERROR_MARKER = nativeBinding.ERROR_MARKER
 module.exports.formatsCall = nativeBinding.formatsCall
+module.exports.listings = nativeBinding.listings
 module.exports.methods = nativeBinding.methods
 module.exports.pluginKinds = nativeBinding.pluginKinds
 module.exports.startEmulator = nativeBinding.startEmulator

@@ -10,6 +10,7 @@ from __future__ import annotations
 # Not `typing.TYPE_CHECKING`: importing typing costs more than this module.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from imerit_ango import _native
     import logging
     from datetime import datetime
     from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
@@ -87,7 +88,7 @@ LAZY_NAMES = {
 class TableMethods:
     """The table's methods; ``SDK`` inherits them and writes some of them by hand."""
 
-    _client: Any
+    _client: _native.Client
 
     def make_request(
         self,
@@ -1217,3 +1218,56 @@ Args:
     project_id: The project's id.
     webhook_stage_id: The webhook stage's id."""
         return self._client.call("rerun_webhook", {"project_id": project_id, "webhook_stage_id": webhook_stage_id})
+
+    def iter_tasks(
+        self,
+        project_id: Optional[str],
+        *,
+        page_size: Optional[int] = None,
+        status: Optional[str] = None,
+        stage: Optional[str] = None,
+        batches: Optional[List[str]] = None,
+        include_answer: bool = False,
+        task_filter: Optional[TaskFilter] = None,
+        sort: Optional[str] = None,
+        fields: Optional[str] = None,
+    ) -> Iterator[Dict[str, Any]]:
+        """Every task of the project matching the filters (those of get_tasks), fetched page by page as the rows are read.
+
+Args:
+    project_id: The project's id.
+    page_size: Items held ahead of the reader (default 100, at most 1000); the pages are fetched in parallel.
+    status: Deprecated: only tasks of this status (TODO, Completed...).
+    stage: Deprecated: only tasks in this stage.
+    batches: Deprecated: only tasks in these batches.
+    include_answer: Include each task's answer (always on when fields is given).
+    task_filter: Server-side filter on stage, status, assignee, dates, ...
+    sort: Sort keys, such as -createdAt,priority.
+    fields: Comma-separated fields to return; _id, project and asset are always added."""
+        return self._client.iter("tasks", project_id, {"page_size": page_size, "status": status, "stage": stage, "batches": batches, "include_answer": include_answer, "task_filter": task_filter, "sort": sort, "fields": fields})
+
+    def iter_assets(
+        self,
+        project_id: Optional[str],
+        *,
+        page_size: Optional[int] = None,
+        filters: Optional[Mapping[str, Any]] = None,
+    ) -> Iterator[Dict[str, Any]]:
+        """Every asset of the project matching the filters, fetched page by page as the rows are read.
+
+Args:
+    project_id: The project's id.
+    page_size: Items held ahead of the reader (default 100, at most 1000); the pages are fetched in parallel.
+    filters: Filters sent as JSON: _id, externalId, isPreLabeled, batches, createdAt."""
+        return self._client.iter("assets", project_id, {"page_size": page_size, "filters": filters})
+
+    def iter_projects(
+        self,
+        *,
+        page_size: Optional[int] = None,
+    ) -> Iterator[Dict[str, Any]]:
+        """Every project visible to the API key, fetched page by page as the rows are read.
+
+Args:
+    page_size: Items held ahead of the reader (default 100, at most 1000); the pages are fetched in parallel."""
+        return self._client.iter("projects", None, {"page_size": page_size})

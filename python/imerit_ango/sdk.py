@@ -271,28 +271,6 @@ class SDK(TableMethods):
         (h, w, 4) RGBA, or with ``medical=True`` a (z, y, x) volume sent as NRRD."""
         return self._client.upload_brush_array(project_id, arr, bool(medical))
 
-    # ------------------------------------------------------------------------------------------------------------
-    # Extras: lazy iteration over every page
-    # ------------------------------------------------------------------------------------------------------------
-    def iter_tasks(self, project_id: Optional[str], *, page_size: Optional[int] = None, status: Optional[str] = None,
-                   stage: Optional[str] = None, batches: Optional[List[str]] = None, include_answer: bool = False,
-                   task_filter: Optional[TaskFilter] = None, sort: Optional[str] = None,
-                   fields: Optional[str] = None) -> Iterator[Dict[str, Any]]:
-        """Every task of the project, fetched page by page as you iterate (the filters
-        are ``get_tasks``'; ``page_size`` defaults to the core's, 100)."""
-        return self._client.iter("tasks", project_id, {
-            "page_size": page_size, "status": status, "stage": stage, "batches": batches,
-            "include_answer": include_answer, "task_filter": task_filter, "sort": sort, "fields": fields})
-
-    def iter_assets(self, project_id: Optional[str], *, page_size: Optional[int] = None,
-                    filters: Optional[Dict[str, Any]] = None) -> Iterator[Dict[str, Any]]:
-        """Every asset of the project, fetched page by page as you iterate."""
-        return self._client.iter("assets", project_id, {"page_size": page_size, "filters": filters})
-
-    def iter_projects(self, *, page_size: Optional[int] = None) -> Iterator[Dict[str, Any]]:
-        """Every project visible to the key, fetched page by page as you iterate."""
-        return self._client.iter("projects", None, {"page_size": page_size})
-
 
 # A method written above in place of a table method keeps the table's documentation first.
 for _name, _method in list(vars(SDK).items()):

@@ -57,6 +57,12 @@ pub fn methods() -> Result<String> {
     json_text(&ango_core::api::methods_json()).napi()
 }
 
+/// The listings (`ango_core::api::listings_json()`, the `iter*` methods) as JSON text.
+#[napi(catch_unwind)]
+pub fn listings() -> Result<String> {
+    json_text(&ango_core::api::listings_json()).napi()
+}
+
 /// A deserialized argument; a mismatch is `INVALID_ARGUMENT` naming `what`.
 fn from_json<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T> {
     serde_json::from_value(value).map_err(|e| invalid(format!("{what}: {e}")))
@@ -127,9 +133,8 @@ impl AngoClient {
         }))
     }
 
-    /// An auto-paginated listing as a stream: `kind` is `tasks` (options as `getTasks`'
-    /// but `page`/`limit`, plus `pageSize`), `assets` (`filters`, `pageSize`) or
-    /// `projects` (`pageSize`).
+    /// An auto-paginated listing as a stream (`ango_core::Client::listing`): `kind` is
+    /// `tasks`, `assets` or `projects`, `options` the JSON text of its options.
     #[napi(catch_unwind)]
     pub fn iter(
         &self,

@@ -9,7 +9,7 @@ use napi_derive::napi;
 use serde_json::{Value, json};
 
 use crate::errors::{MARKER, guard, invalid};
-use crate::task::{Call, Json, call_napi, call_with};
+use crate::task::{Call, call_napi, call_with, parse_args};
 
 /// A running emulator; `stop()` it when done (it also stops when garbage-collected).
 #[napi]
@@ -20,17 +20,17 @@ pub struct Emulator {
 #[napi]
 impl Emulator {
     /// Runs control method `name` with `args` (JSON text) at once (properties and quick
-    /// methods).
-    #[napi(catch_unwind, ts_return_type = "any")]
-    pub fn call_sync(&self, name: String, args: String) -> Result<Json> {
-        guard(|| run(&self.inner, &name, &args)).map(Json)
+    /// methods); returns the JSON text of its answer.
+    #[napi(catch_unwind)]
+    pub fn call_sync(&self, name: String, args: String) -> Result<String> {
+        guard(|| run(&self.inner, &name, &args))
     }
 
     /// Runs control method `name` with `args` (JSON text) on the thread pool.
-    #[napi(catch_unwind, ts_return_type = "Promise<any>")]
-    pub fn call(&self, name: String, args: String) -> AsyncTask<Call<Json>> {
+    #[napi(catch_unwind, ts_return_type = "Promise<string>")]
+    pub fn call(&self, name: String, args: String) -> AsyncTask<Call<String>> {
         let emulator = Arc::clone(&self.inner);
-        call_napi(move || run(&emulator, &name, &args).map(Json))
+        call_napi(move || run(&emulator, &name, &args))
     }
 
     /// The emulator's control table (`ango_emulator::control::methods_json()`), JSON text.
@@ -46,16 +46,19 @@ impl Emulator {
     }
 }
 
-/// One control call; its error an `AngoError` with the table's code and the hub's status.
-fn run(emulator: &ango_emulator::Emulator, name: &str, args: &str) -> Result<Value> {
-    let args = serde_json::from_str(args).map_err(|e| invalid(format!("arguments: {e}")))?;
-    ango_emulator::control::call(emulator, name, args).map_err(|error| {
-        let mut fields = json!({"code": error.code(), "message": error.message});
-        if let Some(status) = error.status {
-            fields["status"] = json!(status);
-        }
-        Error::from_reason(format!("{MARKER}{fields}"))
-    })
+/// One control call, its answer as JSON text; its error an `AngoError` with the
+/// table's code and the hub's status.
+fn run(emulator: &ango_emulator::Emulator, name: &str, args: &str) -> Result<String> {
+    let answer = ango_emulator::control::call(emulator, name, parse_args(args)?);
+    Ok(answer
+        .map_err(|error| {
+            let mut fields = json!({"code": error.code(), "message": error.message});
+            if let Some(status) = error.status {
+                fields["status"] = json!(status);
+            }
+            Error::from_reason(format!("{MARKER}{fields}"))
+        })?
+        .to_string())
 }
 
 /// Starts an emulator on 127.0.0.1; resolves once it accepts connections. Rejects with

@@ -10,20 +10,21 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::client::{AngoClient, CancelToken};
-use crate::task::{Call, Json, call_with};
+use crate::task::{Call, call_with, json_text};
 
 /// Runs the converter `operation` (`convert`, `exportAs`'s `export_as`, `coco_to_import`,
 /// `yolo_to_import`) with `args` (an object; see `ango_core::formats::call`); `client`
-/// is the client `export_as` exports with, cancelled by `token`.
-#[napi(catch_unwind, ts_return_type = "Promise<any>")]
+/// is the client `export_as` exports with, cancelled by `token`. Resolves to the JSON
+/// text of the core's result (`ango.js` parses it).
+#[napi(catch_unwind, ts_return_type = "Promise<string>")]
 pub fn formats_call(
     operation: String,
     args: Value,
     client: Option<&AngoClient>,
     token: Option<&CancelToken>,
-) -> Result<AsyncTask<Call<Json>>> {
+) -> Result<AsyncTask<Call<String>>> {
     let client = client.map(|c| crate::client::bound(&c.inner, token));
     Ok(call_with(move || {
-        formats::call(client.as_ref(), &operation, args, None).map(Json)
+        json_text(&formats::call(client.as_ref(), &operation, args, None)?)
     }))
 }

@@ -12,7 +12,7 @@ mod plugins;
 mod stream;
 mod task;
 
-pub use client::{AngoClient, CancelToken, methods};
+pub use client::{AngoClient, CancelToken, listings, methods};
 pub use emulator::{Emulator, start_emulator};
 pub use formats::formats_call;
 pub use plugins::{NativePlugin, plugin_kinds, start_plugin};

@@ -54,27 +54,6 @@ impl<T: ToNapiValue + TypeName + Send + 'static> Task for Call<T> {
     }
 }
 
-/// A JSON value on its way to JavaScript (napi converts `serde_json::Value` but gives it
-/// no TypeScript name, which a task's result needs).
-pub struct Json(pub Value);
-
-impl TypeName for Json {
-    fn type_name() -> &'static str {
-        "any"
-    }
-
-    fn value_type() -> ValueType {
-        ValueType::Unknown
-    }
-}
-
-impl ToNapiValue for Json {
-    unsafe fn to_napi_value(env: sys::napi_env, value: Self) -> Result<sys::napi_value> {
-        // SAFETY: forwarded unchanged from napi's own call.
-        unsafe { Value::to_napi_value(env, value.0) }
-    }
-}
-
 /// JSON text for JavaScript (`ango.js` parses it with `JSON.parse`, faster than
 /// building the objects through napi): a reply body as the server sent it.
 pub fn text_of(bytes: Vec<u8>) -> ango_core::Result<String> {

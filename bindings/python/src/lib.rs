@@ -18,16 +18,6 @@ mod iter;
 mod models;
 mod plugins;
 
-/// Converts any JSON-able Python object (with `Enum`s and model objects) to plain
-/// Python data, as the core would send it; used by tests and the model classes.
-#[pyfunction]
-fn to_json_data(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    blocking::shield(|| {
-        let value = convert::from_py(obj)?;
-        Ok(convert::to_py(py, &value)?.unbind())
-    })
-}
-
 /// The core's method table (`ango_core::api::methods_json`): one dict per method with
 /// its name, parameters (name, Python annotation, JSON default, keyword-only, doc),
 /// doc and result; `imerit_ango.sdk` builds the `SDK` methods from it.
@@ -73,7 +63,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     models::register(m)?;
     plugins::register(m)?;
     formats::register(m)?;
-    m.add_function(wrap_pyfunction!(to_json_data, m)?)?;
     m.add_function(wrap_pyfunction!(dumps, m)?)?;
     m.add_function(wrap_pyfunction!(methods, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_in_call, m)?)?;

@@ -109,6 +109,7 @@ fn main() -> ExitCode {
             path: ango_codegen::py_table::TABLE_PY_PATH,
             text: ango_codegen::py_table::table_py(
                 &ango_core::api::methods_json(),
+                &ango_core::api::listings_json(),
                 ango_codegen::SDK_TEMPLATE,
             )?,
         });

@@ -25,6 +25,7 @@ from __future__ import annotations
 # Not `typing.TYPE_CHECKING`: importing typing costs more than this module.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from imerit_ango import _native
 {IMPORTS}
 "#;
 
@@ -33,7 +34,7 @@ const CLASS_HEAD: &str = r#"
 class TableMethods:
     """The table's methods; ``SDK`` inherits them and writes some of them by hand."""
 
-    _client: Any
+    _client: _native.Client
 "#;
 
 /// A JSON value as a Python literal.
@@ -187,12 +188,15 @@ fn lazy_names(template: &str) -> String {
     out
 }
 
-/// `_table.py` for the method table (`ango_core::api::methods_json()`); the names its
-/// annotations use are imported as the `sdk.pyi` template (`template`) imports them.
-pub fn table_py(table: &Value, template: &str) -> GenResult<String> {
-    let methods = table
-        .as_array()
-        .ok_or_else(|| GenError("the method table is not an array".into()))?;
+/// `_table.py` for the method table and the listings (`ango_core::api::methods_json()`
+/// and `listings_json()`); the names its annotations use are imported as the `sdk.pyi`
+/// template (`template`) imports them.
+pub fn table_py(table: &Value, listings: &Value, template: &str) -> GenResult<String> {
+    let list = |v: &'_ Value| -> GenResult<Vec<Value>> {
+        v.as_array()
+            .cloned()
+            .ok_or_else(|| GenError("the method table is not an array".into()))
+    };
     let imports: Vec<String> = crate::py::template_imports(template)
         .into_iter()
         .map(|line| format!("    {line}"))
@@ -200,49 +204,80 @@ pub fn table_py(table: &Value, template: &str) -> GenResult<String> {
     let mut out = HEAD.replace("{IMPORTS}", &imports.join("\n"));
     out.push_str(&lazy_names(template));
     out.push_str(CLASS_HEAD);
-    for method in methods {
-        let name = text(method, "name", "a method")?;
-        let params = params(method, name)?;
-        let returns = match method.get("returns").and_then(|r| r.get("type")) {
-            Some(Value::String(t)) if t == "boolean" => "bool",
-            _ => "Any",
-        };
-        let mut signature = vec!["self".to_string()];
-        let mut star = false;
-        for p in &params {
-            if p.keyword_only && !star {
-                signature.push("*".into());
-                star = true;
-            }
-            let annotation =
-                crate::py::annotation(p.annotation, p.default.as_deref() == Some("None"));
-            signature.push(match &p.default {
-                Some(default) => format!("{}: {annotation} = {default}", p.name),
-                None => format!("{}: {annotation}", p.name),
-            });
-        }
-        let _ = writeln!(out, "\n    def {name}(");
-        for part in &signature {
-            let _ = writeln!(out, "        {part},");
-        }
-        let _ = writeln!(out, "    ) -> {returns}:");
-        docstring(&mut out, &docs(method, name)?);
-        let arguments: Vec<String> = params
-            .iter()
-            .map(|p| format!("{}: {}", Value::String(p.name.into()), p.name))
-            .collect();
-        let call = format!(
-            "self._client.call({}, {{{}}})",
-            Value::String(name.into()),
-            arguments.join(", ")
-        );
-        // `bool()` of the core's boolean, for the declared type.
-        let _ = match returns {
-            "bool" => writeln!(out, "        return bool({call})"),
-            _ => writeln!(out, "        return {call}"),
-        };
+    for method in list(table)? {
+        method_py(&mut out, &method, false)?;
+    }
+    for listing in list(listings)? {
+        method_py(&mut out, &listing, true)?;
     }
     Ok(out)
+}
+
+/// One method: a table method's body hands every argument to `Client.call`; a
+/// listing's (`iter_KIND`) hands the project id and the options to `Client.iter`.
+fn method_py(out: &mut String, method: &Value, listing: bool) -> GenResult<()> {
+    let name = text(method, "name", "a method")?;
+    let params = params(method, name)?;
+    let returns = match method.get("returns").and_then(|r| r.get("type")) {
+        _ if listing => "Iterator[Dict[str, Any]]",
+        Some(Value::String(t)) if t == "boolean" => "bool",
+        _ => "Any",
+    };
+    let mut signature = vec!["self".to_string()];
+    let mut star = false;
+    for p in &params {
+        if p.keyword_only && !star {
+            signature.push("*".into());
+            star = true;
+        }
+        let annotation = crate::py::annotation(p.annotation, p.default.as_deref() == Some("None"));
+        signature.push(match &p.default {
+            Some(default) => format!("{}: {annotation} = {default}", p.name),
+            None => format!("{}: {annotation}", p.name),
+        });
+    }
+    let _ = writeln!(out, "\n    def {name}(");
+    for part in &signature {
+        let _ = writeln!(out, "        {part},");
+    }
+    let _ = writeln!(out, "    ) -> {returns}:");
+    docstring(out, &docs(method, name)?);
+    let arguments = |skip: &str| -> String {
+        let items: Vec<String> = params
+            .iter()
+            .filter(|p| p.name != skip)
+            .map(|p| format!("{}: {}", Value::String(p.name.into()), p.name))
+            .collect();
+        items.join(", ")
+    };
+    let name_text = Value::String(name.into());
+    let _ = if listing {
+        let kind = name.strip_prefix("iter_").unwrap_or(name);
+        let project = if params.iter().any(|p| p.name == "project_id") {
+            "project_id"
+        } else {
+            "None"
+        };
+        let (kind, options) = (Value::String(kind.into()), arguments("project_id"));
+        writeln!(
+            out,
+            "        return self._client.iter({kind}, {project}, {{{options}}})"
+        )
+    } else if returns == "bool" {
+        // `bool()` of the core's boolean, for the declared type.
+        writeln!(
+            out,
+            "        return bool(self._client.call({name_text}, {{{}}}))",
+            arguments("")
+        )
+    } else {
+        writeln!(
+            out,
+            "        return self._client.call({name_text}, {{{}}})",
+            arguments("")
+        )
+    };
+    Ok(())
 }
 
 #[cfg(test)]
@@ -267,8 +302,20 @@ mod tests {
         }]);
         let template =
             "from typing import Any, Dict\nfrom imerit_ango import _native\n__all__ = []\n";
-        let py = table_py(&table, template).unwrap();
-        assert!(py.contains("if TYPE_CHECKING:\n    from typing import Any, Dict\n"));
+        let listings = serde_json::json!([{
+            "name": "iter_things", "doc": "Every thing.", "returns": {"kind": "plain", "type": "Thing"},
+            "params": [
+                {"name": "project_id", "py_ty": "str", "default": null, "keyword_only": false, "doc": "The project."},
+                {"name": "page_size", "py_ty": "Optional[int]", "default": "null", "keyword_only": true, "doc": "Ahead."},
+            ],
+        }]);
+        let py = table_py(&table, &listings, template).unwrap();
+        assert!(py.contains(
+            "    ) -> Iterator[Dict[str, Any]]:\n        \"\"\"Every thing.\n\nArgs:\n    project_id: \
+             The project.\n    page_size: Ahead.\"\"\"\n        \
+             return self._client.iter(\"things\", project_id, {\"page_size\": page_size})\n"
+        ));
+        assert!(py.contains("if TYPE_CHECKING:\n    from imerit_ango import _native\n    from typing import Any, Dict\n"));
         assert!(
             py.contains("LAZY_NAMES = {\n    \"Any\": \"typing\",\n    \"Dict\": \"typing\",\n}\n")
         );
@@ -288,6 +335,6 @@ mod tests {
         assert!(py.contains("    ) -> bool:\n"));
         assert!(py.contains("        return bool(self._client.call(\"ok\", {}))\n"));
         assert!(py.contains(r#"Says \"\"\"yes\"\"\" \\ no."#));
-        assert!(table_py(&serde_json::json!({}), template).is_err());
+        assert!(table_py(&serde_json::json!({}), &listings, template).is_err());
     }
 }

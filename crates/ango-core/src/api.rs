@@ -1176,8 +1176,126 @@ pub static METHODS: &[MethodSpec] = &[
 /// doc, aliases}], returns: {kind: "document"|"plain"|"any", type?}}`; `default` is the JSON text
 /// of the default, or `null` for a required parameter.
 pub fn methods_json() -> Value {
+    specs_json(METHODS)
+}
+
+/// [`LISTINGS`] as JSON, in the form of [`methods_json`].
+pub fn listings_json() -> Value {
+    specs_json(LISTINGS)
+}
+
+const PAGE_SIZE: ParamSpec = kw(opt(
+    "page_size",
+    "pageSize",
+    "number",
+    "Optional[int]",
+    "null",
+    "Items held ahead of the reader (default 100, at most 1000); the pages are fetched in parallel.",
+));
+
+/// The auto-paginated listings ([`Client::listing`]), as the bindings' `iter_*`
+/// methods (each returns a lazy row iterator, not a reply): `iter_tasks` (the
+/// `get_tasks` filters), `iter_assets` (`filters`) and `iter_projects`, each with
+/// `page_size`. The listing's kind is the name after `iter_`.
+pub static LISTINGS: &[MethodSpec] = &[
+    MethodSpec {
+        name: "iter_tasks",
+        node_name: "iterTasks",
+        doc: "Every task of the project matching the filters (those of get_tasks), fetched \
+              page by page as the rows are read.",
+        params: &[
+            PROJECT_ID,
+            PAGE_SIZE,
+            kw(opt(
+                "status",
+                "status",
+                "string",
+                "Optional[str]",
+                "null",
+                "Deprecated: only tasks of this status (TODO, Completed...).",
+            )),
+            kw(opt(
+                "stage",
+                "stage",
+                "string",
+                "Optional[str]",
+                "null",
+                "Deprecated: only tasks in this stage.",
+            )),
+            kw(opt(
+                "batches",
+                "batches",
+                "string[]",
+                "Optional[List[str]]",
+                "null",
+                "Deprecated: only tasks in these batches.",
+            )),
+            kw(opt(
+                "include_answer",
+                "includeAnswer",
+                "boolean",
+                "bool",
+                "false",
+                "Include each task's answer (always on when fields is given).",
+            )),
+            kw(opt(
+                "task_filter",
+                "taskFilter",
+                "TaskFilter",
+                "Optional[TaskFilter]",
+                "null",
+                "Server-side filter on stage, status, assignee, dates, ...",
+            )),
+            kw(opt(
+                "sort",
+                "sort",
+                "string",
+                "Optional[str]",
+                "null",
+                "Sort keys, such as -createdAt,priority.",
+            )),
+            kw(opt(
+                "fields",
+                "fields",
+                "string",
+                "Optional[str]",
+                "null",
+                "Comma-separated fields to return; _id, project and asset are always added.",
+            )),
+        ],
+        returns: Returns::Plain("Task"),
+    },
+    MethodSpec {
+        name: "iter_assets",
+        node_name: "iterAssets",
+        doc: "Every asset of the project matching the filters, fetched page by page as the \
+              rows are read.",
+        params: &[
+            PROJECT_ID,
+            PAGE_SIZE,
+            kw(opt(
+                "filters",
+                "filters",
+                "Record<string, unknown>",
+                "Optional[Dict]",
+                "null",
+                "Filters sent as JSON: _id, externalId, isPreLabeled, batches, createdAt.",
+            )),
+        ],
+        returns: Returns::Plain("Asset"),
+    },
+    MethodSpec {
+        name: "iter_projects",
+        node_name: "iterProjects",
+        doc: "Every project visible to the API key, fetched page by page as the rows are read.",
+        params: &[PAGE_SIZE],
+        returns: Returns::Plain("Project"),
+    },
+];
+
+fn specs_json(specs: &[MethodSpec]) -> Value {
     Value::Array(
-        METHODS
+        specs
             .iter()
             .map(|m| {
                 let params: Vec<Value> = m
