@@ -3,22 +3,16 @@
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 use serde_json::{Map, Number, Value};
 
-use crate::decode::{Decoded, decode_shared};
+use crate::decode::decode_shared;
 
 /// A JSON value as the equivalent Python object (dicts keep the value's key order),
 /// made by the decoder the server's replies go through, from the value's JSON text.
 pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     let text = serde_json::to_vec(value).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    match decode_shared(py, &text) {
-        Decoded::Value(object) => Ok(object),
-        // Deeper than the fast path goes: the interpreter's own decoder.
-        Decoded::Fallback => py
-            .import("json")?
-            .call_method1("loads", (PyBytes::new(py, &text),)),
-    }
+    decode_shared(py, &text).or_loads(py, &text)
 }
 
 static ENUM_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();

@@ -29,6 +29,23 @@ pub enum Decoded<'py> {
     Fallback,
 }
 
+impl<'py> Decoded<'py> {
+    /// The value, or for a fallback `json.loads(text)` (so even the error is the
+    /// interpreter's own).
+    pub fn or_loads(self, py: Python<'py>, text: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+        static LOADS: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+        match self {
+            Decoded::Value(value) => Ok(value),
+            Decoded::Fallback => LOADS
+                .get_or_try_init(py, || {
+                    py.import("json")?.getattr("loads").map(Bound::unbind)
+                })?
+                .call1(py, (pyo3::types::PyBytes::new(py, text),))
+                .map(|value| value.into_bound(py)),
+        }
+    }
+}
+
 /// Decodes JSON texts into Python objects, keeping its string caches between texts.
 #[derive(Default)]
 pub struct Decoder {

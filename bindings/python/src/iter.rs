@@ -11,11 +11,9 @@ use std::time::Duration;
 use ango_core::rows::{ReadAhead, RowBatches, RowSource};
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::PyBytes;
 
 use crate::blocking;
-use crate::decode::{Decoded, Decoder};
+use crate::decode::Decoder;
 use crate::errors::to_pyerr;
 
 /// How long a wait for a batch lasts before the signal handlers run.
@@ -87,25 +85,12 @@ impl Rows {
     /// One row as Python objects: the fast decoder, or `json.loads` for what it leaves
     /// (so a malformed row raises the interpreter's own `JSONDecodeError`).
     fn decode(&self, py: Python<'_>, text: &[u8]) -> PyResult<Py<PyAny>> {
-        let decoded = {
-            // Only this thread decodes at a time (the GIL is held throughout).
-            let mut guard = self.decoder.lock().unwrap_or_else(|e| e.into_inner());
-            guard.get_or_insert_with(Decoder::new).decode(py, text)
-        };
-        match decoded {
-            Decoded::Value(value) => Ok(value.unbind()),
-            Decoded::Fallback => Ok(json_loads(py)?.call1((PyBytes::new(py, text),))?.unbind()),
-        }
+        // Only this thread decodes at a time (the GIL is held throughout).
+        let mut guard = self.decoder.lock().unwrap_or_else(|e| e.into_inner());
+        let decoded = guard.get_or_insert_with(Decoder::new).decode(py, text);
+        drop(guard);
+        Ok(decoded.or_loads(py, text)?.unbind())
     }
-}
-
-fn json_loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
-    static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    LOADS
-        .get_or_try_init(py, || {
-            Ok::<_, PyErr>(py.import("json")?.getattr("loads")?.unbind())
-        })
-        .map(|f| f.bind(py))
 }
 
 #[pymethods]

@@ -37,13 +37,7 @@ fn dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
 /// For the test suite (which checks the two agree) and the benchmarks.
 #[pyfunction]
 fn _loads(py: Python<'_>, data: &[u8]) -> PyResult<Py<PyAny>> {
-    blocking::shield(|| match decode::decode_shared(py, data) {
-        decode::Decoded::Value(value) => Ok(value.unbind()),
-        decode::Decoded::Fallback => Ok(py
-            .import("json")?
-            .call_method1("loads", (pyo3::types::PyBytes::new(py, data),))?
-            .unbind()),
-    })
+    blocking::shield(|| Ok(decode::decode_shared(py, data).or_loads(py, data)?.unbind()))
 }
 
 /// For the test suite: a core call that panics, run the way every call runs, to show
