@@ -294,6 +294,7 @@ class Client {
 
   /** Exports a project's archive (zip) to `path`; resolves to its size in bytes. */
   exportToFile(projectId, path, opts) {
+    if (typeof path !== 'string' || path === '') return Promise.reject(invalid('exportToFile(): path must be a file path'))
     return this.#export('v3', projectId, { ...options(opts, 'exportToFile'), zipFilePath: path }, 'exportToFile')
   }
 
@@ -379,7 +380,7 @@ function wrapMethods(proto, isAsync) {
 
 wrapMethods(native.RowStream.prototype, (name) => name === 'nextBatch')
 const nextBatchText = native.RowStream.prototype.nextBatch
-/** Up to `max` next rows (default 256); `[]` once the stream is over. */
+/** Up to `max` next rows (default: 256 export rows, 1024 listing items); `[]` once over. */
 native.RowStream.prototype.nextBatch = function (max) {
   return nextBatchText.call(this, max).then(fromJson)
 }

@@ -1423,7 +1423,7 @@ export declare class Client {
   }): Promise<Record<string, unknown>[]>
 
   /**
-   * Lists a project's assets, one page at a time. Also takes the v1.3.14 form get_assets(project_id, asset_id, external_id, page, limit, filters): a string where the page belongs is an asset id, then a string limit an external id. A page or limit of null is the default.
+   * Lists a project's assets, one page at a time. Also takes the v1.3.14 form get_assets(project_id, asset_id, external_id): a string where the page belongs is an asset id, then a string limit an external id. A page or limit of null is the default.
    *
    * Returns the server's reply: data.assets and data.total.
    *

@@ -52,6 +52,19 @@ test('invalid arguments are INVALID_ARGUMENT, as rejections', async () => {
   })
 })
 
+test('bad client options are refused, and no error shows the key', () => {
+  for (const bad of ['sk-live-secret-1', { apiKey: 987654321 }, { apiKey: ['sk-live-secret-1'] }]) {
+    assert.throws(() => new AngoClient(bad), (err) => {
+      assert.equal(err.code, 'INVALID_ARGUMENT')
+      assert.doesNotMatch(err.message, /sk-live-secret-1|987654321/)
+      return true
+    })
+  }
+  // An option the client does not have (such as Python's `timeout`, in seconds) is named.
+  assert.throws(() => new AngoClient({ apiKey: 'k', timeout: 5000 }), { code: 'INVALID_ARGUMENT', message: /timeout/ })
+  assert.throws(() => new AngoClient({ apiKey: 'k' }).withOptions({ retries: 1 }), { code: 'INVALID_ARGUMENT' })
+})
+
 test('the constructor validates and reads the environment', () => {
   assert.throws(() => new AngoClient({ apiKey: 'k', host: 'imeritapi.ango.ai' }), {
     code: 'INVALID_ARGUMENT',

@@ -437,5 +437,9 @@ describe('export', () => {
     assert.match(url, /^http/)
     assert.equal(await client.exportV3(projectId, { zipFilePath: join(dir, 'again.zip') }), null)
     await assert.rejects(client.exportV3(projectId, { exportFormat: 'xml' }), { code: 'INVALID_ARGUMENT' })
+    // No path, or a path where no archive is saved, is refused before anything is sent.
+    await assert.rejects(client.exportToFile(projectId), { code: 'INVALID_ARGUMENT', message: /path/ })
+    await assert.rejects(client.exportRows(projectId, { zipFilePath: path }), { code: 'INVALID_ARGUMENT' })
+    await assert.rejects(client.requestExport(projectId, { zipFilePath: path }), { code: 'INVALID_ARGUMENT' })
   })
 })

@@ -22,7 +22,7 @@ class Client:
     def export(self, project_id: Optional[str], args: Dict[str, Any], count_rows: bool = True) -> Any: ...
     # uploads
     def upload_files(self, project_id: Optional[str], files: Sequence[Any], options: Optional[Dict[str, Any]] = None,
-                     progress: Union[None, bool, Callable[[int, int], Any]] = None
+                     progress: Optional[Callable[[int, int], Any]] = None
                      ) -> Tuple[Dict[str, Any], Optional[BaseException]]: ...
     # pagination
     def iter(self, kind: str, project_id: Optional[str] = None,

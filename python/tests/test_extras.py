@@ -167,6 +167,12 @@ def test_upload_brush_array(sdk: SDK, hub: LocalHub) -> None:
         sdk.upload_brush_array(project_id, [[0, 1], [1]])
     with pytest.raises(ValueError):
         sdk.upload_brush_array(project_id, [[[1, 2, 3, 4, 5]]])
+    # Rows may be any sequences (tuples, ranges, arrays' rows); NaN is a value like any other.
+    assert sdk.upload_brush_array(project_id, [(0, float("nan")), range(2)]).endswith(".png")
+    with pytest.raises(TypeError):
+        sdk.upload_brush_array(project_id, [["a", "b"]])
+    with pytest.raises(ValueError, match="more than three"):
+        sdk.upload_brush_array(project_id, [[[[1]]]])
 
 
 def test_make_request_reaches_any_endpoint(sdk: SDK) -> None:

@@ -88,9 +88,7 @@ impl AngoClient {
     pub fn new(
         #[napi(ts_arg_type = "Record<string, unknown> | undefined | null")] options: Option<Value>,
     ) -> Result<Self> {
-        let options: Option<ClientOptions> =
-            from_json(options.unwrap_or(Value::Null), "client options")?;
-        let options = options.unwrap_or_default();
+        let options = ClientOptions::from_value(options.unwrap_or(Value::Null)).napi()?;
         Ok(AngoClient {
             inner: guard(|| ango_core::Client::from_options(&options).napi())?,
         })
@@ -104,7 +102,7 @@ impl AngoClient {
         &self,
         #[napi(ts_arg_type = "Record<string, unknown>")] options: Value,
     ) -> Result<AngoClient> {
-        let options: ClientOptions = from_json(options, "client options")?;
+        let options = ClientOptions::from_value(options).napi()?;
         Ok(AngoClient {
             inner: self.inner.with_overrides(&options.overrides().napi()?),
         })
@@ -199,8 +197,11 @@ impl AngoClient {
     ) -> Result<AsyncTask<Call<Either<String, RowStream>>>> {
         let options: ango_core::models::ExportOptions =
             from_json(parse_args(&options)?, "export options")?;
-        if !matches!(target.as_str(), "v3" | "rows" | "url") {
-            return Err(invalid(format!("no export target {target:?}")));
+        match target.as_str() {
+            "v3" => {}
+            "rows" | "url" if path.is_none() => {}
+            "rows" | "url" => return Err(invalid("zipFilePath saves exportV3's archive only")),
+            _ => return Err(invalid(format!("no export target {target:?}"))),
         }
         let c = bound(&self.inner, token);
         Ok(call_with(move || {

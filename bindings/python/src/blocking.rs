@@ -9,8 +9,8 @@
 //! [`core::cancel::scope`] around the work) is cancelled, so the core stops at its next
 //! checkpoint (a wait for the server, a retry sleep, a body chunk, a page, a file) and
 //! sends nothing more, and its result is dropped (the core's exports are atomic, so
-//! nothing is left half-written). Iterators keep their pending page instead (see
-//! [`Pending`]), so a row is never lost to a Ctrl-C.
+//! nothing is left half-written). Iterators wait the same way for their next batch,
+//! which stays queued when interrupted (see `iter`), so a row is never lost to a Ctrl-C.
 //!
 //! The hop itself (a persistent worker, a pool, spinning before parking: cheap for a
 //! quick call) is [`core::offload`]. Calls from other threads, which receive no
@@ -89,45 +89,20 @@ where
     let result = if on_main_thread(py) {
         let cancel = core::Cancel::new();
         let token = cancel.clone();
-        Pending::start(move || core::cancel::scope(&token, work))
-            .wait(py)
-            .map_err(|(_, signal)| {
+        // The thread that started the call is woken when the result is ready.
+        let pending = core::offload::Pending::start(move || core::cancel::scope(&token, work));
+        loop {
+            if let Some(result) = py.detach(|| pending.wait_slice(SLICE)) {
+                break result;
+            }
+            if let Err(signal) = py.check_signals() {
                 // Abandoned: stop the work instead of letting it run on unseen.
                 cancel.cancel();
-                signal
-            })?
+                return Err(signal);
+            }
+        }
     } else {
         py.detach(|| catch(work))
     };
     result.map_err(|e| to_pyerr(py, e))
-}
-
-/// A call running on a worker (see [`core::offload`]), whose result has not been
-/// collected yet.
-pub struct Pending<T>(core::offload::Pending<T>);
-
-impl<T: Send + 'static> Pending<T> {
-    /// Starts `work` on a worker: the persistent lane when it is free, otherwise a pool
-    /// worker.
-    #[inline]
-    pub fn start(work: impl FnOnce() -> core::Result<T> + Send + 'static) -> Self {
-        Pending(core::offload::Pending::start(work))
-    }
-
-    /// Waits for the result without the GIL, running signal handlers every [`SLICE`].
-    /// If a handler raises, gives the still-pending call back with the exception, so
-    /// the caller may keep it (to collect later) or drop it (to abandon it).
-    ///
-    /// The thread that started the call is woken when the result is ready; another
-    /// thread may wait too, and then sees the result within a [`SLICE`].
-    pub fn wait(self, py: Python<'_>) -> Result<core::Result<T>, (Self, PyErr)> {
-        loop {
-            if let Some(result) = py.detach(|| self.0.wait_slice(SLICE)) {
-                return Ok(result);
-            }
-            if let Err(signal) = py.check_signals() {
-                return Err((self, signal));
-            }
-        }
-    }
 }

@@ -225,7 +225,7 @@ impl Client {
             match output {
                 ExportOutput::Saved(_) | ExportOutput::Url(_) => Ok(py.None()),
                 ExportOutput::Rows(rows, count) => {
-                    let rows = Py::new(py, iter::Rows::new(rows))?;
+                    let rows = Py::new(py, iter::Rows::new(rows, None))?;
                     Ok((rows, count).into_pyobject(py)?.into_any().unbind())
                 }
                 ExportOutput::Document(bytes) => decode_document(py, bytes),
@@ -290,10 +290,12 @@ impl Client {
     ) -> PyResult<iter::Rows> {
         blocking::shield(|| {
             let options = options.map(from_py).transpose()?.unwrap_or(Value::Null);
-            let pages = blocking::guard(py, || {
-                self.inner.listing(kind, project_id.as_deref(), options)
-            })?;
-            Ok(iter::Rows::new(pages))
+            // Closing the iterator cancels the token: the page fetches stop.
+            let cancel = core::Cancel::new();
+            let client = self.inner.with_cancel(&cancel);
+            let pages =
+                blocking::guard(py, || client.listing(kind, project_id.as_deref(), options))?;
+            Ok(iter::Rows::new(pages, Some(cancel)))
         })
     }
 }

@@ -209,6 +209,7 @@ impl<'py> TreeBuilder for Builder<'py, '_> {
             ffi::PyList_New(items.len() as ffi::Py_ssize_t)
         })?;
         for (i, item) in items.enumerate() {
+            // SAFETY: `i` is below the list's length; the list is new, so the slot is empty.
             if unsafe { ffi::PyList_SetItem(list.as_ptr(), i as ffi::Py_ssize_t, item.into_ptr()) }
                 != 0
             {

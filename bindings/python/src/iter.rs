@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use ango_core::rows::{ReadAhead, RowBatches, RowSource};
+use ango_core::rows::{ReadAhead, RowSource};
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
 
@@ -36,10 +36,11 @@ pub struct Rows {
 
 impl Rows {
     /// The rows of `source`: a downloaded export, or a listing's pages read with
-    /// [`ango_core::Pages::with_raw_items`].
-    pub fn new(source: impl RowSource + 'static) -> Self {
+    /// [`ango_core::Pages::with_raw_items`] (from a client bound to `cancel`, which
+    /// closing the iterator cancels, so that its page fetches stop).
+    pub fn new(source: impl RowSource + 'static, cancel: Option<ango_core::Cancel>) -> Self {
         Rows {
-            batches: Mutex::new(Some(ReadAhead::new(RowBatches::new(source, None), None))),
+            batches: Mutex::new(Some(ReadAhead::new(source, cancel, None))),
             closed: AtomicBool::new(false),
             texts: Mutex::new(VecDeque::new()),
             decoder: Mutex::new(None),
@@ -54,10 +55,13 @@ impl Rows {
         loop {
             let next = py.detach(|| {
                 let mut batches = self.batches.lock().unwrap_or_else(|e| e.into_inner());
+                let next = batches.as_mut()?.next_within(SLICE);
+                // Closed meanwhile (from another thread): nothing more is handed out.
                 if self.closed.load(Ordering::SeqCst) {
                     *batches = None;
+                    return None;
                 }
-                Some(match batches.as_mut()?.next_within(SLICE) {
+                Some(match next {
                     Some(Ok(batch)) if batch.is_empty() => {
                         *batches = None;
                         Some(Ok(false))
@@ -85,10 +89,12 @@ impl Rows {
     /// One row as Python objects: the fast decoder, or `json.loads` for what it leaves
     /// (so a malformed row raises the interpreter's own `JSONDecodeError`).
     fn decode(&self, py: Python<'_>, text: &[u8]) -> PyResult<Py<PyAny>> {
-        // Only this thread decodes at a time (the GIL is held throughout).
-        let mut guard = self.decoder.lock().unwrap_or_else(|e| e.into_inner());
-        let decoded = guard.get_or_insert_with(Decoder::new).decode(py, text);
-        drop(guard);
+        // The GIL serialises the decoders' users; one that finds the decoder busy (a
+        // finaliser run in the middle of a decode, iterating) uses a fresh one.
+        let decoded = match self.decoder.try_lock() {
+            Ok(mut guard) => guard.get_or_insert_with(Decoder::new).decode(py, text),
+            Err(_) => Decoder::new().decode(py, text),
+        };
         Ok(decoded.or_loads(py, text)?.unbind())
     }
 }
@@ -102,7 +108,10 @@ impl Rows {
     fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
             loop {
-                let text = self.queue().pop_front();
+                let text = match self.closed.load(Ordering::SeqCst) {
+                    true => None,
+                    false => self.queue().pop_front(),
+                };
                 if let Some(text) = text {
                     return self.decode(py, &text);
                 }

@@ -20,7 +20,7 @@ mod plugins;
 
 /// The core's method table (`ango_core::api::methods_json`): one dict per method with
 /// its name, parameters (name, Python annotation, JSON default, keyword-only, doc),
-/// doc and result; `imerit_ango.sdk` builds the `SDK` methods from it.
+/// doc and result; `ango-codegen` generates the `SDK` methods (`_table.py`) from it.
 #[pyfunction]
 fn methods(py: Python<'_>) -> PyResult<Py<PyAny>> {
     blocking::shield(|| Ok(convert::to_py(py, &ango_core::api::methods_json())?.unbind()))

@@ -5,6 +5,8 @@
 //! `Deserialize`; the dict is the core model's wire form.
 
 use ango_core as core;
+use core::brush::NestedArray;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -61,12 +63,32 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// A numpy array (its `tolist()`) or nested lists of numbers as a brush mask (the
-/// core's `BrushMask::from_nested`).
+/// A numpy array (its `tolist()`) or nested sequences of numbers as a brush mask, read
+/// piece by piece by the core's `NestedArray` (no intermediate JSON: masks are large).
 pub fn brush_mask(obj: &Bound<'_, PyAny>, medical: bool) -> PyResult<core::brush::BrushMask> {
+    fn walk(obj: &Bound<'_, PyAny>, depth: usize, array: &mut NestedArray) -> PyResult<()> {
+        if let Ok(number) = obj.extract::<f64>() {
+            return array.number(depth, number).py_err(obj.py());
+        }
+        let not_numbers =
+            || PyTypeError::new_err("a brush array holds numbers in nested sequences");
+        if obj.is_instance_of::<pyo3::types::PyString>() {
+            return Err(not_numbers());
+        }
+        let items: Vec<Bound<'_, PyAny>> = obj
+            .try_iter()
+            .map_err(|_| not_numbers())?
+            .collect::<PyResult<_>>()?;
+        array.sequence(depth, items.len()).py_err(obj.py())?;
+        items
+            .iter()
+            .try_for_each(|item| walk(item, depth + 1, array))
+    }
     let list = match obj.getattr_opt("tolist")?.filter(|t| !t.is_none()) {
         Some(tolist) => tolist.call0()?,
         None => obj.clone(),
     };
-    core::brush::BrushMask::from_nested(&from_py(&list)?, medical).py_err(obj.py())
+    let mut array = NestedArray::default();
+    walk(&list, 0, &mut array)?;
+    array.finish(medical).py_err(obj.py())
 }

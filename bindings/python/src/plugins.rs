@@ -129,7 +129,7 @@ impl PyCallback {
         data.set_item("logger", logger)?;
         if let Some(rows) = export_rows {
             match rows.into_export_rows() {
-                Some(rows) => data.set_item("jsonExport", Py::new(py, Rows::new(rows))?)?,
+                Some(rows) => data.set_item("jsonExport", Py::new(py, Rows::new(rows, None))?)?,
                 None => data.set_item("jsonExport", PyList::empty(py))?,
             }
         }

@@ -153,7 +153,11 @@ fn docs(method: &Value, name: &str) -> GenResult<String> {
 /// A docstring whose lines after the first are not indented, so that `__doc__` is the
 /// same text on every Python version (3.13 dedents docstrings, older ones do not).
 fn docstring(out: &mut String, doc: &str) {
-    let doc = doc.replace('\\', "\\\\").replace("\"\"\"", "\\\"\\\"\\\"");
+    let mut doc = doc.replace('\\', "\\\\").replace("\"\"\"", "\\\"\\\"\\\"");
+    // A quote just before the closing quotes would end the string early.
+    if doc.ends_with('"') {
+        doc.insert(doc.len() - 1, '\\');
+    }
     let _ = writeln!(out, "        \"\"\"{doc}\"\"\"");
 }
 
@@ -335,6 +339,10 @@ mod tests {
         assert!(py.contains("    ) -> bool:\n"));
         assert!(py.contains("        return bool(self._client.call(\"ok\", {}))\n"));
         assert!(py.contains(r#"Says \"\"\"yes\"\"\" \\ no."#));
+        let quoted = serde_json::json!([{"name": "q", "doc": "Q.", "params": [
+            {"name": "a", "py_ty": "str", "default": null, "doc": "Ends \"quoted\""}]}]);
+        let py = table_py(&quoted, &serde_json::json!([]), template).unwrap();
+        assert!(py.contains(r#"    a: Ends "quoted\""""#), "{py}");
         assert!(table_py(&serde_json::json!({}), &listings, template).is_err());
     }
 }

@@ -480,9 +480,9 @@ pub static METHODS: &[MethodSpec] = &[
         node_name: "getAssets",
         doc: concat!(
             "Lists a project's assets, one page at a time. Also takes the v1.3.14 form \
-             get_assets(project_id, asset_id, external_id, page, limit, filters): a string \
-             where the page belongs is an asset id, then a string limit an external id. A \
-             page or limit of null is the default.\n\nReturns the server's reply: \
+             get_assets(project_id, asset_id, external_id): a string where the page \
+             belongs is an asset id, then a string limit an external id. A page or limit \
+             of null is the default.\n\nReturns the server's reply: \
              data.assets and data.total.",
             errors!()
         ),
@@ -1337,9 +1337,7 @@ fn specs_json(specs: &[MethodSpec]) -> Value {
 /// one JSON object: `new_schema_id` and `random_color` (no arguments);
 /// `flatten_tree_options` (`nodes`: one tree option or a list, `title`: a prefix for the
 /// paths) giving `[path, schemaId]` pairs; `validate_asset_builder_template`
-/// (`template`) giving `true`; `validate_chat_config` (`config`, read as a
-/// [`ChatAssetCreationConfig`](crate::models::ChatAssetCreationConfig)); and
-/// `merge_annotations` (`existing`, `new`: the official merge rule). A bad argument is
+/// (`template`) giving `true`; and `merge_annotations` (`existing`, `new`: the official merge rule). A bad argument is
 /// [`Error::InvalidArgument`].
 pub fn model_call(op: &str, args: Value) -> Result<Value> {
     use crate::models as m;
@@ -1367,10 +1365,6 @@ pub fn model_call(op: &str, args: Value) -> Result<Value> {
         "validate_asset_builder_template" => {
             arg::<m::AssetBuilderTemplate>(&args, "template")?.validate()?;
             Value::Bool(true)
-        }
-        "validate_chat_config" => {
-            arg::<m::ChatAssetCreationConfig>(&args, "config")?;
-            Value::Null
         }
         "merge_annotations" => {
             let existing: Value = arg(&args, "existing")?;
@@ -1645,9 +1639,13 @@ impl Client {
                 )));
             }
         };
-        let size = match (options.remove("page_size"), options.remove("pageSize")) {
-            (Some(Value::Null) | None, None) | (None, Some(Value::Null)) => None,
-            (Some(v), None) | (None | Some(Value::Null), Some(v)) => Some(
+        let given = |v: Option<Value>| v.filter(|v| !v.is_null());
+        let size = match (
+            given(options.remove("page_size")),
+            given(options.remove("pageSize")),
+        ) {
+            (None, None) => None,
+            (Some(v), None) | (None, Some(v)) => Some(
                 serde_json::from_value::<u64>(v)
                     .map_err(|e| Error::invalid(format!("page_size: {e}")))?,
             ),
@@ -1816,7 +1814,8 @@ impl Client {
                 // string where the page belongs is an asset id, then a string limit an
                 // external id (a page or limit of `null` is the default).
                 let text = |name: &str| a.values.get(name).and_then(Value::as_str);
-                let (mut asset_id, mut external_id) = (a.text("asset_id")?, a.text("external_id")?);
+                let mut asset_id: Option<String> = a.get("asset_id")?;
+                let mut external_id: Option<String> = a.get("external_id")?;
                 let (page, limit) = match text("page") {
                     Some(given) => {
                         asset_id = asset_id.or_else(|| Some(given.to_string()));

@@ -61,49 +61,73 @@ fn to_u8(value: f64) -> u8 {
     }
 }
 
+/// An array given as nested sequences of numbers, read one piece at a time (for a
+/// binding that walks its own objects, such as Python lists or a numpy array's
+/// `tolist()`): the shape is read from the nesting, which must be rectangular and at
+/// most three deep. [`NestedArray::finish`] gives the mask.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NestedArray {
+    shape: Vec<usize>,
+    values: Vec<f64>,
+}
+
+impl NestedArray {
+    /// The deepest nesting a brush array has (a volume, or colours).
+    const MAX_DEPTH: usize = 3;
+
+    /// A sequence of `len` items at nesting `depth` (0 for the outermost).
+    pub fn sequence(&mut self, depth: usize, len: usize) -> Result<()> {
+        match self.shape.get(depth) {
+            Some(&expected) if expected == len => Ok(()),
+            None if depth >= Self::MAX_DEPTH => Err(Error::invalid(
+                "Unsupported brush array shape: more than three dimensions",
+            )),
+            None if depth == self.shape.len() && self.values.is_empty() => {
+                self.shape.push(len);
+                Ok(())
+            }
+            _ => Err(Error::invalid("a brush array must be rectangular")),
+        }
+    }
+
+    /// A number at nesting `depth`, in row-major order.
+    pub fn number(&mut self, depth: usize, value: f64) -> Result<()> {
+        if depth != self.shape.len() {
+            return Err(Error::invalid("a brush array must be rectangular"));
+        }
+        self.values.push(value);
+        Ok(())
+    }
+
+    /// The mask, as [`BrushMask::from_shape`] reads the shape and the values.
+    pub fn finish(self, medical: bool) -> Result<BrushMask> {
+        BrushMask::from_shape(&self.shape, self.values, medical)
+    }
+}
+
 impl BrushMask {
     /// The mask for an array given as nested JSON lists of numbers (a numpy array's
-    /// `tolist()`): the shape is read from the nesting, which must be rectangular, and
-    /// `true`/`false` count as 1 and 0. Then as [`BrushMask::from_shape`].
+    /// `tolist()`): read as [`NestedArray`] reads it.
     pub fn from_nested(array: &serde_json::Value, medical: bool) -> Result<BrushMask> {
         use serde_json::Value;
-        fn walk(
-            value: &Value,
-            depth: usize,
-            shape: &mut Vec<usize>,
-            values: &mut Vec<f64>,
-        ) -> Result<()> {
-            let number = match value {
-                Value::Number(n) => n.as_f64(),
-                Value::Bool(b) => Some(f64::from(u8::from(*b))),
+        fn walk(value: &Value, depth: usize, array: &mut NestedArray) -> Result<()> {
+            match value {
                 Value::Array(items) => {
-                    match shape.get(depth) {
-                        Some(&len) if len == items.len() => {}
-                        None if depth == shape.len() && values.is_empty() => {
-                            shape.push(items.len())
-                        }
-                        _ => return Err(Error::invalid("a brush array must be rectangular")),
-                    }
-                    return items
+                    array.sequence(depth, items.len())?;
+                    items
                         .iter()
-                        .try_for_each(|item| walk(item, depth + 1, shape, values));
+                        .try_for_each(|item| walk(item, depth + 1, array))
                 }
-                _ => None,
-            };
-            match number {
-                Some(number) if depth == shape.len() => {
-                    values.push(number);
-                    Ok(())
-                }
-                Some(_) => Err(Error::invalid("a brush array must be rectangular")),
-                None => Err(Error::invalid(
+                Value::Number(n) => array.number(depth, n.as_f64().unwrap_or(f64::NAN)),
+                Value::Bool(b) => array.number(depth, f64::from(u8::from(*b))),
+                _ => Err(Error::invalid(
                     "a brush array holds numbers in nested lists",
                 )),
             }
         }
-        let (mut shape, mut values) = (Vec::new(), Vec::new());
-        walk(array, 0, &mut shape, &mut values)?;
-        BrushMask::from_shape(&shape, values, medical)
+        let mut nested = NestedArray::default();
+        walk(array, 0, &mut nested)?;
+        nested.finish(medical)
     }
 
     /// The mask for an array of `shape` with its values in row-major order, read as the
@@ -323,6 +347,7 @@ mod tests {
             (json!([1, [2]]), "rectangular"),
             (json!([[[1], 2]]), "rectangular"),
             (json!([["a"]]), "numbers"),
+            (json!([[[[1]]]]), "more than three"),
             (json!(7), "shape"),
             (json!([]), "shape"),
             (json!([[[1, 2, 3, 4, 5]]]), "Unsupported"),

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
+
 /// The official Ango Hub API host.
 pub const DEFAULT_HOST: &str = "https://imeritapi.ango.ai";
 
@@ -216,6 +218,30 @@ impl std::fmt::Debug for ClientOptions {
 }
 
 impl ClientOptions {
+    /// The options in a JSON object (camelCase keys; `null` for none), read so that no
+    /// error shows a value given: the key may be among them, or be what was passed
+    /// instead of the object.
+    pub fn from_value(value: Value) -> crate::Result<ClientOptions> {
+        let mut map = match value {
+            Value::Null => return Ok(ClientOptions::default()),
+            Value::Object(map) => map,
+            _ => {
+                return Err(crate::Error::invalid(
+                    "the client options must be an object",
+                ));
+            }
+        };
+        let api_key = match map.remove("apiKey") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(key)) => Some(key),
+            Some(_) => return Err(crate::Error::invalid("apiKey must be a string")),
+        };
+        let mut options: ClientOptions = serde_json::from_value(Value::Object(map))
+            .map_err(|e| crate::Error::invalid(format!("client options: {e}")))?;
+        options.api_key = api_key;
+        Ok(options)
+    }
+
     /// The settings these options change; a negative, fractional or non-finite count,
     /// or a bad timeout, is [`Error::InvalidArgument`](crate::Error::InvalidArgument).
     pub fn overrides(&self) -> crate::Result<SettingsOverrides> {
@@ -352,8 +378,26 @@ mod tests {
             serde_json::json!({"apikey": "k"}),
             serde_json::json!({"maxRetries": "2"}),
         ] {
-            assert!(serde_json::from_value::<ClientOptions>(bad).is_err());
+            assert!(ClientOptions::from_value(bad).is_err());
         }
+        // No error shows the key, whether misplaced or of the wrong type.
+        for bad in [
+            serde_json::json!("secret-key-1"),
+            serde_json::json!({"apiKey": 987654321}),
+            serde_json::json!({"apiKey": ["secret-key-1"]}),
+        ] {
+            let message = ClientOptions::from_value(bad).unwrap_err().to_string();
+            assert!(
+                !message.contains("secret-key-1") && !message.contains("987654321"),
+                "{message}"
+            );
+        }
+        let read = ClientOptions::from_value(serde_json::json!({"apiKey": "k", "maxRetries": 1}));
+        assert_eq!(read.unwrap().api_key.as_deref(), Some("k"));
+        assert_eq!(
+            ClientOptions::from_value(Value::Null).unwrap(),
+            ClientOptions::default()
+        );
         for bad in [
             ClientOptions {
                 max_retries: Some(-1.0),

@@ -191,16 +191,22 @@ impl<T: Send + 'static> Pending<T> {
                 }
             }
         }
-        let deadline = Instant::now() + slice;
+        // A slice too long to add to the clock waits for the result however long.
+        let deadline = Instant::now().checked_add(slice);
         loop {
             if let Some(result) = slot.take() {
                 return Some(result);
             }
-            let now = Instant::now();
-            if now >= deadline {
-                return None;
+            match deadline {
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return None;
+                    }
+                    std::thread::park_timeout(deadline - now);
+                }
+                None => std::thread::park(),
             }
-            std::thread::park_timeout(deadline - now);
         }
     }
 }

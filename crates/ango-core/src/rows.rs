@@ -161,32 +161,37 @@ impl RowBatches {
     /// Stops early and frees the source (the export's temporary file, the listing's
     /// prefetching threads); the batches are then finished.
     pub fn close(&mut self) {
-        drop(self.take_source());
-    }
-
-    /// Closes the batches (as [`RowBatches::close`]) but hands the source over, for the
-    /// caller to free where it likes: freeing a listing waits for its page fetches.
-    pub fn take_source(&mut self) -> Option<Box<dyn RowSource>> {
+        self.source = None;
         self.deferred = None;
-        self.source.take()
     }
 }
 
 /// [`RowBatches`] read ahead on a thread of their own, started by the first request:
-/// while the caller handles one batch, the next is read (a file, or pages). The caller
-/// waits for a batch in slices ([`ReadAhead::next_within`]), so that it can do other
-/// work between them (Python runs its signal handlers); a batch not collected stays
-/// queued for the next call, so an interrupted wait loses no row. Dropping it stops the
-/// reader after its current batch, which then frees the source.
+/// while the caller handles one batch, the next one (only) is read (a file, or pages).
+/// The caller waits for a batch in slices ([`ReadAhead::next_within`]), so that it can
+/// do other work between them (Python runs its signal handlers); a batch not collected
+/// stays with the reader for the next call, so an interrupted wait loses no row.
+/// Dropping it cancels its [`Cancel`]: the reader stops at its next checkpoint (between
+/// rows, or in a listing's page fetch when its client was bound to the token) and frees
+/// the source.
 pub struct ReadAhead {
     state: ReadAheadState,
     max: Option<usize>,
+    cancel: Cancel,
+    /// The process whose thread reads: a child made by `fork()` has no such thread.
+    pid: u32,
 }
 
 enum ReadAheadState {
     NotStarted(RowBatches),
     Reading(mpsc::Receiver<Result<Vec<Vec<u8>>>>),
     Finished,
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
 }
 
 impl std::fmt::Debug for ReadAhead {
@@ -201,11 +206,20 @@ impl std::fmt::Debug for ReadAhead {
 }
 
 impl ReadAhead {
-    /// Reads `batches` ahead, `max` rows per batch (the source's batch size when `None`).
-    pub fn new(batches: RowBatches, max: Option<usize>) -> Self {
+    /// Reads `source` ahead in batches of `max` rows (the source's batch size when
+    /// `None`), stopped by `cancel` (a fresh token when `None`), which dropping this
+    /// cancels.
+    pub fn new(
+        source: impl RowSource + 'static,
+        cancel: Option<Cancel>,
+        max: Option<usize>,
+    ) -> Self {
+        let cancel = cancel.unwrap_or_default();
         ReadAhead {
-            state: ReadAheadState::NotStarted(batches),
+            state: ReadAheadState::NotStarted(RowBatches::new(source, Some(cancel.clone()))),
             max,
+            cancel,
+            pid: std::process::id(),
         }
     }
 
@@ -226,6 +240,12 @@ impl ReadAhead {
         let ReadAheadState::Reading(receiver) = &self.state else {
             return Some(Ok(Vec::new()));
         };
+        if self.pid != std::process::id() {
+            self.state = ReadAheadState::Finished;
+            return Some(Err(Error::Internal(
+                "rows started in the parent process cannot be read after fork()".into(),
+            )));
+        }
         match receiver.recv_timeout(wait) {
             Ok(Ok(batch)) if batch.is_empty() => {
                 self.state = ReadAheadState::Finished;
@@ -247,12 +267,13 @@ impl ReadAhead {
         mut batches: RowBatches,
         max: Option<usize>,
     ) -> Result<mpsc::Receiver<Result<Vec<Vec<u8>>>>> {
-        // One batch queued and one being read: reading stays at most two ahead.
-        let (sender, receiver) = mpsc::sync_channel(1);
+        // A rendezvous: the reader holds one batch until it is taken, so it reads at
+        // most one batch ahead of the caller.
+        let (sender, receiver) = mpsc::sync_channel(0);
         std::thread::Builder::new()
             .name("ango-rows".into())
             .spawn(move || {
-                let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     loop {
                         let batch = batches.next_batch(max);
                         let over = matches!(&batch, Ok(rows) if rows.is_empty());
@@ -262,7 +283,6 @@ impl ReadAhead {
                         }
                     }
                 }));
-                drop(read);
             })
             .map_err(|e| Error::io("starting a thread to read rows", e))?;
         Ok(receiver)
@@ -399,22 +419,21 @@ mod tests {
 
     #[test]
     fn read_ahead_delivers_every_row_in_order_then_ends() {
-        let batches = RowBatches::new(numbers(1000, None), None);
-        let (rows, failure) = drain(ReadAhead::new(batches, Some(7)));
+        let (rows, failure) = drain(ReadAhead::new(numbers(1000, None), None, Some(7)));
         assert!(failure.is_none());
         assert_eq!(rows, (0..1000).map(|n| n.to_string()).collect::<Vec<_>>());
     }
 
     #[test]
     fn read_ahead_delivers_the_rows_before_a_failure_then_the_failure() {
-        let batches = RowBatches::new(numbers(10, Some(5)), None);
-        let (rows, failure) = drain(ReadAhead::new(batches, Some(3)));
+        let (rows, failure) = drain(ReadAhead::new(numbers(10, Some(5)), None, Some(3)));
         assert_eq!(rows, ["0", "1", "2", "3", "4"]);
         assert!(matches!(failure, Some(Error::Internal(_))));
     }
 
     /// Rows that become available only when the test says so.
-    struct Gated(mpsc::Receiver<u32>);
+    /// Rows that become available only when the test says so; tells when it is freed.
+    struct Gated(mpsc::Receiver<u32>, mpsc::Sender<()>);
 
     impl RowSource for Gated {
         fn next_row(&mut self) -> Option<Result<Vec<u8>>> {
@@ -422,10 +441,17 @@ mod tests {
         }
     }
 
+    impl Drop for Gated {
+        fn drop(&mut self) {
+            let _ = self.1.send(());
+        }
+    }
+
     #[test]
     fn a_wait_that_times_out_loses_no_row_and_dropping_stops_the_reader() {
         let (gate, rows) = mpsc::channel();
-        let mut ahead = ReadAhead::new(RowBatches::new(Gated(rows), None), Some(1));
+        let (freed, source_freed) = mpsc::channel();
+        let mut ahead = ReadAhead::new(Gated(rows, freed), None, Some(1));
         assert!(ahead.next_within(Duration::from_millis(20)).is_none());
         gate.send(7).unwrap();
         let batch = loop {
@@ -434,9 +460,27 @@ mod tests {
             }
         };
         assert_eq!(texts(batch), ["7"]);
-        // Dropped while the reader waits: it stops once its send fails.
+        // The reader reads one batch ahead and holds it: dropped now, it is cancelled,
+        // its hand-over fails, and it frees the source.
+        gate.send(8).unwrap();
         drop(ahead);
-        let _ = gate.send(8);
+        let _ = gate.send(9);
+        assert!(source_freed.recv_timeout(Duration::from_secs(10)).is_ok());
+    }
+
+    #[test]
+    fn dropping_cancels_a_reader_in_the_middle_of_a_batch() {
+        let (gate, rows) = mpsc::channel();
+        let (freed, source_freed) = mpsc::channel();
+        let mut ahead = ReadAhead::new(Gated(rows, freed), None, Some(100));
+        gate.send(1).unwrap();
+        // Started; its batch waits for more rows (the gate stays open).
+        assert!(ahead.next_within(Duration::from_millis(20)).is_none());
+        drop(ahead);
+        // The next row reaches a cancelled reader, which stops instead of waiting for
+        // the rest of its batch.
+        let _ = gate.send(2);
+        assert!(source_freed.recv_timeout(Duration::from_secs(10)).is_ok());
         drop(gate);
     }
 
@@ -448,7 +492,7 @@ mod tests {
                 panic!("boom")
             }
         }
-        let (rows, failure) = drain(ReadAhead::new(RowBatches::new(Panics, None), None));
+        let (rows, failure) = drain(ReadAhead::new(Panics, None, None));
         assert!(rows.is_empty());
         assert!(matches!(failure, Some(Error::Internal(_))));
     }

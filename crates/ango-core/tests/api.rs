@@ -1004,6 +1004,7 @@ fn listings_by_name_yield_what_the_iterators_do() {
     // snake_case and camelCase keys; page/limit are ignored as by `iter_tasks`.
     for options in [
         json!({"include_answer": true, "page_size": 50, "page": 3, "status": null}),
+        json!({"includeAnswer": true, "page_size": 50, "pageSize": null}),
         json!({"includeAnswer": true, "pageSize": 50}),
     ] {
         assert_eq!(listed(&client, "tasks", Some(&project), options), direct);
@@ -1051,6 +1052,7 @@ fn bad_listing_options_fail_before_any_request() {
             json!({"page_size": 5, "pageSize": 6}),
             "twice",
         ),
+        ("tasks", Some("p1"), json!({"page_size": "5"}), "page_size"),
         (
             "assets",
             Some("p1"),
@@ -1129,4 +1131,92 @@ fn model_helpers_by_name() {
         Err(Error::InvalidArgument(message)) => assert!(message.contains("no_such_helper")),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn every_export_target_gives_what_its_direct_method_gives() {
+    use ango_core::export::{ExportOutput, ExportTarget};
+    use ango_emulator::{Emulator, EmulatorConfig};
+    let emulator = Emulator::start(EmulatorConfig::default()).unwrap();
+    let client = ango_core::Client::new(emulator.api_key(), emulator.url()).unwrap();
+    let project = emulator.seed_project_with("export", 5, 1, true);
+    let json = ExportOptions::default();
+    let ndjson: ExportOptions = serde_json::from_value(json!({"export_format": "ndjson"})).unwrap();
+    let v3 = |path, count_rows| ExportTarget::V3 { path, count_rows };
+
+    match client
+        .export_output(&project, &json, v3(None, false))
+        .unwrap()
+    {
+        ExportOutput::Document(bytes) => {
+            let rows: Vec<Value> = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(rows.len(), 5);
+        }
+        other => panic!("{other:?}"),
+    }
+    match client
+        .export_output(&project, &ndjson, v3(None, true))
+        .unwrap()
+    {
+        ExportOutput::Rows(rows, count) => {
+            assert_eq!(count, Some(5));
+            assert_eq!(rows.count(), 5);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Rows in either format, never counted.
+    for options in [&json, &ndjson] {
+        match client
+            .export_output(&project, options, ExportTarget::Rows)
+            .unwrap()
+        {
+            ExportOutput::Rows(rows, None) => assert_eq!(rows.count(), 5),
+            other => panic!("{other:?}"),
+        }
+    }
+    match client
+        .export_output(&project, &json, ExportTarget::Url)
+        .unwrap()
+    {
+        ExportOutput::Url(url) => assert!(url.starts_with("http")),
+        other => panic!("{other:?}"),
+    }
+    let dir = TempDir::new();
+    let path = dir.join("export.zip");
+    match client
+        .export_output(&project, &json, v3(Some(&path), true))
+        .unwrap()
+    {
+        ExportOutput::Saved(size) => assert_eq!(std::fs::metadata(&path).unwrap().len(), size),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_client_from_options_takes_what_is_given_and_the_environment_for_the_rest() {
+    use ango_core::ClientOptions;
+    let server = hub();
+    let options = ClientOptions::from_value(json!({
+        "apiKey": "key-1", "host": server.url, "userAgent": "tests/1", "maxRetries": 0,
+        "timeoutMs": 1500,
+    }))
+    .unwrap();
+    let client = ango_core::Client::from_options(&options).unwrap();
+    assert_eq!(client.host(), server.url.trim_end_matches('/'));
+    assert_eq!(client.settings().retry.max_retries, 0);
+    assert_eq!(
+        client.settings().request_timeout,
+        Some(std::time::Duration::from_millis(1500))
+    );
+    client.raw().get_project("p1").unwrap();
+    let sent = server.last();
+    assert_eq!(sent.header("apikey"), Some("key-1"));
+    assert_eq!(sent.header("user-agent"), Some("tests/1"));
+    // A bad setting fails before any client is made.
+    let bad =
+        ClientOptions::from_value(json!({"apiKey": "k", "host": server.url, "concurrency": 0.5}));
+    assert!(matches!(
+        ango_core::Client::from_options(&bad.unwrap()),
+        Err(Error::InvalidArgument(_))
+    ));
 }

@@ -34,8 +34,8 @@ struct Entry<V, const N: usize> {
     credit: u8,
 }
 
-/// A direct-mapped cache of values by the bytes of a string of at most `N` bytes
-/// ([`CACHE_SLOTS`] slots).
+/// A cache of values by the bytes of a string of at most `N` bytes ([`CACHE_SLOTS`]
+/// entries, in buckets of two picked by the string's hash).
 #[derive(Debug)]
 pub struct StrCache<V, const N: usize> {
     slots: Box<[Option<Entry<V, N>>]>,
