@@ -70,7 +70,7 @@ export declare class AngoError extends Error {
 /** Rows read lazily in batches on the thread pool: `for await (const row of rows)`. */
 export declare class RowStream<T = any> implements AsyncIterable<T> {
   private constructor()
-  /** Up to `max` next rows (default: 256 export rows, 1024 listing items); `[]` once over. */
+  /** Up to `max` next rows (default 256); `[]` once the stream is over. */
   nextBatch(max?: number): Promise<T[]>
   /** Stops the stream early and frees what it holds. */
   close(): void

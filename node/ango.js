@@ -380,7 +380,7 @@ function wrapMethods(proto, isAsync) {
 
 wrapMethods(native.RowStream.prototype, (name) => name === 'nextBatch')
 const nextBatchText = native.RowStream.prototype.nextBatch
-/** Up to `max` next rows (default: 256 export rows, 1024 listing items); `[]` once over. */
+/** Up to `max` next rows (default 256); `[]` once the stream is over. */
 native.RowStream.prototype.nextBatch = function (max) {
   return nextBatchText.call(this, max).then(fromJson)
 }

@@ -32,8 +32,8 @@ impl RowStream {
 
 #[napi]
 impl RowStream {
-    /// Up to `max` next rows (default: the source's batch size, 256 export rows or 1024
-    /// listing items) as the JSON text of an array; `[]` means the stream is over. Rejects with the core's error if fetching or decoding fails.
+    /// Up to `max` next rows (default 256) as the JSON text of an array; `[]` means
+    /// the stream is over. Rejects with the core's error if fetching or decoding fails.
     #[napi(catch_unwind, ts_return_type = "Promise<string>")]
     pub fn next_batch(&self, max: Option<u32>) -> AsyncTask<Call<String>> {
         let (batches, closed) = (Arc::clone(&self.batches), Arc::clone(&self.closed));
@@ -42,7 +42,7 @@ impl RowStream {
             if closed.load(Ordering::SeqCst) {
                 batches.close();
             }
-            let batch = batches.next_batch_text(max.map(|n| n as usize));
+            let batch = batches.next_batch_text(Some(max.map_or(256, |n| n as usize)));
             if closed.load(Ordering::SeqCst) {
                 // `close()` found this batch running and left the freeing to it.
                 batches.close();
