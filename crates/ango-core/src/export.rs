@@ -25,6 +25,7 @@ use crate::client::{Client, Raw};
 use crate::error::{Error, Result};
 use crate::http::get_external;
 use crate::models::{ExportFormat, ExportOptions};
+use crate::pyjson::truthy;
 
 /// Safety limits applied while reading an export archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1169,18 +1170,6 @@ pub struct ResolvedExport {
     pub deprecated: Vec<String>,
     /// Older `filters` keys the export API does not support, ignored: a warning each.
     pub ignored: Vec<String>,
-}
-
-/// Whether a Python argument counts as given (`if value:`).
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null | Value::Bool(false) => false,
-        Value::String(s) => !s.is_empty(),
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(map) => !map.is_empty(),
-        Value::Number(n) => n.as_f64() != Some(0.0),
-        Value::Bool(true) => true,
-    }
 }
 
 impl ExportArgs {

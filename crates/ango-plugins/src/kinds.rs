@@ -62,16 +62,9 @@ fn session_map(data: &Map<String, Value>) -> Map<String, Value> {
     map
 }
 
-/// Python's truthiness of a JSON value.
+/// Python's truthiness of a JSON value; an absent one is false.
 fn truthy(value: Option<&Value>) -> bool {
-    match value {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64().is_some_and(|f| f != 0.0),
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(Value::Object(o)) => !o.is_empty(),
-    }
+    value.is_some_and(ango_core::pyjson::truthy)
 }
 
 fn text(data: &Map<String, Value>, key: &str) -> Option<String> {

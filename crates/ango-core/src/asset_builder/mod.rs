@@ -215,7 +215,7 @@ impl AssetBuilderInput {
                 let exported = data_config
                     .get(column)
                     .and_then(|c| c.get("includeInExport"))
-                    .is_some_and(truthy);
+                    .is_some_and(crate::pyjson::truthy);
                 if exported {
                     context.insert(
                         column.clone(),
@@ -319,18 +319,6 @@ fn cell_text(value: &Value) -> String {
     }
 }
 
-/// Python truthiness of a JSON value.
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
 /// Classification types whose answer is a list of options.
 const MULTI_SELECTION: &[&str] = &["checkbox", "multi-dropdown", "rank"];
 
@@ -351,7 +339,7 @@ fn pre_label_answers(row: &Map<String, Value>, config: &Map<String, Value>) -> R
             .get("tool")
             .and_then(Value::as_str)
             .is_some_and(|t| MULTI_SELECTION.contains(&t));
-        let multiple = cla.get("multiple").is_some_and(truthy);
+        let multiple = cla.get("multiple").is_some_and(crate::pyjson::truthy);
         let answer = |a: Value| json!({ "title": title, "schemaId": schema_id, "answer": a });
         if multiple && !multi_selection {
             // One instance per value.

@@ -16,6 +16,7 @@ pub use cache::StrCache;
 pub use loads::{MAX_DEPTH, Parser, TreeBuilder, parse};
 
 use serde::Serialize;
+use serde_json::Value;
 use serde_json::ser::{Formatter, Serializer};
 use std::io::{self, Write};
 
@@ -75,6 +76,19 @@ impl Formatter for PythonFormatter {
             start = index + ch.len_utf8();
         }
         writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+/// Python's truthiness of a JSON value (`if value:`): `null`, `false`, `0`, and empty
+/// text, lists and objects are false.
+pub fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
     }
 }
 
