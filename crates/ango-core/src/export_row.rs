@@ -29,15 +29,6 @@ use crate::error::{Error, Result};
 /// An `[x, y]` pair, in pixels from the top-left corner of the image.
 pub type Point = [f64; 2];
 
-/// Reads `null` (or a missing field, with `#[serde(default)]`) as the type's default.
-fn null_as_default<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
-}
-
 /// Reads a number, a numeric string or `null` as an optional `f64`.
 fn lenient_f64<'de, D: Deserializer<'de>>(
     deserializer: D,
@@ -64,12 +55,12 @@ pub struct ExportRow {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asset_id: Option<String>,
     /// Metadata of the file: `width`/`height` for images and videos, more for videos.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "crate::models::null_default")]
     pub metadata: AssetMetadata,
     /// Names of the batches the asset belongs to.
     #[serde(
         default,
-        deserialize_with = "null_as_default",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub batches: Vec<String>,
@@ -79,7 +70,7 @@ pub struct ExportRow {
     /// The tasks of an older export row (one per labeler).
     #[serde(
         default,
-        deserialize_with = "null_as_default",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub tasks: Vec<ExportTask>,
@@ -237,13 +228,17 @@ pub struct ExportTask {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_skipped: Option<bool>,
     /// The objects drawn on the asset (`objects` in the older format).
-    #[serde(default, alias = "objects", deserialize_with = "null_as_default")]
+    #[serde(
+        default,
+        alias = "objects",
+        deserialize_with = "crate::models::null_default"
+    )]
     pub tools: Vec<ExportObject>,
     /// The answers to global classifications.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "crate::models::null_default")]
     pub classifications: Vec<ExportClassification>,
     /// The relations between objects.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "crate::models::null_default")]
     pub relations: Vec<ExportRelation>,
     /// Every other field (`stageHistory`, `brushDataUrl`, `totalDuration`, `review`, ...).
     #[serde(flatten)]
@@ -270,7 +265,7 @@ pub struct ExportObject {
     /// Nested classifications answered on the object.
     #[serde(
         default,
-        deserialize_with = "null_as_default",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub classifications: Vec<ExportClassification>,
@@ -437,7 +432,7 @@ pub struct RotatedBoundingBox {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Segmentation {
     /// The zones (empty when the export left out segmentation points).
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "crate::models::null_default")]
     pub zones: Vec<Zone>,
     /// Any other field.
     #[serde(flatten)]
@@ -449,10 +444,10 @@ pub struct Segmentation {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Zone {
     /// The outer boundary.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "crate::models::null_default")]
     pub region: Vec<Point>,
     /// Holes cut out of the region.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "crate::models::null_default")]
     pub holes: Vec<Vec<Point>>,
 }
 
@@ -480,7 +475,7 @@ pub struct ExportClassification {
     /// Nested classifications.
     #[serde(
         default,
-        deserialize_with = "null_as_default",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub classifications: Vec<ExportClassification>,

@@ -68,7 +68,7 @@ pub struct UploadOptions {
     /// Put the new assets into these batches (names or ids; checked before any upload).
     pub batches: Option<Vec<String>>,
     /// Task priority of the new assets.
-    #[serde(deserialize_with = "crate::upload::null_as_zero")]
+    #[serde(deserialize_with = "crate::models::null_default")]
     pub priority: i64,
     /// Where progress goes (default: from the client's progress setting).
     #[serde(deserialize_with = "progress_flag")]
@@ -88,11 +88,6 @@ fn progress_flag<'de, D: serde::Deserializer<'de>>(
             false => crate::ProgressMode::Off,
         })
     }))
-}
-
-/// A priority given as `null` is the default, 0.
-fn null_as_zero<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
-    Ok(<Option<i64> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or(0))
 }
 
 /// The object form of a file argument.

@@ -36,19 +36,10 @@ pub use project::{Batch, LabelCategory, LabelSet, Project, WorkflowStage};
 pub use task::{Asset, AssetTask, StageHistoryEntry, Task, TaskAnswer};
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-
-/// Reads `null` (or, with `#[serde(default)]`, a missing field) as the type's default.
-pub(crate) fn nullable<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
-}
 
 /// A reply of the API: its `status` (`"success"`) and its `data`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -63,7 +54,7 @@ pub struct ApiDocument<T> {
     #[serde(default)]
     pub status: String,
     /// What the reply carries.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::models::null_default")]
     pub data: T,
     /// Any other top-level field.
     #[serde(flatten)]
@@ -109,7 +100,7 @@ macro_rules! data_type {
         pub struct $name {
             $(
                 $(#[$fmeta])*
-                #[serde(rename = $wire, default, deserialize_with = "nullable")]
+                #[serde(rename = $wire, default, deserialize_with = "crate::models::null_default")]
                 pub $field: $ty,
             )*
             /// Every other field of `data`.

@@ -3,8 +3,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::nullable;
-
 /// An issue raised on a task.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -43,7 +41,7 @@ pub struct Issue {
     /// The comments on the issue.
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub comments: Vec<Value>,
@@ -97,7 +95,7 @@ pub struct Invite {
     /// Projects the invitee joins, with roles.
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub project_assignments: Vec<Value>,

@@ -3,8 +3,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::nullable;
-
 /// A project, as `get_project` and `list_projects` return it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -34,21 +32,21 @@ pub struct Project {
     /// The workflow, one entry per stage.
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub stages: Vec<WorkflowStage>,
     /// The project's members and their roles, as the server lists them.
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub assigned_to: Vec<Value>,
     /// The project's batches.
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub batches: Vec<Batch>,
@@ -64,7 +62,7 @@ pub struct Project {
     /// The project's asset-builder templates.
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub asset_builder_templates: Vec<Value>,
@@ -109,13 +107,13 @@ impl Project {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LabelSet {
     /// The tools (bounding box, polygon, ...).
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::models::null_default")]
     pub tools: Vec<LabelCategory>,
     /// The global classifications.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::models::null_default")]
     pub classifications: Vec<LabelCategory>,
     /// The relations.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::models::null_default")]
     pub relations: Vec<LabelCategory>,
     /// Any other field.
     #[serde(flatten)]
@@ -172,14 +170,14 @@ pub struct LabelCategory {
     /// The choices of a classification (`{value, schemaId}` objects).
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub options: Vec<Value>,
     /// Classifications nested under this category.
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub classifications: Vec<LabelCategory>,
@@ -205,7 +203,7 @@ pub struct WorkflowStage {
     /// The ids of the stages tasks go to next.
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub next: Vec<String>,

@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::nullable;
 use crate::export_row::{ExportClassification, ExportObject, ExportRelation};
 
 /// A labeling task, as `get_task`, `get_tasks` and `iter_tasks` return it.
@@ -32,7 +31,7 @@ pub struct Task {
     /// The ids of the batches the asset belongs to.
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub batches: Vec<String>,
@@ -122,13 +121,13 @@ fn reference_id(reference: &Value) -> Option<&str> {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TaskAnswer {
     /// The objects drawn on the asset.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::models::null_default")]
     pub tools: Vec<ExportObject>,
     /// The answers to global classifications.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::models::null_default")]
     pub classifications: Vec<ExportClassification>,
     /// The relations between objects.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::models::null_default")]
     pub relations: Vec<ExportRelation>,
     /// Any other field.
     #[serde(flatten)]
@@ -161,14 +160,14 @@ pub struct Asset {
     /// The ids of the batches the asset belongs to.
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub batches: Vec<String>,
     /// The attachments (`{type, value}` objects).
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub attachments: Vec<Value>,
@@ -178,7 +177,7 @@ pub struct Asset {
     /// The asset's labeling tasks.
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub label_tasks: Vec<AssetTask>,
@@ -210,7 +209,7 @@ pub struct AssetTask {
     /// The stages the task went through.
     #[serde(
         default,
-        deserialize_with = "nullable",
+        deserialize_with = "crate::models::null_default",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub stage_history: Vec<StageHistoryEntry>,
