@@ -350,17 +350,24 @@ impl ExportArchive {
 
     /// Counts the rows: non-empty lines of NDJSON (as the official SDK counts them).
     pub fn count_lines(&self) -> Result<u64> {
+        // Read through the buffer, never a whole line: a line may be as long as the entry.
         let mut reader = open_entry(&self.file, &self.entry);
-        let mut count = 0;
-        let mut line = Vec::new();
+        let (mut count, mut blank_so_far) = (0, true);
         loop {
-            line.clear();
-            if reader.read_until(b'\n', &mut line).map_err(archive_error)? == 0 {
-                return Ok(count);
+            let chunk = reader.fill_buf().map_err(archive_error)?;
+            if chunk.is_empty() {
+                return Ok(count + u64::from(!blank_so_far));
             }
-            if line.iter().any(|b| !b.is_ascii_whitespace()) {
-                count += 1;
+            for &byte in chunk {
+                if byte == b'\n' {
+                    count += u64::from(!blank_so_far);
+                    blank_so_far = true;
+                } else if !byte.is_ascii_whitespace() {
+                    blank_so_far = false;
+                }
             }
+            let read = chunk.len();
+            reader.consume(read);
         }
     }
 
@@ -1177,10 +1184,7 @@ impl ExportArgs {
     /// together with the older filters, or older filters that are not what they should
     /// be, are [`Error::InvalidArgument`].
     pub fn resolve(mut self) -> Result<ResolvedExport> {
-        let legacy = |value: &Value, name: &str| -> Result<LegacyExportArgs> {
-            serde_json::from_value(value.clone())
-                .map_err(|e| Error::invalid(format!("{name}: {e}")))
-        };
+        use std::mem::take;
         let mut deprecated = Vec::new();
         let older = if self.method.as_deref() == Some("export") {
             let positional = !(self.options.is_object() || self.options.is_null())
@@ -1207,9 +1211,11 @@ impl ExportArgs {
                 &self.updated_at,
                 &self.batches,
             ];
-            given.iter().any(|v| truthy(v)).then(
-                || serde_json::json!({"batches": self.batches, "updated_at": self.updated_at}),
-            )
+            let given = given.iter().any(|v| truthy(v));
+            given.then(|| {
+                serde_json::json!({"batches": take(&mut self.batches),
+                                   "updated_at": take(&mut self.updated_at)})
+            })
         } else {
             if self.options.is_array() && self.batches.is_null() {
                 self.batches = std::mem::take(&mut self.options);
@@ -1228,9 +1234,11 @@ impl ExportArgs {
                 &self.export_type,
                 &self.filters,
             ];
-            given.iter().any(|v| !v.is_null()).then(|| {
-                serde_json::json!({"batches": self.batches, "stage": self.stage, "format": self.format,
-                                   "type": self.export_type, "filters": self.filters})
+            let given = given.iter().any(|v| !v.is_null());
+            given.then(|| {
+                serde_json::json!({"batches": take(&mut self.batches), "stage": take(&mut self.stage),
+                                   "format": take(&mut self.format), "type": take(&mut self.export_type),
+                                   "filters": take(&mut self.filters)})
             })
         };
         let (options, ignored_filters) = match older {
@@ -1240,7 +1248,9 @@ impl ExportArgs {
                      filters, updated_at), not both",
                 ));
             }
-            Some(older) => legacy(&older, "the older export arguments")?.options()?,
+            Some(older) => serde_json::from_value::<LegacyExportArgs>(older)
+                .map_err(|e| Error::invalid(format!("the older export arguments: {e}")))?
+                .options()?,
             None if self.options.is_null() => (ExportOptions::default(), Vec::new()),
             None => (
                 serde_json::from_value(self.options)

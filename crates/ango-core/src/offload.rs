@@ -191,7 +191,8 @@ impl<T: Send + 'static> Pending<T> {
                 }
             }
         }
-        // A slice too long to add to the clock waits for the result however long.
+        // A slice too long to add to the clock waits for the result however long (in
+        // parks of at most a second: only the starting thread is woken by the result).
         let deadline = Instant::now().checked_add(slice);
         loop {
             if let Some(result) = slot.take() {
@@ -205,7 +206,7 @@ impl<T: Send + 'static> Pending<T> {
                     }
                     std::thread::park_timeout(deadline - now);
                 }
-                None => std::thread::park(),
+                None => std::thread::park_timeout(Duration::from_secs(1)),
             }
         }
     }

@@ -119,8 +119,8 @@ impl RowBatches {
             if !rows.is_empty() && !source.ready() {
                 break;
             }
-            let next = match &self.cancel {
-                Some(cancel) if cancel.is_cancelled() => Some(Err(Error::Cancelled)),
+            let next = match self.cancel.as_ref().map(Cancel::check) {
+                Some(Err(cancelled)) => Some(Err(cancelled)),
                 _ => source.next_row(),
             };
             match next {
@@ -431,7 +431,6 @@ mod tests {
         assert!(matches!(failure, Some(Error::Internal(_))));
     }
 
-    /// Rows that become available only when the test says so.
     /// Rows that become available only when the test says so; tells when it is freed.
     struct Gated(mpsc::Receiver<u32>, mpsc::Sender<()>);
 
