@@ -28,7 +28,7 @@ use pyo3::prelude::*;
 use crate::errors::to_pyerr;
 
 /// How often a waiting main thread runs Python's signal handlers.
-const SLICE: Duration = Duration::from_millis(100);
+pub(crate) const SLICE: Duration = Duration::from_millis(100);
 
 /// The Python identifier of the interpreter's main thread, recorded on first use.
 static MAIN_THREAD: OnceLock<c_ulong> = OnceLock::new();

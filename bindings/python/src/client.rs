@@ -9,11 +9,12 @@ use ango_core as core;
 use ango_core::export::{ExportOutput, ExportTarget};
 use pyo3::prelude::*;
 use serde_json::Value;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::path::Path;
 
 use crate::convert::{from_py, to_py};
 use crate::decode::{Decoded, decode_shared};
-use crate::errors::to_pyerr;
+use crate::errors::{IntoPyResult, to_pyerr};
 use crate::{blocking, iter, models};
 
 /// A blocking Ango Hub client (the core's `ango_core::Client`).
@@ -42,16 +43,16 @@ pub(crate) fn decode_document(py: Python<'_>, bytes: Vec<u8>) -> PyResult<Py<PyA
     } else {
         None
     };
-    let decoded = decode_shared(py, &bytes);
+    // The collector is switched back on even if the decode panics.
+    let decoded = catch_unwind(AssertUnwindSafe(|| decode_shared(py, &bytes)));
     if let Some(gc) = paused {
         gc.call_method0("enable")?;
     }
-    match decoded {
+    match decoded.unwrap_or_else(|panic| resume_unwind(panic)) {
         Decoded::Value(value) => Ok(value.unbind()),
-        Decoded::Fallback => match core::Reply::Document(bytes).into_value() {
-            Ok(value) => Ok(to_py(py, &value)?.unbind()),
-            Err(e) => Err(to_pyerr(py, e)),
-        },
+        Decoded::Fallback => {
+            Ok(to_py(py, &core::Reply::Document(bytes).into_value().py_err(py)?)?.unbind())
+        }
     }
 }
 
@@ -115,15 +116,13 @@ impl Client {
         concurrency: Option<usize>,
         progress: Option<bool>,
     ) -> PyResult<Self> {
-        blocking::shield(|| {
-            let inner = blocking::guard(py, || {
-                let overrides = options(timeout, max_retries, concurrency, progress).overrides()?;
-                Ok(self.inner.with_overrides(&overrides))
-            })?;
-            Ok(Client {
-                inner,
-                api_key: std::sync::Arc::clone(&self.api_key),
-            })
+        let inner = blocking::guard(py, || {
+            let overrides = options(timeout, max_retries, concurrency, progress).overrides()?;
+            Ok(self.inner.with_overrides(&overrides))
+        })?;
+        Ok(Client {
+            inner,
+            api_key: std::sync::Arc::clone(&self.api_key),
         })
     }
 
@@ -200,7 +199,7 @@ impl Client {
     ) -> PyResult<Py<PyAny>> {
         blocking::shield(|| {
             let args: core::export::ExportArgs = models::model(args)?;
-            let resolved = args.resolve().map_err(|e| to_pyerr(py, e))?;
+            let resolved = args.resolve().py_err(py)?;
             let deprecation = py.get_type::<pyo3::exceptions::PyDeprecationWarning>();
             let ignored = py.get_type::<pyo3::exceptions::PyUserWarning>();
             let warnings = resolved.deprecated.iter().map(|m| (&deprecation, m));
@@ -264,10 +263,10 @@ impl Client {
             // The core's serialized report, and the registration call's error as the
             // exception it would raise (with its status and body).
             let shape = serde_json::to_value(&report)
-                .map_err(|e| crate::errors::to_pyerr(py, core::Error::Internal(e.to_string())))?;
+                .map_err(|e| to_pyerr(py, core::Error::Internal(e.to_string())))?;
             let error = report
                 .registration_error
-                .map(|e| crate::errors::to_pyerr(py, e).into_value(py));
+                .map(|e| to_pyerr(py, e).into_value(py));
             Ok((to_py(py, &shape)?, error)
                 .into_pyobject(py)?
                 .into_any()
@@ -308,7 +307,9 @@ fn progress_callback(
     let callback: Py<PyAny> = progress.filter(|p| p.is_callable())?.clone().unbind();
     Some(std::sync::Arc::new(core::progress::FnProgress::new(
         move |done, total| {
-            Python::attach(|py| {
+            // Not once the interpreter is shutting down (an upload abandoned by Ctrl-C
+            // runs on until its next checkpoint).
+            Python::try_attach(|py| {
                 if let Err(error) = callback.call1(py, (done, total)) {
                     // A failing callback must not abort the upload; Python reports it.
                     error.write_unraisable(py, Some(callback.bind(py)));

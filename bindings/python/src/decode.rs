@@ -12,6 +12,8 @@
 //! is the interpreter's own).
 
 use ango_core::pyjson::{Parser, StrCache, TreeBuilder};
+use std::sync::Mutex;
+
 use pyo3::ffi;
 use pyo3::prelude::*;
 
@@ -78,12 +80,22 @@ impl Decoder {
 
 /// The decoder of API replies, shared by every call: its caches are sizeable (a fresh
 /// one per reply would cost more than the decoding) and the keys of replies repeat.
-static SHARED: std::sync::Mutex<Option<Decoder>> = std::sync::Mutex::new(None);
+static SHARED: Mutex<Option<Decoder>> = Mutex::new(None);
 
-/// Decodes `text` with the shared decoder (the GIL serialises its users; one that finds
-/// it busy, say from a finaliser run in the middle of a decode, uses a fresh one).
+/// Decodes `text` with the shared decoder.
 pub fn decode_shared<'py>(py: Python<'py>, text: &[u8]) -> Decoded<'py> {
-    match SHARED.try_lock() {
+    decode_with(&SHARED, py, text)
+}
+
+/// Decodes `text` with the decoder in `slot` (made on first use). The GIL serialises its
+/// users; one that finds it busy, say from a finaliser run in the middle of a decode,
+/// uses a fresh one.
+pub fn decode_with<'py>(
+    slot: &Mutex<Option<Decoder>>,
+    py: Python<'py>,
+    text: &[u8],
+) -> Decoded<'py> {
+    match slot.try_lock() {
         Ok(mut guard) => guard.get_or_insert_with(Decoder::new).decode(py, text),
         Err(_) => Decoder::new().decode(py, text),
     }

@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyIterator, PyString};
 
 use crate::convert::{from_py, to_py};
-use crate::errors::to_pyerr;
+use crate::errors::IntoPyResult;
 use crate::{blocking, client};
 
 /// Export rows from a Python iterable, pulled one at a time (the GIL taken for each)
@@ -106,7 +106,7 @@ fn formats_call(
         if let Some(err) = error.lock().unwrap_or_else(|e| e.into_inner()).take() {
             return Err(err);
         }
-        let done = result.map_err(|e| to_pyerr(py, e))?;
+        let done = result.py_err(py)?;
         Ok(to_py(py, &done)?.unbind())
     })
 }

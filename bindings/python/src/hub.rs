@@ -24,24 +24,28 @@ impl LocalHub {
     #[new]
     #[pyo3(signature = (**options))]
     fn new(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let options = match options {
-            Some(options) => crate::convert::from_py(options.as_any())?,
-            None => serde_json::Value::Null,
-        };
-        let config = EmulatorConfig::from_options(&options)
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let emulator = py
-            .detach(|| Emulator::start(config))
-            .map_err(|e| PyOSError::new_err(format!("could not start the emulator: {e}")))?;
-        Ok(LocalHub {
-            emulator: Arc::new(emulator),
+        crate::blocking::shield(|| {
+            let options = match options {
+                Some(options) => crate::convert::from_py(options.as_any())?,
+                None => serde_json::Value::Null,
+            };
+            let config = EmulatorConfig::from_options(&options)
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            let emulator = py
+                .detach(|| Emulator::start(config))
+                .map_err(|e| PyOSError::new_err(format!("could not start the emulator: {e}")))?;
+            Ok(LocalHub {
+                emulator: Arc::new(emulator),
+            })
         })
     }
 
     /// The emulator's control table (`ango_emulator::control::methods_json`).
     #[staticmethod]
     fn methods(py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(crate::convert::to_py(py, &control::methods_json())?.unbind())
+        crate::blocking::shield(
+            || Ok(crate::convert::to_py(py, &control::methods_json())?.unbind()),
+        )
     }
 
     /// Runs control method `name` with `args` (a dict keyed by parameter names), without
@@ -75,7 +79,7 @@ impl LocalHub {
     }
 
     /// Stops the server and frees the port (idempotent); ends the waits in progress.
-    fn stop(&self, py: Python<'_>) {
-        py.detach(|| self.emulator.shutdown());
+    fn stop(&self, py: Python<'_>) -> PyResult<()> {
+        crate::blocking::shield(|| Ok(py.detach(|| self.emulator.shutdown())))
     }
 }

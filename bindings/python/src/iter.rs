@@ -6,18 +6,14 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use ango_core::rows::{ReadAhead, RowSource};
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
 
 use crate::blocking;
-use crate::decode::Decoder;
+use crate::decode::{self, Decoder};
 use crate::errors::to_pyerr;
-
-/// How long a wait for a batch lasts before the signal handlers run.
-const SLICE: Duration = Duration::from_millis(100);
 
 /// An iterator of JSON rows (dicts), fetched or read lazily.
 #[pyclass(module = "imerit_ango._native", name = "Rows", frozen)]
@@ -55,7 +51,7 @@ impl Rows {
         loop {
             let next = py.detach(|| {
                 let mut batches = self.batches.lock().unwrap_or_else(|e| e.into_inner());
-                let next = batches.as_mut()?.next_within(SLICE);
+                let next = batches.as_mut()?.next_within(blocking::SLICE);
                 // Closed meanwhile (from another thread): nothing more is handed out.
                 if self.closed.load(Ordering::SeqCst) {
                     *batches = None;
@@ -89,12 +85,7 @@ impl Rows {
     /// One row as Python objects: the fast decoder, or `json.loads` for what it leaves
     /// (so a malformed row raises the interpreter's own `JSONDecodeError`).
     fn decode(&self, py: Python<'_>, text: &[u8]) -> PyResult<Py<PyAny>> {
-        // The GIL serialises the decoders' users; one that finds the decoder busy (a
-        // finaliser run in the middle of a decode, iterating) uses a fresh one.
-        let decoded = match self.decoder.try_lock() {
-            Ok(mut guard) => guard.get_or_insert_with(Decoder::new).decode(py, text),
-            Err(_) => Decoder::new().decode(py, text),
-        };
+        let decoded = decode::decode_with(&self.decoder, py, text);
         Ok(decoded.or_loads(py, text)?.unbind())
     }
 }
@@ -129,12 +120,7 @@ impl Rows {
         // A thread waiting for a batch holds the reader: it drops it after its slice.
         let batches = self.batches.try_lock().ok().and_then(|mut b| b.take());
         let texts = std::mem::take(&mut *self.queue());
-        drop(
-            self.decoder
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take(),
-        );
+        // The decoder is left to `Drop`: another thread may be decoding with it.
         py.detach(move || drop((batches, texts)));
     }
 

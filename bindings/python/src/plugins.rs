@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::blocking;
 use crate::convert::{from_py, to_py};
-use crate::errors::to_pyerr;
+use crate::errors::IntoPyResult;
 use crate::iter::Rows;
 
 // ------------------------------------------------------------------ logger sink
@@ -230,17 +230,13 @@ impl RunningPlugin {
     /// Starts stopping: no new work is taken, running callbacks finish, the connection
     /// closes. Returns at once (a callback may call it); `wait` tells when it is done.
     fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
-        blocking::shield(|| {
-            self.inner
-                .shutdown_in_background()
-                .map_err(|e| to_pyerr(py, e))
-        })
+        blocking::shield(|| self.inner.shutdown_in_background().py_err(py))
     }
 
     /// Waits for the end and reports why the plugin stopped (raises on a failure).
     fn join(&self, py: Python<'_>) -> PyResult<()> {
         let inner = &self.inner;
-        blocking::shield(|| py.detach(|| inner.finish()).map_err(|e| to_pyerr(py, e)))
+        blocking::shield(|| py.detach(|| inner.finish()).py_err(py))
     }
 
     /// `"WS"` or `"REST"`.
@@ -285,7 +281,7 @@ pub fn check_plugin_options(
     blocking::shield(|| {
         rt::plugin_config(kind, from_py(options)?)
             .map(drop)
-            .map_err(|e| to_pyerr(py, e))
+            .py_err(py)
     })
 }
 
@@ -302,7 +298,7 @@ pub fn start_plugin(
     logger_factory: Py<PyAny>,
 ) -> PyResult<RunningPlugin> {
     blocking::shield(|| {
-        let config = rt::plugin_config(kind, from_py(options)?).map_err(|e| to_pyerr(py, e))?;
+        let config = rt::plugin_config(kind, from_py(options)?).py_err(py)?;
         // The user's records are echoed by `PluginLogger`'s own logging handler and sent
         // with `send_number`; the runtime's own messages are still echoed by the runtime.
         let callback = Arc::new(PyCallback {
@@ -312,7 +308,7 @@ pub fn start_plugin(
         });
         let inner = py
             .detach(move || rt::RunningPlugin::start(config, callback))
-            .map_err(|e| to_pyerr(py, e))?;
+            .py_err(py)?;
         Ok(RunningPlugin { inner })
     })
 }
