@@ -80,6 +80,9 @@ impl LocalHub {
 
     /// Stops the server and frees the port (idempotent); ends the waits in progress.
     fn stop(&self, py: Python<'_>) -> PyResult<()> {
-        crate::blocking::shield(|| Ok(py.detach(|| self.emulator.shutdown())))
+        crate::blocking::shield(|| {
+            py.detach(|| self.emulator.shutdown());
+            Ok(())
+        })
     }
 }
