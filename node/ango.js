@@ -231,7 +231,7 @@ native.RowStream.prototype.toArray = async function () {
 class Client {
   constructor(options) {
     try {
-      this[NATIVE] = options instanceof native.AngoClient ? options : new native.AngoClient(options)
+      this[NATIVE] = options instanceof native.AngoClient ? options : new native.AngoClient(toJson(options, 'client options'))
     } catch (err) {
       rethrow(err)
     }
@@ -245,7 +245,7 @@ class Client {
   /** A client sharing this one's connections and key, with some settings changed. */
   withOptions(changes) {
     try {
-      return new Client(this[NATIVE].withOptions(changes))
+      return new Client(this[NATIVE].withOptions(toJson(changes, 'client options')))
     } catch (err) {
       rethrow(err)
     }
@@ -408,7 +408,8 @@ for (const [name, fn] of Object.entries(require('./formats.js'))) {
   formats[name] = function (...args) {
     const last = args[args.length - 1]
     const signal = last && typeof last === 'object' && !Array.isArray(last) ? last.signal : undefined
-    return run(signal, (token) => fn.apply({ token, nativeOf: (client) => client[NATIVE] }, args)).then(fromJson)
+    const context = (token) => ({ token, nativeOf: (client) => client[NATIVE], json: (value) => toJson(value, name) })
+    return run(signal, (token) => fn.apply(context(token), args)).then(fromJson)
   }
 }
 

@@ -3,7 +3,8 @@
 // VOC, a project's export straight to one of them, and COCO or YOLO annotations back
 // to Ango's import format. Each call is a Promise computed on the libuv thread pool;
 // this file only names the arguments (their defaults and checks are the core's).
-// `ango.js` calls these with `this` holding the call's cancellation token, and makes
+// `ango.js` calls these with `this` holding the call's cancellation token and `json`,
+// which writes the arguments as JSON text (refusing circular ones), and makes
 // them reject with `AngoError`s (and on `signal`).
 
 const native = require('./index.js')
@@ -23,25 +24,25 @@ function options(value, name) {
  */
 function convert(input, opts) {
   const { to, ontology, out } = options(opts, 'convert(input, { to, ontology, out })')
-  return native.formatsCall('convert', { export: input, to, ontology, out })
+  return native.formatsCall('convert', this.json({ export: input, to, ontology, out }))
 }
 
 /** Exports a project and converts it on the fly to `to` at `out`. */
 function exportAs(client, projectId, opts) {
   const { to, out, exportOptions, ontology } = options(opts, 'exportAs(client, projectId, { to, out })')
   const nativeClient = this && this.nativeOf ? this.nativeOf(client) : client
-  return native.formatsCall('export_as', { projectId, to, out, exportOptions, ontology }, nativeClient, this && this.token)
+  return native.formatsCall('export_as', this.json({ projectId, to, out, exportOptions, ontology }), nativeClient, this && this.token)
 }
 
 /** COCO annotations (a path or the parsed document) to `importLabels` items. */
 function cocoToImport(coco, ontology, opts = {}) {
   const { assets } = options(opts, 'cocoToImport(coco, ontology, { assets })')
-  return native.formatsCall('coco_to_import', { coco, ontology, assets })
+  return native.formatsCall('coco_to_import', this.json({ coco, ontology, assets }))
 }
 
 /** A YOLO dataset directory to `importLabels` items, matched to `assets`. */
 function yoloToImport(dir, ontology, assets) {
-  return native.formatsCall('yolo_to_import', { dir, ontology, assets })
+  return native.formatsCall('yolo_to_import', this.json({ dir, ontology, assets }))
 }
 
 module.exports = { convert, exportAs, cocoToImport, yoloToImport }

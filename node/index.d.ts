@@ -37,13 +37,13 @@ export declare class AngoClient {
    * read from `ANGO_API_KEY` / `ANGO_HOST`, other settings default to the core's);
    * throws `INVALID_ARGUMENT` for a missing key, a malformed host or a bad option.
    */
-  constructor(options?: Record<string, unknown> | undefined | null)
+  constructor(options?: string | undefined | null)
   /**
    * A client sharing this one's connections and key, with some settings changed
    * (`timeoutMs`, `connectTimeoutMs`, `maxRetries`, `concurrency`, `progress`; the
    * key, host and user agent of `options` are ignored).
    */
-  withOptions(options: Record<string, unknown>): AngoClient
+  withOptions(options: string): AngoClient
   /** The API host in use, without a trailing slash. */
   get host(): string
   /**
@@ -161,7 +161,7 @@ export declare const ERROR_MARKER: string
  * is the client `export_as` exports with, cancelled by `token`. Resolves to the JSON
  * text of the core's result (`ango.js` parses it).
  */
-export declare function formatsCall(operation: string, args: any, client?: AngoClient | undefined | null, token?: CancelToken | undefined | null): Promise<string>
+export declare function formatsCall(operation: string, args: string, client?: AngoClient | undefined | null, token?: CancelToken | undefined | null): Promise<string>
 
 /** The listings (`ango_core::api::listings_json()`, the `iter*` methods) as JSON text. */
 export declare function listings(): string
@@ -194,4 +194,4 @@ export declare function startEmulator(options?: Record<string, any> | undefined 
  * `markdown`) with `options` (read by `ango_plugins::PluginOptions`);
  * `dispatch(token, requestJson)` is called for every request.
  */
-export declare function startPlugin(kind: string, options: Record<string, unknown>, dispatch: (token: number, requestJson: string) => void): NativePlugin
+export declare function startPlugin(kind: string, options: string, dispatch: (token: number, requestJson: string) => void): NativePlugin

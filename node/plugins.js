@@ -8,6 +8,16 @@ const native = require('./index.js')
 
 const KINDS = Object.freeze(native.pluginKinds())
 
+// Options as JSON text; a circular or absurdly deep object is an argument error (napi
+// would recurse into it on the native stack).
+function optionsJson(options) {
+  try {
+    return JSON.stringify(options)
+  } catch (err) {
+    throw Object.assign(new TypeError(`plugin options: ${err.message}`), { code: 'InvalidArg' })
+  }
+}
+
 function makeLogger(plugin, token) {
   const send = (level, message, fields) => {
     const text = typeof message === 'string' ? message : String(message)
@@ -105,7 +115,7 @@ class Plugin {
   start() {
     if (this._native) return this
     const { handleSignals, ...options } = this.options
-    this._native = native.startPlugin(this.kind, options, (token, json) => this._dispatch(token, json))
+    this._native = native.startPlugin(this.kind, optionsJson(options), (token, json) => this._dispatch(token, json))
     if (handleSignals) {
       const stop = () => {
         this.shutdown().then(() => process.exit(0))

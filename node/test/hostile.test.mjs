@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 
-import { AngoClient, AngoError } from '../ango.mjs'
+import { AngoClient, AngoError, convert } from '../ango.mjs'
 
 const SECRET = 'hostile-secret-key-42'
 const PAGE = JSON.stringify({ status: 'success', data: { projects: [], total: 0 } })
@@ -183,6 +183,10 @@ test('circular or absurdly deep JSON arguments are refused, not a stack overflow
     await assert.rejects(client.getAssets('p', { filters: loop }), { code: 'INVALID_ARGUMENT' })
     await assert.rejects(client.makeRequest('POST', '/v2/x', { payload: deep }), { code: 'INVALID_ARGUMENT', message: /deep/ })
     assert.throws(() => client.iterAssets('p', { filters: loop }), { code: 'INVALID_ARGUMENT' })
+    // Options objects converted natively are refused the same way, not a native stack overflow.
+    assert.throws(() => new AngoClient({ apiKey: SECRET, host: server.url, extra: loop }), { code: 'INVALID_ARGUMENT' })
+    assert.throws(() => client.withOptions({ deep }), { code: 'INVALID_ARGUMENT', message: /deep/ })
+    await assert.rejects(convert([loop], { to: 'coco', ontology: {}, out: 'x.json' }), { code: 'INVALID_ARGUMENT' })
     assert.deepEqual(server.requests, [])
     // A shared (not circular) object is fine.
     const shared = { x: 1 }

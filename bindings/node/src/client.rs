@@ -85,9 +85,8 @@ impl AngoClient {
     /// read from `ANGO_API_KEY` / `ANGO_HOST`, other settings default to the core's);
     /// throws `INVALID_ARGUMENT` for a missing key, a malformed host or a bad option.
     #[napi(catch_unwind, constructor)]
-    pub fn new(
-        #[napi(ts_arg_type = "Record<string, unknown> | undefined | null")] options: Option<Value>,
-    ) -> Result<Self> {
+    pub fn new(options: Option<String>) -> Result<Self> {
+        let options = options.as_deref().map(parse_args).transpose()?;
         let options = ClientOptions::from_value(options.unwrap_or(Value::Null)).napi()?;
         Ok(AngoClient {
             inner: guard(|| ango_core::Client::from_options(&options).napi())?,
@@ -98,11 +97,8 @@ impl AngoClient {
     /// (`timeoutMs`, `connectTimeoutMs`, `maxRetries`, `concurrency`, `progress`; the
     /// key, host and user agent of `options` are ignored).
     #[napi(catch_unwind)]
-    pub fn with_options(
-        &self,
-        #[napi(ts_arg_type = "Record<string, unknown>")] options: Value,
-    ) -> Result<AngoClient> {
-        let options = ClientOptions::from_value(options).napi()?;
+    pub fn with_options(&self, options: String) -> Result<AngoClient> {
+        let options = ClientOptions::from_value(parse_args(&options)?).napi()?;
         Ok(AngoClient {
             inner: self.inner.with_overrides(&options.overrides().napi()?),
         })

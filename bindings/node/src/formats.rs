@@ -7,10 +7,9 @@
 use ango_core::formats;
 use napi::bindgen_prelude::{AsyncTask, Result};
 use napi_derive::napi;
-use serde_json::Value;
 
 use crate::client::{AngoClient, CancelToken};
-use crate::task::{Call, call_with, json_text};
+use crate::task::{Call, call_with, json_text, parse_args};
 
 /// Runs the converter `operation` (`convert`, `exportAs`'s `export_as`, `coco_to_import`,
 /// `yolo_to_import`) with `args` (an object; see `ango_core::formats::call`); `client`
@@ -19,10 +18,11 @@ use crate::task::{Call, call_with, json_text};
 #[napi(catch_unwind, ts_return_type = "Promise<string>")]
 pub fn formats_call(
     operation: String,
-    args: Value,
+    args: String,
     client: Option<&AngoClient>,
     token: Option<&CancelToken>,
 ) -> Result<AsyncTask<Call<String>>> {
+    let args = parse_args(&args)?;
     let client = client.map(|c| crate::client::bound(&c.inner, token));
     Ok(call_with(move || {
         json_text(&formats::call(client.as_ref(), &operation, args, None)?)

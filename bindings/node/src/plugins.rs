@@ -14,7 +14,6 @@ use ango_plugins::{PluginKind, RunningPlugin};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
-use serde_json::Value;
 
 use crate::errors::IntoNapi;
 use crate::task::{Call, call_with};
@@ -47,10 +46,10 @@ pub struct NativePlugin {
 #[napi(catch_unwind)]
 pub fn start_plugin(
     kind: String,
-    #[napi(ts_arg_type = "Record<string, unknown>")] options: Value,
+    options: String,
     #[napi(ts_arg_type = "(token: number, requestJson: string) => void")] dispatch: Dispatcher,
 ) -> Result<NativePlugin> {
-    let config = ango_plugins::plugin_config(&kind, options).napi()?;
+    let config = ango_plugins::plugin_config(&kind, crate::task::parse_args(&options)?).napi()?;
     // The runtime holds the dispatcher (which keeps the event loop alive) until it stops.
     let (requests, callback) = Deferred::new(config.kind, move |token, json| {
         match dispatch.call(
