@@ -232,10 +232,11 @@ impl AngoClient {
         medical: bool,
         token: Option<&CancelToken>,
     ) -> Result<AsyncTask<Call<String>>> {
-        let shape: Vec<usize> = shape.into_iter().map(|n| n as usize).collect();
-        let mask = ango_core::brush::BrushMask::from_shape(&shape, values, medical).napi()?;
         let c = bound(&self.inner, token);
         Ok(call_with(move || {
+            // Checked and encoded on the thread pool: a mask may be large.
+            let shape: Vec<usize> = shape.into_iter().map(|n| n as usize).collect();
+            let mask = ango_core::brush::BrushMask::from_shape(&shape, values, medical)?;
             json_text(&c.upload_brush_array(&project_id, &mask, medical)?)
         }))
     }
