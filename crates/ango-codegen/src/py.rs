@@ -149,11 +149,18 @@ fn comment(out: &mut String, indent: &str, doc: &str) {
     }
 }
 
+/// `doc` as the text of a triple-quoted Python string: backslashes and triple quotes
+/// escaped, and a quote just before the closing quotes (it would end the string early).
+pub fn docstring_text(doc: &str) -> String {
+    let mut doc = doc.replace('\\', "\\\\").replace("\"\"\"", "\\\"\\\"\\\"");
+    if doc.ends_with('"') {
+        doc.insert(doc.len() - 1, '\\');
+    }
+    doc
+}
+
 fn docstring(out: &mut String, indent: &str, doc: &str) {
-    let doc = doc
-        .trim()
-        .replace('\\', "\\\\")
-        .replace("\"\"\"", "\\\"\\\"\\\"");
+    let doc = docstring_text(doc.trim());
     if doc.is_empty() {
         return;
     }

@@ -153,12 +153,11 @@ fn docs(method: &Value, name: &str) -> GenResult<String> {
 /// A docstring whose lines after the first are not indented, so that `__doc__` is the
 /// same text on every Python version (3.13 dedents docstrings, older ones do not).
 fn docstring(out: &mut String, doc: &str) {
-    let mut doc = doc.replace('\\', "\\\\").replace("\"\"\"", "\\\"\\\"\\\"");
-    // A quote just before the closing quotes would end the string early.
-    if doc.ends_with('"') {
-        doc.insert(doc.len() - 1, '\\');
-    }
-    let _ = writeln!(out, "        \"\"\"{doc}\"\"\"");
+    let _ = writeln!(
+        out,
+        "        \"\"\"{}\"\"\"",
+        crate::py::docstring_text(doc)
+    );
 }
 
 /// `LAZY_NAMES`: each name the `sdk.pyi` template imports with `from MODULE import`, and
