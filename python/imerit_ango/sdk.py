@@ -120,17 +120,15 @@ class SDK(TableMethods):
             if value:
                 warnings.warn(f"The '{name}' parameter is deprecated. Use task_filter=TaskFilter({name}=...) instead.",
                               DeprecationWarning, stacklevel=2)
-        return self._client.call("get_tasks", {
-            "project_id": project_id, "page": page, "limit": limit, "status": status, "stage": stage,
-            "batches": batches, "include_answer": bool(include_answer), "task_filter": task_filter, "sort": sort,
-            "fields": fields, "stages": stages})
+        return super().get_tasks(project_id, page, limit, status, stage, batches, bool(include_answer), task_filter,
+                                 sort, fields, stages=stages)
 
     def get_task_history(self, task_history_id: Optional[str] = None,
                          task_id: Optional[str] = None) -> Any:
         """Logs an error (``"id or task_id should be specified!"``) when neither is given."""
         if not task_history_id and not task_id:
             self.logger.error("id or task_id should be specified!")
-        return self._client.call("get_task_history", {"task_history_id": task_history_id, "task_id": task_id})
+        return super().get_task_history(task_history_id, task_id)
 
     def upload_chat_assets(self, project_id: Optional[str], chat_asset_creation_config: ChatAssetCreationConfig,
                            priority: int = 0) -> Any:
@@ -141,8 +139,7 @@ class SDK(TableMethods):
             self.logger.warning("'storage_id' field is not set, uploading to iMerit's private S3 bucket.")
         if config.llm_config is None:
             self.logger.warning("'llm_config' field is not set, created assets will be 'static'")
-        response = self._client.call("upload_chat_assets", {
-            "project_id": project_id, "chat_asset_creation_config": config, "priority": priority})
+        response = super().upload_chat_assets(project_id, config, priority)
         if isinstance(response, dict) and response.get("error"):
             error = response["error"]
             status = error.get("statusCode", 500) if isinstance(error, dict) else 500
@@ -152,9 +149,7 @@ class SDK(TableMethods):
     def upload_files_with_asset_builder(self, project_id: Optional[str], template_id: str, input_file_path: str,
                                         parse_config: Optional[Dict[str, Any]] = None, priority: int = 0) -> None:
         """Returns ``None`` (as the official SDK) and logs the upload at INFO level."""
-        self._client.call("upload_files_with_asset_builder", {
-            "project_id": project_id, "template_id": template_id, "input_file_path": input_file_path,
-            "parse_config": parse_config, "priority": priority})
+        super().upload_files_with_asset_builder(project_id, template_id, input_file_path, parse_config, priority)
         self.logger.info("Successfully uploaded assets to project %s", project_id)
 
     def annotate_task(self, task_id: str, payload: AnnotationPayload, overwrite: bool = False,
