@@ -90,23 +90,91 @@ class TableMethods:
 
     _client: _native.Client
 
-    def make_request(
+    def _get_signed_url(
         self,
-        method: str,
-        endpoint: str,
-        payload: Optional[Mapping[str, Any]] = None,
+        asset_url: str,
+        project: str,
+        file_type: StorageFileTypes,
+        storage_id: Optional[str] = None,
     ) -> Any:
-        """Sends any API request, for endpoints without a method of their own: the endpoint path (with its query string) is percent-encoded as the official SDK does and the payload goes as the JSON body.
+        """A signed URL to read a stored file.
 
-Returns the server's JSON reply.
+Returns the URL.
 
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. An unknown HTTP method or an endpoint without a leading '/' is InvalidArgument.
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
 
 Args:
-    method: The HTTP method: GET, POST, DELETE, ...
-    endpoint: The path, such as /v2/project/ID.
-    payload: The JSON body, if any."""
-        return self._client.call("make_request", {"method": method, "endpoint": endpoint, "payload": payload})
+    asset_url: The file's storage URL.
+    project: The project's id.
+    file_type: What the file is for (a StorageFileTypes value).
+    storage_id: The storage holding it."""
+        return self._client.call("_get_signed_url", {"asset_url": asset_url, "project": project, "file_type": file_type, "storage_id": storage_id})
+
+    def _get_upload_url(
+        self,
+        file_name: str,
+        project: str,
+        file_type: StorageFileTypes,
+        storage_id: Optional[str] = None,
+    ) -> Any:
+        """A signed URL to PUT a new file to, in the project's storage.
+
+Returns the URL.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    file_name: The file's name.
+    project: The project's id.
+    file_type: What the file is for (a StorageFileTypes value).
+    storage_id: A storage to put it in."""
+        return self._client.call("_get_upload_url", {"file_name": file_name, "project": project, "file_type": file_type, "storage_id": storage_id})
+
+    def _plugin_log(
+        self,
+        log: Any,
+    ) -> Any:
+        """For plugins: sends a log record of a plugin run.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    log: The log record."""
+        return self._client.call("_plugin_log", {"log": log})
+
+    def _plugin_response(
+        self,
+        response: Mapping[str, Any],
+    ) -> Any:
+        """For plugins: sends a plugin run's result ({"response"|"error", "session", "export"?}).
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    response: The result."""
+        return self._client.call("_plugin_response", {"response": response})
+
+    def add_comment_to_issue(
+        self,
+        issue_id: str,
+        content: str,
+        content_mentions: Optional[List[str]] = None,
+    ) -> Any:
+        """Adds a comment to an issue.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    issue_id: The issue's id.
+    content: The comment's text.
+    content_mentions: E-mails mentioned in it."""
+        return self._client.call("add_comment_to_issue", {"issue_id": issue_id, "content": content, "content_mentions": content_mentions})
 
     def add_members_to_project(
         self,
@@ -125,6 +193,29 @@ Args:
     members: The e-mails of the people to add.
     role: Their role in the project (a ProjectRoles value)."""
         return self._client.call("add_members_to_project", {"project_id": project_id, "members": members, "role": role})
+
+    def annotate_task(
+        self,
+        task_id: str,
+        payload: AnnotationPayload,
+        overwrite: Any = False,
+        send_to_next_stage: Any = False,
+        *,
+        is_plugin: bool = False,
+    ) -> bool:
+        """Saves an answer on a task. Unless overwrite is set, the task's stored answer is read first and merged in: new classifications win by schemaId, stored objects and relations are kept after the new ones.
+
+Returns true when the server answered with a body (any normal success).
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    task_id: The task's id.
+    payload: The answer and brush mask URLs.
+    overwrite: Replace the stored answer instead of merging.
+    send_to_next_stage: Submit the task to its next stage.
+    is_plugin: Mark the call as made by a plugin."""
+        return bool(self._client.call("annotate_task", {"task_id": task_id, "payload": payload, "overwrite": overwrite, "send_to_next_stage": send_to_next_stage, "is_plugin": is_plugin}))
 
     def assign_batches(
         self,
@@ -170,6 +261,49 @@ Args:
     tasks: The older name of task_ids.
     stage: The older name of stage_filter."""
         return self._client.call("assign_task", {"project_id": project_id, "task_ids": task_ids, "stage_filter": stage_filter, "email": email, "project": project, "tasks": tasks, "stage": stage})
+
+    def clone_project(
+        self,
+        project_id: Optional[str],
+        *,
+        category_schema: bool = True,
+        assigned_to: bool = True,
+        batches: bool = True,
+        workflow: bool = True,
+        plugin_presets: bool = True,
+        project_general_settings: bool = True,
+    ) -> Any:
+        """Copies a project's settings (not its assets, tasks or labels) into a new project named "<name> copy"; each flag chooses one part to copy.
+
+Returns the server's reply, with the new project.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    project_id: The project's id.
+    category_schema: Copy the label set.
+    assigned_to: Copy the members.
+    batches: Copy the batches.
+    workflow: Copy the workflow.
+    plugin_presets: Copy the plugin presets.
+    project_general_settings: Copy the general settings."""
+        return self._client.call("clone_project", {"project_id": project_id, "category_schema": category_schema, "assigned_to": assigned_to, "batches": batches, "workflow": workflow, "plugin_presets": plugin_presets, "project_general_settings": project_general_settings})
+
+    def create_asset_builder_template(
+        self,
+        project_id: Optional[str],
+        template: AssetBuilderTemplate,
+    ) -> Any:
+        """Creates an asset-builder template in a project, after checking it.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. A template that fails the checks is InvalidArgument ("Invalid template: ...").
+
+Args:
+    project_id: The project's id.
+    template: The template: name, HTML, columns, external id column, ..."""
+        return self._client.call("create_asset_builder_template", {"project_id": project_id, "template": template})
 
     def create_attachment(
         self,
@@ -275,6 +409,20 @@ Args:
     raw_category_schema: A whole category schema, sent instead of the lists when not empty."""
         return self._client.call("create_label_set", {"project_id": project_id, "tools": tools, "classifications": classifications, "relations": relations, "raw_category_schema": raw_category_schema})
 
+    def create_llm(
+        self,
+        llm_data: LLM,
+    ) -> Any:
+        """Adds an LLM configuration to the organization.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    llm_data: The configuration: name, provider, model, key, base URL."""
+        return self._client.call("create_llm", {"llm_data": llm_data})
+
     def create_project(
         self,
         name: str,
@@ -293,32 +441,35 @@ Args:
     project_type: Its type (a ProjectType value); the server's default when not given."""
         return self._client.call("create_project", {"name": name, "description": description, "project_type": project_type})
 
-    def clone_project(
+    def create_storage(
+        self,
+        storage_data: Storage,
+    ) -> Any:
+        """Connects a cloud storage (bucket) to the organization.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    storage_data: The storage: name, provider, keys or credentials, region."""
+        return self._client.call("create_storage", {"storage_data": storage_data})
+
+    def delete_assets(
         self,
         project_id: Optional[str],
-        *,
-        category_schema: bool = True,
-        assigned_to: bool = True,
-        batches: bool = True,
-        workflow: bool = True,
-        plugin_presets: bool = True,
-        project_general_settings: bool = True,
+        asset_ids: List[str],
     ) -> Any:
-        """Copies a project's settings (not its assets, tasks or labels) into a new project named "<name> copy"; each flag chooses one part to copy.
+        """Deletes assets of a project.
 
-Returns the server's reply, with the new project.
+Returns the server's reply.
 
 Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
 
 Args:
     project_id: The project's id.
-    category_schema: Copy the label set.
-    assigned_to: Copy the members.
-    batches: Copy the batches.
-    workflow: Copy the workflow.
-    plugin_presets: Copy the plugin presets.
-    project_general_settings: Copy the general settings."""
-        return self._client.call("clone_project", {"project_id": project_id, "category_schema": category_schema, "assigned_to": assigned_to, "batches": batches, "workflow": workflow, "plugin_presets": plugin_presets, "project_general_settings": project_general_settings})
+    asset_ids: The assets to delete."""
+        return self._client.call("delete_assets", {"project_id": project_id, "asset_ids": asset_ids})
 
     def delete_issue(
         self,
@@ -336,47 +487,51 @@ Args:
     issue_id: The issue's id."""
         return self._client.call("delete_issue", {"project_id": project_id, "issue_id": issue_id})
 
-    def update_issue(
+    def delete_llm(
         self,
-        issue_id: str,
-        content: Optional[str] = None,
-        content_mentions: Optional[List[str]] = None,
-        status: Optional[str] = None,
-        pct_details: Optional[Mapping[str, Any]] = None,
-        error_codes: Optional[List[Dict[str, Any]]] = None,
+        llm_id: str,
     ) -> Any:
-        """Changes an issue: its text (with mentions), status, point-cloud details or error codes; what is not given stays as it is.
+        """Deletes an LLM configuration.
 
 Returns the server's reply.
 
 Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
 
 Args:
-    issue_id: The issue's id.
-    content: The new text.
-    content_mentions: E-mails mentioned in the new text (sent with content only).
-    status: The new status: Open, Resolved or Closed.
-    pct_details: Point-cloud details.
-    error_codes: Error codes, each {"category", "name", "key"?}."""
-        return self._client.call("update_issue", {"issue_id": issue_id, "content": content, "content_mentions": content_mentions, "status": status, "pct_details": pct_details, "error_codes": error_codes})
+    llm_id: The configuration's id."""
+        return self._client.call("delete_llm", {"llm_id": llm_id})
 
-    def add_comment_to_issue(
+    def delete_organization_invites(
         self,
-        issue_id: str,
-        content: str,
-        content_mentions: Optional[List[str]] = None,
+        organization_id: str,
+        invite_emails: List[str],
     ) -> Any:
-        """Adds a comment to an issue.
+        """Withdraws pending invitations, by e-mail.
 
 Returns the server's reply.
 
 Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
 
 Args:
-    issue_id: The issue's id.
-    content: The comment's text.
-    content_mentions: E-mails mentioned in it."""
-        return self._client.call("add_comment_to_issue", {"issue_id": issue_id, "content": content, "content_mentions": content_mentions})
+    organization_id: The organization's id.
+    invite_emails: The invited e-mails."""
+        return self._client.call("delete_organization_invites", {"organization_id": organization_id, "invite_emails": invite_emails})
+
+    def delete_organization_members(
+        self,
+        organization_id: str,
+        member_emails: List[str],
+    ) -> Any:
+        """Removes members from the organization, by e-mail.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    organization_id: The organization's id.
+    member_emails: The members' e-mails."""
+        return self._client.call("delete_organization_members", {"organization_id": organization_id, "member_emails": member_emails})
 
     def delete_project(
         self,
@@ -392,21 +547,51 @@ Args:
     project_id: The project's id."""
         return self._client.call("delete_project", {"project_id": project_id})
 
-    def purge_project(
+    def delete_storage(
         self,
-        project_id: Optional[str],
-        confirm_name: str,
+        storage_id: str,
     ) -> Any:
-        """Deletes a project for good, with the files it keeps in the default bucket; the project's name must be repeated as a confirmation.
+        """Disconnects a storage from the organization.
 
 Returns the server's reply.
 
 Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
 
 Args:
-    project_id: The project's id.
-    confirm_name: The project's name, as a confirmation."""
-        return self._client.call("purge_project", {"project_id": project_id, "confirm_name": confirm_name})
+    storage_id: The storage integration's id."""
+        return self._client.call("delete_storage", {"storage_id": storage_id})
+
+    def file_explorer(
+        self,
+        bucket: str,
+        storage_id: str,
+        options: Mapping[str, Any] = {},
+    ) -> Any:
+        """Browses a storage bucket, or imports files from it into a project.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    bucket: The bucket.
+    storage_id: The storage integration's id.
+    options: The explorer's other fields: folder, files, upload, projectId, scrollToken, batches, extensions."""
+        return self._client.call("file_explorer", {"bucket": bucket, "storage_id": storage_id, "options": options})
+
+    def get_asset_builder_templates(
+        self,
+        project_id: Optional[str],
+    ) -> Any:
+        """Lists a project's asset-builder templates, read from the project.
+
+Returns the list of templates (empty when there are none).
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    project_id: The project's id."""
+        return self._client.call("get_asset_builder_templates", {"project_id": project_id})
 
     def get_assets(
         self,
@@ -469,6 +654,20 @@ Args:
     created_by: Only issues created by this user (e-mail)."""
         return self._client.call("get_issues", {"project_id": project_id, "asset_id": asset_id, "task_id": task_id, "stage_id": stage_id, "created_by": created_by})
 
+    def get_llms(
+        self,
+        llm_id: Optional[str] = None,
+    ) -> Any:
+        """Lists the organization's LLM configurations.
+
+Returns the server's reply; with an id, that one configuration when it is listed (else the whole reply).
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    llm_id: One configuration's id."""
+        return self._client.call("get_llms", {"llm_id": llm_id})
+
     def get_metrics(
         self,
         project_id: Optional[str],
@@ -485,6 +684,34 @@ Args:
     metric: The metric (a Metrics value, such as LabelStageGroups)."""
         return self._client.call("get_metrics", {"project_id": project_id, "metric": metric})
 
+    def get_organization_invites(
+        self,
+        organization_id: str,
+    ) -> Any:
+        """Lists the organization's pending invitations.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    organization_id: The organization's id."""
+        return self._client.call("get_organization_invites", {"organization_id": organization_id})
+
+    def get_organization_members(
+        self,
+        organization_id: str,
+    ) -> Any:
+        """Lists the organization's members.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    organization_id: The organization's id."""
+        return self._client.call("get_organization_members", {"organization_id": organization_id})
+
     def get_project(
         self,
         project_id: Optional[str],
@@ -498,6 +725,38 @@ Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP e
 Args:
     project_id: The project's id."""
         return self._client.call("get_project", {"project_id": project_id})
+
+    def get_project_performance(
+        self,
+        project_id: Optional[str],
+        interval: Optional[List[datetime]] = None,
+        batches: Optional[List[str]] = None,
+    ) -> Any:
+        """Reads a project's performance figures, optionally for a time interval and some batches (names are turned into ids with one read of the project).
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. An interval that is not [start, end], or an unknown batch, fails before the request.
+
+Args:
+    project_id: The project's id.
+    interval: [start, end] date-times.
+    batches: Only these batches (ids or names)."""
+        return self._client.call("get_project_performance", {"project_id": project_id, "interval": interval, "batches": batches})
+
+    def get_storages(
+        self,
+        storage_id: Optional[str] = None,
+    ) -> Any:
+        """Lists the organization's storages.
+
+Returns the server's reply; with a storage id, that one storage when it is listed (else the whole reply).
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    storage_id: One storage's id."""
+        return self._client.call("get_storages", {"storage_id": storage_id})
 
     def get_task(
         self,
@@ -514,6 +773,22 @@ Args:
     task_id: The task's id.
     include_answer: Include the task's answer."""
         return self._client.call("get_task", {"task_id": task_id, "include_answer": include_answer})
+
+    def get_task_history(
+        self,
+        task_history_id: Optional[str] = None,
+        task_id: Optional[str] = None,
+    ) -> Any:
+        """Reads task history: one entry by its id, else every entry of a task.
+
+Returns the server's reply; an empty object when neither id is given (nothing is sent).
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    task_history_id: One history entry's id.
+    task_id: The task whose whole history to read."""
+        return self._client.call("get_task_history", {"task_history_id": task_history_id, "task_id": task_id})
 
     def get_tasks(
         self,
@@ -550,22 +825,6 @@ Args:
     stages: The older name of stage."""
         return self._client.call("get_tasks", {"project_id": project_id, "page": page, "limit": limit, "status": status, "stage": stage, "batches": batches, "include_answer": include_answer, "task_filter": task_filter, "sort": sort, "fields": fields, "stages": stages})
 
-    def get_task_history(
-        self,
-        task_history_id: Optional[str] = None,
-        task_id: Optional[str] = None,
-    ) -> Any:
-        """Reads task history: one entry by its id, else every entry of a task.
-
-Returns the server's reply; an empty object when neither id is given (nothing is sent).
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    task_history_id: One history entry's id.
-    task_id: The task whose whole history to read."""
-        return self._client.call("get_task_history", {"task_history_id": task_history_id, "task_id": task_id})
-
     def import_labels(
         self,
         project_id: Optional[str],
@@ -581,6 +840,22 @@ Args:
     project_id: The project's id.
     labels: The labels, one object per asset."""
         return self._client.call("import_labels", {"project_id": project_id, "labels": labels})
+
+    def invite_members_to_org(
+        self,
+        organization_id: str,
+        invite_data: Invitation,
+    ) -> Any:
+        """Invites people to the organization with a role, and optionally into projects.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    organization_id: The organization's id.
+    invite_data: Who, with which role, into which projects."""
+        return self._client.call("invite_members_to_org", {"organization_id": organization_id, "invite_data": invite_data})
 
     def list_projects(
         self,
@@ -598,12 +873,52 @@ Args:
     limit: Items per page."""
         return self._client.call("list_projects", {"page": page, "limit": limit})
 
-    def update_workflow_stages(
+    def list_storage_files(
+        self,
+        storage_id: str,
+        bucket_name: str,
+        path: str = "",
+        get_signed_urls: bool = True,
+        retry_on_slow_down: bool = True,
+    ) -> Any:
+        """Lists files in a storage's bucket.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    storage_id: The storage integration's id.
+    bucket_name: The bucket.
+    path: The folder, from the bucket's root.
+    get_signed_urls: Return signed URLs for the files.
+    retry_on_slow_down: Let the server retry when the provider asks to slow down."""
+        return self._client.call("list_storage_files", {"storage_id": storage_id, "bucket_name": bucket_name, "path": path, "get_signed_urls": get_signed_urls, "retry_on_slow_down": retry_on_slow_down})
+
+    def make_request(
+        self,
+        method: str,
+        endpoint: str,
+        payload: Optional[Mapping[str, Any]] = None,
+    ) -> Any:
+        """Sends any API request, for endpoints without a method of their own: the endpoint path (with its query string) is percent-encoded as the official SDK does and the payload goes as the JSON body.
+
+Returns the server's JSON reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. An unknown HTTP method or an endpoint without a leading '/' is InvalidArgument.
+
+Args:
+    method: The HTTP method: GET, POST, DELETE, ...
+    endpoint: The path, such as /v2/project/ID.
+    payload: The JSON body, if any."""
+        return self._client.call("make_request", {"method": method, "endpoint": endpoint, "payload": payload})
+
+    def purge_project(
         self,
         project_id: Optional[str],
-        stages: List[dict[str, Any]],
+        confirm_name: str,
     ) -> Any:
-        """Replaces a project's workflow with the given stages.
+        """Deletes a project for good, with the files it keeps in the default bucket; the project's name must be repeated as a confirmation.
 
 Returns the server's reply.
 
@@ -611,8 +926,100 @@ Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP e
 
 Args:
     project_id: The project's id.
-    stages: The workflow's stages, as the server describes them."""
-        return self._client.call("update_workflow_stages", {"project_id": project_id, "stages": stages})
+    confirm_name: The project's name, as a confirmation."""
+        return self._client.call("purge_project", {"project_id": project_id, "confirm_name": confirm_name})
+
+    def requeue_tasks(
+        self,
+        project_id: Optional[str],
+        to_stage_id: str,
+        filters: Optional[Mapping[str, Any]] = None,
+        options: Optional[Mapping[str, Any]] = None,
+    ) -> Any:
+        """Sends tasks back to a workflow stage, optionally clearing their answers, assignees or stage history.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    project_id: The project's id.
+    to_stage_id: The stage to send the tasks to.
+    filters: Which tasks: taskIds, externalIds, assetIds, batches, fromStageIds (all when empty).
+    options: What to clear: removeAnnotations, removeAssignee, removeStageHistory."""
+        return self._client.call("requeue_tasks", {"project_id": project_id, "to_stage_id": to_stage_id, "filters": filters, "options": options})
+
+    def rerun_webhook(
+        self,
+        project_id: Optional[str],
+        webhook_stage_id: str,
+    ) -> Any:
+        """Runs a webhook stage of the project's workflow again.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    project_id: The project's id.
+    webhook_stage_id: The webhook stage's id."""
+        return self._client.call("rerun_webhook", {"project_id": project_id, "webhook_stage_id": webhook_stage_id})
+
+    def review_task(
+        self,
+        task_id: str,
+        review_status: ReviewStatus,
+        pct_details: Optional[Mapping[str, Any]] = None,
+    ) -> Any:
+        """Records a review decision on a task.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    task_id: The task's id.
+    review_status: ACCEPTED or REJECTED (a ReviewStatus value).
+    pct_details: Point-cloud details."""
+        return self._client.call("review_task", {"task_id": task_id, "review_status": review_status, "pct_details": pct_details})
+
+    def send_notification(
+        self,
+        receivers: List[str],
+        message: str,
+        title: Optional[str] = None,
+        clickable_link: Optional[str] = None,
+    ) -> Any:
+        """Sends a notification to members of the organization, shown as coming from the key's user.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    receivers: The receivers' e-mails.
+    message: The message.
+    title: A title.
+    clickable_link: An absolute http(s) link to open."""
+        return self._client.call("send_notification", {"receivers": receivers, "message": message, "title": title, "clickable_link": clickable_link})
+
+    def set_tasks_as_benchmark(
+        self,
+        project_id: Optional[str],
+        task_ids: List[str],
+        is_benchmark: bool = True,
+    ) -> Any:
+        """Marks tasks as benchmarks, or unmarks them.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    project_id: The project's id.
+    task_ids: The tasks.
+    is_benchmark: Mark (true) or unmark (false)."""
+        return self._client.call("set_tasks_as_benchmark", {"project_id": project_id, "task_ids": task_ids, "is_benchmark": is_benchmark})
 
     def update_benchmark_settings(
         self,
@@ -634,23 +1041,29 @@ Args:
     benchmark_cutoff: The cutoff behaviour."""
         return self._client.call("update_benchmark_settings", {"project_id": project_id, "benchmark_enabled": benchmark_enabled, "benchmark_ratio": benchmark_ratio, "benchmark_cutoff": benchmark_cutoff})
 
-    def set_tasks_as_benchmark(
+    def update_issue(
         self,
-        project_id: Optional[str],
-        task_ids: List[str],
-        is_benchmark: bool = True,
+        issue_id: str,
+        content: Optional[str] = None,
+        content_mentions: Optional[List[str]] = None,
+        status: Optional[str] = None,
+        pct_details: Optional[Mapping[str, Any]] = None,
+        error_codes: Optional[List[Dict[str, Any]]] = None,
     ) -> Any:
-        """Marks tasks as benchmarks, or unmarks them.
+        """Changes an issue: its text (with mentions), status, point-cloud details or error codes; what is not given stays as it is.
 
 Returns the server's reply.
 
 Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
 
 Args:
-    project_id: The project's id.
-    task_ids: The tasks.
-    is_benchmark: Mark (true) or unmark (false)."""
-        return self._client.call("set_tasks_as_benchmark", {"project_id": project_id, "task_ids": task_ids, "is_benchmark": is_benchmark})
+    issue_id: The issue's id.
+    content: The new text.
+    content_mentions: E-mails mentioned in the new text (sent with content only).
+    status: The new status: Open, Resolved or Closed.
+    pct_details: Point-cloud details.
+    error_codes: Error codes, each {"category", "name", "key"?}."""
+        return self._client.call("update_issue", {"issue_id": issue_id, "content": content, "content_mentions": content_mentions, "status": status, "pct_details": pct_details, "error_codes": error_codes})
 
     def update_label_validation(
         self,
@@ -671,6 +1084,74 @@ Args:
     validation_function: The validation function's source.
     external_validation: External validation settings."""
         return self._client.call("update_label_validation", {"project_id": project_id, "custom_validation_enabled": custom_validation_enabled, "validation_function": validation_function, "external_validation": external_validation})
+
+    def update_organization_members_role(
+        self,
+        organization_id: str,
+        role_updates: List[RoleUpdate],
+    ) -> Any:
+        """Changes members' organization roles.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    organization_id: The organization's id.
+    role_updates: One {email, organization_role} per member."""
+        return self._client.call("update_organization_members_role", {"organization_id": organization_id, "role_updates": role_updates})
+
+    def update_tasks_priority(
+        self,
+        project_id: Optional[str],
+        priority: int,
+        filters: Optional[Mapping[str, Any]] = None,
+    ) -> Any:
+        """Sets the priority of the tasks the filters select (all when empty).
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    project_id: The project's id.
+    priority: The new priority.
+    filters: Which tasks, with the keys of requeue_tasks' filters."""
+        return self._client.call("update_tasks_priority", {"project_id": project_id, "priority": priority, "filters": filters})
+
+    def update_workflow_stages(
+        self,
+        project_id: Optional[str],
+        stages: List[dict[str, Any]],
+    ) -> Any:
+        """Replaces a project's workflow with the given stages.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+
+Args:
+    project_id: The project's id.
+    stages: The workflow's stages, as the server describes them."""
+        return self._client.call("update_workflow_stages", {"project_id": project_id, "stages": stages})
+
+    def upload_chat_assets(
+        self,
+        project_id: Optional[str],
+        chat_asset_creation_config: ChatAssetCreationConfig,
+        priority: int = 0,
+    ) -> Any:
+        """Creates chat (LLM conversation) assets: a number of empty conversations, or those of a JSON file.
+
+Returns the server's reply.
+
+Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. A configuration with neither a file nor a positive number of assets is InvalidArgument; an unreadable file is Io.
+
+Args:
+    project_id: The project's id.
+    chat_asset_creation_config: What to create, where, and with which LLM configuration.
+    priority: The tasks' priority."""
+        return self._client.call("upload_chat_assets", {"project_id": project_id, "chat_asset_creation_config": chat_asset_creation_config, "priority": priority})
 
     def upload_files_cloud(
         self,
@@ -695,344 +1176,6 @@ Args:
     priority: The tasks' priority.
     upload_local: The official uploadLocal flag, sent as given."""
         return self._client.call("upload_files_cloud", {"project_id": project_id, "assets": assets, "storage_id": storage_id, "batches": batches, "priority": priority, "upload_local": upload_local})
-
-    def delete_assets(
-        self,
-        project_id: Optional[str],
-        asset_ids: List[str],
-    ) -> Any:
-        """Deletes assets of a project.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    project_id: The project's id.
-    asset_ids: The assets to delete."""
-        return self._client.call("delete_assets", {"project_id": project_id, "asset_ids": asset_ids})
-
-    def upload_chat_assets(
-        self,
-        project_id: Optional[str],
-        chat_asset_creation_config: ChatAssetCreationConfig,
-        priority: int = 0,
-    ) -> Any:
-        """Creates chat (LLM conversation) assets: a number of empty conversations, or those of a JSON file.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. A configuration with neither a file nor a positive number of assets is InvalidArgument; an unreadable file is Io.
-
-Args:
-    project_id: The project's id.
-    chat_asset_creation_config: What to create, where, and with which LLM configuration.
-    priority: The tasks' priority."""
-        return self._client.call("upload_chat_assets", {"project_id": project_id, "chat_asset_creation_config": chat_asset_creation_config, "priority": priority})
-
-    def requeue_tasks(
-        self,
-        project_id: Optional[str],
-        to_stage_id: str,
-        filters: Optional[Mapping[str, Any]] = None,
-        options: Optional[Mapping[str, Any]] = None,
-    ) -> Any:
-        """Sends tasks back to a workflow stage, optionally clearing their answers, assignees or stage history.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    project_id: The project's id.
-    to_stage_id: The stage to send the tasks to.
-    filters: Which tasks: taskIds, externalIds, assetIds, batches, fromStageIds (all when empty).
-    options: What to clear: removeAnnotations, removeAssignee, removeStageHistory."""
-        return self._client.call("requeue_tasks", {"project_id": project_id, "to_stage_id": to_stage_id, "filters": filters, "options": options})
-
-    def update_tasks_priority(
-        self,
-        project_id: Optional[str],
-        priority: int,
-        filters: Optional[Mapping[str, Any]] = None,
-    ) -> Any:
-        """Sets the priority of the tasks the filters select (all when empty).
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    project_id: The project's id.
-    priority: The new priority.
-    filters: Which tasks, with the keys of requeue_tasks' filters."""
-        return self._client.call("update_tasks_priority", {"project_id": project_id, "priority": priority, "filters": filters})
-
-    def get_project_performance(
-        self,
-        project_id: Optional[str],
-        interval: Optional[List[datetime]] = None,
-        batches: Optional[List[str]] = None,
-    ) -> Any:
-        """Reads a project's performance figures, optionally for a time interval and some batches (names are turned into ids with one read of the project).
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. An interval that is not [start, end], or an unknown batch, fails before the request.
-
-Args:
-    project_id: The project's id.
-    interval: [start, end] date-times.
-    batches: Only these batches (ids or names)."""
-        return self._client.call("get_project_performance", {"project_id": project_id, "interval": interval, "batches": batches})
-
-    def create_storage(
-        self,
-        storage_data: Storage,
-    ) -> Any:
-        """Connects a cloud storage (bucket) to the organization.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    storage_data: The storage: name, provider, keys or credentials, region."""
-        return self._client.call("create_storage", {"storage_data": storage_data})
-
-    def delete_organization_invites(
-        self,
-        organization_id: str,
-        invite_emails: List[str],
-    ) -> Any:
-        """Withdraws pending invitations, by e-mail.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    organization_id: The organization's id.
-    invite_emails: The invited e-mails."""
-        return self._client.call("delete_organization_invites", {"organization_id": organization_id, "invite_emails": invite_emails})
-
-    def delete_organization_members(
-        self,
-        organization_id: str,
-        member_emails: List[str],
-    ) -> Any:
-        """Removes members from the organization, by e-mail.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    organization_id: The organization's id.
-    member_emails: The members' e-mails."""
-        return self._client.call("delete_organization_members", {"organization_id": organization_id, "member_emails": member_emails})
-
-    def delete_storage(
-        self,
-        storage_id: str,
-    ) -> Any:
-        """Disconnects a storage from the organization.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    storage_id: The storage integration's id."""
-        return self._client.call("delete_storage", {"storage_id": storage_id})
-
-    def get_organization_invites(
-        self,
-        organization_id: str,
-    ) -> Any:
-        """Lists the organization's pending invitations.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    organization_id: The organization's id."""
-        return self._client.call("get_organization_invites", {"organization_id": organization_id})
-
-    def get_organization_members(
-        self,
-        organization_id: str,
-    ) -> Any:
-        """Lists the organization's members.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    organization_id: The organization's id."""
-        return self._client.call("get_organization_members", {"organization_id": organization_id})
-
-    def get_storages(
-        self,
-        storage_id: Optional[str] = None,
-    ) -> Any:
-        """Lists the organization's storages.
-
-Returns the server's reply; with a storage id, that one storage when it is listed (else the whole reply).
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    storage_id: One storage's id."""
-        return self._client.call("get_storages", {"storage_id": storage_id})
-
-    def create_llm(
-        self,
-        llm_data: LLM,
-    ) -> Any:
-        """Adds an LLM configuration to the organization.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    llm_data: The configuration: name, provider, model, key, base URL."""
-        return self._client.call("create_llm", {"llm_data": llm_data})
-
-    def delete_llm(
-        self,
-        llm_id: str,
-    ) -> Any:
-        """Deletes an LLM configuration.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    llm_id: The configuration's id."""
-        return self._client.call("delete_llm", {"llm_id": llm_id})
-
-    def get_llms(
-        self,
-        llm_id: Optional[str] = None,
-    ) -> Any:
-        """Lists the organization's LLM configurations.
-
-Returns the server's reply; with an id, that one configuration when it is listed (else the whole reply).
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    llm_id: One configuration's id."""
-        return self._client.call("get_llms", {"llm_id": llm_id})
-
-    def list_storage_files(
-        self,
-        storage_id: str,
-        bucket_name: str,
-        path: str = "",
-        get_signed_urls: bool = True,
-        retry_on_slow_down: bool = True,
-    ) -> Any:
-        """Lists files in a storage's bucket.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    storage_id: The storage integration's id.
-    bucket_name: The bucket.
-    path: The folder, from the bucket's root.
-    get_signed_urls: Return signed URLs for the files.
-    retry_on_slow_down: Let the server retry when the provider asks to slow down."""
-        return self._client.call("list_storage_files", {"storage_id": storage_id, "bucket_name": bucket_name, "path": path, "get_signed_urls": get_signed_urls, "retry_on_slow_down": retry_on_slow_down})
-
-    def invite_members_to_org(
-        self,
-        organization_id: str,
-        invite_data: Invitation,
-    ) -> Any:
-        """Invites people to the organization with a role, and optionally into projects.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    organization_id: The organization's id.
-    invite_data: Who, with which role, into which projects."""
-        return self._client.call("invite_members_to_org", {"organization_id": organization_id, "invite_data": invite_data})
-
-    def update_organization_members_role(
-        self,
-        organization_id: str,
-        role_updates: List[RoleUpdate],
-    ) -> Any:
-        """Changes members' organization roles.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    organization_id: The organization's id.
-    role_updates: One {email, organization_role} per member."""
-        return self._client.call("update_organization_members_role", {"organization_id": organization_id, "role_updates": role_updates})
-
-    def send_notification(
-        self,
-        receivers: List[str],
-        message: str,
-        title: Optional[str] = None,
-        clickable_link: Optional[str] = None,
-    ) -> Any:
-        """Sends a notification to members of the organization, shown as coming from the key's user.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    receivers: The receivers' e-mails.
-    message: The message.
-    title: A title.
-    clickable_link: An absolute http(s) link to open."""
-        return self._client.call("send_notification", {"receivers": receivers, "message": message, "title": title, "clickable_link": clickable_link})
-
-    def get_asset_builder_templates(
-        self,
-        project_id: Optional[str],
-    ) -> Any:
-        """Lists a project's asset-builder templates, read from the project.
-
-Returns the list of templates (empty when there are none).
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    project_id: The project's id."""
-        return self._client.call("get_asset_builder_templates", {"project_id": project_id})
-
-    def create_asset_builder_template(
-        self,
-        project_id: Optional[str],
-        template: AssetBuilderTemplate,
-    ) -> Any:
-        """Creates an asset-builder template in a project, after checking it.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent. A template that fails the checks is InvalidArgument ("Invalid template: ...").
-
-Args:
-    project_id: The project's id.
-    template: The template: name, HTML, columns, external id column, ..."""
-        return self._client.call("create_asset_builder_template", {"project_id": project_id, "template": template})
 
     def upload_files_with_asset_builder(
         self,
@@ -1076,148 +1219,31 @@ Args:
     bucket: The bucket in that storage."""
         return self._client.call("upload_instructions", {"project_id": project_id, "file_path": file_path, "storage_id": storage_id, "bucket": bucket})
 
-    def annotate_task(
-        self,
-        task_id: str,
-        payload: AnnotationPayload,
-        overwrite: Any = False,
-        send_to_next_stage: Any = False,
-        *,
-        is_plugin: bool = False,
-    ) -> bool:
-        """Saves an answer on a task. Unless overwrite is set, the task's stored answer is read first and merged in: new classifications win by schemaId, stored objects and relations are kept after the new ones.
-
-Returns true when the server answered with a body (any normal success).
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    task_id: The task's id.
-    payload: The answer and brush mask URLs.
-    overwrite: Replace the stored answer instead of merging.
-    send_to_next_stage: Submit the task to its next stage.
-    is_plugin: Mark the call as made by a plugin."""
-        return bool(self._client.call("annotate_task", {"task_id": task_id, "payload": payload, "overwrite": overwrite, "send_to_next_stage": send_to_next_stage, "is_plugin": is_plugin}))
-
-    def review_task(
-        self,
-        task_id: str,
-        review_status: ReviewStatus,
-        pct_details: Optional[Mapping[str, Any]] = None,
-    ) -> Any:
-        """Records a review decision on a task.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    task_id: The task's id.
-    review_status: ACCEPTED or REJECTED (a ReviewStatus value).
-    pct_details: Point-cloud details."""
-        return self._client.call("review_task", {"task_id": task_id, "review_status": review_status, "pct_details": pct_details})
-
-    def _get_upload_url(
-        self,
-        file_name: str,
-        project: str,
-        file_type: StorageFileTypes,
-        storage_id: Optional[str] = None,
-    ) -> Any:
-        """A signed URL to PUT a new file to, in the project's storage.
-
-Returns the URL.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    file_name: The file's name.
-    project: The project's id.
-    file_type: What the file is for (a StorageFileTypes value).
-    storage_id: A storage to put it in."""
-        return self._client.call("_get_upload_url", {"file_name": file_name, "project": project, "file_type": file_type, "storage_id": storage_id})
-
-    def _get_signed_url(
-        self,
-        asset_url: str,
-        project: str,
-        file_type: StorageFileTypes,
-        storage_id: Optional[str] = None,
-    ) -> Any:
-        """A signed URL to read a stored file.
-
-Returns the URL.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    asset_url: The file's storage URL.
-    project: The project's id.
-    file_type: What the file is for (a StorageFileTypes value).
-    storage_id: The storage holding it."""
-        return self._client.call("_get_signed_url", {"asset_url": asset_url, "project": project, "file_type": file_type, "storage_id": storage_id})
-
-    def _plugin_log(
-        self,
-        log: Any,
-    ) -> Any:
-        """For plugins: sends a log record of a plugin run.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    log: The log record."""
-        return self._client.call("_plugin_log", {"log": log})
-
-    def _plugin_response(
-        self,
-        response: Mapping[str, Any],
-    ) -> Any:
-        """For plugins: sends a plugin run's result ({"response"|"error", "session", "export"?}).
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    response: The result."""
-        return self._client.call("_plugin_response", {"response": response})
-
-    def file_explorer(
-        self,
-        bucket: str,
-        storage_id: str,
-        options: Mapping[str, Any] = {},
-    ) -> Any:
-        """Browses a storage bucket, or imports files from it into a project.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
-
-Args:
-    bucket: The bucket.
-    storage_id: The storage integration's id.
-    options: The explorer's other fields: folder, files, upload, projectId, scrollToken, batches, extensions."""
-        return self._client.call("file_explorer", {"bucket": bucket, "storage_id": storage_id, "options": options})
-
-    def rerun_webhook(
+    def iter_assets(
         self,
         project_id: Optional[str],
-        webhook_stage_id: str,
-    ) -> Any:
-        """Runs a webhook stage of the project's workflow again.
-
-Returns the server's reply.
-
-Errors: an invalid argument (InvalidArgument) before anything is sent; an HTTP error status from the server (Http, NotFound for 404); a timeout or a connection failure once the retries are spent.
+        *,
+        page_size: Optional[int] = None,
+        filters: Optional[Mapping[str, Any]] = None,
+    ) -> Iterator[Dict[str, Any]]:
+        """Every asset of the project matching the filters, fetched page by page as the rows are read.
 
 Args:
     project_id: The project's id.
-    webhook_stage_id: The webhook stage's id."""
-        return self._client.call("rerun_webhook", {"project_id": project_id, "webhook_stage_id": webhook_stage_id})
+    page_size: Items held ahead of the reader (default 100, at most 1000); the pages are fetched in parallel.
+    filters: Filters sent as JSON: _id, externalId, isPreLabeled, batches, createdAt."""
+        return self._client.iter("assets", project_id, {"page_size": page_size, "filters": filters})
+
+    def iter_projects(
+        self,
+        *,
+        page_size: Optional[int] = None,
+    ) -> Iterator[Dict[str, Any]]:
+        """Every project visible to the API key, fetched page by page as the rows are read.
+
+Args:
+    page_size: Items held ahead of the reader (default 100, at most 1000); the pages are fetched in parallel."""
+        return self._client.iter("projects", None, {"page_size": page_size})
 
     def iter_tasks(
         self,
@@ -1245,29 +1271,3 @@ Args:
     sort: Sort keys, such as -createdAt,priority.
     fields: Comma-separated fields to return; _id, project and asset are always added."""
         return self._client.iter("tasks", project_id, {"page_size": page_size, "status": status, "stage": stage, "batches": batches, "include_answer": include_answer, "task_filter": task_filter, "sort": sort, "fields": fields})
-
-    def iter_assets(
-        self,
-        project_id: Optional[str],
-        *,
-        page_size: Optional[int] = None,
-        filters: Optional[Mapping[str, Any]] = None,
-    ) -> Iterator[Dict[str, Any]]:
-        """Every asset of the project matching the filters, fetched page by page as the rows are read.
-
-Args:
-    project_id: The project's id.
-    page_size: Items held ahead of the reader (default 100, at most 1000); the pages are fetched in parallel.
-    filters: Filters sent as JSON: _id, externalId, isPreLabeled, batches, createdAt."""
-        return self._client.iter("assets", project_id, {"page_size": page_size, "filters": filters})
-
-    def iter_projects(
-        self,
-        *,
-        page_size: Optional[int] = None,
-    ) -> Iterator[Dict[str, Any]]:
-        """Every project visible to the API key, fetched page by page as the rows are read.
-
-Args:
-    page_size: Items held ahead of the reader (default 100, at most 1000); the pages are fetched in parallel."""
-        return self._client.iter("projects", None, {"page_size": page_size})

@@ -108,8 +108,8 @@ fn main() -> ExitCode {
         outputs.push(ango_codegen::Output {
             path: ango_codegen::py_table::TABLE_PY_PATH,
             text: ango_codegen::py_table::table_py(
-                &ango_core::api::methods_json(),
-                &ango_core::api::listings_json(),
+                &methods,
+                &ango_codegen::parse_methods(&ango_core::api::listings_json())?,
                 ango_codegen::SDK_TEMPLATE,
             )?,
         });

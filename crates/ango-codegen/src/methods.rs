@@ -22,6 +22,8 @@ pub struct Param {
     pub keyword_only: bool,
     /// What it is.
     pub doc: String,
+    /// Older names the core also accepts for it (Python: extra keyword-only parameters).
+    pub aliases: Vec<String>,
 }
 
 /// What a table method returns.
@@ -159,6 +161,15 @@ pub fn parse_methods(table: &Value) -> GenResult<Vec<Method>> {
                         .and_then(Value::as_bool)
                         .unwrap_or(false),
                     doc: optional_string(p, "doc").unwrap_or_default(),
+                    aliases: field(p, "aliases")
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                     name: pname,
                 });
             }

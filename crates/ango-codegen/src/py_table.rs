@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::ir::{GenError, GenResult};
+use crate::methods::{Method, Returns};
 
 /// `_table.py`, relative to the workspace root.
 pub const TABLE_PY_PATH: &str = "python/imerit_ango/_table.py";
@@ -60,62 +61,45 @@ fn python_literal(value: &Value) -> String {
 }
 
 /// One parameter of a generated method.
-struct Param<'a> {
+struct PyParam<'a> {
     name: &'a str,
     annotation: &'a str,
     default: Option<String>,
     keyword_only: bool,
 }
 
-fn text<'a>(value: &'a Value, key: &str, what: &str) -> GenResult<&'a str> {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .ok_or_else(|| GenError(format!("{what}: no string field `{key}`")))
-}
-
 /// A method's parameters in Python order: positional, keyword-only, then the aliases.
-fn params<'a>(method: &'a Value, name: &str) -> GenResult<Vec<Param<'a>>> {
-    let list = method
-        .get("params")
-        .and_then(Value::as_array)
-        .ok_or_else(|| GenError(format!("method {name}: no `params`")))?;
+fn params<'a>(method: &'a Method) -> GenResult<Vec<PyParam<'a>>> {
     let mut out = Vec::new();
     let mut aliases = Vec::new();
     let mut optional_from_here = false;
-    for p in list {
-        let what = format!("method {name}");
-        let pname = text(p, "name", &what)?;
-        let keyword_only = p.get("keyword_only").and_then(Value::as_bool) == Some(true);
-        let mut default = match p.get("default") {
-            Some(Value::String(json)) => {
-                Some(python_literal(&serde_json::from_str(json).map_err(
-                    |_| GenError(format!("{what}, {pname}: the default {json:?} is not JSON")),
-                )?))
-            }
-            _ => None,
+    for p in &method.params {
+        let mut default = match &p.default {
+            Some(json) => Some(python_literal(&serde_json::from_str(json).map_err(
+                |_| {
+                    GenError(format!(
+                        "method {}, {}: the default {json:?} is not JSON",
+                        method.name, p.name
+                    ))
+                },
+            )?)),
+            None => None,
         };
-        let names: Vec<&str> = p
-            .get("aliases")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
         // The argument an alias stands for, and the positional ones after it, may be
         // left out (the alias gives it).
-        optional_from_here |= !names.is_empty();
-        if optional_from_here && !keyword_only && default.is_none() {
+        optional_from_here |= !p.aliases.is_empty();
+        if optional_from_here && !p.keyword_only && default.is_none() {
             default = Some("None".into());
         }
-        let annotation = p.get("py_ty").and_then(Value::as_str).unwrap_or("Any");
-        out.push(Param {
-            name: pname,
-            annotation,
+        out.push(PyParam {
+            name: &p.name,
+            annotation: &p.py_ty,
             default,
-            keyword_only,
+            keyword_only: p.keyword_only,
         });
-        aliases.extend(names.into_iter().map(|alias| Param {
+        aliases.extend(p.aliases.iter().map(|alias| PyParam {
             name: alias,
-            annotation,
+            annotation: &p.py_ty,
             default: Some("None".into()),
             keyword_only: true,
         }));
@@ -126,28 +110,18 @@ fn params<'a>(method: &'a Value, name: &str) -> GenResult<Vec<Param<'a>>> {
 }
 
 /// The docstring of a method: the table's doc, then one line per argument.
-fn docs(method: &Value, name: &str) -> GenResult<String> {
-    let mut doc = text(method, "doc", &format!("method {name}"))?.to_string();
+fn docs(method: &Method) -> String {
+    let mut doc = method.doc.clone();
     doc.push_str("\n\nArgs:");
-    let list = method.get("params").and_then(Value::as_array);
-    for p in list.into_iter().flatten() {
-        let pname = p.get("name").and_then(Value::as_str).unwrap_or_default();
-        let pdoc = p.get("doc").and_then(Value::as_str).unwrap_or_default();
-        let _ = write!(doc, "\n    {pname}: {pdoc}");
+    for p in &method.params {
+        let _ = write!(doc, "\n    {}: {}", p.name, p.doc);
     }
-    for p in list.into_iter().flatten() {
-        let pname = p.get("name").and_then(Value::as_str).unwrap_or_default();
-        for alias in p
-            .get("aliases")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let alias = alias.as_str().unwrap_or_default();
-            let _ = write!(doc, "\n    {alias}: The older name of {pname}.");
+    for p in &method.params {
+        for alias in &p.aliases {
+            let _ = write!(doc, "\n    {alias}: The older name of {}.", p.name);
         }
     }
-    Ok(doc)
+    doc
 }
 
 /// A docstring whose lines after the first are not indented, so that `__doc__` is the
@@ -194,12 +168,7 @@ fn lazy_names(template: &str) -> String {
 /// `_table.py` for the method table and the listings (`ango_core::api::methods_json()`
 /// and `listings_json()`); the names its annotations use are imported as the `sdk.pyi`
 /// template (`template`) imports them.
-pub fn table_py(table: &Value, listings: &Value, template: &str) -> GenResult<String> {
-    let list = |v: &'_ Value| -> GenResult<Vec<Value>> {
-        v.as_array()
-            .cloned()
-            .ok_or_else(|| GenError("the method table is not an array".into()))
-    };
+pub fn table_py(methods: &[Method], listings: &[Method], template: &str) -> GenResult<String> {
     let imports: Vec<String> = crate::py::template_imports(template)
         .into_iter()
         .map(|line| format!("    {line}"))
@@ -207,23 +176,23 @@ pub fn table_py(table: &Value, listings: &Value, template: &str) -> GenResult<St
     let mut out = HEAD.replace("{IMPORTS}", &imports.join("\n"));
     out.push_str(&lazy_names(template));
     out.push_str(CLASS_HEAD);
-    for method in list(table)? {
-        method_py(&mut out, &method, false)?;
+    for method in methods {
+        method_py(&mut out, method, false)?;
     }
-    for listing in list(listings)? {
-        method_py(&mut out, &listing, true)?;
+    for listing in listings {
+        method_py(&mut out, listing, true)?;
     }
     Ok(out)
 }
 
 /// One method: a table method's body hands every argument to `Client.call`; a
 /// listing's (`iter_KIND`) hands the project id and the options to `Client.iter`.
-fn method_py(out: &mut String, method: &Value, listing: bool) -> GenResult<()> {
-    let name = text(method, "name", "a method")?;
-    let params = params(method, name)?;
-    let returns = match method.get("returns").and_then(|r| r.get("type")) {
+fn method_py(out: &mut String, method: &Method, listing: bool) -> GenResult<()> {
+    let name = method.name.as_str();
+    let params = params(method)?;
+    let returns = match &method.returns {
         _ if listing => "Iterator[Dict[str, Any]]",
-        Some(Value::String(t)) if t == "boolean" => "bool",
+        Returns::Plain(t) if t == "boolean" => "bool",
         _ => "Any",
     };
     let mut signature = vec!["self".to_string()];
@@ -244,7 +213,7 @@ fn method_py(out: &mut String, method: &Value, listing: bool) -> GenResult<()> {
         let _ = writeln!(out, "        {part},");
     }
     let _ = writeln!(out, "    ) -> {returns}:");
-    docstring(out, &docs(method, name)?);
+    docstring(out, &docs(method));
     let arguments = |skip: &str| -> String {
         let items: Vec<String> = params
             .iter()
@@ -312,7 +281,8 @@ mod tests {
                 {"name": "page_size", "py_ty": "Optional[int]", "default": "null", "keyword_only": true, "doc": "Ahead."},
             ],
         }]);
-        let py = table_py(&table, &listings, template).unwrap();
+        let parsed = |v: serde_json::Value| crate::methods::parse_methods(&v).unwrap();
+        let py = table_py(&parsed(table), &parsed(listings.clone()), template).unwrap();
         assert!(py.contains(
             "    ) -> Iterator[Dict[str, Any]]:\n        \"\"\"Every thing.\n\nArgs:\n    project_id: \
              The project.\n    page_size: Ahead.\"\"\"\n        \
@@ -340,8 +310,7 @@ mod tests {
         assert!(py.contains(r#"Says \"\"\"yes\"\"\" \\ no."#));
         let quoted = serde_json::json!([{"name": "q", "doc": "Q.", "params": [
             {"name": "a", "py_ty": "str", "default": null, "doc": "Ends \"quoted\""}]}]);
-        let py = table_py(&quoted, &serde_json::json!([]), template).unwrap();
+        let py = table_py(&parsed(quoted), &[], template).unwrap();
         assert!(py.contains(r#"    a: Ends "quoted\""""#), "{py}");
-        assert!(table_py(&serde_json::json!({}), &listings, template).is_err());
     }
 }
