@@ -442,3 +442,27 @@ def test_make_request_with_a_space_or_non_ascii_reaches_the_server(ok_server: Se
     sdk.make_request("GET", endpoint)  # the binding passes the text through unchanged
     (_, path, _), = ok_server.requests
     assert path.isascii() and " " not in path
+
+
+_CTRL_C_HUB_SCRIPT = textwrap.dedent("""
+    import json, os, signal, threading, time
+    from imerit_ango.testing import LocalHub
+
+    with LocalHub() as hub:
+        threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        start = time.monotonic()
+        try:
+            hub.wait_for_plugin("never-connects", timeout=20)
+            interrupted = False
+        except KeyboardInterrupt:
+            interrupted = True
+        print(json.dumps({"interrupted": interrupted, "seconds": time.monotonic() - start}))
+""")
+
+
+def test_ctrl_c_interrupts_a_local_hub_wait() -> None:
+    done = subprocess.run([sys.executable, "-c", _CTRL_C_HUB_SCRIPT], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome["interrupted"], outcome
+    assert outcome["seconds"] < 5.0, outcome

@@ -48,8 +48,8 @@ impl LocalHub {
         )
     }
 
-    /// Runs control method `name` with `args` (a dict keyed by parameter names), without
-    /// the GIL; a stop from another thread ends a wait at once.
+    /// Runs control method `name` with `args` (a dict keyed by parameter names), as
+    /// `blocking::call` runs calls; a stop from another thread ends a wait at once.
     fn call(&self, py: Python<'_>, name: &str, args: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
         crate::blocking::shield(|| {
             let mut map = serde_json::Map::new();
@@ -63,9 +63,11 @@ impl LocalHub {
                 map.insert(key.extract()?, value);
             }
             let args = serde_json::Value::Object(map);
-            let emulator = &self.emulator;
+            let (emulator, name) = (Arc::clone(&self.emulator), name.to_string());
+            // Like every call: without the GIL, and on the main thread interruptible by
+            // Ctrl-C (a wait abandoned so ends at its own timeout, or at `stop()`).
             let answer =
-                py.detach(|| control::call(emulator, name, args))
+                crate::blocking::call(py, move || Ok(control::call(&emulator, &name, args)))?
                     .map_err(|e| match e.kind {
                         ErrorKind::InvalidArgument => PyValueError::new_err(e.message),
                         ErrorKind::NotFound => PyLookupError::new_err(e.message),
